@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import { EVENT_TYPES } from './events.js';
+
+/** A secret given inline, or read from an environment variable or a file when the agent starts. */
+export const secretSchema = z.union(
+  [
+    z.string().min(1, 'must not be empty'),
+    z.strictObject({ env: z.string().min(1, 'must name an environment variable') }),
+    z.strictObject({ file: z.string().min(1, 'must name a file') }),
+  ],
+  { error: 'must be a string, { "env": "NAME" } or { "file": "PATH" }' },
+);
+export type SecretRef = z.output<typeof secretSchema>;
+
+const id = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may hold only letters, digits, ".", "_" and "-"');
+
+const url = z.url({ error: 'must be an http(s) URL', protocol: /^https?$/ });
+
+/** Which events a ledger-mode destination receives; absent means all. */
+const routing = {
+  eventTypes: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
+  locations: z.array(z.string().min(1)).min(1).optional(),
+};
+
+/** Keys every level-mode destination (a marketplace) has. */
+const levelBase = {
+  id,
+  /** The channel whose buffer applies; defaults to the destination id. */
+  channel: id.optional(),
+  locations: z.array(z.string().min(1)).min(1).optional(),
+};
+
+export const destinationSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      id,
+      type: z.literal('webhook'),
+      url,
+      secret: secretSchema,
+      /** Send up to this many events in one request (`{ "events": [...] }`); 1 sends one event a request. */
+      batchSize: z.number().int().min(1).max(1000).default(1),
+      ...routing,
+    }),
+    z.strictObject({
+      id,
+      type: z.literal('tryton'),
+      url,
+      database: z.string().min(1),
+      username: z.string().min(1),
+      password: secretSchema,
+      ...routing,
+    }),
+    z.strictObject({
+      id,
+      type: z.literal('nats'),
+      servers: z.array(z.string().min(1)).min(1),
+      subject: z.string().min(1),
+      stream: z.string().min(1),
+      ...routing,
+    }),
+    z.strictObject({
+      ...levelBase,
+      type: z.literal('shopify'),
+      url,
+      accessToken: secretSchema,
+      apiVersion: z
+        .string()
+        .regex(/^\d{4}-\d{2}$/, 'must look like 2026-10')
+        .default('2026-10'),
+    }),
+    z.strictObject({
+      ...levelBase,
+      type: z.literal('amazon'),
+      endpoint: url,
+      tokenUrl: url,
+      sellerId: z.string().min(1),
+      marketplaceId: z.string().min(1),
+      clientId: z.string().min(1),
+      clientSecret: secretSchema,
+      refreshToken: secretSchema,
+    }),
+    z.strictObject({
+      ...levelBase,
+      type: z.literal('vendure'),
+      url,
+      username: z.string().min(1),
+      password: secretSchema,
+    }),
+  ],
+  { error: 'must have a "type" of webhook, tryton, nats, shopify, amazon or vendure' },
+);
+export type DestinationConfig = z.output<typeof destinationSchema>;
+export type DestinationType = DestinationConfig['type'];
+
+/**
+ * How a destination receives stock: `ledger` destinations get every movement in capture order; `level`
+ * destinations (marketplaces) get the current available-to-sell per (sku, location), coalesced.
+ */
+export const DESTINATION_MODE = {
+  webhook: 'ledger',
+  tryton: 'ledger',
+  nats: 'ledger',
+  shopify: 'level',
+  amazon: 'level',
+  vendure: 'level',
+} as const satisfies Record<DestinationType, 'ledger' | 'level'>;
+
+export const configSchema = z
+  .strictObject({
+    /** Names this agent in idempotency keys and to the fleet; keep it stable for the life of the store. */
+    agentId: id,
+    /** Where the database, drop-folder bookkeeping and logs live; relative to the config file. */
+    dataDir: z.string().min(1),
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7420),
+      })
+      .default({ host: '127.0.0.1', port: 7420 }),
+    /** POS systems and other senders, each with its own bearer token; the id namespaces event ids. */
+    sources: z.array(z.strictObject({ id, token: secretSchema })).min(1, 'must list at least one source'),
+    locations: z
+      .array(z.strictObject({ id: z.string().min(1).max(64), name: z.string().min(1) }))
+      .min(1, 'must list at least one location'),
+    /** Known items; a SKU not listed here raises an `unknown_sku` exception (the event is still captured). */
+    catalog: z
+      .strictObject({
+        /** CSV with a header row: sku, name (optional), barcode (optional). Relative to the config file. */
+        path: z.string().min(1),
+      })
+      .optional(),
+    stock: z
+      .strictObject({
+        /** Units held back from every channel, per (sku, location). */
+        safetyStock: z.number().int().min(0).default(0),
+        /** Per-SKU safety stock, overriding `safetyStock`. */
+        safetyStockBySku: z.record(z.string(), z.number().int().min(0)).default({}),
+      })
+      .default({ safetyStock: 0, safetyStockBySku: {} }),
+    /** Sales channels with their own buffer: available = on hand − reserved − safety stock − buffer, ≥ 0. */
+    channels: z
+      .array(
+        z.strictObject({
+          id,
+          buffer: z.number().int().min(0).default(0),
+        }),
+      )
+      .default([]),
+    destinations: z.array(destinationSchema).default([]),
+    dropFolders: z
+      .array(
+        z.strictObject({
+          /** Folder a legacy POS writes its exports into; relative to the config file. */
+          path: z.string().min(1),
+          /** The source id that the folder's events are captured under. */
+          source: id,
+          /** A file must be unchanged this long before it is read (still being written otherwise). */
+          stableMs: z.number().int().min(50).max(600_000).default(2000),
+        }),
+      )
+      .default([]),
+    ingest: z
+      .strictObject({
+        /** Largest request body accepted; larger gets 413. */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(64 * 1024 * 1024)
+          .default(5 * 1024 * 1024),
+      })
+      .default({ maxBodyBytes: 5 * 1024 * 1024 }),
+  })
+  .superRefine((config, ctx) => {
+    const unique = (key: 'sources' | 'locations' | 'destinations' | 'channels') => {
+      const seen = new Set<string>();
+      config[key].forEach((item, i) => {
+        if (seen.has(item.id))
+          ctx.addIssue({ code: 'custom', path: [key, i, 'id'], message: `duplicate id "${item.id}"` });
+        seen.add(item.id);
+      });
+    };
+    unique('sources');
+    unique('locations');
+    unique('destinations');
+    unique('channels');
+    const sourceIds = new Set(config.sources.map((s) => s.id));
+    config.dropFolders.forEach((folder, i) => {
+      if (!sourceIds.has(folder.source))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['dropFolders', i, 'source'],
+          message: `names no source in "sources" ("${folder.source}")`,
+        });
+    });
+    const channelIds = new Set(config.channels.map((c) => c.id));
+    config.destinations.forEach((d, i) => {
+      if ('channel' in d && d.channel !== undefined && !channelIds.has(d.channel))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['destinations', i, 'channel'],
+          message: `names no channel in "channels" ("${d.channel}")`,
+        });
+    });
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+
+/** A config value with every secret read: what the agent runs with. */
+export type Resolved<T> = T extends string
+  ? T
+  : T extends { env: string } | { file: string }
+    ? string
+    : T extends readonly (infer U)[]
+      ? Resolved<U>[]
+      : T extends object
+        ? { [K in keyof T]: Resolved<T[K]> }
+        : T;
+export type ResolvedConfig = Resolved<Config>;
+export type ResolvedDestination = Resolved<DestinationConfig>;
+
+/** The keys of a destination that hold secrets. */
+export const DESTINATION_SECRET_KEYS = [
+  'secret',
+  'password',
+  'accessToken',
+  'clientSecret',
+  'refreshToken',
+] as const;

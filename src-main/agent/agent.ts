@@ -1,0 +1,200 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ResolvedConfig } from '../../shared/config.js';
+import { CaptureService } from '../capture/capture-service.js';
+import { CaptureWriter } from '../capture/capture-writer.js';
+import { DropFolder } from '../capture/drop-folder.js';
+import { GroupCommitter } from '../capture/group-commit.js';
+import { importFile, type ImportReport } from '../capture/import-file.js';
+import { AgentDatabase } from '../db/agent-database.js';
+import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
+import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
+import { StockRepo } from '../ledger/stock-repo.js';
+import { StockView } from '../ledger/stock-view.js';
+import { OutboxRepo } from '../outbox/outbox-repo.js';
+import { Routing } from '../outbox/routing.js';
+import { createHttpServer } from '../server/http-server.js';
+import { registerRoutes } from '../server/routes.js';
+import { AgentError } from './agent-error.js';
+import { DataDirLock } from './data-dir-lock.js';
+import type { Logger } from './logger.js';
+import { AgentMetrics } from './metrics.js';
+import { readStatus } from './status.js';
+import { VERSION } from './version.js';
+
+/** The database file inside the data directory. */
+export const DATABASE_FILE = 'backroom.db';
+
+export type AgentOptions = Readonly<{
+  config: ResolvedConfig;
+  logger: Logger;
+  /** Listen on this port instead of the config's (tests pass 0 for a free one). */
+  port?: number;
+  /** Run without the HTTP server and folder watchers (the CLI's offline `import`). Default true. */
+  isServing?: boolean;
+}>;
+
+/**
+ * The agent: the composition root. It owns the data directory (one writer, by lock), the database, capture and
+ * its inputs, and the HTTP server. Start with `Agent.start`, stop with `stop()`, which finishes in-flight
+ * captures, closes the database and releases the lock.
+ */
+export class Agent {
+  readonly config: ResolvedConfig;
+  readonly db: AgentDatabase;
+  readonly capture: CaptureService;
+  readonly exceptions: ExceptionsRepo;
+  readonly stock: StockView;
+  readonly catalog: Catalog;
+  readonly #lock: DataDirLock;
+  readonly #committer: GroupCommitter;
+  readonly #server: FastifyInstance;
+  readonly #dropFolders: DropFolder[];
+  readonly #logger: Logger;
+  #address = '';
+  #isStopped = false;
+
+  private constructor(options: AgentOptions, lock: DataDirLock, db: AgentDatabase) {
+    const { config, logger } = options;
+    this.config = config;
+    this.db = db;
+    this.#lock = lock;
+    this.#logger = logger;
+    const outbox = new OutboxRepo(db);
+    const stockRepo = new StockRepo(db);
+    this.exceptions = new ExceptionsRepo(db);
+    this.catalog = new Catalog(db, config.catalog !== undefined);
+    if (config.catalog) {
+      const path = config.catalog.path;
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new AgentError(
+          'invalid_config',
+          `catalog.path: cannot read ${path}: ${(error as Error).message}`,
+        );
+      }
+      this.catalog.upsert(parseCatalogCsv(text, path));
+    }
+    this.stock = new StockView(stockRepo, config);
+    const metrics = new AgentMetrics({
+      outbox,
+      exceptions: this.exceptions,
+      destinations: config.destinations,
+    });
+    const writer = new CaptureWriter({
+      db,
+      agentId: config.agentId,
+      stock: stockRepo,
+      outbox,
+      exceptions: this.exceptions,
+      routing: new Routing(config.destinations),
+      catalog: this.catalog,
+      locations: new Set(config.locations.map((l) => l.id)),
+    });
+    this.#committer = new GroupCommitter(db, writer, {
+      onCommit: ({ events, seconds }) => {
+        metrics.commitSeconds.observe(seconds);
+        metrics.commitEvents.observe(events);
+      },
+    });
+    this.capture = new CaptureService(this.#committer);
+    const importDeps = { db, capture: this.capture, exceptions: this.exceptions };
+    this.#dropFolders = config.dropFolders.map(
+      (f) =>
+        new DropFolder(importDeps, {
+          path: f.path,
+          source: f.source,
+          stableMs: f.stableMs,
+          logger: logger.child({ module: 'drop-folder' }),
+        }),
+    );
+    this.#server = createHttpServer({
+      logger,
+      sourceTokens: new Map(config.sources.map((s) => [s.token, s.id])),
+      controlToken: lock.info.controlToken,
+      maxBodyBytes: config.ingest.maxBodyBytes,
+    });
+    registerRoutes(this.#server, {
+      agentId: config.agentId,
+      capture: this.capture,
+      stock: this.stock,
+      metrics,
+      status: () => readStatus(db, config, true, { outbox, exceptions: this.exceptions }),
+      importFile: (path: string, source: string): Promise<ImportReport> =>
+        importFile(importDeps, source, path),
+    });
+  }
+
+  /** Starts an agent: takes the data directory, opens (and migrates) the database, listens, watches folders. */
+  static async start(options: AgentOptions): Promise<Agent> {
+    const { config } = options;
+    mkdirSync(config.dataDir, { recursive: true });
+    const lock = DataDirLock.acquire(config.dataDir, config.agentId, VERSION);
+    let agent: Agent | undefined;
+    try {
+      const db = AgentDatabase.open(join(config.dataDir, DATABASE_FILE));
+      try {
+        agent = new Agent(options, lock, db);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+      if (options.isServing ?? true) {
+        const address = await agent.#server.listen({
+          host: config.listen.host,
+          port: options.port ?? config.listen.port,
+        });
+        agent.#address = address;
+        lock.setAddress(address);
+        for (const folder of agent.#dropFolders) await folder.start();
+      }
+      options.logger.info(
+        { address: agent.#address, dataDir: config.dataDir, version: VERSION },
+        'agent started',
+      );
+      return agent;
+    } catch (error) {
+      if (agent) await agent.stop();
+      else lock.release();
+      throw error;
+    }
+  }
+
+  /** `http://host:port` the agent listens on. */
+  get address(): string {
+    return this.#address;
+  }
+
+  /** The token the local CLI uses (from the lock file). */
+  get controlToken(): string {
+    return this.#lock.info.controlToken;
+  }
+
+  /** Imports an export file once (`backroom import`); the file stays where it is. */
+  importFile(path: string, source: string): Promise<ImportReport> {
+    return importFile({ db: this.db, capture: this.capture, exceptions: this.exceptions }, source, path);
+  }
+
+  /** Resolves when every drop folder has handled the files it has seen (tests). */
+  async whenDropFoldersIdle(): Promise<void> {
+    await Promise.all(this.#dropFolders.map((f) => f.whenIdle()));
+  }
+
+  /**
+   * Stops cleanly: no new requests, in-flight captures committed and answered, folders unwatched, the
+   * database closed and the lock released. Safe to call twice.
+   */
+  async stop(): Promise<void> {
+    if (this.#isStopped) return;
+    this.#isStopped = true;
+    for (const folder of this.#dropFolders) await folder.stop();
+    await this.#server.close();
+    await this.#committer.close();
+    this.db.close();
+    this.#lock.release();
+    this.#logger.info('agent stopped');
+  }
+}

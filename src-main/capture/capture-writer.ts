@@ -1,0 +1,192 @@
+import type { IngestResult } from '../../shared/api.js';
+import { describeEvent, lineDelta, type PosEvent } from '../../shared/events.js';
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
+import type { Catalog } from '../ledger/catalog.js';
+import type { StockRepo } from '../ledger/stock-repo.js';
+import type { OutboxRepo } from '../outbox/outbox-repo.js';
+import type { Routing } from '../outbox/routing.js';
+import { GENESIS_HASH, linkHash } from './hash-chain.js';
+
+/** An event validated and canonicalized outside the transaction, ready to be written. */
+export type PreparedEvent = Readonly<{ event: PosEvent; body: string; contentHash: string }>;
+
+/** One item of a capture request: a prepared event, or one that failed validation (answered, not stored). */
+export type CaptureItem =
+  PreparedEvent | Readonly<{ rejected: Extract<IngestResult, { status: 'rejected' }> }>;
+
+export type ChainState = Readonly<{ seq: number; hash: string }>;
+
+export type CaptureWriterDeps = Readonly<{
+  db: AgentDatabase;
+  agentId: string;
+  stock: StockRepo;
+  outbox: OutboxRepo;
+  exceptions: ExceptionsRepo;
+  routing: Routing;
+  catalog: Catalog;
+  /** Location ids from the config; an event at any other location raises `unknown_location`. */
+  locations: ReadonlySet<string>;
+}>;
+
+/**
+ * Writes captured events: the hash-chained event row, its movements and levels, its outbox rows and dirty marks,
+ * and the exceptions it raises. Every method here runs inside the caller's transaction; the caller owns commit
+ * and, on rollback, restores the chain state with `resetTo`.
+ */
+export class CaptureWriter {
+  readonly #deps: CaptureWriterDeps;
+  readonly #findEvent;
+  readonly #insertEvent;
+  readonly #putHead;
+  #head: ChainState;
+
+  constructor(deps: CaptureWriterDeps) {
+    this.#deps = deps;
+    const { sqlite } = deps.db;
+    this.#findEvent = sqlite.prepare<[string, string], { seq: number; content_hash: string }>(
+      'SELECT seq, content_hash FROM events WHERE source = ? AND event_id = ?',
+    );
+    this.#insertEvent = sqlite.prepare<
+      [number, string, string, string, string, string, number, string, string, string, string]
+    >(
+      `INSERT INTO events (seq, source, event_id, type, location, occurred_at, received_at, body, content_hash, prev_hash, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#putHead = sqlite.prepare<[number, string]>(
+      `INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
+    );
+    const head = sqlite.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as
+      ChainState | undefined;
+    this.#head = head ?? { seq: 0, hash: GENESIS_HASH };
+  }
+
+  /** The last captured event's seq and link hash. */
+  get head(): ChainState {
+    return this.#head;
+  }
+
+  /** Puts the in-memory chain state back after a rollback. */
+  resetTo(state: ChainState): void {
+    this.#head = state;
+  }
+
+  /** Records the chain head; call once per transaction, after the last `write`. */
+  saveHead(): void {
+    if (this.#head.seq > 0) this.#putHead.run(this.#head.seq, this.#head.hash);
+  }
+
+  /** Writes one request's events from `source`, answering each in order. */
+  write(source: string, items: readonly CaptureItem[], now: number): IngestResult[] {
+    return items.map((item) => ('rejected' in item ? item.rejected : this.#writeOne(source, item, now)));
+  }
+
+  #writeOne(source: string, prepared: PreparedEvent, now: number): IngestResult {
+    const { event, body, contentHash } = prepared;
+    const existing = this.#findEvent.get(source, event.id);
+    if (existing) {
+      if (existing.content_hash === contentHash)
+        return { id: event.id, status: 'duplicate', seq: existing.seq };
+      return {
+        id: event.id,
+        status: 'rejected',
+        errors: [
+          {
+            path: 'id',
+            message: `conflict: event "${event.id}" was already captured (seq ${existing.seq}) with different content`,
+          },
+        ],
+      };
+    }
+    const seq = this.#head.seq + 1;
+    const hash = linkHash(this.#head.hash, { seq, source, receivedAt: now, body });
+    this.#insertEvent.run(
+      seq,
+      source,
+      event.id,
+      event.type,
+      event.location,
+      event.occurredAt,
+      now,
+      body,
+      contentHash,
+      this.#head.hash,
+      hash,
+    );
+    this.#head = { seq, hash };
+    this.#applyLines(source, seq, event, now);
+    const key = `${this.#deps.agentId}:${source}:${event.id}`;
+    for (const destinationId of this.#deps.routing.ledgerDestinations(event.type, event.location)) {
+      this.#deps.outbox.enqueue(destinationId, seq, event.location, key, now);
+    }
+    return { id: event.id, status: 'accepted', seq };
+  }
+
+  #applyLines(source: string, seq: number, event: PosEvent, now: number): void {
+    const { stock, exceptions, catalog, routing, outbox, locations } = this.#deps;
+    const what = describeEvent(event);
+    if (!locations.has(event.location)) {
+      exceptions.raise(
+        {
+          kind: 'unknown_location',
+          dedupeKey: `unknown_location:${event.location}`,
+          message: `${what} names location "${event.location}", which is not configured. It was recorded; add the location to the config or correct the POS setup.`,
+          details: { eventId: event.id, reference: event.reference ?? null },
+          source,
+          eventSeq: seq,
+          location: event.location,
+        },
+        now,
+      );
+    }
+    const levelDestinations = routing.levelDestinations(event.location);
+    event.lines.forEach((line, lineNo) => {
+      const delta =
+        event.type === 'count'
+          ? line.qty - stock.onHand(line.sku, event.location)
+          : lineDelta(event.type, line.qty);
+      const { before, after } = stock.applyMovement({
+        seq,
+        lineNo,
+        sku: line.sku,
+        location: event.location,
+        delta,
+      });
+      for (const destinationId of levelDestinations)
+        outbox.markDirty(destinationId, line.sku, event.location, now);
+      if (!catalog.has(line.sku)) {
+        exceptions.raise(
+          {
+            kind: 'unknown_sku',
+            dedupeKey: `unknown_sku:${line.sku}`,
+            message: `${what} at ${event.location} has SKU "${line.sku}", which is not in the item catalog. It was recorded; add the item or correct the SKU so it can be sent on.`,
+            details: { eventId: event.id, reference: event.reference ?? null, line: lineNo },
+            source,
+            eventSeq: seq,
+            sku: line.sku,
+            location: event.location,
+          },
+          now,
+        );
+      }
+      const negativeKey = `negative_stock:${line.sku}:${event.location}`;
+      if (after < 0 && before >= 0) {
+        exceptions.raise(
+          {
+            kind: 'negative_stock',
+            dedupeKey: negativeKey,
+            message: `Stock of ${line.sku} at ${event.location} fell to ${after} after ${what}. Count the item or post the missing receipt.`,
+            details: { eventId: event.id, reference: event.reference ?? null, before, after },
+            source,
+            eventSeq: seq,
+            sku: line.sku,
+            location: event.location,
+          },
+          now,
+        );
+      } else if (after >= 0 && before < 0) {
+        exceptions.resolveByKey(negativeKey, `stock back to ${after} after ${what}`, now);
+      }
+    });
+  }
+}

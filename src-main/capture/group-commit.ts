@@ -1,0 +1,129 @@
+import type { IngestResult } from '../../shared/api.js';
+import { AgentError } from '../agent/agent-error.js';
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { CaptureItem, CaptureWriter } from './capture-writer.js';
+
+type Job = {
+  source: string;
+  items: readonly CaptureItem[];
+  resolve: (results: IngestResult[]) => void;
+  reject: (error: unknown) => void;
+};
+
+export type CommitObserver = (info: { requests: number; events: number; seconds: number }) => void;
+
+export type GroupCommitOptions = Readonly<{
+  /** Most events written in one transaction; the rest wait for the next commit. Bounds each request's wait. */
+  maxEventsPerCommit?: number;
+  onCommit?: CommitObserver;
+}>;
+
+/**
+ * Group commit: capture requests that arrive while a commit is under way are written together in the next
+ * transaction and share its fsync, so durability does not cost throughput. A request waits at most for the
+ * commit in progress and its own (both bounded by `maxEventsPerCommit`).
+ *
+ * Each request runs in its own savepoint: if writing one fails unexpectedly, only that request is answered with
+ * the error and the others still commit. Promises resolve only after the commit returned, i.e. after fsync.
+ */
+export class GroupCommitter {
+  readonly #db: AgentDatabase;
+  readonly #writer: CaptureWriter;
+  readonly #maxEvents: number;
+  readonly #onCommit: CommitObserver | undefined;
+  #queue: Job[] = [];
+  #isScheduled = false;
+  #isClosed = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(db: AgentDatabase, writer: CaptureWriter, options: GroupCommitOptions = {}) {
+    this.#db = db;
+    this.#writer = writer;
+    this.#maxEvents = options.maxEventsPerCommit ?? 20_000;
+    this.#onCommit = options.onCommit;
+  }
+
+  /** Queues one request's events; resolves with one result per item once they are durably stored. */
+  submit(source: string, items: readonly CaptureItem[]): Promise<IngestResult[]> {
+    if (this.#isClosed)
+      return Promise.reject(new AgentError('unavailable', 'The agent is stopping; send again later.'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ source, items, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Stops taking requests; resolves when everything queued has been committed. */
+  async close(): Promise<void> {
+    this.#isClosed = true;
+    await this.whenIdle();
+  }
+
+  /** Resolves once nothing is queued. */
+  whenIdle(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#isScheduled) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#isScheduled) return;
+    this.#isScheduled = true;
+    // setImmediate, not a timer: everything that arrived in this turn of the event loop joins the commit, and no
+    // request waits for a clock.
+    setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#isScheduled = false;
+    const batch: Job[] = [];
+    let events = 0;
+    while (
+      this.#queue.length > 0 &&
+      (batch.length === 0 || events + this.#queue[0]!.items.length <= this.#maxEvents)
+    ) {
+      const job = this.#queue.shift()!;
+      batch.push(job);
+      events += job.items.length;
+    }
+    if (batch.length > 0) this.#commit(batch, events);
+    if (this.#queue.length > 0) {
+      this.#schedule();
+    } else {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  #commit(batch: Job[], events: number): void {
+    const started = performance.now();
+    const initial = this.#writer.head;
+    const outcomes: ({ results: IngestResult[] } | { error: unknown })[] = [];
+    const now = Date.now();
+    try {
+      this.#db.transaction(() => {
+        for (const job of batch) {
+          const before = this.#writer.head;
+          try {
+            outcomes.push({
+              results: this.#db.transaction(() => this.#writer.write(job.source, job.items, now)),
+            });
+          } catch (error) {
+            this.#writer.resetTo(before);
+            outcomes.push({ error });
+          }
+        }
+        this.#writer.saveHead();
+      });
+    } catch (error) {
+      // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
+      this.#writer.resetTo(initial);
+      for (const job of batch) job.reject(error);
+      return;
+    }
+    this.#onCommit?.({ requests: batch.length, events, seconds: (performance.now() - started) / 1000 });
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if ('error' in outcome) job.reject(outcome.error);
+      else job.resolve(outcome.results);
+    });
+  }
+}

@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
+import type { CaptureService } from './capture-service.js';
+import { parseExport, problemsFor, type RowProblem } from './export-file.js';
+import { sha256 } from './hash-chain.js';
+
+export type ImportReport = {
+  file: string;
+  contentHash: string;
+  /** `processed`: read and captured (some rows may have failed); `failed`: nothing could be captured. */
+  outcome: 'processed' | 'failed' | 'already_imported';
+  accepted: number;
+  duplicate: number;
+  /** Rows not captured, each also raised as a `bad_import_row` exception. */
+  problems: RowProblem[];
+  /** Why the whole file could not be read, when it could not. */
+  error: string | null;
+  importedAt: string;
+};
+
+export type ImportDeps = Readonly<{ db: AgentDatabase; capture: CaptureService; exceptions: ExceptionsRepo }>;
+
+/** Requests of at most this many events, like the HTTP API. */
+const CHUNK = 1000;
+
+/**
+ * Captures an export file once: a file whose content was imported before is not read again (by content hash);
+ * good rows are captured, each bad row becomes an exception naming the file, line and field.
+ * The caller decides where the file goes afterwards (the drop folder moves it).
+ */
+export async function importFile(deps: ImportDeps, source: string, path: string): Promise<ImportReport> {
+  const bytes = await readFile(path);
+  const contentHash = sha256(bytes.toString('latin1'));
+  const file = basename(path);
+  const { db, capture, exceptions } = deps;
+  const previous = db.first(
+    db.query.selectFrom('imported_files').selectAll().where('content_hash', '=', contentHash),
+  );
+  if (previous) {
+    return {
+      file,
+      contentHash,
+      outcome: 'already_imported',
+      accepted: 0,
+      duplicate: 0,
+      problems: [],
+      error: `the same content was imported on ${new Date(previous.imported_at).toISOString()} as ${previous.file_name}`,
+      importedAt: new Date().toISOString(),
+    };
+  }
+
+  const parsed = parseExport(file, bytes.toString('utf8'));
+  let accepted = 0;
+  let duplicate = 0;
+  const problems: RowProblem[] = parsed.isOk ? [...parsed.problems] : [];
+  if (parsed.isOk) {
+    const isCsv = /\.(csv|txt)$/i.test(file);
+    for (let i = 0; i < parsed.events.length; i += CHUNK) {
+      const chunk = parsed.events.slice(i, i + CHUNK);
+      const results = await capture.capture(
+        source,
+        chunk.map((e) => e.raw),
+      );
+      results.forEach((result, j) => {
+        if (result.status === 'accepted') accepted += 1;
+        else if (result.status === 'duplicate') duplicate += 1;
+        else problems.push(...problemsFor(chunk[j]!, result.errors, isCsv));
+      });
+    }
+    problems.sort((a, b) => a.line - b.line);
+  }
+  const error = parsed.isOk ? null : parsed.error;
+  const outcome =
+    !parsed.isOk || (accepted + duplicate === 0 && problems.length > 0) ? 'failed' : 'processed';
+  const now = Date.now();
+  db.transaction(() => {
+    if (error !== null) {
+      exceptions.raise({
+        kind: 'bad_import_file',
+        dedupeKey: `bad_import_file:${contentHash}`,
+        message: `The file ${file} from ${source} could not be imported: ${error}. Nothing of it was captured; fix the file and drop it in again.`,
+        details: { file, contentHash, error },
+        source,
+      });
+    }
+    for (const p of problems) {
+      exceptions.raise({
+        kind: 'bad_import_row',
+        dedupeKey: `bad_import_row:${contentHash}:${p.line}:${p.field}`,
+        message: `Line ${p.line} of ${file} was not captured: ${p.field} ${p.message}. Fix the row and drop the file in again (rows already captured are not taken twice).`,
+        details: { file, contentHash, line: p.line, field: p.field, error: p.message },
+        source,
+      });
+    }
+    db.run(
+      db.query.insertInto('imported_files').values({
+        content_hash: contentHash,
+        file_name: file,
+        imported_at: now,
+        outcome,
+        events_accepted: accepted,
+        events_duplicate: duplicate,
+        rows_rejected: problems.length,
+      }),
+    );
+  });
+  return {
+    file,
+    contentHash,
+    outcome,
+    accepted,
+    duplicate,
+    problems,
+    error,
+    importedAt: new Date(now).toISOString(),
+  };
+}

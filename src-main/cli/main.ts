@@ -1,0 +1,280 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import type { StatusResponse } from '../../shared/api.js';
+import type { ResolvedConfig } from '../../shared/config.js';
+import { Agent, DATABASE_FILE } from '../agent/agent.js';
+import { AgentError, ConfigError } from '../agent/agent-error.js';
+import { loadConfig } from '../agent/config-loader.js';
+import { readLock } from '../agent/data-dir-lock.js';
+import { createLogger } from '../agent/logger.js';
+import { readStatus } from '../agent/status.js';
+import { VERSION } from '../agent/version.js';
+import type { ImportReport } from '../capture/import-file.js';
+import { verifyChain } from '../capture/hash-chain.js';
+import { AgentDatabase } from '../db/agent-database.js';
+
+/** Exit codes of CONTRACT.md. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+type Io = { out: (text: string) => void; err: (text: string) => void };
+
+const configOption = () =>
+  new Option('-c, --config <file>', 'the agent config file (JSON)').makeOptionMandatory();
+
+/**
+ * The `backroom` command. Returns the exit code rather than exiting, so tests can run it in-process;
+ * `serve` resolves only once the agent has stopped.
+ */
+export async function runCli(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('backroom')
+    .description('Backroom: offline-first sync agent for stores and warehouses')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('run the agent in the foreground until SIGTERM or SIGINT')
+    .addOption(configOption())
+    .option('--port <port>', 'listen on this port instead of the config one', (v) => parsePort(v))
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
+    .option('--log-file <file>', 'write logs to this file instead of stderr')
+    .action(async (opts: { config: string; port?: number; logLevel: string; logFile?: string }) => {
+      code = await serve(opts, io);
+    });
+
+  program
+    .command('status')
+    .description("print the agent's health, queue depth and age per destination, open exceptions")
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { config: string; json?: boolean }) => {
+      code = await status(opts, io);
+    });
+
+  program
+    .command('import')
+    .description('capture a CSV or JSON export file once (same rules as the drop folder)')
+    .addOption(configOption())
+    .option(
+      '--source <id>',
+      'the source id to capture under (default: the first drop folder source, or "import")',
+    )
+    .option('--json', 'print the report as JSON')
+    .argument('<path>', 'the file to import')
+    .action(async (path: string, opts: { config: string; source?: string; json?: boolean }) => {
+      code = await importCommand(path, opts, io);
+    });
+
+  program
+    .command('verify')
+    .description('check the hash chain of the event log and that stock levels match their movements')
+    .addOption(configOption())
+    .action(async (opts: { config: string }) => {
+      code = verify(opts, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof ConfigError) {
+      io.err(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    io.err(`${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failure;
+  }
+  return code;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CommanderError(
+      2,
+      'backroom.invalidPort',
+      `--port must be a whole number from 0 to 65535, not "${value}"`,
+    );
+  }
+  return port;
+}
+
+async function serve(
+  opts: { config: string; port?: number; logLevel: string; logFile?: string },
+  io: Io,
+): Promise<number> {
+  const config = loadConfig(opts.config);
+  const logger = createLogger({
+    level: opts.logLevel,
+    ...(opts.logFile ? { file: opts.logFile } : { fd: 2 }),
+  });
+  let agent: Agent;
+  try {
+    agent = await Agent.start({ config, logger, ...(opts.port !== undefined ? { port: opts.port } : {}) });
+  } catch (error) {
+    if (error instanceof AgentError && error.reason === 'invalid_config')
+      throw new ConfigError(error.message);
+    throw error;
+  }
+  io.out(`Backroom ${VERSION} agent "${config.agentId}" listening on ${agent.address}\n`);
+  await new Promise<void>((resolveStop) => {
+    let isStopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (isStopping) {
+        io.err(`${signal} again: exiting without a clean stop\n`);
+        process.exit(EXIT.failure);
+      }
+      isStopping = true;
+      io.out(`${signal}: stopping\n`);
+      agent.stop().then(resolveStop, (error: unknown) => {
+        io.err(`stop failed: ${String(error)}\n`);
+        resolveStop();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  io.out('stopped\n');
+  return EXIT.ok;
+}
+
+/** Opens the database read-only (safe while the agent runs), or says why it cannot. */
+function openReadonly(config: ResolvedConfig): AgentDatabase {
+  const file = join(config.dataDir, DATABASE_FILE);
+  if (!existsSync(file))
+    throw new AgentError(
+      'no_database',
+      `No database at ${file}: the agent has not run with this config yet.`,
+    );
+  return AgentDatabase.open(file, { isReadonly: true });
+}
+
+async function status(opts: { config: string; json?: boolean }, io: Io): Promise<number> {
+  const config = loadConfig(opts.config);
+  const lock = readLock(config.dataDir);
+  let report: StatusResponse;
+  if (lock?.address) {
+    const response = await fetch(`${lock.address}/api/v1/status`, {
+      headers: { authorization: `Bearer ${lock.controlToken}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok)
+      throw new AgentError('status_failed', `The agent at ${lock.address} answered ${response.status}.`);
+    report = (await response.json()) as StatusResponse;
+  } else {
+    const db = openReadonly(config);
+    try {
+      report = readStatus(db, config, false);
+    } finally {
+      db.close();
+    }
+  }
+  if (opts.json) {
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+    return EXIT.ok;
+  }
+  const lines = [
+    `agent     ${report.agentId} (${report.running ? `running at ${lock?.address ?? '?'}` : 'not running'}), version ${report.version}`,
+    `events    ${report.events} captured, last seq ${report.lastSeq}`,
+    'queues:',
+    ...(report.destinations.length === 0
+      ? ['  (no destinations configured)']
+      : report.destinations.map(
+          (d) =>
+            `  ${d.id.padEnd(16)} ${d.type.padEnd(8)} ${String(d.pending).padStart(8)} pending` +
+            (d.oldestPendingAgeSeconds === null ? '' : `, oldest ${formatAge(d.oldestPendingAgeSeconds)}`),
+        )),
+    'open exceptions:',
+    ...(report.openExceptions.length === 0
+      ? ['  none']
+      : report.openExceptions.map((e) => `  ${e.kind.padEnd(20)} ${e.count}`)),
+  ];
+  io.out(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+function formatAge(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  return `${Math.round(seconds / 3600)}h`;
+}
+
+async function importCommand(
+  path: string,
+  opts: { config: string; source?: string; json?: boolean },
+  io: Io,
+): Promise<number> {
+  const config = loadConfig(opts.config);
+  const source = opts.source ?? config.dropFolders[0]?.source ?? 'import';
+  const file = resolve(path);
+  if (!existsSync(file)) throw new AgentError('not_found', `No file at ${file}.`);
+  const lock = readLock(config.dataDir);
+  let report: ImportReport;
+  if (lock?.address) {
+    // The running agent is the only writer: hand it the file.
+    const response = await fetch(`${lock.address}/api/v1/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${lock.controlToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ path: file, source }),
+      signal: AbortSignal.timeout(600_000),
+    });
+    if (!response.ok)
+      throw new AgentError(
+        'import_failed',
+        `The agent answered ${response.status}: ${await response.text()}`,
+      );
+    report = (await response.json()) as ImportReport;
+  } else {
+    const agent = await Agent.start({
+      config,
+      logger: createLogger({ level: 'warn', fd: 2 }),
+      isServing: false,
+    });
+    try {
+      report = await agent.importFile(file, source);
+    } finally {
+      await agent.stop();
+    }
+  }
+  if (opts.json) {
+    io.out(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    io.out(
+      `${report.file}: ${report.outcome}; ${report.accepted} event(s) captured, ${report.duplicate} already there, ` +
+        `${report.problems.length} row problem(s)\n`,
+    );
+    if (report.error) io.out(`  ${report.error}\n`);
+    for (const p of report.problems) io.out(`  line ${p.line}, ${p.field}: ${p.message}\n`);
+  }
+  return report.outcome === 'failed' ? EXIT.failure : EXIT.ok;
+}
+
+function verify(opts: { config: string }, io: Io): number {
+  const config = loadConfig(opts.config);
+  const db = openReadonly(config);
+  try {
+    const report = verifyChain(db);
+    if (report.isOk) {
+      io.out(
+        `ok: ${report.events} events, hash chain intact up to seq ${report.lastSeq}, levels match movements\n`,
+      );
+      return EXIT.ok;
+    }
+    io.err(`verify FAILED: ${report.problems.length} problem(s)\n`);
+    for (const p of report.problems) io.err(`  ${p.seq === null ? '' : `event ${p.seq}: `}${p.problem}\n`);
+    return EXIT.failure;
+  } finally {
+    db.close();
+  }
+}
+
+const defaultIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};

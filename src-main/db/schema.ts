@@ -1,0 +1,118 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The database as Kysely sees it. Columns are nullable or not, never optional; names are the SQL names.
+ * Event and movement rows are append-only: a correction is a new row.
+ */
+export type Database = {
+  schema_migrations: SchemaMigrationsTable;
+  events: EventsTable;
+  chain_head: ChainHeadTable;
+  movements: MovementsTable;
+  stock_levels: StockLevelsTable;
+  outbox: OutboxTable;
+  level_dirty: LevelDirtyTable;
+  items: ItemsTable;
+  exceptions: ExceptionsTable;
+  imported_files: ImportedFilesTable;
+};
+
+export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
+
+export type EventsTable = {
+  /** Local capture order; the device clock (`occurred_at`) is kept but never used for order. */
+  seq: number;
+  source: string;
+  event_id: string;
+  type: string;
+  location: string;
+  occurred_at: string;
+  /** Milliseconds since the epoch, the agent's clock at capture. */
+  received_at: number;
+  /** Canonical JSON of the event as validated. */
+  body: string;
+  /** sha256 of `body`: equal content, equal hash (duplicate detection). */
+  content_hash: string;
+  prev_hash: string;
+  hash: string;
+};
+
+export type ChainHeadTable = { id: number; seq: number; hash: string };
+
+export type MovementsTable = {
+  id: Generated<number>;
+  event_seq: number;
+  line_no: number;
+  sku: string;
+  location: string;
+  delta: number;
+  on_hand_after: number;
+};
+
+export type StockLevelsTable = {
+  sku: string;
+  location: string;
+  on_hand: number;
+  reserved: number;
+  updated_seq: number;
+};
+
+export type OutboxState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'discarded';
+
+export type OutboxTable = {
+  id: Generated<number>;
+  destination_id: string;
+  event_seq: number;
+  location: string;
+  idempotency_key: string;
+  state: OutboxState;
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+};
+
+export type LevelDirtyTable = {
+  destination_id: string;
+  sku: string;
+  location: string;
+  version: number;
+  sent_version: number;
+  marked_at: number;
+};
+
+export type ItemsTable = { sku: string; name: string | null; barcode: string | null };
+
+export type ExceptionStatus = 'open' | 'resolved' | 'discarded';
+
+export type ExceptionsTable = {
+  id: Generated<number>;
+  kind: string;
+  status: ExceptionStatus;
+  dedupe_key: string | null;
+  message: string;
+  /** JSON object with the business objects involved. */
+  details: string;
+  source: string | null;
+  event_seq: number | null;
+  sku: string | null;
+  location: string | null;
+  destination_id: string | null;
+  occurrences: number;
+  created_at: number;
+  last_seen_at: number;
+  resolved_at: number | null;
+  resolution: string | null;
+};
+
+export type ImportedFilesTable = {
+  content_hash: string;
+  file_name: string;
+  imported_at: number;
+  outcome: 'processed' | 'failed';
+  events_accepted: number;
+  events_duplicate: number;
+  rows_rejected: number;
+};

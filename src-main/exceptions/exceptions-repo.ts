@@ -1,0 +1,90 @@
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { ExceptionsTable } from '../db/schema.js';
+
+/** Kinds of exception; each has a message in business words and the actions that fit (see README). */
+export type ExceptionKind =
+  'unknown_sku' | 'unknown_location' | 'negative_stock' | 'bad_import_row' | 'bad_import_file';
+
+export type RaiseException = Readonly<{
+  kind: ExceptionKind;
+  /**
+   * Exceptions with the same key while one is open count up on that one instead of adding a row, so a SKU sold
+   * a hundred times before it is mapped is one exception with 100 occurrences. `null` always adds a row.
+   */
+  dedupeKey: string | null;
+  message: string;
+  details: Record<string, unknown>;
+  source?: string | null;
+  eventSeq?: number | null;
+  sku?: string | null;
+  location?: string | null;
+  destinationId?: string | null;
+}>;
+
+export type ExceptionRow = Omit<ExceptionsTable, 'id'> & { id: number };
+
+/** Exceptions: failures a person must look at, in business words, with what to do about them. */
+export class ExceptionsRepo {
+  readonly #db: AgentDatabase;
+  readonly #raise;
+  readonly #resolveByKey;
+
+  constructor(db: AgentDatabase) {
+    this.#db = db;
+    this.#raise = db.sqlite.prepare(
+      `INSERT INTO exceptions (kind, status, dedupe_key, message, details, source, event_seq, sku, location,
+                               destination_id, occurrences, created_at, last_seen_at)
+       VALUES (@kind, 'open', @dedupeKey, @message, @details, @source, @eventSeq, @sku, @location, @destinationId,
+               1, @now, @now)
+       ON CONFLICT (dedupe_key) WHERE status = 'open'
+       DO UPDATE SET occurrences = occurrences + 1, last_seen_at = excluded.last_seen_at`,
+    );
+    this.#resolveByKey = db.sqlite.prepare(
+      `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
+       WHERE dedupe_key = ? AND status = 'open'`,
+    );
+  }
+
+  /** Raises an exception (or counts one more occurrence of the open one with the same key). */
+  raise(e: RaiseException, now = Date.now()): void {
+    this.#raise.run({
+      kind: e.kind,
+      dedupeKey: e.dedupeKey,
+      message: e.message,
+      details: JSON.stringify(e.details),
+      source: e.source ?? null,
+      eventSeq: e.eventSeq ?? null,
+      sku: e.sku ?? null,
+      location: e.location ?? null,
+      destinationId: e.destinationId ?? null,
+      now,
+    });
+  }
+
+  /** Resolves the open exception with this key, if any (for conditions that clear by themselves). */
+  resolveByKey(dedupeKey: string, resolution: string, now = Date.now()): boolean {
+    return this.#resolveByKey.run(now, resolution, dedupeKey).changes > 0;
+  }
+
+  /** Open exceptions counted by kind. */
+  openCountsByKind(): { kind: string; count: number }[] {
+    return this.#db.all(
+      this.#db.query
+        .selectFrom('exceptions')
+        .select(['kind', (eb) => eb.fn.countAll<number>().as('count')])
+        .where('status', '=', 'open')
+        .groupBy('kind')
+        .orderBy('kind'),
+    );
+  }
+
+  /** Exceptions, newest first, optionally by status and kind. */
+  list(
+    filter: Readonly<{ status?: ExceptionRow['status']; kind?: string; limit?: number }> = {},
+  ): ExceptionRow[] {
+    let q = this.#db.query.selectFrom('exceptions').selectAll();
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind);
+    return this.#db.all(q.orderBy('id', 'desc').limit(filter.limit ?? 500));
+  }
+}

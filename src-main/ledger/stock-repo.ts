@@ -1,0 +1,67 @@
+import type { AgentDatabase } from '../db/agent-database.js';
+
+export type LevelRow = {
+  sku: string;
+  location: string;
+  on_hand: number;
+  reserved: number;
+  updated_seq: number;
+};
+
+/**
+ * Movements and the levels derived from them. Movements are append-only; `stock_levels` is their running sum,
+ * kept in the same transaction, and `backroom verify` checks the two agree.
+ */
+export class StockRepo {
+  readonly #db: AgentDatabase;
+  readonly #getLevel;
+  readonly #putLevel;
+  readonly #insertMovement;
+
+  constructor(db: AgentDatabase) {
+    this.#db = db;
+    // Hot path (every line of every captured event): statements prepared once, bound directly.
+    this.#getLevel = db.sqlite.prepare<[string, string], { on_hand: number; reserved: number }>(
+      'SELECT on_hand, reserved FROM stock_levels WHERE sku = ? AND location = ?',
+    );
+    this.#putLevel = db.sqlite.prepare<[string, string, number, number]>(
+      `INSERT INTO stock_levels (sku, location, on_hand, reserved, updated_seq) VALUES (?, ?, ?, 0, ?)
+       ON CONFLICT (sku, location) DO UPDATE SET on_hand = excluded.on_hand, updated_seq = excluded.updated_seq`,
+    );
+    this.#insertMovement = db.sqlite.prepare<[number, number, string, string, number, number]>(
+      'INSERT INTO movements (event_seq, line_no, sku, location, delta, on_hand_after) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+  }
+
+  /** On hand of (sku, location); 0 for an item never seen there. */
+  onHand(sku: string, location: string): number {
+    return this.#getLevel.get(sku, location)?.on_hand ?? 0;
+  }
+
+  /**
+   * Records one movement and moves the level. Returns the level before and after.
+   * Must run inside the capture transaction.
+   */
+  applyMovement(
+    move: Readonly<{ seq: number; lineNo: number; sku: string; location: string; delta: number }>,
+  ): { before: number; after: number } {
+    const before = this.onHand(move.sku, move.location);
+    const after = before + move.delta;
+    this.#insertMovement.run(move.seq, move.lineNo, move.sku, move.location, move.delta, after);
+    this.#putLevel.run(move.sku, move.location, after, move.seq);
+    return { before, after };
+  }
+
+  /** Levels filtered by sku and/or location, ordered by sku then location. */
+  levels(filter: Readonly<{ sku?: string; location?: string; limit?: number }>): LevelRow[] {
+    let q = this.#db.query.selectFrom('stock_levels').selectAll();
+    if (filter.sku !== undefined) q = q.where('sku', '=', filter.sku);
+    if (filter.location !== undefined) q = q.where('location', '=', filter.location);
+    return this.#db.all(
+      q
+        .orderBy('sku')
+        .orderBy('location')
+        .limit(filter.limit ?? 1000),
+    );
+  }
+}

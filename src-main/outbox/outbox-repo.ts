@@ -1,0 +1,79 @@
+import type { AgentDatabase } from '../db/agent-database.js';
+
+export type QueueStats = { destinationId: string; pending: number; oldestPendingAt: number | null };
+
+/**
+ * The outbox: a row per (event, ledger destination) and a dirty mark per (level destination, sku, location).
+ * Rows are written in the capture transaction, so an event is never captured without its deliveries queued.
+ */
+export class OutboxRepo {
+  readonly #db: AgentDatabase;
+  readonly #enqueue;
+  readonly #markDirty;
+
+  constructor(db: AgentDatabase) {
+    this.#db = db;
+    this.#enqueue = db.sqlite.prepare<[string, number, string, string, number, number]>(
+      `INSERT INTO outbox (destination_id, event_seq, location, idempotency_key, state, attempts, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
+    );
+    this.#markDirty = db.sqlite.prepare<[string, string, string, number]>(
+      `INSERT INTO level_dirty (destination_id, sku, location, version, sent_version, marked_at)
+       VALUES (?, ?, ?, 1, 0, ?)
+       ON CONFLICT (destination_id, sku, location)
+       DO UPDATE SET version = version + 1,
+                     marked_at = CASE WHEN version = sent_version THEN excluded.marked_at ELSE marked_at END`,
+    );
+  }
+
+  /** Queues one event for one ledger destination. The idempotency key travels with every attempt. */
+  enqueue(
+    destinationId: string,
+    eventSeq: number,
+    location: string,
+    idempotencyKey: string,
+    now: number,
+  ): void {
+    this.#enqueue.run(destinationId, eventSeq, location, idempotencyKey, now, now);
+  }
+
+  /**
+   * Marks (sku, location) as changed for a level destination. The version goes up on every change; the
+   * dispatcher sends the level current at send time and records the version it sent, so any number of changes
+   * coalesce into one update. `marked_at` keeps the time of the oldest unsent change.
+   */
+  markDirty(destinationId: string, sku: string, location: string, now: number): void {
+    this.#markDirty.run(destinationId, sku, location, now);
+  }
+
+  /** Depth and oldest pending time per destination, both for ledger rows and dirty level marks. */
+  queueStats(): QueueStats[] {
+    const ledger = this.#db.all(
+      this.#db.query
+        .selectFrom('outbox')
+        .select((eb) => [
+          'destination_id',
+          eb.fn.countAll<number>().as('pending'),
+          eb.fn.min<number>('created_at').as('oldest'),
+        ])
+        .where('state', 'in', ['pending', 'in_flight'])
+        .groupBy('destination_id'),
+    );
+    const level = this.#db.all(
+      this.#db.query
+        .selectFrom('level_dirty')
+        .select((eb) => [
+          'destination_id',
+          eb.fn.countAll<number>().as('pending'),
+          eb.fn.min<number>('marked_at').as('oldest'),
+        ])
+        .whereRef('version', '>', 'sent_version')
+        .groupBy('destination_id'),
+    );
+    return [...ledger, ...level].map((r) => ({
+      destinationId: r.destination_id,
+      pending: r.pending,
+      oldestPendingAt: r.oldest,
+    }));
+  }
+}
