@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { readCsv, type CsvRow } from './csv.js';
 import type { FieldError } from '../../shared/events.js';
 
 /** A problem with one row (CSV line, JSON Lines line, or event of a JSON list) of an export file. */
@@ -37,19 +37,9 @@ export function parseExport(fileName: string, text: string): ParsedExport {
 }
 
 function parseCsv(text: string): ParsedExport {
-  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
-  const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-  let records: { record: Record<string, string>; info: { lines: number } }[];
+  let records: CsvRow[];
   try {
-    records = parse(text, {
-      bom: true,
-      delimiter,
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      relax_column_count: false,
-    }) as { record: Record<string, string>; info: { lines: number } }[];
+    records = readCsv(text);
   } catch (error) {
     return { isOk: false, error: `the CSV cannot be read: ${(error as Error).message}` };
   }
@@ -61,8 +51,7 @@ function parseCsv(text: string): ParsedExport {
 
   const problems: RowProblem[] = [];
   const byId = new Map<string, FileEvent>();
-  for (const { record, info } of records) {
-    const line = info.lines;
+  for (const { record, line } of records) {
     const id = record.event_id ?? '';
     if (id === '') {
       problems.push({ line, field: 'event_id', message: 'is empty' });
@@ -117,11 +106,11 @@ function parseCsv(text: string): ParsedExport {
 function parseJson(text: string): ParsedExport {
   let value: unknown;
   try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ''));
+    value = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
   } catch (error) {
     return { isOk: false, error: `the file is not valid JSON: ${(error as Error).message}` };
   }
-  const list = Array.isArray(value)
+  const list: unknown[] | null = Array.isArray(value)
     ? value
     : typeof value === 'object' && value !== null && Array.isArray((value as { events?: unknown }).events)
       ? (value as { events: unknown[] }).events
@@ -139,7 +128,7 @@ function parseJsonLines(text: string): ParsedExport {
   text.split(/\r?\n/).forEach((lineText, i) => {
     if (lineText.trim() === '') return;
     try {
-      rows.push({ raw: JSON.parse(lineText), line: i + 1 });
+      rows.push({ raw: JSON.parse(lineText) as unknown, line: i + 1 });
     } catch (error) {
       problems.push({
         line: i + 1,

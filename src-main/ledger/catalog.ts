@@ -1,4 +1,4 @@
-import { parse } from 'csv-parse/sync';
+import { readCsv } from '../capture/csv.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 
 export type CatalogItem = { sku: string; name: string | null; barcode: string | null };
@@ -55,22 +55,13 @@ export class Catalog {
  * Throws naming the line of the first bad row.
  */
 export function parseCatalogCsv(text: string, label: string): CatalogItem[] {
-  const firstLine = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0] ?? '';
-  const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-  const rows = parse(text, {
-    bom: true,
-    delimiter,
-    columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-    skip_empty_lines: true,
-    trim: true,
-    info: true,
-  }) as { record: Record<string, string>; info: { lines: number } }[];
+  const rows = readCsv(text);
   if (rows.length > 0 && !('sku' in rows[0]!.record))
     throw new Error(`${label}: the header has no "sku" column`);
-  return rows.map(({ record, info }) => {
+  return rows.map(({ record, line }) => {
     const sku = record.sku ?? '';
     if (sku === '' || sku.length > 255)
-      throw new Error(`${label} line ${info.lines}: sku must be 1 to 255 characters`);
+      throw new Error(`${label} line ${line}: sku must be 1 to 255 characters`);
     return { sku, name: record.name || null, barcode: record.barcode || null };
   });
 }

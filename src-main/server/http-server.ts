@@ -14,6 +14,8 @@ import type { Logger } from '../agent/logger.js';
 export type Principal = { kind: 'source'; sourceId: string } | { kind: 'control' };
 
 declare module 'fastify' {
+  // Module augmentation needs an interface.
+  // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
   interface FastifyRequest {
     principal: Principal | null;
   }

@@ -43,7 +43,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     }
     let events: unknown[];
     if ('events' in body) {
-      const list = (body as { events: unknown }).events;
+      const list = body.events;
       if (!Array.isArray(list)) return sendError(reply, 'bad_shape', '"events" must be a list of events.');
       if (list.length === 0) return sendError(reply, 'bad_shape', '"events" must hold at least one event.');
       if (list.length > MAX_BATCH_EVENTS) {

@@ -1,0 +1,69 @@
+// Lint rules, including the folder boundaries of CONVENTIONS.md: shared/ runs anywhere, the agent never imports
+// electron, the renderer never reaches Node or SQL.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = { group: ['node:*'], message: 'shared/ and src-renderer/ run anywhere: no Node built-ins.' };
+const electron = { name: 'electron', message: 'Only src-main/desktop/ may import electron.' };
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'demo-data/**', 'test-results/**', 'playwright-report/**', 'src-renderer/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-definitions': ['error', 'type'],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' }] },
+      ],
+      // Route handlers and hooks are async by contract even when they do not await.
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [electron, { name: 'react', message: 'shared/ has no UI.' }], patterns: [nodeBuiltins] }],
+    },
+  },
+  {
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/desktop/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [electron], patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }] }] },
+  },
+  {
+    files: ['src-renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron, { name: 'better-sqlite3', message: 'The UI never sees SQL.' }, { name: 'kysely', message: 'The UI never sees SQL.' }],
+          patterns: [nodeBuiltins, { group: ['**/src-main/**'], message: 'The UI reaches the agent through the typed client only.' }],
+        },
+      ],
+    },
+  },
+  {
+    // The `backroom` launcher and the test runner script are plain JS.
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, 'no-console': 'off' },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    rules: { 'no-console': 'off', '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+);
