@@ -17,7 +17,9 @@ function collect(path) {
 }
 
 const files = roots.flatMap(collect).sort();
-const focused = files.filter((f) => /\b(it|test|describe)\.only\s*\(|\{\s*only:\s*true/.test(readFileSync(f, 'utf8')));
+const focused = files.filter((f) =>
+  /\b(it|test|describe)\.only\s*\(|\{\s*only:\s*true/.test(readFileSync(f, 'utf8')),
+);
 if (focused.length > 0) {
   console.error(`Focused tests (.only) are not allowed; they hide the others:\n  ${focused.join('\n  ')}`);
   process.exit(1);
@@ -28,7 +30,14 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, '--test-timeout=600000', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`,
+    '--test-timeout=600000',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -1,0 +1,165 @@
+/**
+ * `npm run demo`: the agent with its embedded SQLite, a demo config, two simulated POS tills and a legacy POS that
+ * drops CSV exports into a watched folder. Prints the URL to open and a token to use; stops on Ctrl+C.
+ *
+ * Options: --port N (default 7420), --seconds N (stop by itself after N seconds), --fresh (start from an empty
+ * data folder), --dir PATH (default ./demo-data).
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ConfigInput } from '../shared/config.js';
+import { Agent } from '../src-main/agent/agent.js';
+import { loadConfig } from '../src-main/agent/config-loader.js';
+import { createLogger } from '../src-main/agent/logger.js';
+import { readStatus } from '../src-main/agent/status.js';
+import { PosSimulator } from '../test/simulators/pos-simulator.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '7420' },
+    seconds: { type: 'string' },
+    fresh: { type: 'boolean', default: false },
+    dir: { type: 'string', default: 'demo-data' },
+  },
+});
+
+const dir = resolve(values.dir);
+if (values.fresh) rmSync(dir, { recursive: true, force: true });
+mkdirSync(join(dir, 'drop'), { recursive: true });
+
+const CATEGORIES = ['TEE', 'JEANS', 'SOCK', 'CAP', 'MUG', 'BAG', 'SCARF', 'BELT'];
+const SIZES = ['S', 'M', 'L', 'XL', 'ONE'];
+const skus = CATEGORIES.flatMap((c) => SIZES.map((s) => `${c}-${s}`));
+writeFileSync(
+  join(dir, 'catalog.csv'),
+  `sku,name,barcode\n${skus.map((sku, i) => `${sku},${sku.replace('-', ' size ')},${4006381333900 + i}`).join('\n')}\n`,
+);
+
+const tokens = {
+  till1: 'demo-till-1-token-change-me',
+  till2: 'demo-till-2-token-change-me',
+  legacy: 'demo-legacy-token',
+};
+const config: ConfigInput = {
+  agentId: 'demo-store-042',
+  dataDir: './data',
+  listen: { host: '127.0.0.1', port: Number(values.port) },
+  sources: [
+    { id: 'till-1', token: tokens.till1 },
+    { id: 'till-2', token: tokens.till2 },
+    { id: 'legacy-pos', token: tokens.legacy },
+  ],
+  locations: [
+    { id: 'S042', name: 'Main St store' },
+    { id: 'W01', name: 'Back warehouse' },
+  ],
+  catalog: { path: './catalog.csv' },
+  stock: { safetyStock: 1, safetyStockBySku: { 'MUG-ONE': 3 } },
+  channels: [
+    { id: 'shopify', buffer: 2 },
+    { id: 'amazon', buffer: 1 },
+  ],
+  destinations: [
+    { id: 'erp', type: 'webhook', url: 'http://127.0.0.1:7499/erp/events', secret: 'demo-erp-hmac-secret' },
+  ],
+  dropFolders: [{ path: './drop', source: 'legacy-pos', stableMs: 1000 }],
+};
+const configFile = join(dir, 'config.json');
+writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+
+const resolved = loadConfig(configFile);
+const logger = createLogger({ level: 'warn', file: join(dir, 'agent.log') });
+const agent = await Agent.start({ config: resolved, logger });
+const url = agent.address;
+
+// An opening stock count per location, so the store does not start empty (idempotent across demo restarts).
+for (const location of ['S042', 'W01']) {
+  await agent.capture.capture('legacy-pos', [
+    {
+      id: `opening-count-${location}`,
+      type: 'count',
+      location,
+      occurredAt: '2026-11-24T07:00:00+00:00',
+      reference: `Opening count ${location}`,
+      lines: skus.map((sku, i) => ({ sku, qty: 20 + ((i * 7) % 25) })),
+    },
+  ]);
+}
+
+const tills = [
+  new PosSimulator({
+    url,
+    token: tokens.till1,
+    idPrefix: 'till-1',
+    locations: ['S042'],
+    skus,
+    unknownSkus: ['TEE-XXL', 'GIFTCARD-50'],
+    rate: 3,
+    seed: 7,
+  }),
+  new PosSimulator({
+    url,
+    token: tokens.till2,
+    idPrefix: 'till-2',
+    locations: ['S042', 'W01'],
+    skus,
+    unknownSkus: ['SOCK-KIDS'],
+    rate: 2,
+    seed: 11,
+  }),
+];
+for (const till of tills) till.start();
+
+// The legacy POS writes an export every 20 seconds; now and then a row is bad (a typo in qty).
+let exportNo = 0;
+const legacyTimer = setInterval(() => {
+  exportNo += 1;
+  const stamp = new Date().toISOString().replace('Z', '+00:00');
+  const rows = Array.from({ length: 5 }, (_, i) => {
+    const id = `legacy-${Date.now()}-${i}`;
+    const qty = exportNo % 3 === 0 && i === 2 ? 'two' : String(1 + (i % 2));
+    return `${id},sale,S042,${stamp},${skus[(exportNo * 5 + i) % skus.length]},${qty},12.50,EUR,L-${exportNo}-${i}`;
+  });
+  const name = `export-${String(exportNo).padStart(4, '0')}.csv`;
+  // Written under a temporary name and renamed, as a well-behaved POS does; the agent ignores *.tmp.
+  const temp = join(dir, 'drop', `${name}.tmp`);
+  writeFileSync(
+    temp,
+    `event_id,type,location,occurred_at,sku,qty,unit_price,currency,reference\n${rows.join('\n')}\n`,
+  );
+  renameSync(temp, join(dir, 'drop', name));
+}, 20_000);
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+out('');
+out(`Backroom demo is running. Open ${url}/api/v1/health`);
+out(`  stock:   curl -H 'Authorization: Bearer ${tokens.till1}' '${url}/api/v1/stock?sku=TEE-M'`);
+out(`  status:  npx backroom status --config ${configFile}`);
+out(`  metrics: curl -H 'Authorization: Bearer ${tokens.till1}' ${url}/metrics`);
+out(`  drop a POS export (CSV) into ${join(dir, 'drop')}`);
+out(`  data: ${dir} (logs in agent.log); Ctrl+C stops.`);
+out('');
+
+const statusTimer = setInterval(() => {
+  const s = readStatus(agent.db, resolved, true);
+  const exceptions = s.openExceptions.map((e) => `${e.kind}=${e.count}`).join(' ') || 'none';
+  const sent = tills.reduce((n, t) => n + t.stats.accepted, 0);
+  out(
+    `[demo] events ${s.events} (tills accepted ${sent}) · queue ${s.destinations.map((d) => `${d.id}=${d.pending}`).join(' ')} · open exceptions: ${exceptions}`,
+  );
+}, 10_000);
+
+let isStopping = false;
+async function stop(): Promise<void> {
+  if (isStopping) return;
+  isStopping = true;
+  for (const till of tills) till.stop();
+  clearInterval(legacyTimer);
+  clearInterval(statusTimer);
+  await agent.stop();
+  out('demo stopped');
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+if (values.seconds !== undefined) setTimeout(() => void stop(), Number(values.seconds) * 1000);
