@@ -1,10 +1,14 @@
 import type { Migration } from './migration.js';
 import { up as initial } from './0001-initial.js';
+import { up as delivery } from './0002-delivery.js';
 
 /**
  * Every migration in order. A test checks this list against the files in this folder, so a migration that is
  * written but not listed (or listed twice) fails CI.
  */
-export const migrations: readonly Migration[] = [{ version: 1, name: '0001-initial', up: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: '0001-initial', up: initial },
+  { version: 2, name: '0002-delivery', up: delivery },
+];
 
 export type { Migration, MigrationDb } from './migration.js';

@@ -44,6 +44,8 @@ export const destinationSchema = z.discriminatedUnion(
       secret: secretSchema,
       /** Send up to this many events in one request (`{ "events": [...] }`); 1 sends one event a request. */
       batchSize: z.number().int().min(1).max(1000).default(1),
+      /** Requests per second the receiver accepts (token bucket, burst of the same size). */
+      requestsPerSecond: z.number().positive().max(10_000).default(50),
       ...routing,
     }),
     z.strictObject({
@@ -164,6 +166,19 @@ export const configSchema = z
         }),
       )
       .default([]),
+    /** How delivery retries: exponential backoff with full jitter, then a dead-letter exception. */
+    delivery: z
+      .strictObject({
+        baseDelayMs: z.number().int().min(10).max(600_000).default(1000),
+        maxDelayMs: z.number().int().min(100).max(86_400_000).default(300_000),
+        maxAttempts: z.number().int().min(1).max(10_000).default(50),
+        maxAgeHours: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(168),
+      })
+      .default({ baseDelayMs: 1000, maxDelayMs: 300_000, maxAttempts: 50, maxAgeHours: 168 }),
     ingest: z
       .strictObject({
         /** Largest request body accepted; larger gets 413. */

@@ -18,6 +18,22 @@ export const MAX_QTY = 1_000_000;
 export const MAX_LINES = 1000;
 /** Most events one ingest request may carry. */
 export const MAX_BATCH_EVENTS = 1000;
+/** Deepest nesting of objects and lists inside `meta`; deeper would overflow the stack when hashing the body. */
+export const MAX_META_DEPTH = 32;
+
+/** How deeply `value` nests objects and lists (0 for a scalar), walked without recursion; stops past `limit`. */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2}))$/;
@@ -113,7 +129,12 @@ export const eventSchema = z
       .min(1, 'must have at least one line')
       .max(MAX_LINES, `must have at most ${MAX_LINES} lines`),
     reference: z.string({ error: 'must be a string' }).max(255, 'must be at most 255 characters').optional(),
-    meta: z.record(z.string(), z.unknown(), { error: 'must be an object' }).optional(),
+    meta: z
+      .record(z.string(), z.unknown(), { error: 'must be an object' })
+      .refine((meta) => nestingDepth(meta, MAX_META_DEPTH) <= MAX_META_DEPTH, {
+        message: `must nest objects and lists at most ${MAX_META_DEPTH} levels deep`,
+      })
+      .optional(),
   })
   .superRefine((event, ctx) => {
     event.lines.forEach((line, i) => {

@@ -12,7 +12,11 @@ import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { StockView } from '../ledger/stock-view.js';
+import { createConnector, requestsPerSecond } from '../connectors/registry.js';
+import { DeliveryRepo } from '../outbox/delivery-repo.js';
+import { Dispatcher } from '../outbox/dispatcher.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
+import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
 import { createHttpServer } from '../server/http-server.js';
 import { registerRoutes } from '../server/routes.js';
@@ -51,6 +55,8 @@ export class Agent {
   readonly #committer: GroupCommitter;
   readonly #server: FastifyInstance;
   readonly #dropFolders: DropFolder[];
+  /** One dispatcher per destination that has a connector. */
+  readonly dispatchers: readonly Dispatcher[];
   readonly #logger: Logger;
   #address = '';
   #isStopped = false;
@@ -94,10 +100,38 @@ export class Agent {
       catalog: this.catalog,
       locations: new Set(config.locations.map((l) => l.id)),
     });
+    const deliveryRepo = new DeliveryRepo(db);
+    deliveryRepo.resetLeases();
+    const policy = {
+      baseDelayMs: config.delivery.baseDelayMs,
+      maxDelayMs: config.delivery.maxDelayMs,
+      maxAttempts: config.delivery.maxAttempts,
+      maxAgeMs: config.delivery.maxAgeHours * 3600_000,
+    };
+    this.dispatchers = config.destinations.flatMap((destination) => {
+      const connector = createConnector(destination, { agentId: config.agentId });
+      if (connector === null) return [];
+      const rate = requestsPerSecond(destination);
+      const channel = ('channel' in destination ? destination.channel : undefined) ?? destination.id;
+      return [
+        new Dispatcher({
+          destinationId: destination.id,
+          connector,
+          db,
+          repo: deliveryRepo,
+          exceptions: this.exceptions,
+          policy,
+          bucket: new TokenBucket(rate, Math.max(1, rate)),
+          logger,
+          quantityFor: (sku, location) => this.stock.available(sku, location, channel),
+        }),
+      ];
+    });
     this.#committer = new GroupCommitter(db, writer, {
       onCommit: ({ events, seconds }) => {
         metrics.commitSeconds.observe(seconds);
         metrics.commitEvents.observe(events);
+        for (const dispatcher of this.dispatchers) dispatcher.wake();
       },
     });
     this.capture = new CaptureService(this.#committer);
@@ -143,6 +177,7 @@ export class Agent {
         throw error;
       }
       if (options.isServing ?? true) {
+        for (const dispatcher of agent.dispatchers) dispatcher.start();
         const address = await agent.#server.listen({
           host: config.listen.host,
           port: options.port ?? config.listen.port,
@@ -193,6 +228,7 @@ export class Agent {
     for (const folder of this.#dropFolders) await folder.stop();
     await this.#server.close();
     await this.#committer.close();
+    await Promise.all(this.dispatchers.map((d) => d.stop()));
     this.db.close();
     this.#lock.release();
     this.#logger.info('agent stopped');

@@ -15,6 +15,9 @@ export type Database = {
   items: ItemsTable;
   exceptions: ExceptionsTable;
   imported_files: ImportedFilesTable;
+  delivery_attempts: DeliveryAttemptsTable;
+  destination_state: DestinationStateTable;
+  audit_log: AuditLogTable;
 };
 
 export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
@@ -57,7 +60,8 @@ export type StockLevelsTable = {
   updated_seq: number;
 };
 
-export type OutboxState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'discarded';
+/** `rejected`: the destination refused it; `dead`: it ran out of attempts or age. Both wait for a person. */
+export type OutboxState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded';
 
 export type OutboxTable = {
   id: Generated<number>;
@@ -81,6 +85,8 @@ export type LevelDirtyTable = {
   version: number;
   sent_version: number;
   marked_at: number;
+  attempts: number;
+  next_attempt_at: number;
 };
 
 export type ItemsTable = { sku: string; name: string | null; barcode: string | null };
@@ -115,4 +121,37 @@ export type ImportedFilesTable = {
   events_accepted: number;
   events_duplicate: number;
   rows_rejected: number;
+};
+
+export type DeliveryAttemptsTable = {
+  id: Generated<number>;
+  /** The ledger outbox row, or null for a level update. */
+  outbox_id: number | null;
+  destination_id: string;
+  sku: string | null;
+  location: string | null;
+  at: number;
+  /** The result kind (delivered, retry, rate_limited, unknown, rejected, auth_failed, already_applied). */
+  result: string;
+  detail: string | null;
+};
+
+export type DestinationStateTable = {
+  destination_id: string;
+  /** Why delivery is paused (an auth failure), or null while it runs. */
+  paused_reason: string | null;
+  paused_at: number | null;
+  last_delivery_at: number | null;
+};
+
+/** Append-only: every human action, with its operator and reason. */
+export type AuditLogTable = {
+  id: Generated<number>;
+  at: number;
+  operator: string;
+  action: string;
+  subject: string;
+  reason: string | null;
+  before: string | null;
+  after: string | null;
 };

@@ -3,7 +3,14 @@ import type { ExceptionsTable } from '../db/schema.js';
 
 /** Kinds of exception; each has a message in business words and the actions that fit (see README). */
 export type ExceptionKind =
-  'unknown_sku' | 'unknown_location' | 'negative_stock' | 'bad_import_row' | 'bad_import_file';
+  | 'unknown_sku'
+  | 'unknown_location'
+  | 'negative_stock'
+  | 'bad_import_row'
+  | 'bad_import_file'
+  | 'delivery_rejected'
+  | 'delivery_dead_letter'
+  | 'destination_auth_failed';
 
 export type RaiseException = Readonly<{
   kind: ExceptionKind;

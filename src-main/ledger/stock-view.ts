@@ -30,6 +30,19 @@ export class StockView {
     return this.#stock.safetyStockBySku[sku] ?? this.#stock.safetyStock;
   }
 
+  /** Available-to-sell of (sku, location) for one channel, read now. */
+  available(sku: string, location: string, channel: string): number {
+    const row = this.#repo.levels({ sku, location, limit: 1 })[0];
+    if (!row) return 0;
+    const buffer = this.#channels.find((c) => c.id === channel)?.buffer ?? 0;
+    return availableToSell({
+      onHand: row.on_hand,
+      reserved: row.reserved,
+      safetyStock: this.safetyStock(sku),
+      buffer,
+    });
+  }
+
   levels(filter: Readonly<{ sku?: string; location?: string; limit?: number }>): StockLevel[] {
     return this.#repo.levels(filter).map((row) => {
       const safetyStock = this.safetyStock(row.sku);

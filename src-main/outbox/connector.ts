@@ -1,0 +1,88 @@
+import type { PosEvent } from '../../shared/events.js';
+
+/**
+ * What a connector answers for one item: the closed result taxonomy every connector maps its responses onto.
+ * - `delivered`, `already_applied`: done (the destination has the effect exactly once).
+ * - `retry`: a transient failure before the destination applied anything (network error, 5xx, 408, 425).
+ * - `rate_limited`: 429 or a throttled body; `retryAfterMs` from Retry-After when the destination said.
+ * - `unknown`: the request was sent but no answer came (timeout after sending): retried with the same
+ *   idempotency key, so a destination that applied it answers `already_applied`.
+ * - `rejected`: the destination refuses this item (other 4xx, validation): an exception, no more retries.
+ * - `auth_failed`: 401/403: the destination is paused and one exception raised, no retry storm.
+ */
+export type DeliveryResult =
+  | { kind: 'delivered' }
+  | { kind: 'already_applied' }
+  | { kind: 'retry'; detail: string }
+  | { kind: 'rate_limited'; retryAfterMs: number | null; detail: string }
+  | { kind: 'unknown'; detail: string }
+  | { kind: 'rejected'; detail: string }
+  | { kind: 'auth_failed'; detail: string };
+
+export type ResultKind = DeliveryResult['kind'];
+
+/** One outbox row as a ledger connector receives it. */
+export type LedgerItem = Readonly<{
+  outboxId: number;
+  seq: number;
+  source: string;
+  idempotencyKey: string;
+  event: PosEvent;
+  receivedAt: number;
+  attempts: number;
+}>;
+
+/** One coalesced level update: the available-to-sell at send time. */
+export type LevelItem = Readonly<{
+  sku: string;
+  location: string;
+  /** The dirty-mark version this quantity covers. */
+  version: number;
+  quantity: number;
+}>;
+
+/** Rate information a connector read from a response, to size the destination's token bucket. */
+export type RateHint = Readonly<{ perSecond?: number; remaining?: number; resetAfterMs?: number }>;
+
+/** A connector's answer to one send: one result per item, in order. */
+export type SendOutcome = Readonly<{ results: readonly DeliveryResult[]; rate?: RateHint }>;
+
+/**
+ * A destination's connector. The engine calls `send` with at most `maxBatch` items of one lane, in order, and an
+ * AbortSignal that fires on stop or timeout. A connector never retries by itself (the engine owns retries) and
+ * never throws for an HTTP answer: it classifies it. If `send` throws, every item is retried with the same key.
+ */
+export type Connector =
+  | Readonly<{
+      mode: 'ledger';
+      maxBatch: number;
+      send: (items: readonly LedgerItem[], signal: AbortSignal) => Promise<SendOutcome>;
+    }>
+  | Readonly<{
+      mode: 'level';
+      maxBatch: number;
+      send: (items: readonly LevelItem[], signal: AbortSignal) => Promise<SendOutcome>;
+    }>;
+
+/** Reads Retry-After: delay-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+/** Classifies an HTTP status by the webhook contract (CONTRACT.md), the default for HTTP connectors. */
+export function classifyStatus(
+  status: number,
+  retryAfter: string | undefined,
+  detail: string,
+): DeliveryResult {
+  if ((status >= 200 && status < 300) || status === 409)
+    return status === 409 ? { kind: 'already_applied' } : { kind: 'delivered' };
+  if (status === 429) return { kind: 'rate_limited', retryAfterMs: parseRetryAfter(retryAfter), detail };
+  if (status === 408 || status === 425 || status >= 500) return { kind: 'retry', detail };
+  if (status === 401 || status === 403) return { kind: 'auth_failed', detail };
+  return { kind: 'rejected', detail };
+}

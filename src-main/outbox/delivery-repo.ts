@@ -1,0 +1,207 @@
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { LedgerItem, ResultKind } from './connector.js';
+import type { PosEvent } from '../../shared/events.js';
+
+export type LaneHead = { location: string; id: number; nextAttemptAt: number };
+export type LevelMark = {
+  sku: string;
+  location: string;
+  version: number;
+  attempts: number;
+  markedAt: number;
+};
+
+/** The dispatcher's side of the outbox: claiming lanes under a lease and recording results. */
+export class DeliveryRepo {
+  readonly #db: AgentDatabase;
+
+  constructor(db: AgentDatabase) {
+    this.#db = db;
+  }
+
+  /** At start nothing is in flight: a crash or kill left leases behind; their items are sent again (same key). */
+  resetLeases(): number {
+    return this.#db.sqlite
+      .prepare(`UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'in_flight'`)
+      .run().changes;
+  }
+
+  /**
+   * The head of every lane (location) of a destination that has pending items, walking the lane index one
+   * location at a time (a loose index scan), so it costs a few lookups however deep the queue is.
+   */
+  laneHeads(destinationId: string): LaneHead[] {
+    const next = this.#db.prepare(
+      `SELECT location, id, state, next_attempt_at FROM outbox
+       WHERE destination_id = ? AND location > ? AND state IN ('pending', 'in_flight')
+       ORDER BY location, id LIMIT 1`,
+    );
+    const heads: LaneHead[] = [];
+    let after = '';
+    for (;;) {
+      const row = next.get(destinationId, after) as
+        { location: string; id: number; state: string; next_attempt_at: number } | undefined;
+      if (!row) return heads;
+      if (row.state === 'pending')
+        heads.push({ location: row.location, id: row.id, nextAttemptAt: row.next_attempt_at });
+      after = row.location;
+    }
+  }
+
+  /** Claims up to `limit` items from the head of a lane, in capture order, under a lease. */
+  claimLane(destinationId: string, location: string, limit: number, leaseUntil: number): LedgerItem[] {
+    return this.#db.transaction(() => {
+      const rows = this.#db
+        .prepare(
+          `SELECT o.id, o.event_seq, o.idempotency_key, o.attempts, e.source, e.body, e.received_at
+           FROM outbox o JOIN events e ON e.seq = o.event_seq
+           WHERE o.destination_id = ? AND o.location = ? AND o.state IN ('pending', 'in_flight')
+           ORDER BY o.id LIMIT ?`,
+        )
+        .all(destinationId, location, limit) as {
+        id: number;
+        event_seq: number;
+        idempotency_key: string;
+        attempts: number;
+        source: string;
+        body: string;
+        received_at: number;
+      }[];
+      const claim = this.#db.prepare(
+        `UPDATE outbox SET state = 'in_flight', lease_until = ? WHERE id = ? AND state = 'pending'`,
+      );
+      const items: LedgerItem[] = [];
+      for (const row of rows) {
+        if (claim.run(leaseUntil, row.id).changes === 0) break; // already in flight: the lane is busy
+        items.push({
+          outboxId: row.id,
+          seq: row.event_seq,
+          source: row.source,
+          idempotencyKey: row.idempotency_key,
+          event: JSON.parse(row.body) as PosEvent,
+          receivedAt: row.received_at,
+          attempts: row.attempts,
+        });
+      }
+      return items;
+    });
+  }
+
+  markDelivered(outboxId: number, now: number): void {
+    this.#db
+      .prepare(
+        `UPDATE outbox SET state = 'delivered', delivered_at = ?, lease_until = NULL, attempts = attempts + 1 WHERE id = ?`,
+      )
+      .run(now, outboxId);
+  }
+
+  /** Back to pending; `countsAsAttempt` false when nothing was tried (stop, open breaker, paused). */
+  markRetry(outboxId: number, nextAttemptAt: number, error: string | null, countsAsAttempt: boolean): void {
+    this.#db
+      .prepare(
+        `UPDATE outbox SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = COALESCE(?, last_error),
+         attempts = attempts + ? WHERE id = ?`,
+      )
+      .run(nextAttemptAt, error, countsAsAttempt ? 1 : 0, outboxId);
+  }
+
+  /** Out of the lane, waiting for a person: `rejected` by the destination or `dead` after too many attempts. */
+  markFailed(outboxId: number, state: 'rejected' | 'dead', error: string): void {
+    this.#db
+      .prepare(
+        `UPDATE outbox SET state = ?, lease_until = NULL, last_error = ?, attempts = attempts + 1 WHERE id = ?`,
+      )
+      .run(state, error, outboxId);
+  }
+
+  recordAttempt(
+    a: Readonly<{
+      outboxId: number | null;
+      destinationId: string;
+      sku?: string;
+      location?: string;
+      at: number;
+      result: ResultKind;
+      detail: string | null;
+    }>,
+  ): void {
+    this.#db
+      .prepare(
+        `INSERT INTO delivery_attempts (outbox_id, destination_id, sku, location, at, result, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(a.outboxId, a.destinationId, a.sku ?? null, a.location ?? null, a.at, a.result, a.detail);
+  }
+
+  /** Earliest time any item of the destination is due, ledger or level; null when nothing waits. */
+  nextDueAt(destinationId: string): number | null {
+    const row = this.#db
+      .prepare(
+        `SELECT MIN(t) AS t FROM (
+           SELECT MIN(next_attempt_at) AS t FROM outbox WHERE destination_id = ? AND state = 'pending'
+           UNION ALL
+           SELECT MIN(next_attempt_at) AS t FROM level_dirty WHERE destination_id = ? AND version > sent_version)`,
+      )
+      .get(destinationId, destinationId) as { t: number | null };
+    return row.t;
+  }
+
+  /** Dirty marks of a level destination that are due, oldest change first. */
+  dueLevelMarks(destinationId: string, now: number, limit: number): LevelMark[] {
+    return this.#db
+      .prepare(
+        `SELECT sku, location, version, attempts, marked_at AS markedAt FROM level_dirty
+         WHERE destination_id = ? AND version > sent_version AND next_attempt_at <= ?
+         ORDER BY marked_at LIMIT ?`,
+      )
+      .all(destinationId, now, limit) as LevelMark[];
+  }
+
+  /** The destination has `version` of (sku, location): if the level changed since, the mark stays dirty. */
+  markLevelSent(destinationId: string, sku: string, location: string, version: number): void {
+    this.#db
+      .prepare(
+        `UPDATE level_dirty SET sent_version = MAX(sent_version, ?), attempts = 0, next_attempt_at = 0
+         WHERE destination_id = ? AND sku = ? AND location = ?`,
+      )
+      .run(version, destinationId, sku, location);
+  }
+
+  markLevelRetry(
+    destinationId: string,
+    sku: string,
+    location: string,
+    nextAttemptAt: number,
+    countsAsAttempt: boolean,
+  ): void {
+    this.#db
+      .prepare(
+        `UPDATE level_dirty SET next_attempt_at = ?, attempts = attempts + ? WHERE destination_id = ? AND sku = ? AND location = ?`,
+      )
+      .run(nextAttemptAt, countsAsAttempt ? 1 : 0, destinationId, sku, location);
+  }
+
+  setPaused(destinationId: string, reason: string | null, now: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO destination_state (destination_id, paused_reason, paused_at) VALUES (?, ?, ?)
+         ON CONFLICT (destination_id) DO UPDATE SET paused_reason = excluded.paused_reason, paused_at = excluded.paused_at`,
+      )
+      .run(destinationId, reason, reason === null ? null : now);
+  }
+
+  pausedReason(destinationId: string): string | null {
+    const row = this.#db
+      .prepare('SELECT paused_reason FROM destination_state WHERE destination_id = ?')
+      .get(destinationId) as { paused_reason: string | null } | undefined;
+    return row?.paused_reason ?? null;
+  }
+
+  recordDelivery(destinationId: string, now: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO destination_state (destination_id, last_delivery_at) VALUES (?, ?)
+         ON CONFLICT (destination_id) DO UPDATE SET last_delivery_at = excluded.last_delivery_at`,
+      )
+      .run(destinationId, now);
+  }
+}

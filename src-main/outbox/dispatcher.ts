@@ -1,0 +1,402 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleType,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { assertNever, describeEvent } from '../../shared/events.js';
+import type { Logger } from '../agent/logger.js';
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
+import type { Connector, DeliveryResult, LedgerItem, LevelItem, SendOutcome } from './connector.js';
+import type { DeliveryRepo } from './delivery-repo.js';
+import { backoffDelay, type RetryPolicy } from './retry-policy.js';
+import type { TokenBucket } from './token-bucket.js';
+
+export type DispatcherOptions = Readonly<{
+  destinationId: string;
+  connector: Connector;
+  db: AgentDatabase;
+  repo: DeliveryRepo;
+  exceptions: ExceptionsRepo;
+  policy: RetryPolicy;
+  bucket: TokenBucket;
+  logger: Logger;
+  /** Level mode: the available-to-sell to publish for (sku, location), read at send time. */
+  quantityFor?: (sku: string, location: string) => number;
+  /** Longest wait between looks at the queue when nothing wakes the dispatcher. */
+  tickMs?: number;
+  /** A send taking longer is aborted (its outcome is unknown). */
+  sendTimeoutMs?: number;
+  /** Consecutive transient failures that open the breaker. */
+  breakerThreshold?: number;
+  /** The breaker's half-open probe waits grow from 1 s up to this. */
+  breakerMaxDelayMs?: number;
+}>;
+
+/** Thrown inside the breaker so that it counts a transient failure; carries the outcome to record. */
+class TransientFailure extends Error {
+  constructor(readonly outcome: SendOutcome) {
+    super('transient failure');
+  }
+}
+
+const isTransient = (r: DeliveryResult | undefined) => r?.kind === 'retry' || r?.kind === 'unknown';
+
+/**
+ * One dispatcher per destination (modelled on Signal Desktop's JobManager): claims a batch from one lane under a
+ * lease, sends it through the connector, records one result per item, and sleeps until the next item is due or
+ * capture wakes it. Ledger lanes are per location and keep capture order: an item that must be retried holds
+ * back the items after it in its lane (and only that lane); a rejected item leaves the lane as an exception, so
+ * the rest flow. A circuit breaker stops requests to a destination that keeps failing and probes it, half-open,
+ * at growing intervals, so an hour-long outage costs a few dozen requests.
+ */
+export class Dispatcher {
+  readonly #o: DispatcherOptions;
+  readonly #breaker: CircuitBreakerPolicy;
+  readonly #abort = new AbortController();
+  readonly #log: Logger;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  #idleWaiters: (() => void)[] = [];
+  #isIdle = false;
+  /** Requests sent, by result kind of their first item (for metrics and tests). */
+  readonly counters = { requests: 0, delivered: 0, failures: new Map<string, number>() };
+
+  constructor(options: DispatcherOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'dispatcher', destination: options.destinationId });
+    this.#breaker = circuitBreaker(handleType(TransientFailure), {
+      halfOpenAfter: new ExponentialBackoff({
+        initialDelay: 1000,
+        maxDelay: options.breakerMaxDelayMs ?? 60_000,
+      }),
+      breaker: new ConsecutiveBreaker(options.breakerThreshold ?? 5),
+    });
+  }
+
+  get destinationId(): string {
+    return this.#o.destinationId;
+  }
+
+  /** `closed`, `open`, `half_open` or `paused` (after an auth failure, until resumed). */
+  get state(): 'closed' | 'open' | 'half_open' | 'paused' {
+    if (this.#o.repo.pausedReason(this.#o.destinationId) !== null) return 'paused';
+    switch (this.#breaker.state) {
+      case CircuitState.Open:
+      case CircuitState.Isolated:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half_open';
+      case CircuitState.Closed:
+        return 'closed';
+      default:
+        return assertNever(this.#breaker.state);
+    }
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Looks at the queue now (capture calls this after each commit). */
+  wake(): void {
+    this.#isIdle = false;
+    this.#wake?.();
+  }
+
+  /** Resumes a destination paused by an auth failure (after the credentials were fixed). */
+  resume(): void {
+    this.#o.repo.setPaused(this.#o.destinationId, null, Date.now());
+    this.wake();
+  }
+
+  /** Resolves once nothing is due (tests); items waiting for a later retry do not count as due. */
+  waitForIdle(): Promise<void> {
+    if (this.#isIdle) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops: aborts the send in flight (its items go back to the queue, same keys) and waits for the loop. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    await this.#loop;
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    });
+    this.#wake = null;
+  }
+
+  async #run(): Promise<void> {
+    const tick = this.#o.tickMs ?? 1000;
+    while (!this.#abort.signal.aborted) {
+      try {
+        const waitMs = await this.#step();
+        if (waitMs > 0) {
+          if (waitMs >= tick || this.#o.repo.nextDueAt(this.#o.destinationId) === null) this.#setIdle();
+          await this.#sleep(Math.min(waitMs, tick));
+        }
+      } catch (error) {
+        this.#log.error({ err: error }, 'dispatch step failed; trying again shortly');
+        await this.#sleep(tick);
+      }
+    }
+    this.#setIdle();
+  }
+
+  #setIdle(): void {
+    this.#isIdle = true;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  /** Sends one batch if one is due; returns how long to wait before the next step (0: go on at once). */
+  async #step(): Promise<number> {
+    const now = Date.now();
+    if (this.#o.repo.pausedReason(this.#o.destinationId) !== null) return 60_000;
+    const bucketWait = this.#o.bucket.waitTime(1);
+    if (bucketWait > 0) return bucketWait;
+    return this.#o.connector.mode === 'ledger' ? this.#stepLedger(now) : this.#stepLevel(now);
+  }
+
+  async #stepLedger(now: number): Promise<number> {
+    const connector = this.#o.connector;
+    if (connector.mode !== 'ledger') return 0;
+    const heads = this.#o.repo.laneHeads(this.#o.destinationId);
+    if (heads.length === 0) return Number.POSITIVE_INFINITY;
+    const due = heads.filter((h) => h.nextAttemptAt <= now);
+    if (due.length === 0) return Math.min(...heads.map((h) => h.nextAttemptAt)) - now;
+    // The lane whose head has waited longest goes first, so no location starves.
+    const lane = due.reduce((a, b) => (b.id < a.id ? b : a));
+    const timeout = this.#o.sendTimeoutMs ?? 30_000;
+    const items = this.#o.repo.claimLane(
+      this.#o.destinationId,
+      lane.location,
+      connector.maxBatch,
+      now + timeout * 2,
+    );
+    if (items.length === 0) return 0;
+    const outcome = await this.#send(() => connector.send(items, this.#signal(timeout)), items.length);
+    if (outcome === null) {
+      for (const item of items) this.#o.repo.markRetry(item.outboxId, Date.now() + 1000, null, false);
+      return this.#abort.signal.aborted ? 0 : 1000;
+    }
+    this.#o.db.transaction(() => this.#recordLedger(items, outcome));
+    return 0;
+  }
+
+  async #stepLevel(now: number): Promise<number> {
+    const connector = this.#o.connector;
+    if (connector.mode !== 'level') return 0;
+    const marks = this.#o.repo.dueLevelMarks(this.#o.destinationId, now, connector.maxBatch);
+    if (marks.length === 0) {
+      const next = this.#o.repo.nextDueAt(this.#o.destinationId);
+      return next === null ? Number.POSITIVE_INFINITY : Math.max(1, next - now);
+    }
+    // The quantity is read now, at send time: every change before this moment is in it.
+    const quantityFor = this.#o.quantityFor ?? (() => 0);
+    const items: LevelItem[] = marks.map((m) => ({ ...m, quantity: quantityFor(m.sku, m.location) }));
+    const timeout = this.#o.sendTimeoutMs ?? 30_000;
+    const outcome = await this.#send(() => connector.send(items, this.#signal(timeout)), items.length);
+    this.#o.db.transaction(() => {
+      items.forEach((item, i) => {
+        const result: DeliveryResult = outcome?.results[i] ?? { kind: 'retry', detail: 'not sent' };
+        const at = Date.now();
+        if (outcome !== null) {
+          this.#o.repo.recordAttempt({
+            outboxId: null,
+            destinationId: this.#o.destinationId,
+            sku: item.sku,
+            location: item.location,
+            at,
+            result: result.kind,
+            detail: 'detail' in result ? result.detail : null,
+          });
+        }
+        switch (result.kind) {
+          case 'delivered':
+          case 'already_applied':
+            this.#o.repo.markLevelSent(this.#o.destinationId, item.sku, item.location, item.version);
+            this.counters.delivered += 1;
+            break;
+          case 'rejected':
+            this.#o.exceptions.raise({
+              kind: 'delivery_rejected',
+              dedupeKey: `delivery_rejected:${this.#o.destinationId}:${item.sku}:${item.location}`,
+              message: `${this.#o.destinationId} refused the stock level of ${item.sku} at ${item.location} (${item.quantity}): ${result.detail}`,
+              details: { quantity: item.quantity, version: item.version, error: result.detail },
+              sku: item.sku,
+              location: item.location,
+              destinationId: this.#o.destinationId,
+            });
+            // It is retried only when the level changes again or someone retries it.
+            this.#o.repo.markLevelSent(this.#o.destinationId, item.sku, item.location, item.version);
+            break;
+          case 'auth_failed':
+            this.#pause(result.detail);
+            this.#o.repo.markLevelRetry(this.#o.destinationId, item.sku, item.location, 0, false);
+            break;
+          case 'rate_limited':
+          case 'retry':
+          case 'unknown': {
+            const attempts = marks[i]!.attempts + (outcome === null ? 0 : 1);
+            const delay =
+              result.kind === 'rate_limited' && result.retryAfterMs !== null
+                ? result.retryAfterMs
+                : backoffDelay(this.#o.policy, attempts);
+            this.#o.repo.markLevelRetry(
+              this.#o.destinationId,
+              item.sku,
+              item.location,
+              at + delay,
+              outcome !== null,
+            );
+            break;
+          }
+          default:
+            assertNever(result);
+        }
+      });
+    });
+    return 0;
+  }
+
+  #signal(timeoutMs: number): AbortSignal {
+    return AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);
+  }
+
+  /** Sends through the breaker; null when nothing was sent (breaker open, or stopping). */
+  async #send(send: () => Promise<SendOutcome>, count: number): Promise<SendOutcome | null> {
+    if (this.#abort.signal.aborted) return null;
+    try {
+      return await this.#breaker.execute(async () => {
+        this.counters.requests += 1;
+        let outcome: SendOutcome;
+        try {
+          outcome = await send();
+        } catch (error) {
+          if (this.#abort.signal.aborted) throw error;
+          const detail = `send failed: ${(error as Error).message}`;
+          outcome = { results: Array.from({ length: count }, () => ({ kind: 'retry', detail }) as const) };
+        }
+        if (outcome.rate) this.#o.bucket.adjust(outcome.rate);
+        this.#o.bucket.take(1);
+        if (isTransient(outcome.results[0])) throw new TransientFailure(outcome);
+        return outcome;
+      });
+    } catch (error) {
+      if (error instanceof TransientFailure) return error.outcome;
+      if (error instanceof BrokenCircuitError) return null;
+      if (this.#abort.signal.aborted) return null;
+      throw error;
+    }
+  }
+
+  #pause(detail: string): void {
+    if (this.#o.repo.pausedReason(this.#o.destinationId) !== null) return;
+    const reason = `credentials refused: ${detail}`;
+    this.#o.repo.setPaused(this.#o.destinationId, reason, Date.now());
+    this.#o.exceptions.raise({
+      kind: 'destination_auth_failed',
+      dedupeKey: `destination_auth_failed:${this.#o.destinationId}`,
+      message: `${this.#o.destinationId} refused Backroom's credentials (${detail}). Delivery to it is paused; fix the credentials and resume it.`,
+      details: { error: detail },
+      destinationId: this.#o.destinationId,
+    });
+    this.#log.warn({ detail }, 'destination paused: auth failed');
+  }
+
+  #recordLedger(items: readonly LedgerItem[], outcome: SendOutcome): void {
+    const now = Date.now();
+    const { repo, exceptions, policy, destinationId } = this.#o;
+    let isLaneBlocked = false;
+    items.forEach((item, i) => {
+      const result: DeliveryResult = outcome.results[i] ?? {
+        kind: 'retry',
+        detail: 'the connector gave no result for this item',
+      };
+      if (isLaneBlocked) {
+        // An earlier item of the lane must go first: this one waits, untried.
+        repo.markRetry(item.outboxId, now, null, false);
+        return;
+      }
+      repo.recordAttempt({
+        outboxId: item.outboxId,
+        destinationId,
+        location: item.event.location,
+        at: now,
+        result: result.kind,
+        detail: 'detail' in result ? result.detail : null,
+      });
+      switch (result.kind) {
+        case 'delivered':
+        case 'already_applied':
+          repo.markDelivered(item.outboxId, now);
+          repo.recordDelivery(destinationId, now);
+          this.counters.delivered += 1;
+          break;
+        case 'rejected':
+          repo.markFailed(item.outboxId, 'rejected', result.detail);
+          exceptions.raise({
+            kind: 'delivery_rejected',
+            dedupeKey: `delivery_rejected:${item.outboxId}`,
+            message: `${describeEvent(item.event)} was not accepted by ${destinationId}: ${result.detail}. Fix the cause and retry it, or discard it with a reason.`,
+            details: { outboxId: item.outboxId, idempotencyKey: item.idempotencyKey, error: result.detail },
+            source: item.source,
+            eventSeq: item.seq,
+            location: item.event.location,
+            destinationId,
+          });
+          break;
+        case 'auth_failed':
+          this.#pause(result.detail);
+          repo.markRetry(item.outboxId, now, null, false);
+          isLaneBlocked = true;
+          break;
+        case 'retry':
+        case 'unknown':
+        case 'rate_limited': {
+          this.counters.failures.set(result.kind, (this.counters.failures.get(result.kind) ?? 0) + 1);
+          const attempts = item.attempts + 1;
+          if (attempts >= policy.maxAttempts || now - item.receivedAt > policy.maxAgeMs) {
+            repo.markFailed(item.outboxId, 'dead', result.detail);
+            exceptions.raise({
+              kind: 'delivery_dead_letter',
+              dedupeKey: `delivery_dead_letter:${item.outboxId}`,
+              message: `${describeEvent(item.event)} could not be delivered to ${destinationId} after ${attempts} attempts (last: ${result.detail}). Retry it once ${destinationId} works again, or discard it with a reason.`,
+              details: { outboxId: item.outboxId, attempts, error: result.detail },
+              source: item.source,
+              eventSeq: item.seq,
+              location: item.event.location,
+              destinationId,
+            });
+            break;
+          }
+          const delay =
+            result.kind === 'rate_limited' && result.retryAfterMs !== null
+              ? result.retryAfterMs
+              : backoffDelay(policy, attempts);
+          if (result.kind === 'rate_limited' && result.retryAfterMs !== null)
+            this.#o.bucket.pause(result.retryAfterMs);
+          repo.markRetry(item.outboxId, now + delay, result.detail, true);
+          isLaneBlocked = true;
+          break;
+        }
+        default:
+          assertNever(result);
+      }
+    });
+  }
+}

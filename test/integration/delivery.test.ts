@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
+
+type Received = { key: string; body: Record<string, unknown>; at: number; signature: string; raw: string };
+
+/** A webhook receiver that applies each idempotency key once and answers what `answer` says. */
+async function receiver(
+  answer: (r: Received, n: number) => { status: number; headers?: Record<string, string> },
+) {
+  const applied = new Map<string, Received>();
+  const requests: Received[] = [];
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      const r: Received = {
+        key: String(req.headers['idempotency-key']),
+        body: JSON.parse(raw) as Record<string, unknown>,
+        at: Date.now(),
+        signature: String(req.headers['x-backroom-signature']),
+        raw,
+      };
+      requests.push(r);
+      const { status, headers } = answer(r, requests.length);
+      if (status >= 200 && status < 300 && !applied.has(r.key)) applied.set(r.key, r);
+      res.writeHead(status, headers).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`;
+  return {
+    url,
+    applied,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function until(predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function agentWith(url: string, t: { after: (fn: () => unknown) => void }): Promise<TestAgent> {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const agent = await startAgent(
+    testConfig(dir.path, {
+      destinations: [{ id: 'hq', type: 'webhook', url, secret: 'hmac-secret', requestsPerSecond: 1000 }],
+      delivery: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 50, maxAgeHours: 1 },
+    }),
+  );
+  t.after(() => agent.stop());
+  return agent;
+}
+
+test('every captured event reaches the webhook once, signed, in capture order per location', async (t) => {
+  const sink = await receiver(() => ({ status: 200 }));
+  t.after(sink.close);
+  const a = await agentWith(sink.url, t);
+  const events = Array.from({ length: 40 }, (_, i) =>
+    makeEvent({ id: `e${i}`, location: i % 2 ? 'S1' : 'S2' }),
+  );
+  await a.post({ events });
+  await until(() => sink.applied.size === 40);
+  assert.equal(sink.requests.length, 40);
+  for (const location of ['S1', 'S2']) {
+    const seqs = sink.requests.filter((r) => r.body.location === location).map((r) => r.body.seq as number);
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+    );
+  }
+  const first = sink.requests[0]!;
+  assert.equal(first.key, `store-test:pos-1:${String(first.body.id)}`);
+  assert.equal(
+    first.signature,
+    `sha256=${createHmac('sha256', 'hmac-secret').update(first.raw).digest('hex')}`,
+  );
+});
+
+test('a rejected item becomes an exception while the rest of its lane flows', async (t) => {
+  const sink = await receiver((r) => ({ status: r.body.id === 'bad' ? 422 : 200 }));
+  t.after(sink.close);
+  const a = await agentWith(sink.url, t);
+  await a.post({ events: [makeEvent({ id: 'ok1' }), makeEvent({ id: 'bad' }), makeEvent({ id: 'ok2' })] });
+  await until(() => sink.applied.size === 2);
+  assert.deepEqual(
+    [...sink.applied.keys()].map((k) => k.split(':').at(-1)),
+    ['ok1', 'ok2'],
+  );
+  const open = a.agent.exceptions.list({ status: 'open', kind: 'delivery_rejected' });
+  assert.equal(open.length, 1);
+  assert.match(open[0]!.message, /Sale bad was not accepted by hq: HTTP 422/);
+});
+
+test('after a 429 no request is sent before Retry-After has elapsed', async (t) => {
+  let throttledAt = 0;
+  const sink = await receiver((_r, n) => {
+    if (n === 1) {
+      throttledAt = Date.now();
+      return { status: 429, headers: { 'retry-after': '1' } };
+    }
+    return { status: 200 };
+  });
+  t.after(sink.close);
+  const a = await agentWith(sink.url, t);
+  await a.post(makeEvent({ id: 'x' }));
+  await until(() => sink.applied.size === 1);
+  assert.equal(sink.requests.length, 2);
+  assert.ok(
+    sink.requests[1]!.at - throttledAt >= 1000,
+    `retried after ${sink.requests[1]!.at - throttledAt} ms`,
+  );
+});
+
+test('an auth failure pauses the destination with one exception and no retry storm', async (t) => {
+  const sink = await receiver(() => ({ status: 401 }));
+  t.after(sink.close);
+  const a = await agentWith(sink.url, t);
+  await a.post({ events: [makeEvent({ id: 'a1' }), makeEvent({ id: 'a2' })] });
+  await until(() => a.agent.exceptions.list({ kind: 'destination_auth_failed' }).length === 1);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(sink.requests.length, 1);
+  assert.equal(a.agent.dispatchers[0]!.state, 'paused');
+});
