@@ -13,6 +13,7 @@ import { Agent } from '../src-main/agent/agent.js';
 import { loadConfig } from '../src-main/agent/config-loader.js';
 import { createLogger } from '../src-main/agent/logger.js';
 import { readStatus } from '../src-main/agent/status.js';
+import { FaultSink } from '../test/simulators/fault-sink.js';
 import { PosSimulator } from '../test/simulators/pos-simulator.js';
 
 const { values } = parseArgs({
@@ -61,12 +62,27 @@ const config: ConfigInput = {
     { id: 'amazon', buffer: 1 },
   ],
   destinations: [
-    { id: 'erp', type: 'webhook', url: 'http://127.0.0.1:7499/erp/events', secret: 'demo-erp-hmac-secret' },
+    {
+      id: 'erp',
+      type: 'webhook',
+      url: `http://127.0.0.1:${Number(values.port) + 79}/erp/events`,
+      secret: 'demo-erp-hmac-secret',
+    },
   ],
   dropFolders: [{ path: './drop', source: 'legacy-pos', stableMs: 1000 }],
 };
 const configFile = join(dir, 'config.json');
 writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+
+// The simulated ERP: a webhook receiver that is a little slow and now and then fails, as real ones do.
+const erp = await FaultSink.start({
+  port: Number(values.port) + 79,
+  secret: 'demo-erp-hmac-secret',
+  latencyMs: { min: 5, max: 40 },
+  rate5xx: 0.03,
+  rate429: 0.01,
+  seed: 3,
+});
 
 const resolved = loadConfig(configFile);
 const logger = createLogger({ level: 'warn', file: join(dir, 'agent.log') });
@@ -146,7 +162,7 @@ const statusTimer = setInterval(() => {
   const exceptions = s.openExceptions.map((e) => `${e.kind}=${e.count}`).join(' ') || 'none';
   const sent = tills.reduce((n, t) => n + t.stats.accepted, 0);
   out(
-    `[demo] events ${s.events} (tills accepted ${sent}) · queue ${s.destinations.map((d) => `${d.id}=${d.pending}`).join(' ')} · open exceptions: ${exceptions}`,
+    `[demo] events ${s.events} (tills accepted ${sent}) · ERP applied ${erp.applied.length} · queue ${s.destinations.map((d) => `${d.id}=${d.pending}`).join(' ')} · open exceptions: ${exceptions}`,
   );
 }, 10_000);
 
@@ -158,6 +174,7 @@ async function stop(): Promise<void> {
   clearInterval(legacyTimer);
   clearInterval(statusTimer);
   await agent.stop();
+  await erp.stop();
   out('demo stopped');
 }
 process.on('SIGINT', () => void stop());
