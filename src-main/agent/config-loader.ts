@@ -87,6 +87,16 @@ export function parseConfig(
       resolveDestination(d, (ref, key) => secret(ref, `destinations.${i}.${key}`)),
     ),
   };
+  // A token names its source: two sources sharing one would file one till's sales under the other.
+  const firstWithToken = new Map<string, number>();
+  resolved.sources.forEach((source, i) => {
+    const first = firstWithToken.get(source.token);
+    if (first !== undefined && source.token !== '') {
+      problems.push(`sources.${i}.token: is the same as sources.${first}.token; each source needs its own`);
+    } else {
+      firstWithToken.set(source.token, i);
+    }
+  });
   if (problems.length > 0)
     throw new ConfigError(`Invalid ${label}:\n  ${problems.join('\n  ')}`, { problems });
   return resolved;

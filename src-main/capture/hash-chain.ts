@@ -102,6 +102,20 @@ export function verifyChain(db: AgentDatabase, maxProblems = 100): VerifyReport 
     for (const d of drift) {
       note(null, `stock of ${d.sku} at ${d.location} is ${d.on_hand} but its movements add up to ${d.total}`);
     }
+    // A missing level row reads as 0 on hand, so a deleted level is drift too when its movements do not cancel out.
+    const orphans = db.sqlite
+      .prepare(
+        `SELECT m.sku, m.location, SUM(m.delta) AS total FROM movements m
+         WHERE NOT EXISTS (SELECT 1 FROM stock_levels l WHERE l.sku = m.sku AND l.location = m.location)
+         GROUP BY m.sku, m.location HAVING total <> 0 LIMIT ?`,
+      )
+      .all(maxProblems) as { sku: string; location: string; total: number }[];
+    for (const d of orphans) {
+      note(
+        null,
+        `stock of ${d.sku} at ${d.location} has no level row but its movements add up to ${d.total}`,
+      );
+    }
   })();
   return { isOk: problems.length === 0, events, lastSeq: prevSeq, problems };
 }
