@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { Agent, DATABASE_FILE } from '../agent/agent.js';
@@ -96,11 +96,8 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CommanderError(
-      2,
-      'backroom.invalidPort',
-      `--port must be a whole number from 0 to 65535, not "${value}"`,
-    );
+    // InvalidArgumentError, not a bare CommanderError: commander prints it (naming the option) before it exits.
+    throw new InvalidArgumentError('--port must be a whole number from 0 to 65535.');
   }
   return port;
 }
@@ -122,7 +119,6 @@ async function serve(
       throw new ConfigError(error.message);
     throw error;
   }
-  io.out(`Backroom ${VERSION} agent "${config.agentId}" listening on ${agent.address}\n`);
   await new Promise<void>((resolveStop) => {
     let isStopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -139,6 +135,8 @@ async function serve(
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Announced only once the handlers are in place: whoever reads the address may stop the agent at once.
+    io.out(`Backroom ${VERSION} agent "${config.agentId}" listening on ${agent.address}\n`);
   });
   io.out('stopped\n');
   return EXIT.ok;
