@@ -42,6 +42,10 @@ export type DestinationStatus = {
   id: string;
   type: string;
   mode: 'ledger' | 'level';
+  /** closed: flowing; half_open: probing after failures; open: backing off; paused: credentials refused. */
+  state: 'closed' | 'half_open' | 'open' | 'paused' | 'no_connector' | 'stopped';
+  /** ISO time of the last delivery, or null. */
+  lastDeliveryAt: string | null;
   pending: number;
   oldestPendingAgeSeconds: number | null;
 };

@@ -49,6 +49,15 @@ export const destinationSchema = z.discriminatedUnion(
       ...routing,
     }),
     z.strictObject({
+      ...levelBase,
+      type: z.literal('level_webhook'),
+      url,
+      secret: secretSchema,
+      /** Level updates per request (`{ "levels": [...] }`). */
+      batchSize: z.number().int().min(1).max(1000).default(100),
+      requestsPerSecond: z.number().positive().max(10_000).default(5),
+    }),
+    z.strictObject({
       id,
       type: z.literal('tryton'),
       url,
@@ -94,7 +103,7 @@ export const destinationSchema = z.discriminatedUnion(
       password: secretSchema,
     }),
   ],
-  { error: 'must have a "type" of webhook, tryton, nats, shopify, amazon or vendure' },
+  { error: 'must have a "type" of webhook, level_webhook, tryton, nats, shopify, amazon or vendure' },
 );
 export type DestinationConfig = z.output<typeof destinationSchema>;
 export type DestinationType = DestinationConfig['type'];
@@ -105,6 +114,7 @@ export type DestinationType = DestinationConfig['type'];
  */
 export const DESTINATION_MODE = {
   webhook: 'ledger',
+  level_webhook: 'level',
   tryton: 'ledger',
   nats: 'ledger',
   shopify: 'level',
@@ -179,6 +189,15 @@ export const configSchema = z
           .default(168),
       })
       .default({ baseDelayMs: 1000, maxDelayMs: 300_000, maxAttempts: 50, maxAgeHours: 168 }),
+    /** How long delivered outbox rows and delivery attempts are kept (events and movements are kept forever). */
+    retention: z
+      .strictObject({
+        deliveredDays: z.number().positive().max(3650).default(7),
+        attemptsDays: z.number().positive().max(3650).default(30),
+      })
+      .default({ deliveredDays: 7, attemptsDays: 30 }),
+    /** People who may act on the outbox and exceptions through the API; the token names the operator. */
+    operators: z.array(z.strictObject({ name: z.string().min(1).max(100), token: secretSchema })).default([]),
     ingest: z
       .strictObject({
         /** Largest request body accepted; larger gets 413. */

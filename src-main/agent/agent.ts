@@ -15,7 +15,11 @@ import { StockView } from '../ledger/stock-view.js';
 import { createConnector, requestsPerSecond } from '../connectors/registry.js';
 import { DeliveryRepo } from '../outbox/delivery-repo.js';
 import { Dispatcher } from '../outbox/dispatcher.js';
+import { AuditLog } from '../exceptions/audit-log.js';
+import { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
+import { pruneDelivered } from '../outbox/retention.js';
+import { registerOutboxRoutes } from '../server/outbox-routes.js';
 import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
 import { createHttpServer } from '../server/http-server.js';
@@ -58,6 +62,9 @@ export class Agent {
   /** One dispatcher per destination that has a connector. */
   readonly dispatchers: readonly Dispatcher[];
   readonly #logger: Logger;
+  readonly audit: AuditLog;
+  readonly outboxOperations: OutboxOperations;
+  #retentionTimer: NodeJS.Timeout | null = null;
   #address = '';
   #isStopped = false;
 
@@ -124,9 +131,11 @@ export class Agent {
           bucket: new TokenBucket(rate, Math.max(1, rate)),
           logger,
           quantityFor: (sku, location) => this.stock.available(sku, location, channel),
+          onResult: (kind) => metrics.deliveryResults.inc({ destination: destination.id, result: kind }),
         }),
       ];
     });
+    metrics.observeDestinations(() => this.dispatchers.map((d) => ({ id: d.destinationId, state: d.state })));
     this.#committer = new GroupCommitter(db, writer, {
       onCommit: ({ events, seconds }) => {
         metrics.commitSeconds.observe(seconds);
@@ -148,15 +157,33 @@ export class Agent {
     this.#server = createHttpServer({
       logger,
       sourceTokens: new Map(config.sources.map((s) => [s.token, s.id])),
+      operatorTokens: new Map(config.operators.map((o) => [o.token, o.name])),
       controlToken: lock.info.controlToken,
       maxBodyBytes: config.ingest.maxBodyBytes,
+    });
+    this.audit = new AuditLog(db);
+    this.outboxOperations = new OutboxOperations(db, this.audit, () => {
+      for (const dispatcher of this.dispatchers) dispatcher.wake();
+    });
+    registerOutboxRoutes(this.#server, {
+      operations: this.outboxOperations,
+      exceptions: this.exceptions,
+      audit: this.audit,
+      dispatchers: this.dispatchers,
     });
     registerRoutes(this.#server, {
       agentId: config.agentId,
       capture: this.capture,
       stock: this.stock,
       metrics,
-      status: () => readStatus(db, config, true, { outbox, exceptions: this.exceptions }),
+      status: () =>
+        readStatus(
+          db,
+          config,
+          true,
+          { outbox, exceptions: this.exceptions },
+          new Map(this.dispatchers.map((d) => [d.destinationId, d.state])),
+        ),
       importFile: (path: string, source: string): Promise<ImportReport> =>
         importFile(importDeps, source, path),
     });
@@ -178,6 +205,7 @@ export class Agent {
       }
       if (options.isServing ?? true) {
         for (const dispatcher of agent.dispatchers) dispatcher.start();
+        agent.#startRetention();
         const address = await agent.#server.listen({
           host: config.listen.host,
           port: options.port ?? config.listen.port,
@@ -196,6 +224,25 @@ export class Agent {
       else lock.release();
       throw error;
     }
+  }
+
+  /** Prunes delivered outbox rows now and every hour. */
+  #startRetention(): void {
+    const policy = {
+      deliveredMaxAgeMs: this.config.retention.deliveredDays * 86_400_000,
+      attemptsMaxAgeMs: this.config.retention.attemptsDays * 86_400_000,
+    };
+    const prune = () => {
+      try {
+        const pruned = pruneDelivered(this.db, policy);
+        if (pruned.outbox + pruned.attempts > 0) this.#logger.info(pruned, 'pruned delivered outbox rows');
+      } catch (error) {
+        this.#logger.error({ err: error }, 'pruning the outbox failed');
+      }
+    };
+    prune();
+    this.#retentionTimer = setInterval(prune, 3600_000);
+    this.#retentionTimer.unref();
   }
 
   /** `http://host:port` the agent listens on. */
@@ -225,6 +272,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.#isStopped) return;
     this.#isStopped = true;
+    if (this.#retentionTimer) clearInterval(this.#retentionTimer);
     for (const folder of this.#dropFolders) await folder.stop();
     await this.#server.close();
     await this.#committer.close();

@@ -82,6 +82,7 @@ export function parseConfig(
     dataDir: at(config.dataDir),
     catalog: config.catalog && { path: at(config.catalog.path) },
     sources: config.sources.map((s, i) => ({ ...s, token: secret(s.token, `sources.${i}.token`) })),
+    operators: config.operators.map((o, i) => ({ ...o, token: secret(o.token, `operators.${i}.token`) })),
     dropFolders: config.dropFolders.map((f) => ({ ...f, path: at(f.path) })),
     destinations: config.destinations.map((d, i) =>
       resolveDestination(d, (ref, key) => secret(ref, `destinations.${i}.${key}`)),

@@ -11,6 +11,7 @@ export class AgentMetrics {
   readonly eventsTotal: Counter<'source' | 'status'>;
   readonly commitSeconds: Histogram;
   readonly commitEvents: Histogram;
+  readonly deliveryResults: Counter<'destination' | 'result'>;
 
   constructor(
     deps: Readonly<{
@@ -20,6 +21,12 @@ export class AgentMetrics {
     }>,
   ) {
     const registers = [this.registry];
+    this.deliveryResults = new Counter({
+      name: 'backroom_delivery_results_total',
+      help: 'Items answered by destinations, by result (delivered, already_applied, retry, rate_limited, unknown, rejected, auth_failed); rate() of delivered is deliveries per second',
+      labelNames: ['destination', 'result'],
+      registers,
+    });
     this.eventsTotal = new Counter({
       name: 'backroom_capture_events_total',
       help: 'Events answered by capture, by source and status (accepted, duplicate, rejected)',
@@ -72,6 +79,22 @@ export class AgentMetrics {
       collect() {
         this.reset();
         for (const { kind, count } of deps.exceptions.openCountsByKind()) this.set({ kind }, count);
+      },
+    });
+  }
+
+  /** Exposes each destination's state: 0 closed (flowing), 1 half-open (probing), 2 open (backing off), 3 paused. */
+  observeDestinations(
+    states: () => readonly { id: string; state: 'closed' | 'half_open' | 'open' | 'paused' }[],
+  ): void {
+    const code = { closed: 0, half_open: 1, open: 2, paused: 3 } as const;
+    new Gauge({
+      name: 'backroom_destination_state',
+      help: 'Destination state: 0 closed (flowing), 1 half-open (probing), 2 open (circuit breaker backing off), 3 paused (auth failed)',
+      labelNames: ['destination'],
+      registers: [this.registry],
+      collect() {
+        for (const { id, state } of states()) this.set({ destination: id }, code[state]);
       },
     });
   }

@@ -185,7 +185,7 @@ async function status(opts: { config: string; json?: boolean }, io: Io): Promise
       ? ['  (no destinations configured)']
       : report.destinations.map(
           (d) =>
-            `  ${d.id.padEnd(16)} ${d.type.padEnd(8)} ${String(d.pending).padStart(8)} pending` +
+            `  ${d.id.padEnd(16)} ${d.type.padEnd(13)} ${d.state.padEnd(12)} ${String(d.pending).padStart(8)} pending` +
             (d.oldestPendingAgeSeconds === null ? '' : `, oldest ${formatAge(d.oldestPendingAgeSeconds)}`),
         )),
     'open exceptions:',

@@ -1,5 +1,6 @@
 import type { ResolvedDestination } from '../../shared/config.js';
 import type { Connector } from '../outbox/connector.js';
+import { createLevelWebhookConnector } from './level-webhook/level-webhook-connector.js';
 import { createWebhookConnector } from './webhook/webhook-connector.js';
 
 export type ConnectorContext = Readonly<{ agentId: string }>;
@@ -16,6 +17,8 @@ export function createConnector(
   switch (destination.type) {
     case 'webhook':
       return createWebhookConnector(destination, { agentId: context.agentId });
+    case 'level_webhook':
+      return createLevelWebhookConnector(destination, { agentId: context.agentId });
     case 'tryton':
     case 'nats':
     case 'shopify':
@@ -27,5 +30,7 @@ export function createConnector(
 
 /** Requests per second a destination takes, from its documented limits (webhook: configured). */
 export function requestsPerSecond(destination: ResolvedDestination): number {
-  return destination.type === 'webhook' ? destination.requestsPerSecond : 2;
+  return destination.type === 'webhook' || destination.type === 'level_webhook'
+    ? destination.requestsPerSecond
+    : 2;
 }

@@ -27,6 +27,8 @@ export type DispatcherOptions = Readonly<{
   logger: Logger;
   /** Level mode: the available-to-sell to publish for (sku, location), read at send time. */
   quantityFor?: (sku: string, location: string) => number;
+  /** Called with each item's result (metrics). */
+  onResult?: (kind: DeliveryResult['kind']) => void;
   /** Longest wait between looks at the queue when nothing wakes the dispatcher. */
   tickMs?: number;
   /** A send taking longer is aborted (its outcome is unknown). */

@@ -11,7 +11,8 @@ import { AgentError } from '../agent/agent-error.js';
 import type { Logger } from '../agent/logger.js';
 
 /** Who made a request: a POS source (by its token) or the local CLI (by the lock file's control token). */
-export type Principal = { kind: 'source'; sourceId: string } | { kind: 'control' };
+export type Principal =
+  { kind: 'source'; sourceId: string } | { kind: 'control' } | { kind: 'operator'; name: string };
 
 declare module 'fastify' {
   // Module augmentation needs an interface.
@@ -25,6 +26,8 @@ export type HttpServerOptions = Readonly<{
   logger: Logger;
   /** Source id by bearer token. */
   sourceTokens: ReadonlyMap<string, string>;
+  /** Operator name by bearer token. */
+  operatorTokens: ReadonlyMap<string, string>;
   controlToken: string;
   maxBodyBytes: number;
 }>;
@@ -88,6 +91,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
 
   // Tokens are compared as sha256 digests in constant time.
   const sources = [...options.sourceTokens].map(([token, sourceId]) => ({ hash: digest(token), sourceId }));
+  const operators = [...options.operatorTokens].map(([token, name]) => ({ hash: digest(token), name }));
   const control = digest(options.controlToken);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (req: FastifyRequest) => {
@@ -100,7 +104,12 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       return;
     }
     const source = sources.find((s) => timingSafeEqual(s.hash, hash));
-    if (source) req.principal = { kind: 'source', sourceId: source.sourceId };
+    if (source) {
+      req.principal = { kind: 'source', sourceId: source.sourceId };
+      return;
+    }
+    const operator = operators.find((o) => timingSafeEqual(o.hash, hash));
+    if (operator) req.principal = { kind: 'operator', name: operator.name };
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, req, reply) => {
@@ -149,4 +158,13 @@ export async function requireControl(
 ): Promise<FastifyReply | undefined> {
   if (req.principal?.kind === 'control') return undefined;
   return sendError(reply, 'unauthorized', 'This endpoint is for the local backroom command only.');
+}
+
+/** A preHandler for actions people take: an operator token, or the local CLI (which names the operator). */
+export async function requireOperator(
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply | undefined> {
+  if (req.principal?.kind === 'operator' || req.principal?.kind === 'control') return undefined;
+  return sendError(reply, 'unauthorized', 'This action needs an operator token.');
 }

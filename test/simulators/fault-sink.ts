@@ -823,7 +823,11 @@ type ParsedEvents = Readonly<{
   events: readonly Readonly<{ key: string; event: SinkEvent }>[];
 }>;
 
-/** Reads one event (key from the header) or a batch `{ "events": [...] }` (keys per `batchEventKey`). */
+/**
+ * Reads one event (key from the header) or a batch `{ "events": [...] }` (keys per `batchEventKey`). A level
+ * destination's batch `{ "levels": [...] }` (stock level updates, each with its `idempotencyKey`) is read the
+ * same way.
+ */
 function parseEvents(raw: Buffer, header: string | string[] | undefined): ParsedEvents | { problem: string } {
   let body: unknown;
   try {
@@ -832,7 +836,7 @@ function parseEvents(raw: Buffer, header: string | string[] | undefined): Parsed
     return { problem: 'the body is not JSON' };
   }
   if (!isObject(body)) return { problem: 'the body must be a JSON object: one event or { "events": [...] }' };
-  const list = body['events'];
+  const list = body['events'] ?? body['levels'];
   if (Array.isArray(list)) {
     if (list.length === 0) return { problem: 'the batch has no events' };
     const events: { key: string; event: SinkEvent }[] = [];
