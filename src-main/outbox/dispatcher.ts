@@ -189,7 +189,8 @@ export class Dispatcher {
       connector.maxBatch,
       now + timeout * 2,
     );
-    if (items.length === 0) return 0;
+    // Nothing claimable (the lane is busy): look again shortly rather than spin.
+    if (items.length === 0) return 10;
     const outcome = await this.#send(() => connector.send(items, this.#signal(timeout)), items.length);
     if (outcome === null) {
       for (const item of items) this.#o.repo.markRetry(item.outboxId, Date.now() + 1000, null, false);
