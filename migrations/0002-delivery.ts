@@ -31,6 +31,8 @@ export function up(db: MigrationDb): void {
     -- Level updates back off like ledger rows do.
     ALTER TABLE level_dirty ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE level_dirty ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+    -- Dirty marks by due time: the dispatcher's look for work costs an index range, not a scan.
+    CREATE INDEX level_dirty_due ON level_dirty (destination_id, next_attempt_at) WHERE version > sent_version;
 
     CREATE TABLE audit_log (
       id          INTEGER PRIMARY KEY,

@@ -132,16 +132,16 @@ export class DeliveryRepo {
       .run(a.outboxId, a.destinationId, a.sku ?? null, a.location ?? null, a.at, a.result, a.detail);
   }
 
-  /** Earliest time any item of the destination is due, ledger or level; null when nothing waits. */
-  nextDueAt(destinationId: string): number | null {
+  /**
+   * Earliest time a dirty level mark of the destination is due; null when none is dirty. (Ledger lanes need no
+   * such query: `laneHeads` gives each lane's due time.) Served by the partial index `level_dirty_due`.
+   */
+  nextLevelDueAt(destinationId: string): number | null {
     const row = this.#db
       .prepare(
-        `SELECT MIN(t) AS t FROM (
-           SELECT MIN(next_attempt_at) AS t FROM outbox WHERE destination_id = ? AND state = 'pending'
-           UNION ALL
-           SELECT MIN(next_attempt_at) AS t FROM level_dirty WHERE destination_id = ? AND version > sent_version)`,
+        `SELECT MIN(next_attempt_at) AS t FROM level_dirty WHERE destination_id = ? AND version > sent_version`,
       )
-      .get(destinationId, destinationId) as { t: number | null };
+      .get(destinationId) as { t: number | null };
     return row.t;
   }
 

@@ -148,7 +148,8 @@ export class Dispatcher {
       try {
         const waitMs = await this.#step();
         if (waitMs > 0) {
-          if (waitMs >= tick || this.#o.repo.nextDueAt(this.#o.destinationId) === null) this.#setIdle();
+          // A wait of a tick or more means nothing is due soon (an empty queue, or only later retries).
+          if (waitMs >= tick) this.#setIdle();
           await this.#sleep(Math.min(waitMs, tick));
         }
       } catch (error) {
@@ -205,7 +206,7 @@ export class Dispatcher {
     if (connector.mode !== 'level') return 0;
     const marks = this.#o.repo.dueLevelMarks(this.#o.destinationId, now, connector.maxBatch);
     if (marks.length === 0) {
-      const next = this.#o.repo.nextDueAt(this.#o.destinationId);
+      const next = this.#o.repo.nextLevelDueAt(this.#o.destinationId);
       return next === null ? Number.POSITIVE_INFINITY : Math.max(1, next - now);
     }
     // The quantity is read now, at send time: every change before this moment is in it.
