@@ -3,6 +3,8 @@ import { AgentError } from '../agent/agent-error.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { CaptureItem, CaptureWriter } from './capture-writer.js';
 
+type Outcome = { results: IngestResult[] } | { error: unknown };
+
 type Job = {
   source: string;
   items: readonly CaptureItem[];
@@ -23,8 +25,9 @@ export type GroupCommitOptions = Readonly<{
  * transaction and share its fsync, so durability does not cost throughput. A request waits at most for the
  * commit in progress and its own (both bounded by `maxEventsPerCommit`).
  *
- * Each request runs in its own savepoint: if writing one fails unexpectedly, only that request is answered with
- * the error and the others still commit. Promises resolve only after the commit returned, i.e. after fsync.
+ * If writing one request fails unexpectedly, only that request is answered with the error and the others still
+ * commit (the batch is then written again with a savepoint per request). Promises resolve only after the commit
+ * returned, i.e. after fsync.
  */
 export class GroupCommitter {
   readonly #db: AgentDatabase;
@@ -96,23 +99,10 @@ export class GroupCommitter {
   #commit(batch: Job[], events: number): void {
     const started = performance.now();
     const initial = this.#writer.head;
-    const outcomes: ({ results: IngestResult[] } | { error: unknown })[] = [];
     const now = Date.now();
+    let outcomes: Outcome[];
     try {
-      this.#db.transaction(() => {
-        for (const job of batch) {
-          const before = this.#writer.head;
-          try {
-            outcomes.push({
-              results: this.#db.transaction(() => this.#writer.write(job.source, job.items, now)),
-            });
-          } catch (error) {
-            this.#writer.resetTo(before);
-            outcomes.push({ error });
-          }
-        }
-        this.#writer.saveHead();
-      });
+      outcomes = this.#writeFast(batch, now) ?? this.#writeIsolated(batch, now);
     } catch (error) {
       // The commit itself failed (disk full, I/O error): nothing of this batch is stored.
       this.#writer.resetTo(initial);
@@ -125,5 +115,55 @@ export class GroupCommitter {
       if ('error' in outcome) job.reject(outcome.error);
       else job.resolve(outcome.results);
     });
+  }
+
+  /**
+   * The common case: the whole batch in one transaction without savepoints. A savepoint makes SQLite copy every
+   * page it changes into a sub-journal, which costs a good share of capture's CPU and is only needed when a
+   * request fails. If one does, this attempt is rolled back completely and `undefined` returned, so that the
+   * caller writes the batch again with a savepoint per request; a lone request is simply answered with its error.
+   * A failure of the commit itself is thrown, as before.
+   */
+  #writeFast(batch: readonly Job[], now: number): Outcome[] | undefined {
+    const initial = this.#writer.head;
+    let hasRequestFailed = false;
+    try {
+      return this.#db.transaction(() => {
+        const outcomes = batch.map((job): Outcome => {
+          try {
+            return { results: this.#writer.write(job.source, job.items, now) };
+          } catch (error) {
+            hasRequestFailed = true;
+            throw error;
+          }
+        });
+        this.#writer.saveHead();
+        return outcomes;
+      });
+    } catch (error) {
+      this.#writer.resetTo(initial);
+      if (!hasRequestFailed) throw error;
+      return batch.length === 1 ? [{ error }] : undefined;
+    }
+  }
+
+  /** Each request in its own savepoint: one that fails is answered with its error, the others still commit. */
+  #writeIsolated(batch: readonly Job[], now: number): Outcome[] {
+    const outcomes: Outcome[] = [];
+    this.#db.transaction(() => {
+      for (const job of batch) {
+        const before = this.#writer.head;
+        try {
+          outcomes.push({
+            results: this.#db.transaction(() => this.#writer.write(job.source, job.items, now)),
+          });
+        } catch (error) {
+          this.#writer.resetTo(before);
+          outcomes.push({ error });
+        }
+      }
+      this.#writer.saveHead();
+    });
+    return outcomes;
   }
 }
