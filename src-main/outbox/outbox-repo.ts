@@ -48,17 +48,27 @@ export class OutboxRepo {
 
   /** Depth and oldest pending time per destination, both for ledger rows and dirty level marks. */
   queueStats(): QueueStats[] {
-    const ledger = this.#db.all(
+    // Counted from the covering index (destination_id, state, id); the oldest pending row is the one with the
+    // lowest id, so its time is one lookup instead of a read of every pending row (a scrape of a deep queue
+    // would otherwise block capture for a noticeable time).
+    const counts = this.#db.all(
       this.#db.query
         .selectFrom('outbox')
         .select((eb) => [
           'destination_id',
           eb.fn.countAll<number>().as('pending'),
-          eb.fn.min<number>('created_at').as('oldest'),
+          eb.fn.min<number>('id').as('first_id'),
         ])
         .where('state', 'in', ['pending', 'in_flight'])
         .groupBy('destination_id'),
     );
+    const ledger = counts.map((r) => ({
+      destination_id: r.destination_id,
+      pending: r.pending,
+      oldest:
+        this.#db.first(this.#db.query.selectFrom('outbox').select('created_at').where('id', '=', r.first_id))
+          ?.created_at ?? null,
+    }));
     const level = this.#db.all(
       this.#db.query
         .selectFrom('level_dirty')
