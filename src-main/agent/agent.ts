@@ -8,6 +8,7 @@ import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
 import { AgentDatabase } from '../db/agent-database.js';
+import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
@@ -65,6 +66,7 @@ export class Agent {
   readonly audit: AuditLog;
   readonly outboxOperations: OutboxOperations;
   #retentionTimer: NodeJS.Timeout | null = null;
+  #checkpointer: Checkpointer | null = null;
   #address = '';
   #isStopped = false;
 
@@ -196,7 +198,8 @@ export class Agent {
     const lock = DataDirLock.acquire(config.dataDir, config.agentId, VERSION);
     let agent: Agent | undefined;
     try {
-      const db = AgentDatabase.open(join(config.dataDir, DATABASE_FILE));
+      const file = join(config.dataDir, DATABASE_FILE);
+      const db = AgentDatabase.open(file);
       try {
         agent = new Agent(options, lock, db);
       } catch (error) {
@@ -204,6 +207,12 @@ export class Agent {
         throw error;
       }
       if (options.isServing ?? true) {
+        // Checkpoints run in a worker; the writer's own automatic checkpoint is only a safety net.
+        db.sqlite.pragma('wal_autocheckpoint = 20000');
+        const log = options.logger.child({ module: 'checkpointer' });
+        agent.#checkpointer = Checkpointer.start({ file }, (message) =>
+          log.warn({ message }, 'WAL checkpoint failed'),
+        );
         for (const dispatcher of agent.dispatchers) dispatcher.start();
         agent.#startRetention();
         const address = await agent.#server.listen({
@@ -277,6 +286,7 @@ export class Agent {
     await this.#server.close();
     await this.#committer.close();
     await Promise.all(this.dispatchers.map((d) => d.stop()));
+    await this.#checkpointer?.stop();
     this.db.close();
     this.#lock.release();
     this.#logger.info('agent stopped');
