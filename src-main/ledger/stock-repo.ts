@@ -33,6 +33,12 @@ export class StockRepo {
     );
   }
 
+  /** On hand and reserved of (sku, location); zeros for an item never seen there. Prepared: on the send path. */
+  level(sku: string, location: string): { onHand: number; reserved: number } {
+    const row = this.#getLevel.get(sku, location);
+    return { onHand: row?.on_hand ?? 0, reserved: row?.reserved ?? 0 };
+  }
+
   /** On hand of (sku, location); 0 for an item never seen there. */
   onHand(sku: string, location: string): number {
     return this.#getLevel.get(sku, location)?.on_hand ?? 0;

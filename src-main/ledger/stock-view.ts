@@ -32,15 +32,9 @@ export class StockView {
 
   /** Available-to-sell of (sku, location) for one channel, read now. */
   available(sku: string, location: string, channel: string): number {
-    const row = this.#repo.levels({ sku, location, limit: 1 })[0];
-    if (!row) return 0;
+    const level = this.#repo.level(sku, location);
     const buffer = this.#channels.find((c) => c.id === channel)?.buffer ?? 0;
-    return availableToSell({
-      onHand: row.on_hand,
-      reserved: row.reserved,
-      safetyStock: this.safetyStock(sku),
-      buffer,
-    });
+    return availableToSell({ ...level, safetyStock: this.safetyStock(sku), buffer });
   }
 
   levels(filter: Readonly<{ sku?: string; location?: string; limit?: number }>): StockLevel[] {
