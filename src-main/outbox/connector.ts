@@ -67,9 +67,12 @@ export type Connector =
 /** Reads Retry-After: delay-seconds or an HTTP date; null when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | null {
   if (value === undefined || value.trim() === '') return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  // An HTTP date starts with the day name. Date.parse alone is too lenient: it reads "-5" as a date in 2001,
+  // which would make a garbled Retry-After mean "retry at once" instead of falling back to backoff.
+  if (!/^[A-Za-z]/.test(text)) return null;
+  const date = Date.parse(text);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 

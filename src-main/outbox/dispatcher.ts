@@ -5,6 +5,7 @@ import {
   ExponentialBackoff,
   circuitBreaker,
   handleType,
+  noJitterGenerator,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { assertNever, describeEvent } from '../../shared/events.js';
@@ -72,7 +73,10 @@ export class Dispatcher {
     this.#o = options;
     this.#log = options.logger.child({ module: 'dispatcher', destination: options.destinationId });
     this.#breaker = circuitBreaker(handleType(TransientFailure), {
+      // No jitter: cockatiel's default (decorrelated jitter) can wait almost 0 ms before a probe, so a down
+      // destination would be probed far sooner than "1 s, doubling" promises.
       halfOpenAfter: new ExponentialBackoff({
+        generator: noJitterGenerator,
         initialDelay: 1000,
         maxDelay: options.breakerMaxDelayMs ?? 60_000,
       }),
@@ -110,9 +114,13 @@ export class Dispatcher {
     this.#wake?.();
   }
 
-  /** Resumes a destination paused by an auth failure (after the credentials were fixed). */
-  resume(): void {
+  /**
+   * Resumes a destination paused by an auth failure (after the credentials were fixed) and resolves its
+   * exception with `resolution`; if the credentials are still refused, the next send raises a new one.
+   */
+  resume(resolution = 'delivery resumed'): void {
     this.#o.repo.setPaused(this.#o.destinationId, null, Date.now());
+    this.#o.exceptions.resolveByKey(`destination_auth_failed:${this.#o.destinationId}`, resolution);
     this.wake();
   }
 
@@ -214,11 +222,22 @@ export class Dispatcher {
     const items: LevelItem[] = marks.map((m) => ({ ...m, quantity: quantityFor(m.sku, m.location) }));
     const timeout = this.#o.sendTimeoutMs ?? 30_000;
     const outcome = await this.#send(() => connector.send(items, this.#signal(timeout)), items.length);
+    if (outcome === null) {
+      // Nothing was sent (breaker open, or stopping): look again in a second, as a ledger lane does. A backoff
+      // drawn from the attempts would often be ~0 ms here, and the dispatcher would spin on the marks.
+      const at = Date.now() + 1000;
+      this.#o.db.transaction(() => {
+        for (const m of marks)
+          this.#o.repo.markLevelRetry(this.#o.destinationId, m.sku, m.location, at, false);
+      });
+      return this.#abort.signal.aborted ? 0 : 1000;
+    }
     this.#o.db.transaction(() => {
       items.forEach((item, i) => {
         const result: DeliveryResult = outcome?.results[i] ?? { kind: 'retry', detail: 'not sent' };
         const at = Date.now();
         if (outcome !== null) {
+          this.#o.onResult?.(result.kind);
           this.#o.repo.recordAttempt({
             outboxId: null,
             destinationId: this.#o.destinationId,
@@ -336,6 +355,7 @@ export class Dispatcher {
         repo.markRetry(item.outboxId, now, null, false);
         return;
       }
+      this.#o.onResult?.(result.kind);
       repo.recordAttempt({
         outboxId: item.outboxId,
         destinationId,

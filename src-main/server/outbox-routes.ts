@@ -72,7 +72,17 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps
           'bad_shape',
           `Bad body: ${body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
-      return run(body.data.ids, actorOf(req, body.data));
+      try {
+        return run(body.data.ids, actorOf(req, body.data));
+      } catch (error) {
+        // An action without its reason (discard) or operator is an incomplete request, not a failure of ours.
+        if (
+          error instanceof AgentError &&
+          (error.reason === 'reason_required' || error.reason === 'operator_required')
+        )
+          return sendError(reply, 'bad_shape', error.message);
+        throw error;
+      }
     });
   action('/api/v1/outbox/retry', (ids, actor) => deps.operations.retry(ids, actor));
   action('/api/v1/outbox/replay', (ids, actor) => deps.operations.replayAsNew(ids, actor));
@@ -87,7 +97,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps
       .safeParse(req.body ?? {});
     const actor = actorOf(req, body.success ? body.data : {});
     const before = dispatcher.state;
-    dispatcher.resume();
+    dispatcher.resume(`resumed by ${actor.operator}`);
     deps.audit.record({
       operator: actor.operator,
       action: 'destination.resume',
