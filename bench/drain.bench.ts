@@ -522,7 +522,7 @@ async function runBullmqRole(): Promise<void> {
       const worker = new Worker<JobData>(
         args.name,
         async (job) => {
-          const result = await post(
+          const { result } = await post(
             JSON.stringify(job.data.event),
             job.data.key,
             AbortSignal.timeout(10_000),

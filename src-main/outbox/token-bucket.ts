@@ -51,6 +51,9 @@ export class TokenBucket {
       this.#capacity = Math.max(1, Math.min(this.#capacity, hint.perSecond * 2));
     }
     if (hint.remaining !== undefined) this.#tokens = Math.min(this.#tokens, hint.remaining);
+    // Nothing left until the window resets: wait for it rather than collect 429s.
+    if (hint.remaining === 0 && hint.resetAfterMs !== undefined && hint.resetAfterMs > 0)
+      this.pause(hint.resetAfterMs);
   }
 
   /** Empties the bucket for `ms` (after a 429 with Retry-After). */

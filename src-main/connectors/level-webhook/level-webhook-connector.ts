@@ -32,8 +32,9 @@ export function createLevelWebhookConnector(
           idempotencyKey: `${options.agentId}:${config.id}:${item.sku}:${item.location}:v${item.version}`,
         })),
       });
-      const result = await post(body, undefined, signal);
-      return { results: items.map(() => result) };
+      const { result, rate } = await post(body, undefined, signal);
+      const results = items.map(() => result);
+      return rate === undefined ? { results } : { results, rate };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import got, { RequestError, TimeoutError } from 'got';
-import { classifyStatus, type DeliveryResult } from '../../outbox/connector.js';
+import { classifyStatus, type DeliveryResult, type RateHint } from '../../outbox/connector.js';
 
 export type SignedPosterOptions = Readonly<{
   url: string;
@@ -11,6 +11,30 @@ export type SignedPosterOptions = Readonly<{
   timeoutMs?: number;
 }>;
 
+/** One answer: the result, and what the receiver said about its rate limit, if anything. */
+export type PostAnswer = { result: DeliveryResult; rate?: RateHint };
+
+/**
+ * Reads the receiver's rate-limit headers: `RateLimit-Remaining`/`RateLimit-Reset` (IETF draft; reset in seconds)
+ * or the common `X-RateLimit-Remaining`/`X-RateLimit-Reset` (seconds, or an epoch time in seconds).
+ */
+export function readRateHeaders(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+  now = Date.now(),
+): RateHint | undefined {
+  const read = (name: string) => {
+    const value = headers[name] ?? headers[`x-${name}`];
+    const text = Array.isArray(value) ? value[0] : value;
+    return text !== undefined && /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : undefined;
+  };
+  const remaining = read('ratelimit-remaining');
+  const reset = read('ratelimit-reset');
+  if (remaining === undefined) return undefined;
+  if (reset === undefined) return { remaining };
+  const resetAfterMs = reset > 1e9 ? Math.max(0, reset * 1000 - now) : reset * 1000;
+  return { remaining, resetAfterMs };
+}
+
 /** Phases of got's timeout before which nothing reached the destination. */
 const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
 
@@ -20,7 +44,7 @@ const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
  */
 export function createSignedPoster(
   options: SignedPosterOptions,
-): (body: string, idempotencyKey: string | undefined, signal: AbortSignal) => Promise<DeliveryResult> {
+): (body: string, idempotencyKey: string | undefined, signal: AbortSignal) => Promise<PostAnswer> {
   const client = got.extend({
     timeout: { request: options.timeoutMs ?? 10_000 },
     retry: { limit: 0 },
@@ -39,18 +63,21 @@ export function createSignedPoster(
           ...(key === undefined ? {} : { 'idempotency-key': key }),
         },
       });
-      return classifyStatus(
+      const result = classifyStatus(
         response.statusCode,
         response.headers['retry-after'],
         `HTTP ${response.statusCode} ${response.body.slice(0, 200)}`.trim(),
       );
+      const rate = readRateHeaders(response.headers);
+      return rate === undefined ? { result } : { result, rate };
     } catch (error) {
       if (error instanceof TimeoutError) {
         return BEFORE_SEND.has(error.event)
-          ? { kind: 'retry', detail: `timed out connecting (${error.event})` }
-          : { kind: 'unknown', detail: 'no answer in time after the request was sent' };
+          ? { result: { kind: 'retry', detail: `timed out connecting (${error.event})` } }
+          : { result: { kind: 'unknown', detail: 'no answer in time after the request was sent' } };
       }
-      if (error instanceof RequestError) return { kind: 'retry', detail: `${error.code}: ${error.message}` };
+      if (error instanceof RequestError)
+        return { result: { kind: 'retry', detail: `${error.code}: ${error.message}` } };
       throw error;
     }
   };

@@ -25,13 +25,15 @@ export function createWebhookConnector(
     async send(items, signal): Promise<SendOutcome> {
       if (items.length === 1) {
         const item = items[0]!;
-        return { results: [await post(JSON.stringify(payload(item)), item.idempotencyKey, signal)] };
+        const { result, rate } = await post(JSON.stringify(payload(item)), item.idempotencyKey, signal);
+        return rate === undefined ? { results: [result] } : { results: [result], rate };
       }
       const body = JSON.stringify({
         events: items.map((item) => ({ ...payload(item), idempotencyKey: item.idempotencyKey })),
       });
-      const result = await post(body, undefined, signal);
-      return { results: items.map(() => result) };
+      const { result, rate } = await post(body, undefined, signal);
+      const results = items.map(() => result);
+      return rate === undefined ? { results } : { results, rate };
     },
   };
 }
