@@ -19,6 +19,11 @@ export type OutboxItemView = {
   lastError: string | null;
   createdAt: number;
   deliveredAt: number | null;
+  /**
+   * For a pending item behind another in its lane (same destination and location): the item it waits for, with
+   * that item's last error, so staff see what holds it back. Null when nothing does.
+   */
+  blockedBy: { id: number; lastError: string | null; nextAttemptAt: number } | null;
 };
 
 /** Who acts and why; every operation is written to the audit log with both. */
@@ -87,7 +92,24 @@ export class OutboxOperations {
       lastError: r.last_error,
       createdAt: r.created_at,
       deliveredAt: r.delivered_at,
+      blockedBy:
+        r.state === 'pending' || r.state === 'in_flight'
+          ? this.#laneHead(r.destination_id, r.location, r.id)
+          : null,
     }));
+  }
+
+  /** The first waiting item of a lane, when it is not `id` itself. */
+  #laneHead(destinationId: string, location: string, id: number): OutboxItemView['blockedBy'] {
+    const head = this.#db
+      .prepare(
+        `SELECT id, last_error, next_attempt_at FROM outbox
+         WHERE destination_id = ? AND location = ? AND state IN ('pending', 'in_flight') ORDER BY id LIMIT 1`,
+      )
+      .get(destinationId, location) as
+      { id: number; last_error: string | null; next_attempt_at: number } | undefined;
+    if (!head || head.id === id) return null;
+    return { id: head.id, lastError: head.last_error, nextAttemptAt: head.next_attempt_at };
   }
 
   /** Sends the items again now, with their own idempotency keys. */

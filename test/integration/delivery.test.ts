@@ -131,3 +131,19 @@ test('an auth failure pauses the destination with one exception and no retry sto
   assert.equal(sink.requests.length, 1);
   assert.equal(a.agent.dispatchers[0]!.state, 'paused');
 });
+
+test('an item held back in its lane names the item it waits for and that item’s error', async (t) => {
+  const sink = await receiver((r) => ({ status: r.body.id === 'first' ? 503 : 200 }));
+  t.after(sink.close);
+  const a = await agentWith(sink.url, t);
+  await a.post({ events: [makeEvent({ id: 'first' }), makeEvent({ id: 'second' })] });
+  await until(() => sink.requests.length >= 2);
+  const items = a.agent.outboxOperations.list({ state: 'pending' });
+  const first = items.find((i) => i.eventId === 'first');
+  const second = items.find((i) => i.eventId === 'second');
+  assert.ok(first && second, 'both are still pending');
+  assert.equal(first.blockedBy, null);
+  assert.equal(second.blockedBy?.id, first.id);
+  assert.match(second.blockedBy?.lastError ?? '', /HTTP 503/);
+  assert.equal(sink.applied.size, 0);
+});
