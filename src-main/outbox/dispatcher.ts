@@ -32,6 +32,11 @@ export type DispatcherOptions = Readonly<{
   onResult?: (kind: DeliveryResult['kind']) => void;
   /** Longest wait between looks at the queue when nothing wakes the dispatcher. */
   tickMs?: number;
+  /**
+   * Ledger lanes (locations) sent to at the same time. Each lane still has at most one request in flight, so
+   * order within a lane holds; a lane stuck on a hanging or failing item no longer holds up the others.
+   */
+  maxConcurrentLanes?: number;
   /** A send taking longer is aborted (its outcome is unknown). */
   sendTimeoutMs?: number;
   /** Consecutive transient failures that open the breaker. */
@@ -63,6 +68,10 @@ export class Dispatcher {
   readonly #abort = new AbortController();
   readonly #log: Logger;
   #wake: (() => void) | null = null;
+  /** A wake that came while the loop was not asleep: the next sleep returns at once. */
+  #hasPendingWake = false;
+  /** Ledger sends in flight, one per lane. */
+  readonly #tasks = new Set<Promise<void>>();
   #loop: Promise<void> | null = null;
   #idleWaiters: (() => void)[] = [];
   #isIdle = false;
@@ -111,6 +120,7 @@ export class Dispatcher {
   /** Looks at the queue now (capture calls this after each commit). */
   wake(): void {
     this.#isIdle = false;
+    this.#hasPendingWake = true;
     this.#wake?.();
   }
 
@@ -135,10 +145,15 @@ export class Dispatcher {
     this.#abort.abort();
     this.#wake?.();
     await this.#loop;
+    await Promise.all(this.#tasks);
   }
 
   async #sleep(ms: number): Promise<void> {
     if (this.#abort.signal.aborted) return;
+    if (this.#hasPendingWake) {
+      this.#hasPendingWake = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -148,6 +163,7 @@ export class Dispatcher {
       this.#wake = done;
     });
     this.#wake = null;
+    this.#hasPendingWake = false;
   }
 
   async #run(): Promise<void> {
@@ -157,7 +173,7 @@ export class Dispatcher {
         const waitMs = await this.#step();
         if (waitMs > 0) {
           // A wait of a tick or more means nothing is due soon (an empty queue, or only later retries).
-          if (waitMs >= tick) this.#setIdle();
+          if (waitMs >= tick && this.#tasks.size === 0) this.#setIdle();
           await this.#sleep(Math.min(waitMs, tick));
         }
       } catch (error) {
@@ -185,6 +201,8 @@ export class Dispatcher {
   async #stepLedger(now: number): Promise<number> {
     const connector = this.#o.connector;
     if (connector.mode !== 'ledger') return 0;
+    // Every lane allowed is busy: a finishing send wakes the loop.
+    if (this.#tasks.size >= (this.#o.maxConcurrentLanes ?? 4)) return this.#o.tickMs ?? 1000;
     const heads = this.#o.repo.laneHeads(this.#o.destinationId);
     if (heads.length === 0) return Number.POSITIVE_INFINITY;
     const due = heads.filter((h) => h.nextAttemptAt <= now);
@@ -200,13 +218,36 @@ export class Dispatcher {
     );
     // Nothing claimable (the lane is busy): look again shortly rather than spin.
     if (items.length === 0) return 10;
-    const outcome = await this.#send(() => connector.send(items, this.#signal(timeout)), items.length);
-    if (outcome === null) {
-      for (const item of items) this.#o.repo.markRetry(item.outboxId, Date.now() + 1000, null, false);
-      return this.#abort.signal.aborted ? 0 : 1000;
-    }
-    this.#o.db.transaction(() => this.#recordLedger(items, outcome));
+    // The token is taken now, before the send starts, so concurrent lanes never overdraw the bucket.
+    this.#o.bucket.take(1);
+    const task = this.#sendLane(items, timeout).finally(() => {
+      this.#tasks.delete(task);
+      this.wake();
+    });
+    this.#tasks.add(task);
     return 0;
+  }
+
+  /** Sends one lane's batch and records its results; runs beside the sends of other lanes. */
+  async #sendLane(items: readonly LedgerItem[], timeoutMs: number): Promise<void> {
+    const connector = this.#o.connector;
+    if (connector.mode !== 'ledger') return;
+    try {
+      const outcome = await this.#send(() => connector.send(items, this.#signal(timeoutMs)), items.length);
+      if (outcome === null) {
+        // Not sent (breaker open, or stopping): back in the queue untried, looked at again in a second.
+        this.#o.db.transaction(() => {
+          for (const item of items) this.#o.repo.markRetry(item.outboxId, Date.now() + 1000, null, false);
+        });
+        return;
+      }
+      this.#o.db.transaction(() => this.#recordLedger(items, outcome));
+    } catch (error) {
+      this.#log.error({ err: error }, 'a lane send failed; its items go back to the queue');
+      if (this.#o.db.sqlite.open) {
+        for (const item of items) this.#o.repo.markRetry(item.outboxId, Date.now() + 1000, null, false);
+      }
+    }
   }
 
   async #stepLevel(now: number): Promise<number> {
@@ -221,6 +262,7 @@ export class Dispatcher {
     const quantityFor = this.#o.quantityFor ?? (() => 0);
     const items: LevelItem[] = marks.map((m) => ({ ...m, quantity: quantityFor(m.sku, m.location) }));
     const timeout = this.#o.sendTimeoutMs ?? 30_000;
+    this.#o.bucket.take(1);
     const outcome = await this.#send(() => connector.send(items, this.#signal(timeout)), items.length);
     if (outcome === null) {
       // Nothing was sent (breaker open, or stopping): look again in a second, as a ledger lane does. A backoff
@@ -315,7 +357,6 @@ export class Dispatcher {
           outcome = { results: Array.from({ length: count }, () => ({ kind: 'retry', detail }) as const) };
         }
         if (outcome.rate) this.#o.bucket.adjust(outcome.rate);
-        this.#o.bucket.take(1);
         if (isTransient(outcome.results[0])) throw new TransientFailure(outcome);
         return outcome;
       });

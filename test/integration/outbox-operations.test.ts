@@ -108,10 +108,12 @@ async function rejectedScenario(t: TestContext): Promise<Setup & { bad: OutboxIt
 
 test('a 422-rejected item becomes an open delivery_rejected exception while the rest of its lane flows', async (t) => {
   const { sink, call, bad } = await rejectedScenario(t);
+  // Lanes (locations) are sent side by side: order is kept within S1, not across locations.
   assert.deepEqual(
-    sink.applied.map((a) => a.key),
-    ['ok1', 'ok2', 'ok3'].map(keyOf),
+    sink.applied.filter((a) => a.body['location'] === 'S1').map((a) => a.key),
+    ['ok1', 'ok2'].map(keyOf),
   );
+  assert.deepEqual(sink.applied.map((a) => a.key).sort(), ['ok1', 'ok2', 'ok3'].map(keyOf).sort());
   assert.equal(sink.receivedCount(keyOf('bad')), 1, 'a rejected item is not retried by itself');
   const open = await exceptions(call, 'status=open&kind=delivery_rejected');
   assert.equal(open.length, 1);
@@ -264,7 +266,7 @@ test('a POS source token cannot use the outbox operations (401)', async (t) => {
   assert.deepEqual(await audit(call), []);
 });
 
-test('an auth failure pauses the destination with one exception and one request; resuming after the secret is fixed delivers everything', async (t) => {
+test('an auth failure pauses the destination with one exception and one request per lane; resuming after the secret is fixed delivers everything', async (t) => {
   const { sink, agent, call } = await setup(t);
   sink.setSecret('the-secret-hq-has-now');
   const dispatcher = agent.agent.dispatchers[0]!;
@@ -278,7 +280,8 @@ test('an auth failure pauses the destination with one exception and one request;
   await capture(agent, more);
   await sleep(1500);
 
-  assert.equal(sink.requests.total, 1, 'one refused request, then nothing');
+  // At most the one request each lane (S1, S2) had under way when the first refusal came, then nothing.
+  assert.ok(sink.requests.total <= 2, `${sink.requests.total} refused requests, then nothing`);
   const raised = await exceptions(call, 'kind=destination_auth_failed');
   assert.equal(raised.length, 1);
   assert.equal(raised[0]!.occurrences, 1);
