@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readRateHeaders } from '../../src-main/connectors/webhook/signed-poster.js';
+import { describeAnswer, readRateHeaders } from '../../src-main/connectors/webhook/signed-poster.js';
 import { TokenBucket } from '../../src-main/outbox/token-bucket.js';
 
 test('RateLimit-Remaining and RateLimit-Reset (seconds) become a rate hint', () => {
@@ -34,4 +34,13 @@ test('a bucket told nothing remains until the reset waits for the reset', () => 
   assert.ok(bucket.waitTime(1) >= 3000, `waits ${bucket.waitTime(1)} ms`);
   clock = 3200;
   assert.equal(bucket.waitTime(1), 0);
+});
+
+test("a receiver's JSON message is what the exception quotes, not the raw body", () => {
+  assert.equal(
+    describeAnswer(422, '{"type":"error","message":"unknown product SKU-4711","rejected":[{"index":0}]}'),
+    'HTTP 422: unknown product SKU-4711',
+  );
+  assert.equal(describeAnswer(503, 'Service Unavailable'), 'HTTP 503: Service Unavailable');
+  assert.equal(describeAnswer(500, ''), 'HTTP 500');
 });

@@ -35,6 +35,22 @@ export function readRateHeaders(
   return { remaining, resetAfterMs };
 }
 
+/**
+ * The receiver's answer in a few words: its own `message` (or `error`, `detail`, `title`) when the body is JSON
+ * that has one, else the start of the body; staff read this in the exception.
+ */
+export function describeAnswer(status: number, body: string): string {
+  let said = body.trim().slice(0, 200);
+  try {
+    const json = JSON.parse(body) as Record<string, unknown>;
+    const text = [json.message, json.error, json.detail, json.title].find((v) => typeof v === 'string');
+    if (typeof text === 'string') said = text.slice(0, 300);
+  } catch {
+    // not JSON: keep the text
+  }
+  return said === '' ? `HTTP ${status}` : `HTTP ${status}: ${said}`;
+}
+
 /** Phases of got's timeout before which nothing reached the destination. */
 const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
 
@@ -66,7 +82,7 @@ export function createSignedPoster(
       const result = classifyStatus(
         response.statusCode,
         response.headers['retry-after'],
-        `HTTP ${response.statusCode} ${response.body.slice(0, 200)}`.trim(),
+        describeAnswer(response.statusCode, response.body),
       );
       const rate = readRateHeaders(response.headers);
       return rate === undefined ? { result } : { result, rate };
