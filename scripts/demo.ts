@@ -70,6 +70,7 @@ const config: ConfigInput = {
     },
   ],
   dropFolders: [{ path: './drop', source: 'legacy-pos', stableMs: 1000 }],
+  operators: [{ name: 'Store manager', token: 'demo-manager-password' }],
 };
 const configFile = join(dir, 'config.json');
 writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
@@ -149,12 +150,15 @@ const legacyTimer = setInterval(() => {
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 out('');
-out(`Backroom demo is running. Open ${url}/api/v1/health`);
+out(
+  `Backroom demo is running. Open ${url}/ and sign in as "Store manager" with password demo-manager-password`,
+);
+out(`  health:  ${url}/api/v1/health`);
 out(`  stock:   curl -H 'Authorization: Bearer ${tokens.till1}' '${url}/api/v1/stock?sku=TEE-M'`);
 out(`  status:  npx backroom status --config ${configFile}`);
 out(`  metrics: curl -H 'Authorization: Bearer ${tokens.till1}' ${url}/metrics`);
 out(`  drop a POS export (CSV) into ${join(dir, 'drop')}`);
-out(`  data: ${dir} (logs in agent.log); Ctrl+C stops.`);
+out(`  data: ${dir} (logs in agent.<n>.log, rotated); Ctrl+C stops.`);
 out('');
 
 const statusTimer = setInterval(() => {

@@ -25,6 +25,7 @@ import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
 import { createHttpServer } from '../server/http-server.js';
 import { registerRoutes } from '../server/routes.js';
+import { registerUiRoutes } from '../server/ui-routes.js';
 import { AgentError } from './agent-error.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { Logger } from './logger.js';
@@ -188,6 +189,13 @@ export class Agent {
         ),
       importFile: (path: string, source: string): Promise<ImportReport> =>
         importFile(importDeps, source, path),
+    });
+    registerUiRoutes(this.#server, {
+      db,
+      config,
+      dispatchers: this.dispatchers,
+      operations: this.outboxOperations,
+      stock: this.stock,
     });
   }
 

@@ -1,14 +1,22 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { Agent, DATABASE_FILE } from '../agent/agent.js';
 import { AgentError, ConfigError } from '../agent/agent-error.js';
+import { backupDatabase, restoreDatabase } from '../agent/backup.js';
 import { loadConfig } from '../agent/config-loader.js';
 import { readLock } from '../agent/data-dir-lock.js';
 import { createLogger } from '../agent/logger.js';
 import { readStatus } from '../agent/status.js';
+import {
+  decryptBundle,
+  encryptBundle,
+  readPassphrase,
+  readUnsynced,
+  type UnsyncedBundle,
+} from '../agent/support-bundle.js';
 import { VERSION } from '../agent/version.js';
 import type { ImportReport } from '../capture/import-file.js';
 import { verifyChain } from '../capture/hash-chain.js';
@@ -41,8 +49,13 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     .addOption(configOption())
     .option('--port <port>', 'listen on this port instead of the config one', (v) => parsePort(v))
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
-    .option('--log-file <file>', 'write logs to this file instead of stderr')
-    .action(async (opts: { config: string; port?: number; logLevel: string; logFile?: string }) => {
+    .option(
+      '--log-file <file>',
+      'write logs to this file instead of stderr, rotated (agent.log is written as agent.1.log, agent.2.log, ...)',
+    )
+    .option('--log-max-size <size>', 'rotate the log file at this size (e.g. 10m, 512k)', '10m')
+    .option('--log-keep <count>', 'rotated log files to keep', (v) => parseCount(v, '--log-keep'), 10)
+    .action(async (opts: ServeOptions) => {
       code = await serve(opts, io);
     });
 
@@ -77,6 +90,47 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
       code = verify(opts, io);
     });
 
+  program
+    .command('backup')
+    .description(
+      'copy the database while the agent runs (a consistent snapshot, verified with the hash chain)',
+    )
+    .addOption(configOption())
+    .option('--out <path>', 'the backup file (default: <dataDir>/backups/backroom-<agentId>-<time>.db)')
+    .action(async (opts: { config: string; out?: string }) => {
+      code = backup(opts, io);
+    });
+
+  program
+    .command('restore')
+    .description(
+      'replace the database with a backup (the agent must be stopped; the old database is kept aside)',
+    )
+    .addOption(configOption())
+    .option('--force', 'restore even if the current database holds newer events than the backup')
+    .argument('<path>', 'the backup file')
+    .action(async (path: string, opts: { config: string; force?: boolean }) => {
+      code = restore(path, opts, io);
+    });
+
+  program
+    .command('export')
+    .description(
+      'write what is not yet synced to an encrypted bundle for support (--unsynced), or read one back (--decrypt)',
+    )
+    .option('-c, --config <file>', 'the agent config file (JSON); needed with --unsynced')
+    .option(
+      '--unsynced',
+      'events not yet delivered everywhere, their outbox state, pending levels, open exceptions',
+    )
+    .option('--decrypt <bundle>', 'decrypt a bundle and print its JSON (or write it to --out)')
+    .option('--out <file>', 'where to write (the bundle with --unsynced, the JSON with --decrypt)')
+    .option('--passphrase-env <name>', 'read the passphrase from this environment variable')
+    .option('--passphrase-file <path>', 'read the passphrase from this file')
+    .action(async (opts: ExportOptions) => {
+      code = await exportCommand(opts, io);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -102,14 +156,33 @@ function parsePort(value: string): number {
   return port;
 }
 
-async function serve(
-  opts: { config: string; port?: number; logLevel: string; logFile?: string },
-  io: Io,
-): Promise<number> {
+type ServeOptions = {
+  config: string;
+  port?: number;
+  logLevel: string;
+  logFile?: string;
+  logMaxSize: string;
+  logKeep: number;
+};
+
+function parseCount(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${name} must be a whole number of 1 or more.`);
+  return n;
+}
+
+async function serve(opts: ServeOptions, io: Io): Promise<number> {
   const config = loadConfig(opts.config);
+  if (!/^\d+(\.\d+)?[kmg]?$/.test(opts.logMaxSize)) {
+    io.err('--log-max-size must be a size like 10m, 512k or 1g.\n');
+    return EXIT.usage;
+  }
   const logger = createLogger({
     level: opts.logLevel,
-    ...(opts.logFile ? { file: opts.logFile } : { fd: 2 }),
+    ...(opts.logFile
+      ? { file: resolve(opts.logFile), rotate: { maxSize: opts.logMaxSize, keep: opts.logKeep } }
+      : { fd: 2 }),
   });
   let agent: Agent;
   try {
@@ -270,6 +343,86 @@ function verify(opts: { config: string }, io: Io): number {
   } finally {
     db.close();
   }
+}
+
+function backup(opts: { config: string; out?: string }, io: Io): number {
+  const config = loadConfig(opts.config);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const out = resolve(opts.out ?? join(config.dataDir, 'backups', `backroom-${config.agentId}-${stamp}.db`));
+  const report = backupDatabase(config.dataDir, out);
+  io.out(
+    `backup ${report.file}: ${report.end.events} events up to seq ${report.end.lastSeq}, ` +
+      `${report.bytes} bytes, hash chain verified\n`,
+  );
+  return EXIT.ok;
+}
+
+function restore(path: string, opts: { config: string; force?: boolean }, io: Io): number {
+  const config = loadConfig(opts.config);
+  const report = restoreDatabase({
+    dataDir: config.dataDir,
+    agentId: config.agentId,
+    backup: resolve(path),
+    isForced: opts.force === true,
+  });
+  io.out(
+    `restored ${report.database} from ${resolve(path)}: ${report.restored.events} events up to seq ${report.restored.lastSeq}\n`,
+  );
+  if (report.keptAside !== null)
+    io.out(
+      `the replaced database (events up to seq ${report.replaced?.lastSeq ?? 0}) is kept as ${report.keptAside}\n`,
+    );
+  io.out(
+    'Start the agent: items not delivered at the time of the backup are sent again with their same keys.\n',
+  );
+  return EXIT.ok;
+}
+
+type ExportOptions = {
+  config?: string;
+  unsynced?: boolean;
+  decrypt?: string;
+  out?: string;
+  passphraseEnv?: string;
+  passphraseFile?: string;
+};
+
+async function exportCommand(opts: ExportOptions, io: Io): Promise<number> {
+  const usage = (message: string) => {
+    io.err(`${message}\n`);
+    return EXIT.usage;
+  };
+  if ((opts.passphraseEnv === undefined) === (opts.passphraseFile === undefined))
+    return usage('export: give exactly one of --passphrase-env NAME or --passphrase-file PATH.');
+  const passphrase = readPassphrase(opts);
+  if (opts.decrypt !== undefined) {
+    if (opts.unsynced) return usage('export: --decrypt and --unsynced do not go together.');
+    const bundle = await decryptBundle(readFileSync(opts.decrypt, 'utf8'), passphrase);
+    const json = `${JSON.stringify(bundle, null, 2)}\n`;
+    if (opts.out === undefined) io.out(json);
+    else writeFileSync(opts.out, json, { mode: 0o600, flag: 'wx' });
+    return EXIT.ok;
+  }
+  if (!opts.unsynced)
+    return usage('export: say what to export: --unsynced (or --decrypt BUNDLE to read one).');
+  if (opts.config === undefined) return usage('export: --config is required with --unsynced.');
+  if (opts.out === undefined) return usage('export: --out FILE is required with --unsynced.');
+  const config = loadConfig(opts.config);
+  // A read-only snapshot: safe while the agent runs, which stays the only writer.
+  const db = openReadonly(config);
+  let bundle: UnsyncedBundle;
+  try {
+    bundle = readUnsynced(db, config);
+  } finally {
+    db.close();
+  }
+  // Readable by its owner only, and never over an existing file.
+  writeFileSync(opts.out, await encryptBundle(bundle, passphrase), { mode: 0o600, flag: 'wx' });
+  io.out(
+    `wrote ${resolve(opts.out)}: ${bundle.events.length} unsynced event(s), ${bundle.pendingLevels.length} pending level update(s), ` +
+      `${bundle.openExceptions.length} open exception(s); encrypted (scrypt + AES-256-GCM)\n`,
+  );
+  return EXIT.ok;
 }
 
 const defaultIo: Io = {

@@ -276,7 +276,7 @@ test('status reports a running agent through its lock file, and the stopped one 
   assert.equal(runningText.code, 0, runningText.stderr);
   assert.match(runningText.stdout, new RegExp(`store-test \\(running at ${server.address}\\)`));
   assert.match(runningText.stdout, /events {4}2 captured, last seq 2/);
-  assert.match(runningText.stdout, /^ {2}hq +webhook +\d+ pending/m);
+  assert.match(runningText.stdout, /^ {2}hq +webhook +(closed|half_open|open|paused) +\d+ pending/m);
   assert.match(runningText.stdout, /^ {2}unknown_location +1$/m);
 
   await stopServe(server);

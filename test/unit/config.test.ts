@@ -323,6 +323,7 @@ describe('secrets', () => {
           case 'amazon':
             return [d.clientSecret, d.refreshToken];
           case 'webhook':
+          case 'level_webhook':
           case 'nats':
             return [];
         }

@@ -1,0 +1,235 @@
+import { z } from 'zod';
+import type { StatusResponse, StockLevel } from './api.js';
+
+/**
+ * The UI's contract with the agent: one map of `name -> { method, path, input, output }`. The agent parses every
+ * input with the `input` schema at the edge; the renderer's client (`src-renderer/src/api/client.ts`) parses it
+ * too before sending, so a bad input fails in the form, not on the wire. `output` is a type only (a phantom
+ * `undefined as unknown as T`): answers are produced by our own code and typed by it.
+ *
+ * GET inputs travel as the query string; POST inputs as a JSON body. A `:name` in a path is taken from the input.
+ */
+
+/** Exception kinds, as the agent raises them (`src-main/exceptions/exceptions-repo.ts`). */
+export const EXCEPTION_KINDS = [
+  'unknown_sku',
+  'unknown_location',
+  'negative_stock',
+  'bad_import_row',
+  'bad_import_file',
+  'delivery_rejected',
+  'delivery_dead_letter',
+  'destination_auth_failed',
+] as const;
+
+export const EXCEPTION_STATUSES = ['open', 'resolved', 'discarded'] as const;
+export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
+
+/** Which exceptions a page or a bulk action covers. Absent fields do not filter. */
+export const exceptionFilterSchema = z.strictObject({
+  status: z.enum(EXCEPTION_STATUSES).optional(),
+  kind: z.string().min(1).max(64).optional(),
+  destination: z.string().min(1).max(64).optional(),
+  /** Exceptions that name this SKU, or whose event has a line of it. */
+  sku: z.string().min(1).max(255).optional(),
+  /** Only exceptions first raised at least this many minutes ago. */
+  olderThanMinutes: z.coerce.number().int().min(0).max(525_600).optional(),
+});
+export type ExceptionFilter = z.output<typeof exceptionFilterSchema>;
+
+export type ExceptionView = {
+  id: number;
+  kind: string;
+  status: ExceptionStatus;
+  /** The problem in business words, with what to do about it. */
+  message: string;
+  sku: string | null;
+  location: string | null;
+  destinationId: string | null;
+  eventSeq: number | null;
+  /** The outbox item the exception is about (delivery exceptions), or null. */
+  outboxId: number | null;
+  occurrences: number;
+  createdAt: number;
+  lastSeenAt: number;
+  resolvedAt: number | null;
+  resolution: string | null;
+};
+
+export type ExceptionPage = { total: number; offset: number; rows: ExceptionView[] };
+
+export type OutboxItemState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded';
+
+export type DeliveryAttemptView = { id: number; at: number; result: string; detail: string | null };
+
+export type ExceptionDetail = {
+  exception: ExceptionView & { details: Record<string, unknown> };
+  /** The captured event as validated, or null when the exception has none (a bad import row). */
+  event: {
+    seq: number;
+    source: string;
+    eventId: string;
+    type: string;
+    location: string;
+    receivedAt: number;
+    body: Record<string, unknown>;
+  } | null;
+  outbox: {
+    id: number;
+    destinationId: string;
+    state: OutboxItemState;
+    idempotencyKey: string;
+    attempts: number;
+    lastError: string | null;
+  } | null;
+  /** Every delivery attempt of the outbox item, oldest first. */
+  attempts: DeliveryAttemptView[];
+};
+
+export type OperationResult = { changed: number[]; skipped: { id: number; why: string }[] };
+
+export type AuditEntryView = {
+  id: number;
+  at: number;
+  operator: string;
+  action: string;
+  subject: string;
+  reason: string | null;
+  /** JSON text of the state before and after, as recorded. */
+  before: string | null;
+  after: string | null;
+};
+
+export type MovementView = {
+  id: number;
+  eventSeq: number;
+  location: string;
+  delta: number;
+  onHandAfter: number;
+  type: string;
+  eventId: string;
+  source: string;
+  reference: string | null;
+  receivedAt: number;
+};
+
+export type StockItemView = {
+  /** The SKU that matched (by SKU or barcode), or null when nothing did. */
+  sku: string | null;
+  name: string | null;
+  barcode: string | null;
+  levels: StockLevel[];
+  /** Newest first. */
+  movements: MovementView[];
+};
+
+/** One point of the throughput chart: counts within the bucket that starts at `t` (epoch seconds). */
+export type ThroughputPoint = { t: number; captured: number; delivered: Record<string, number> };
+
+/** What the live stream pushes: the agent's status plus what the overview draws. */
+export type LiveSnapshot = {
+  at: number;
+  status: StatusResponse;
+  /** Events captured per minute over the last minute. */
+  captureRatePerMinute: number;
+  bucketSeconds: number;
+  throughput: ThroughputPoint[];
+  /** Outbox items that wait for a person (rejected or out of attempts). */
+  waitingForPerson: number;
+};
+
+/** Pushed over `GET /api/v1/events/stream` (server-sent events), by event name. */
+export type PushedEvents = { snapshot: LiveSnapshot };
+
+const ids = z.array(z.number().int().positive()).min(1).max(10_000);
+const reason = z.string().trim().max(1000);
+const empty = z.strictObject({});
+
+/** A phantom type carrier: the value is never read. */
+function out<T>(): T {
+  return undefined as unknown as T;
+}
+
+export const RPC = {
+  'session.login': {
+    method: 'POST',
+    path: '/api/v1/session',
+    input: z.strictObject({
+      name: z.string().trim().min(1, 'Enter your name').max(100),
+      token: z.string().min(1, 'Enter your password').max(1000),
+    }),
+    output: out<{ operator: string }>(),
+  },
+  'session.me': { method: 'GET', path: '/api/v1/session', input: empty, output: out<{ operator: string }>() },
+  'session.logout': {
+    method: 'POST',
+    path: '/api/v1/session/logout',
+    input: empty,
+    output: out<{ ok: true }>(),
+  },
+  'status.get': { method: 'GET', path: '/api/v1/status', input: empty, output: out<StatusResponse>() },
+  'exceptions.page': {
+    method: 'GET',
+    path: '/api/v1/exceptions/page',
+    input: exceptionFilterSchema.extend({
+      offset: z.coerce.number().int().min(0).default(0),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+    }),
+    output: out<ExceptionPage>(),
+  },
+  'exceptions.detail': {
+    method: 'GET',
+    path: '/api/v1/exceptions/:id/detail',
+    input: z.strictObject({ id: z.coerce.number().int().positive() }),
+    output: out<ExceptionDetail>(),
+  },
+  'exceptions.retryMatching': {
+    method: 'POST',
+    path: '/api/v1/exceptions/retry-matching',
+    input: z.strictObject({ filter: exceptionFilterSchema, reason: reason.optional() }),
+    output: out<{ matched: number; changed: number; skipped: number }>(),
+  },
+  'outbox.retry': {
+    method: 'POST',
+    path: '/api/v1/outbox/retry',
+    input: z.strictObject({ ids, reason: reason.optional() }),
+    output: out<OperationResult>(),
+  },
+  'outbox.replay': {
+    method: 'POST',
+    path: '/api/v1/outbox/replay',
+    input: z.strictObject({ ids, reason: reason.optional() }),
+    output: out<OperationResult>(),
+  },
+  'outbox.discard': {
+    method: 'POST',
+    path: '/api/v1/outbox/discard',
+    input: z.strictObject({ ids, reason: reason.min(1, 'Say why this will never be delivered') }),
+    output: out<OperationResult>(),
+  },
+  'stock.item': {
+    method: 'GET',
+    path: '/api/v1/stock/item',
+    input: z.strictObject({ q: z.string().trim().min(1, 'Enter a SKU or barcode').max(255) }),
+    output: out<StockItemView>(),
+  },
+  'audit.list': {
+    method: 'GET',
+    path: '/api/v1/audit',
+    input: empty,
+    output: out<{ entries: AuditEntryView[] }>(),
+  },
+} as const satisfies Record<
+  string,
+  { method: 'GET' | 'POST'; path: `/api/v1/${string}`; input: z.ZodType; output: unknown }
+>;
+
+export type RpcName = keyof typeof RPC;
+/** What a caller passes (before defaults are applied). */
+export type RpcInput<N extends RpcName> = z.input<(typeof RPC)[N]['input']>;
+/** What a handler receives (after parsing). */
+export type RpcParsed<N extends RpcName> = z.output<(typeof RPC)[N]['input']>;
+export type RpcOutput<N extends RpcName> = (typeof RPC)[N]['output'];
+
+/** The live stream's path. */
+export const EVENT_STREAM_PATH = '/api/v1/events/stream';

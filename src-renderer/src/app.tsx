@@ -1,0 +1,74 @@
+import { useEffect, useRef } from 'react';
+import { DataAtRiskBanner } from './components/data-at-risk-banner.js';
+import { ActivityPage } from './pages/activity-page.js';
+import { ExceptionsPage } from './pages/exceptions-page.js';
+import { LoginPage } from './pages/login-page.js';
+import { OverviewPage } from './pages/overview-page.js';
+import { StockPage } from './pages/stock-page.js';
+import { hrefOf, PAGES, useRoute } from './route.js';
+import { useLive } from './stores/live-store.js';
+import { useSession } from './stores/session-store.js';
+
+export function App() {
+  const { operator, isChecked, check } = useSession();
+  useEffect(() => {
+    void check();
+  }, [check]);
+  if (!isChecked) return null;
+  return operator === null ? <LoginPage /> : <Shell operator={operator} />;
+}
+
+function Shell({ operator }: { operator: string }) {
+  const route = useRoute();
+  const logout = useSession((s) => s.logout);
+  const isConnected = useLive((s) => s.isConnected);
+  const hasSnapshot = useLive((s) => s.snapshot !== null);
+  const start = useLive((s) => s.start);
+  useEffect(() => start(), [start]);
+
+  // Move focus to the page heading on navigation, so screen readers announce the new page.
+  const main = useRef<HTMLElement>(null);
+  useEffect(() => {
+    main.current?.querySelector('h1')?.focus();
+  }, [route.page]);
+
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="top-bar">
+        <span className="brand">Backroom</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.id}>
+                <a href={hrefOf(p.id)} aria-current={route.page === p.id ? 'page' : undefined}>
+                  {p.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span className="operator">
+          Signed in as <strong>{operator}</strong>
+        </span>
+        <button type="button" className="secondary" onClick={() => void logout()}>
+          Log out
+        </button>
+      </header>
+      {hasSnapshot && !isConnected && (
+        <div className="banner banner-warn" role="status">
+          The connection to the agent was lost. Reconnecting… (figures below may be out of date)
+        </div>
+      )}
+      <DataAtRiskBanner />
+      <main id="main" ref={main}>
+        {route.page === 'overview' && <OverviewPage />}
+        {route.page === 'exceptions' && <ExceptionsPage params={route.params} />}
+        {route.page === 'stock' && <StockPage params={route.params} />}
+        {route.page === 'activity' && <ActivityPage />}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,64 @@
+/** "3 min", "2 h 5 min": an age for people. */
+export function formatAge(seconds: number | null): string {
+  if (seconds === null) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} days`;
+}
+
+/** "3 min", "26 h", "4 days": an age in one unit, for narrow columns. */
+export function formatAgeShort(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.floor(seconds / 3600)} h`;
+  return `${Math.floor(seconds / 86_400)} days`;
+}
+
+/** "14:03:12" today, else "24 Nov 14:03". */
+export function formatTime(ms: number | string | null): string {
+  if (ms === null) return '—';
+  const date = new Date(ms);
+  const isToday = date.toDateString() === new Date().toDateString();
+  return isToday
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : date.toLocaleString(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+}
+
+/** "4 min ago". */
+export function formatAgo(ms: number | string | null, now = Date.now()): string {
+  if (ms === null) return 'never';
+  return `${formatAge(Math.max(0, (now - new Date(ms).getTime()) / 1000))} ago`;
+}
+
+/** Exception kinds in words. */
+export const KIND_LABELS: Record<string, string> = {
+  unknown_sku: 'Unknown SKU',
+  unknown_location: 'Unknown location',
+  negative_stock: 'Negative stock',
+  bad_import_row: 'Bad import row',
+  bad_import_file: 'Bad import file',
+  delivery_rejected: 'Refused by destination',
+  delivery_dead_letter: 'Gave up delivering',
+  destination_auth_failed: 'Credentials refused',
+};
+
+/** Destination states as staff say them. */
+export const STATE_LABELS: Record<string, { label: string; tone: 'ok' | 'warn' | 'bad' | 'muted' }> = {
+  closed: { label: 'Online', tone: 'ok' },
+  half_open: { label: 'Degraded', tone: 'warn' },
+  open: { label: 'Offline', tone: 'bad' },
+  paused: { label: 'Paused: credentials', tone: 'bad' },
+  no_connector: { label: 'No connector yet', tone: 'muted' },
+  stopped: { label: 'Stopped', tone: 'muted' },
+};
+
+/** Audit actions in words. */
+export const ACTION_LABELS: Record<string, string> = {
+  'outbox.retry': 'Retried',
+  'outbox.replay': 'Replayed as new',
+  'outbox.discard': 'Discarded',
+  'destination.resume': 'Resumed destination',
+};

@@ -1,0 +1,79 @@
+import { useEffect, useState } from 'react';
+import type { AuditEntryView } from '../../../shared/rpc.js';
+import { ApiCallError, call } from '../api/client.js';
+import { ACTION_LABELS, formatTime } from '../format.js';
+import { useLive } from '../stores/live-store.js';
+
+function describe(json: string | null): string {
+  if (json === null) return '—';
+  try {
+    const value = JSON.parse(json) as Record<string, unknown>;
+    return Object.entries(value)
+      .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(', ');
+  } catch {
+    return json;
+  }
+}
+
+/** The audit log: every human action with operator, time, reason, before and after. Newest first. */
+export function ActivityPage() {
+  const [entries, setEntries] = useState<AuditEntryView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  // Reload when the agent pushes a new snapshot (at most every 2 s while this page is open).
+  const tick = useLive((s) => s.snapshot?.at ?? 0);
+  useEffect(() => {
+    let isCurrent = true;
+    call('audit.list', {})
+      .then((r) => isCurrent && (setEntries(r.entries), setError(null)))
+      .catch((e: unknown) => isCurrent && setError(e instanceof ApiCallError ? e.message : String(e)));
+    return () => {
+      isCurrent = false;
+    };
+  }, [tick]);
+
+  return (
+    <section aria-labelledby="activity-title">
+      <h1 id="activity-title" tabIndex={-1}>
+        Activity
+      </h1>
+      <p className="muted">
+        Every action taken by a person, newest first. Entries cannot be changed or removed.
+      </p>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {entries !== null && entries.length === 0 && <p>No actions yet.</p>}
+      {entries !== null && entries.length > 0 && (
+        <table className="data" data-testid="audit">
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Operator</th>
+              <th scope="col">Action</th>
+              <th scope="col">On</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Before</th>
+              <th scope="col">After</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr key={e.id}>
+                <td>{formatTime(e.at)}</td>
+                <td>{e.operator}</td>
+                <td>{ACTION_LABELS[e.action] ?? e.action}</td>
+                <td className="mono">{e.subject}</td>
+                <td>{e.reason ?? '—'}</td>
+                <td className="small">{describe(e.before)}</td>
+                <td className="small">{describe(e.after)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

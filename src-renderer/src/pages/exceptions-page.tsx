@@ -1,0 +1,343 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { EXCEPTION_KINDS, type ExceptionFilter, type ExceptionView } from '../../../shared/rpc.js';
+import { ExceptionDetailPanel } from '../components/exception-detail-panel.js';
+import { formatAgeShort, KIND_LABELS } from '../format.js';
+import { PAGE_SIZE, useExceptions } from '../stores/exceptions-store.js';
+import { useLive } from '../stores/live-store.js';
+
+const ROW_HEIGHT = 56;
+const AGES = [
+  { value: '', label: 'Any age' },
+  { value: '5', label: 'Older than 5 minutes' },
+  { value: '60', label: 'Older than 1 hour' },
+  { value: '1440', label: 'Older than 1 day' },
+];
+
+/** Every exception, filtered, in a virtualized table (fast with 100,000 rows), with a detail panel and actions. */
+export function ExceptionsPage({ params }: { params: URLSearchParams }) {
+  const { filter, setFilter, total, pages, error, showRange, selectedId, select, refresh } = useExceptions();
+  // A string, so the selector's answer stays equal between pushes (an array would re-render forever).
+  const destinationList = useLive((s) => s.snapshot?.status.destinations.map((d) => d.id).join('\n') ?? '');
+  const destinations = useMemo(
+    () => (destinationList === '' ? [] : destinationList.split('\n')),
+    [destinationList],
+  );
+  // Reload what is on screen when the agent reports a change in exceptions.
+  const changeKey = useLive((s) =>
+    s.snapshot ? JSON.stringify([s.snapshot.status.openExceptions, s.snapshot.waitingForPerson]) : '',
+  );
+
+  // A link from the overview (`#/exceptions?kind=...`) sets the kind.
+  const linkedKind = params.get('kind');
+  useEffect(() => {
+    const current = useExceptions.getState();
+    if (linkedKind !== null && linkedKind !== current.filter.kind)
+      current.setFilter({ status: 'open', kind: linkedKind });
+    else if (current.total === null) current.setFilter(current.filter);
+  }, [linkedKind]);
+
+  const firstChange = useRef(true);
+  useEffect(() => {
+    if (firstChange.current) {
+      firstChange.current = false;
+      return;
+    }
+    void refresh();
+  }, [changeKey, refresh]);
+
+  return (
+    <section aria-labelledby="exceptions-title" className="exceptions-page">
+      <h1 id="exceptions-title" tabIndex={-1}>
+        Exceptions
+      </h1>
+      <Filters filter={filter} destinations={destinations} onChange={setFilter} />
+      <BulkRetry total={total} />
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="split">
+        <ExceptionTable
+          total={total}
+          pages={pages}
+          selectedId={selectedId}
+          onRange={showRange}
+          onSelect={(id) => void select(id)}
+        />
+        {selectedId !== null && <ExceptionDetailPanel onClose={() => void select(null)} />}
+      </div>
+    </section>
+  );
+}
+
+function Filters(props: {
+  filter: ExceptionFilter;
+  destinations: string[];
+  onChange: (f: ExceptionFilter) => void;
+}) {
+  const { filter, destinations, onChange } = props;
+  const id = useId();
+  const [sku, setSku] = useState(filter.sku ?? '');
+  // The SKU applies after a short pause in typing.
+  useEffect(() => {
+    const value = sku.trim() === '' ? undefined : sku.trim();
+    if (value === filter.sku) return;
+    const timer = setTimeout(() => onChange({ ...filter, sku: value }), 300);
+    return () => clearTimeout(timer);
+  }, [sku, filter, onChange]);
+
+  const set = (key: keyof ExceptionFilter, value: string) => {
+    const next: ExceptionFilter = { ...filter };
+    if (value === '') delete next[key];
+    else if (key === 'olderThanMinutes') next.olderThanMinutes = Number(value);
+    else (next as Record<string, string>)[key] = value;
+    onChange(next);
+  };
+
+  return (
+    <form
+      className="filters"
+      role="search"
+      aria-label="Filter exceptions"
+      onSubmit={(e) => e.preventDefault()}
+    >
+      <div>
+        <label htmlFor={`${id}-status`}>Status</label>
+        <select
+          id={`${id}-status`}
+          value={filter.status ?? ''}
+          onChange={(e) => set('status', e.target.value)}
+        >
+          <option value="open">Open</option>
+          <option value="resolved">Resolved</option>
+          <option value="discarded">Discarded</option>
+          <option value="">All</option>
+        </select>
+      </div>
+      <div>
+        <label htmlFor={`${id}-kind`}>Kind</label>
+        <select id={`${id}-kind`} value={filter.kind ?? ''} onChange={(e) => set('kind', e.target.value)}>
+          <option value="">All kinds</option>
+          {EXCEPTION_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {KIND_LABELS[k] ?? k}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label htmlFor={`${id}-destination`}>Destination</label>
+        <select
+          id={`${id}-destination`}
+          value={filter.destination ?? ''}
+          onChange={(e) => set('destination', e.target.value)}
+        >
+          <option value="">All destinations</option>
+          {destinations.map((d) => (
+            <option key={d} value={d}>
+              {d}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div>
+        <label htmlFor={`${id}-sku`}>SKU</label>
+        <input id={`${id}-sku`} value={sku} onChange={(e) => setSku(e.target.value)} placeholder="any" />
+      </div>
+      <div>
+        <label htmlFor={`${id}-age`}>Age</label>
+        <select
+          id={`${id}-age`}
+          value={filter.olderThanMinutes?.toString() ?? ''}
+          onChange={(e) => set('olderThanMinutes', e.target.value)}
+        >
+          {AGES.map((a) => (
+            <option key={a.value} value={a.value}>
+              {a.label}
+            </option>
+          ))}
+        </select>
+      </div>
+    </form>
+  );
+}
+
+/** Retries every delivery behind the open exceptions that match the filter, after a confirmation. */
+function BulkRetry({ total }: { total: number | null }) {
+  const retryMatching = useExceptions((s) => s.retryMatching);
+  const [isConfirming, setConfirming] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
+  const reasonId = useId();
+  const [reason, setReason] = useState('');
+  const count = total ?? 0;
+  return (
+    <div className="bulk" aria-live="polite">
+      <span className="count-label" data-testid="match-count">
+        {total === null ? 'Loading…' : `${count.toLocaleString()} matching`}
+      </span>
+      {!isConfirming ? (
+        <button type="button" disabled={count === 0} onClick={() => (setConfirming(true), setResult(null))}>
+          Retry all matching…
+        </button>
+      ) : (
+        <span className="confirm" role="group" aria-label="Confirm bulk retry">
+          <label htmlFor={reasonId}>Reason (optional)</label>
+          <input id={reasonId} value={reason} onChange={(e) => setReason(e.target.value)} />
+          <button
+            type="button"
+            onClick={() =>
+              void retryMatching(reason).then((r) => {
+                setResult(r);
+                setConfirming(false);
+                setReason('');
+              })
+            }
+          >
+            Retry {count.toLocaleString()} now
+          </button>
+          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </span>
+      )}
+      {result !== null && (
+        <span className={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'}>
+          {result.message}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function ExceptionTable(props: {
+  total: number | null;
+  pages: Record<number, ExceptionView[]>;
+  selectedId: number | null;
+  onRange: (first: number, last: number) => void;
+  onSelect: (id: number) => void;
+}) {
+  const { total, pages, selectedId, onRange, onSelect } = props;
+  const scroller = useRef<HTMLDivElement>(null);
+  const [active, setActive] = useState(0);
+  const count = total ?? 0;
+  const virtualizer = useVirtualizer({
+    count,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items.at(-1)?.index ?? 0;
+  useEffect(() => {
+    if (count > 0) onRange(first, last);
+  }, [first, last, count, onRange]);
+
+  const rowAt = (index: number) => pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE];
+
+  // Keyboard: arrows, Page Up/Down, Home/End move the active row; Enter opens it.
+  const focusRow = (index: number) => {
+    const next = Math.max(0, Math.min(count - 1, index));
+    setActive(next);
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+    requestAnimationFrame(() =>
+      scroller.current?.querySelector<HTMLElement>(`[data-index="${next}"]`)?.focus({ preventScroll: true }),
+    );
+  };
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const page = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
+    const moves: Record<string, number> = {
+      ArrowDown: active + 1,
+      ArrowUp: active - 1,
+      PageDown: active + page,
+      PageUp: active - page,
+      Home: 0,
+      End: count - 1,
+    };
+    if (e.key in moves) {
+      e.preventDefault();
+      focusRow(moves[e.key]!);
+    } else if (e.key === 'Enter' || e.key === ' ') {
+      const row = rowAt(active);
+      if (row) {
+        e.preventDefault();
+        onSelect(row.id);
+      }
+    }
+  };
+
+  const now = Date.now();
+  return (
+    <div
+      className="grid"
+      role="grid"
+      aria-label="Exceptions"
+      aria-rowcount={count + 1}
+      aria-busy={total === null}
+      data-testid="exceptions-grid"
+    >
+      <div className="grid-row grid-head" role="row" aria-rowindex={1}>
+        <span role="columnheader">Kind</span>
+        <span role="columnheader">What happened</span>
+        <span role="columnheader">Destination</span>
+        <span role="columnheader">Age</span>
+      </div>
+      <div className="grid-body" ref={scroller} onKeyDown={onKeyDown}>
+        {total === 0 && (
+          <p className="empty" role="status">
+            No exceptions match.
+          </p>
+        )}
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }} role="rowgroup">
+          {items.map((item) => {
+            const row = rowAt(item.index);
+            const isSelected = row !== undefined && row.id === selectedId;
+            return (
+              <div
+                key={item.key}
+                className={`grid-row${isSelected ? ' selected' : ''}`}
+                role="row"
+                aria-rowindex={item.index + 2}
+                aria-selected={isSelected}
+                data-index={item.index}
+                tabIndex={item.index === active ? 0 : -1}
+                style={{
+                  position: 'absolute',
+                  top: 0,
+                  left: 0,
+                  right: 0,
+                  height: ROW_HEIGHT,
+                  transform: `translateY(${item.start}px)`,
+                }}
+                onClick={() => {
+                  setActive(item.index);
+                  if (row) onSelect(row.id);
+                }}
+              >
+                {row === undefined ? (
+                  <span role="gridcell" className="muted">
+                    Loading…
+                  </span>
+                ) : (
+                  <>
+                    <span role="gridcell" className={`kind kind-${row.kind}`}>
+                      {KIND_LABELS[row.kind] ?? row.kind}
+                    </span>
+                    <span role="gridcell" className="message" title={row.message}>
+                      {row.message}
+                      {row.occurrences > 1 && <span className="muted"> ×{row.occurrences}</span>}
+                    </span>
+                    <span role="gridcell">{row.destinationId ?? '—'}</span>
+                    <span role="gridcell">{formatAgeShort((now - row.createdAt) / 1000)}</span>
+                  </>
+                )}
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,154 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import type { StockItemView } from '../../../shared/rpc.js';
+import { ApiCallError, call } from '../api/client.js';
+import { formatTime } from '../format.js';
+
+const TYPE_LABELS: Record<string, string> = {
+  sale: 'Sale',
+  return: 'Return',
+  receipt: 'Goods receipt',
+  adjustment: 'Adjustment',
+  count: 'Stock count',
+  transfer_out: 'Transfer out',
+  transfer_in: 'Transfer in',
+};
+
+/** Find an item by SKU or barcode: its levels and available-to-sell per channel, and its ledger history. */
+export function StockPage({ params }: { params: URLSearchParams }) {
+  const inputId = useId();
+  const [query, setQuery] = useState(params.get('q') ?? '');
+  const [item, setItem] = useState<StockItemView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+
+  const find = async (q: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      setItem(await call('stock.item', { q }));
+    } catch (e) {
+      setItem(null);
+      setError(e instanceof ApiCallError ? e.message : String(e));
+    }
+    setBusy(false);
+  };
+  const initial = params.get('q');
+  useEffect(() => {
+    if (initial !== null && initial !== '') void find(initial);
+  }, [initial]);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    window.history.replaceState(null, '', `#/stock?q=${encodeURIComponent(query.trim())}`);
+    void find(query);
+  };
+
+  const channels = item?.levels[0]?.channels.map((c) => c.channel) ?? [];
+  return (
+    <section aria-labelledby="stock-title">
+      <h1 id="stock-title" tabIndex={-1}>
+        Stock
+      </h1>
+      <form className="search" role="search" onSubmit={submit}>
+        <label htmlFor={inputId}>SKU or barcode</label>
+        <input id={inputId} value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" />
+        <button type="submit" disabled={isBusy}>
+          Find
+        </button>
+      </form>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {item !== null && item.sku === null && <p role="status">No item matches “{query}”.</p>}
+      {item !== null && item.sku !== null && (
+        <div role="region" aria-label={`Stock of ${item.sku}`} aria-live="polite">
+          <h2>
+            {item.sku} {item.name !== null && <span className="muted">— {item.name}</span>}
+          </h2>
+          {item.barcode !== null && <p className="muted">Barcode {item.barcode}</p>}
+          <h3>Levels</h3>
+          {item.levels.length === 0 ? (
+            <p>No stock recorded yet.</p>
+          ) : (
+            <table className="data" data-testid="levels">
+              <thead>
+                <tr>
+                  <th scope="col">Location</th>
+                  <th scope="col" className="num">
+                    On hand
+                  </th>
+                  <th scope="col" className="num">
+                    Reserved
+                  </th>
+                  <th scope="col" className="num">
+                    Safety stock
+                  </th>
+                  <th scope="col" className="num">
+                    Available
+                  </th>
+                  {channels.map((c) => (
+                    <th key={c} scope="col" className="num">
+                      Available on {c}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {item.levels.map((l) => (
+                  <tr key={l.location}>
+                    <th scope="row">{l.location}</th>
+                    <td className={`num${l.onHand < 0 ? ' negative' : ''}`}>{l.onHand}</td>
+                    <td className="num">{l.reserved}</td>
+                    <td className="num">{l.safetyStock}</td>
+                    <td className="num">{l.available}</td>
+                    {l.channels.map((c) => (
+                      <td key={c.channel} className="num">
+                        {c.available}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h3>Ledger history</h3>
+          <table className="data" data-testid="movements">
+            <caption className="visually-hidden">Newest first, at most 200 movements</caption>
+            <thead>
+              <tr>
+                <th scope="col">Captured</th>
+                <th scope="col">Event</th>
+                <th scope="col">Location</th>
+                <th scope="col" className="num">
+                  Change
+                </th>
+                <th scope="col" className="num">
+                  On hand after
+                </th>
+                <th scope="col">Source</th>
+              </tr>
+            </thead>
+            <tbody>
+              {item.movements.map((m) => (
+                <tr key={m.id}>
+                  <td>{formatTime(m.receivedAt)}</td>
+                  <td>
+                    {TYPE_LABELS[m.type] ?? m.type} {m.reference ?? m.eventId}
+                  </td>
+                  <td>{m.location}</td>
+                  <td className="num">{m.delta > 0 ? `+${m.delta}` : m.delta}</td>
+                  <td className="num">{m.onHandAfter}</td>
+                  <td>
+                    {m.source} <span className="muted">#{m.eventSeq}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,87 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test as base } from '@playwright/test';
+import type { ConfigInput } from '../../shared/config.js';
+import { startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
+import { FaultSink, type FaultSinkOptions } from '../simulators/fault-sink.js';
+
+export const OPERATOR = { name: 'Maria', password: 'maria-e2e-token-0123456789' };
+const SECRET = 'e2e-webhook-secret';
+
+export type Backroom = {
+  agent: TestAgent;
+  /** The ERP stand-in the `erp` webhook destination delivers to. */
+  sink: FaultSink;
+  dataDir: string;
+  /** Sends sales (or any events) through the ingest API as POS `pos-1`. */
+  send: (events: Record<string, unknown>[]) => Promise<void>;
+};
+
+type StartOptions = { sink?: FaultSinkOptions; config?: Partial<ConfigInput>; catalogCsv?: string };
+
+/** A sale with a receipt number. */
+export function sale(reference: string, sku = 'SKU-1', qty = 1): Record<string, unknown> {
+  return {
+    id: `pos-1:${reference}`,
+    type: 'sale',
+    location: 'S1',
+    occurredAt: '2026-11-24T10:15:00+01:00',
+    reference,
+    lines: [{ sku, qty, unitPrice: '9.99', currency: 'EUR' }],
+  };
+}
+
+/**
+ * `backroom(options)` starts an agent with its own data folder, an operator and a webhook destination `erp`
+ * delivering to a FaultSink; both stop, and the folder is removed, when the test ends.
+ */
+export const test = base.extend<{ backroom: (options?: StartOptions) => Promise<Backroom> }>({
+  // Playwright reads which fixtures a fixture needs from this pattern; this one needs none.
+  // eslint-disable-next-line no-empty-pattern
+  backroom: async ({}, use) => {
+    const started: { agent: TestAgent; sink: FaultSink; cleanup: () => void }[] = [];
+    await use(async (options = {}) => {
+      const dir = tempDir('backroom-e2e-');
+      const sink = await FaultSink.start({ secret: SECRET, ...options.sink });
+      const catalog =
+        options.catalogCsv === undefined
+          ? {}
+          : (writeFileSync(join(dir.path, 'items.csv'), options.catalogCsv),
+            { catalog: { path: join(dir.path, 'items.csv') } });
+      const agent = await startAgent(
+        testConfig(join(dir.path, 'data'), {
+          operators: [{ name: OPERATOR.name, token: OPERATOR.password }],
+          destinations: [{ id: 'erp', type: 'webhook', url: `${sink.url}/events`, secret: SECRET }],
+          delivery: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 50, maxAgeHours: 1 },
+          ...catalog,
+          ...options.config,
+        }),
+        dir.path,
+      );
+      started.push({ agent, sink, cleanup: dir.cleanup });
+      return {
+        agent,
+        sink,
+        dataDir: dir.path,
+        send: async (events) => {
+          const { status, body } = await agent.post({ events });
+          if (status !== 200 || body.results.some((r) => r.status === 'rejected')) {
+            throw new Error(`ingest failed: ${status} ${JSON.stringify(body)}`);
+          }
+        },
+      };
+    });
+    for (const s of started.reverse()) {
+      await s.agent.stop();
+      await s.sink.stop();
+      s.cleanup();
+    }
+  },
+});
+
+export { expect } from '@playwright/test';
+
+/** Where the README's screenshots are kept. */
+export function screenshotPath(name: string): string {
+  return join(import.meta.dirname, '../../docs/screenshots', name);
+}

@@ -1,0 +1,18 @@
+import type { Locator, Page } from '@playwright/test';
+
+export class StockPage {
+  readonly page: Page;
+  readonly levels: Locator;
+  readonly movements: Locator;
+
+  constructor(page: Page) {
+    this.page = page;
+    this.levels = page.getByTestId('levels');
+    this.movements = page.getByTestId('movements');
+  }
+
+  async find(query: string): Promise<void> {
+    await this.page.getByLabel('SKU or barcode').fill(query);
+    await this.page.getByRole('button', { name: 'Find' }).click();
+  }
+}
