@@ -14,6 +14,7 @@ import {
   writeConfig,
   type ServeProcess,
 } from '../support/harness.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /*
  * The chaos run of issue 3 ("Must show"): the real `backroom serve` takes POS traffic over HTTP and delivers it
@@ -93,18 +94,6 @@ export type ChaosSummary = Readonly<{
   drainMs: number;
   durationMs: number;
 }>;
-
-/** Seeded PRNG (mulberry32), so a run's plan repeats for a seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** One life of the agent process; `isKilled` is set before the SIGKILL is sent. */
 type Life = { generation: number; serve: ServeProcess; isKilled: boolean };
@@ -186,7 +175,7 @@ async function runTill(
   }>,
 ): Promise<TillReport> {
   const source = SOURCES[index]!;
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const simulator = new PosSimulator({
     url: 'http://unused.invalid',
     token: source.token,
@@ -314,7 +303,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   assert.ok(clients >= 1 && clients <= SOURCES.length, `clients must be 1 to ${SOURCES.length}`);
   const gap = options.killGapMs ?? { min: 100, max: 700 };
   const progress = options.onProgress ?? (() => undefined);
-  const random = prng(seed);
+  const random = seededRandom(seed);
 
   const dir = tempDir('backroom-chaos-');
   const sink = await FaultSink.start({ secret: SECRET, seed, ...DEFAULT_CHAOS_FAULTS, ...options.faults });

@@ -15,6 +15,7 @@ import {
   writeConfig,
   type ServeProcess,
 } from '../support/harness.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /*
  * Crash safety of capture: the real `backroom serve` is killed with SIGKILL at random moments while several POS
@@ -53,18 +54,6 @@ type Ack = { source: string; event: CrashEvent; seq: number };
 
 /** One life of the agent process; `isKilled` is set before the SIGKILL is sent. */
 type Life = { generation: number; serve: ServeProcess; isKilled: boolean };
-
-/** Seeded PRNG (mulberry32) so that a failing run can be replayed with the printed seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The agent under test across its lives: clients ask for the current life and wait while it is down, so they
@@ -226,7 +215,7 @@ test(
   async (t) => {
     const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
     t.diagnostic(`seed ${seed} (replay with CRASH_SEED=${seed})`);
-    const random = prng(seed);
+    const random = seededRandom(seed);
     const dir = tempDir('backroom-crash-');
     t.after(dir.cleanup);
     const dataDir = join(dir.path, 'data');
@@ -241,7 +230,7 @@ test(
     await lives.start();
     let isStopping = false;
     const clients = Array.from({ length: CLIENTS }, (_, i) =>
-      runClient(i, lives, () => isStopping || Date.now() > deadline, prng(seed + i + 1)),
+      runClient(i, lives, () => isStopping || Date.now() > deadline, seededRandom(seed + i + 1)),
     );
     // A client that fails stops the scenario at once instead of waiting for the kill loop.
     const clientsDone = Promise.all(clients);

@@ -5,6 +5,7 @@ import type { StockResponse } from '../../shared/api.js';
 import type { ConfigInput } from '../../shared/config.js';
 import { FaultSink, type FaultSinkOptions, type SinkEvent } from '../simulators/fault-sink.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /*
  * Issue 3, "Must show", Level mode: a marketplace gets the current available-to-sell per (sku, location),
@@ -23,18 +24,6 @@ const safetyStock = (sku: string) => SAFETY_STOCK_BY_SKU[sku] ?? SAFETY_STOCK;
 const expectedAvailable = (sku: string, onHand: number) => Math.max(0, onHand - safetyStock(sku) - BUFFER);
 const sku = (i: number) => `SKU-${String(i).padStart(3, '0')}`;
 const itemKey = (skuId: string, location: string) => `${skuId}|${location}`;
-
-/** mulberry32: a small seedable generator, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 type Line = { sku: string; qty: number };
 type Event = { id: string; type: string; location: string; lines: Line[] };
@@ -154,7 +143,7 @@ async function channelAvailability(agent: TestAgent, location: string): Promise<
 test('10,000 deltas over 100 SKUs captured while the marketplace is down reach it as at most one update per SKU and location, with the final available-to-sell', async (t) => {
   const seed = Number(process.env.LEVEL_SEED ?? Date.now() % 1_000_000);
   t.diagnostic(`seed ${seed} (replay with LEVEL_SEED=${seed})`);
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const s1 = generate(rand, 'S1', 2000, 5, 100, false);
   const s2 = generate(rand, 'S2', 300, 2, 30, true);
   assert.equal(

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { seededRandom } from '../support/seeded-random.js';
 
 /** One event as the sink received it: a JSON object. */
 export type SinkEvent = Readonly<Record<string, unknown>>;
@@ -230,23 +231,11 @@ function isObject(value: unknown): value is SinkEvent {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** mulberry32: a small, fast, seedable generator; good enough to draw faults. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** A number in `[0, 1)` that depends only on `seed` and `text` (FNV-1a, then one mulberry32 step). */
 function hashUnit(seed: number, text: string): number {
   let h = 0x811c9dc5 ^ seed;
   for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return mulberry32(h)();
+  return seededRandom(h)();
 }
 
 function validateFaults(f: Readonly<FaultSettings>): void {
@@ -339,7 +328,7 @@ export class FaultSink {
   private constructor(options: FaultSinkOptions) {
     this.#port = options.port ?? 0;
     this.#seed = options.seed ?? 1;
-    this.#random = mulberry32(this.#seed);
+    this.#random = seededRandom(this.#seed);
     this.#secret = options.secret;
     this.#earlyToleranceMs = options.earlyToleranceMs ?? 10;
     this.#maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;

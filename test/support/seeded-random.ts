@@ -1,0 +1,14 @@
+/**
+ * mulberry32: a small, fast, seedable generator of numbers in `[0, 1)`. Tests, simulators and benchmarks draw
+ * from it so that a failing run repeats with its printed seed.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
