@@ -5,16 +5,9 @@ import { Agent as HttpAgent, request } from 'undici';
 import type { IngestResponse, IngestResult, StatusResponse } from '../../shared/api.js';
 import { FaultSink, type FaultSettings, type SinkOutcome } from '../simulators/fault-sink.js';
 import { PosSimulator, type SimEvent } from '../simulators/pos-simulator.js';
-import {
-  spawnServe,
-  tempDir,
-  testConfig,
-  TOKEN,
-  TOKEN_2,
-  writeConfig,
-  type ServeProcess,
-} from '../support/harness.js';
+import { tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } from '../support/harness.js';
 import { seededRandom } from '../support/seeded-random.js';
+import { AgentLives, type Life } from '../support/agent-lives.js';
 
 /*
  * The chaos run of issue 3 ("Must show"): the real `backroom serve` takes POS traffic over HTTP and delivers it
@@ -96,63 +89,6 @@ export type ChaosSummary = Readonly<{
 }>;
 
 /** One life of the agent process; `isKilled` is set before the SIGKILL is sent. */
-type Life = { generation: number; serve: ServeProcess; isKilled: boolean };
-
-/** The agent across its lives: tills ask for the current one and wait while it restarts (on a new port). */
-class AgentLives {
-  #current: Life | null = null;
-  #generation = 0;
-  #waiters: ((life: Life) => void)[] = [];
-  readonly #configFile: string;
-
-  constructor(configFile: string) {
-    this.#configFile = configFile;
-  }
-
-  get current(): Life | null {
-    return this.#current;
-  }
-
-  async start(): Promise<Life> {
-    const serve = await spawnServe(this.#configFile);
-    this.#generation += 1;
-    const life: Life = { generation: this.#generation, serve, isKilled: false };
-    this.#current = life;
-    for (const wake of this.#waiters.splice(0)) wake(life);
-    return life;
-  }
-
-  /** SIGKILL: no clean stop, no flush; whatever is in flight is cut. */
-  async kill(): Promise<void> {
-    const life = this.#current;
-    assert.ok(life, 'no agent to kill');
-    life.isKilled = true;
-    this.#current = null;
-    life.serve.proc.kill('SIGKILL');
-    const exit = await life.serve.exited;
-    assert.equal(exit.signal, 'SIGKILL', `the agent died before its kill: ${life.serve.stderr()}`);
-  }
-
-  /** The running life, waiting (bounded) while the agent restarts. */
-  async alive(timeoutMs = 45_000): Promise<Life> {
-    if (this.#current) return this.#current;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        new Promise<Life>((resolve) => this.#waiters.push(resolve)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`the agent was not back within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
 /** An event a till saw acknowledged, by idempotency key. */
 type Ack = { seq: number; location: string };
 

@@ -5,17 +5,9 @@ import { test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Agent as HttpAgent, request } from 'undici';
 import type { IngestResponse, IngestResult } from '../../shared/api.js';
-import {
-  runBackroom,
-  spawnServe,
-  tempDir,
-  testConfig,
-  TOKEN,
-  TOKEN_2,
-  writeConfig,
-  type ServeProcess,
-} from '../support/harness.js';
+import { runBackroom, tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } from '../support/harness.js';
 import { seededRandom } from '../support/seeded-random.js';
+import { AgentLives } from '../support/agent-lives.js';
 
 /*
  * Crash safety of capture: the real `backroom serve` is killed with SIGKILL at random moments while several POS
@@ -53,66 +45,6 @@ type CrashEvent = {
 type Ack = { source: string; event: CrashEvent; seq: number };
 
 /** One life of the agent process; `isKilled` is set before the SIGKILL is sent. */
-type Life = { generation: number; serve: ServeProcess; isKilled: boolean };
-
-/**
- * The agent under test across its lives: clients ask for the current life and wait while it is down, so they
- * follow it to the new port after each restart.
- */
-class AgentLives {
-  #current: Life | null = null;
-  #generation = 0;
-  #waiters: ((life: Life) => void)[] = [];
-  readonly #configFile: string;
-
-  constructor(configFile: string) {
-    this.#configFile = configFile;
-  }
-
-  get current(): Life | null {
-    return this.#current;
-  }
-
-  async start(): Promise<Life> {
-    const serve = await spawnServe(this.#configFile);
-    this.#generation += 1;
-    const life: Life = { generation: this.#generation, serve, isKilled: false };
-    this.#current = life;
-    for (const wake of this.#waiters.splice(0)) wake(life);
-    return life;
-  }
-
-  /** SIGKILL: no clean stop, no flush, whatever is in flight is cut. */
-  async kill(): Promise<void> {
-    const life = this.#current;
-    assert.ok(life, 'no agent to kill');
-    life.isKilled = true;
-    this.#current = null;
-    life.serve.proc.kill('SIGKILL');
-    const exit = await life.serve.exited;
-    assert.equal(exit.signal, 'SIGKILL');
-  }
-
-  /** The running life, waiting (bounded) while the agent restarts. */
-  async alive(timeoutMs = 30_000): Promise<Life> {
-    if (this.#current) return this.#current;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
-        new Promise<Life>((resolve) => this.#waiters.push(resolve)),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`the agent was not back within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
 /** What one client did, for the assertions and for the message when one fails. */
 type ClientReport = { acks: Ack[]; requests: number; resends: number; duplicatesOnResend: number };
 
