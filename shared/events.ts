@@ -179,6 +179,12 @@ export function parseEvent(input: unknown): ParsedEvent {
     : { ok: false, id, errors: toFieldErrors(result.error) };
 }
 
+/**
+ * Version of the stored event payload (`canonicalEventBody`). Outbox rows record it, so a later Backroom that
+ * changes the payload can still read what an earlier one queued; bump it with a reader for the old version.
+ */
+export const EVENT_PAYLOAD_VERSION = 1;
+
 /** JSON with object keys sorted, so equal values always give equal text (used for hashing). */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';

@@ -76,6 +76,8 @@ export type OutboxTable = {
   last_error: string | null;
   created_at: number;
   delivered_at: number | null;
+  /** Version of the event payload format the row was queued with (`EVENT_PAYLOAD_VERSION` at the time). */
+  payload_version: number;
 };
 
 export type LevelDirtyTable = {

@@ -1,6 +1,7 @@
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { LedgerItem, ResultKind } from './connector.js';
 import type { PosEvent } from '../../shared/events.js';
+import { readEventPayload } from './payload.js';
 
 export type LaneHead = { location: string; id: number; nextAttemptAt: number };
 export type LevelMark = {
@@ -49,11 +50,21 @@ export class DeliveryRepo {
   }
 
   /** Claims up to `limit` items from the head of a lane, in capture order, under a lease. */
-  claimLane(destinationId: string, location: string, limit: number, leaseUntil: number): LedgerItem[] {
+  /**
+   * An item whose payload this Backroom cannot read (queued by a newer version) leaves the lane as `rejected`, and
+   * `onUnreadable` is told, so the rest of the lane flows and a person sees why.
+   */
+  claimLane(
+    destinationId: string,
+    location: string,
+    limit: number,
+    leaseUntil: number,
+    onUnreadable: (item: { outboxId: number; seq: number; source: string; error: string }) => void = () => {},
+  ): LedgerItem[] {
     return this.#db.transaction(() => {
       const rows = this.#db
         .prepare(
-          `SELECT o.id, o.event_seq, o.idempotency_key, o.attempts, e.source, e.body, e.received_at
+          `SELECT o.id, o.event_seq, o.idempotency_key, o.attempts, o.payload_version, e.source, e.body, e.received_at
            FROM outbox o JOIN events e ON e.seq = o.event_seq
            WHERE o.destination_id = ? AND o.location = ? AND o.state IN ('pending', 'in_flight')
            ORDER BY o.id LIMIT ?`,
@@ -63,6 +74,7 @@ export class DeliveryRepo {
         event_seq: number;
         idempotency_key: string;
         attempts: number;
+        payload_version: number;
         source: string;
         body: string;
         received_at: number;
@@ -72,13 +84,22 @@ export class DeliveryRepo {
       );
       const items: LedgerItem[] = [];
       for (const row of rows) {
+        let event: PosEvent;
+        try {
+          event = readEventPayload(row.payload_version, row.body);
+        } catch (error) {
+          const message = (error as Error).message;
+          this.markFailed(row.id, 'rejected', message);
+          onUnreadable({ outboxId: row.id, seq: row.event_seq, source: row.source, error: message });
+          continue;
+        }
         if (claim.run(leaseUntil, row.id).changes === 0) break; // already in flight: the lane is busy
         items.push({
           outboxId: row.id,
           seq: row.event_seq,
           source: row.source,
           idempotencyKey: row.idempotency_key,
-          event: JSON.parse(row.body) as PosEvent,
+          event,
           receivedAt: row.received_at,
           attempts: row.attempts,
         });

@@ -215,6 +215,17 @@ export class Dispatcher {
       lane.location,
       connector.maxBatch,
       now + timeout * 2,
+      (item) =>
+        this.#o.exceptions.raise({
+          kind: 'delivery_rejected',
+          dedupeKey: `delivery_rejected:${item.outboxId}`,
+          message: `Event ${item.seq} at ${lane.location} was not sent to ${this.#o.destinationId}: ${item.error}`,
+          details: { outboxId: item.outboxId, error: item.error },
+          source: item.source,
+          eventSeq: item.seq,
+          location: lane.location,
+          destinationId: this.#o.destinationId,
+        }),
     );
     // Nothing claimable (the lane is busy): look again shortly rather than spin.
     if (items.length === 0) return 10;

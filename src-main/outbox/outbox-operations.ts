@@ -142,10 +142,11 @@ export class OutboxOperations {
       const key = `${row.idempotency_key.replace(/:replay-\d+$/, '')}:replay-${replays.n + 1}`;
       const inserted = this.#db
         .prepare(
-          `INSERT INTO outbox (destination_id, event_seq, location, idempotency_key, state, attempts, next_attempt_at, created_at)
-           VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
+          `INSERT INTO outbox (destination_id, event_seq, location, idempotency_key, state, attempts, next_attempt_at, created_at,
+                               payload_version)
+           VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, (SELECT payload_version FROM outbox WHERE id = ?))`,
         )
-        .run(row.destination_id, row.event_seq, row.location, key, now, now);
+        .run(row.destination_id, row.event_seq, row.location, key, now, now, row.id);
       this.#db
         .prepare(`UPDATE outbox SET state = 'discarded', last_error = ? WHERE id = ?`)
         .run(`replayed as ${String(inserted.lastInsertRowid)}`, row.id);

@@ -1,3 +1,4 @@
+import { EVENT_PAYLOAD_VERSION } from '../../shared/events.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 
 export type QueueStats = { destinationId: string; pending: number; oldestPendingAt: number | null };
@@ -14,8 +15,9 @@ export class OutboxRepo {
   constructor(db: AgentDatabase) {
     this.#db = db;
     this.#enqueue = db.sqlite.prepare<[string, number, string, string, number, number]>(
-      `INSERT INTO outbox (destination_id, event_seq, location, idempotency_key, state, attempts, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`,
+      `INSERT INTO outbox (destination_id, event_seq, location, idempotency_key, state, attempts, next_attempt_at, created_at,
+                           payload_version)
+       VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ${EVENT_PAYLOAD_VERSION})`,
     );
     this.#markDirty = db.sqlite.prepare<[string, string, string, number]>(
       `INSERT INTO level_dirty (destination_id, sku, location, version, sent_version, marked_at)

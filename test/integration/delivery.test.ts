@@ -3,6 +3,9 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
+import { Agent } from '../../src-main/agent/agent.js';
+import { parseConfig } from '../../src-main/agent/config-loader.js';
+import { createLogger } from '../../src-main/agent/logger.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 
 type Received = { key: string; body: Record<string, unknown>; at: number; signature: string; raw: string };
@@ -146,4 +149,43 @@ test('an item held back in its lane names the item it waits for and that item’
   assert.equal(second.blockedBy?.id, first.id);
   assert.match(second.blockedBy?.lastError ?? '', /HTTP 503/);
   assert.equal(sink.applied.size, 0);
+});
+
+test('an item queued by a newer Backroom (unknown payload version) becomes an exception and its lane flows on', async (t) => {
+  const sink = await receiver(() => ({ status: 200 }));
+  t.after(sink.close);
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const config = testConfig(dir.path, {
+    destinations: [
+      { id: 'hq', type: 'webhook', url: sink.url, secret: 'hmac-secret', requestsPerSecond: 1000 },
+    ],
+  });
+  // Queue three events without delivering them, then mark the middle one as written by a newer version.
+  const offline = await Agent.start({
+    config: parseConfig(config, dir.path),
+    logger: createLogger({ level: 'silent' }),
+    isServing: false,
+  });
+  await offline.capture.capture(
+    'pos-1',
+    ['v1', 'v2', 'v3'].map((id) => makeEvent({ id })),
+  );
+  const v2 = offline.db.sqlite
+    .prepare(`SELECT o.id FROM outbox o JOIN events e ON e.seq = o.event_seq WHERE e.event_id = 'v2'`)
+    .get() as { id: number };
+  offline.db.sqlite.prepare('UPDATE outbox SET payload_version = 99 WHERE id = ?').run(v2.id);
+  await offline.stop();
+
+  const a = await startAgent(config);
+  t.after(() => a.stop());
+  await until(() => sink.applied.size === 2);
+  assert.deepEqual(
+    [...sink.applied.keys()].map((k) => k.split(':').at(-1)),
+    ['v1', 'v3'],
+  );
+  const open = a.agent.exceptions.list({ status: 'open', kind: 'delivery_rejected' });
+  assert.equal(open.length, 1);
+  assert.match(open[0]!.message, /queued by a newer Backroom \(payload version 99/);
+  assert.equal(a.agent.outboxOperations.list({ state: 'rejected' })[0]?.id, v2.id);
 });
