@@ -1,4 +1,6 @@
+import type { Selectable } from 'kysely';
 import type { AgentDatabase } from '../db/agent-database.js';
+import type { AuditLogTable } from '../db/schema.js';
 
 export type AuditEntry = Readonly<{
   operator: string;
@@ -11,16 +13,8 @@ export type AuditEntry = Readonly<{
   after: unknown;
 }>;
 
-export type AuditRow = {
-  id: number;
-  at: number;
-  operator: string;
-  action: string;
-  subject: string;
-  reason: string | null;
-  before: string | null;
-  after: string | null;
-};
+/** A stored entry: the row as the database holds it (before/after as JSON text). */
+export type AuditRow = Selectable<AuditLogTable>;
 
 /** The append-only audit log: every human action with its operator, time, reason, before and after. */
 export class AuditLog {

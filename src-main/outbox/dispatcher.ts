@@ -287,20 +287,21 @@ export class Dispatcher {
     }
     this.#o.db.transaction(() => {
       items.forEach((item, i) => {
-        const result: DeliveryResult = outcome?.results[i] ?? { kind: 'retry', detail: 'not sent' };
+        const result: DeliveryResult = outcome.results[i] ?? {
+          kind: 'retry',
+          detail: 'the connector gave no result for this item',
+        };
         const at = Date.now();
-        if (outcome !== null) {
-          this.#o.onResult?.(result.kind);
-          this.#o.repo.recordAttempt({
-            outboxId: null,
-            destinationId: this.#o.destinationId,
-            sku: item.sku,
-            location: item.location,
-            at,
-            result: result.kind,
-            detail: 'detail' in result ? result.detail : null,
-          });
-        }
+        this.#o.onResult?.(result.kind);
+        this.#o.repo.recordAttempt({
+          outboxId: null,
+          destinationId: this.#o.destinationId,
+          sku: item.sku,
+          location: item.location,
+          at,
+          result: result.kind,
+          detail: 'detail' in result ? result.detail : null,
+        });
         switch (result.kind) {
           case 'delivered':
           case 'already_applied':
@@ -327,18 +328,12 @@ export class Dispatcher {
           case 'rate_limited':
           case 'retry':
           case 'unknown': {
-            const attempts = marks[i]!.attempts + (outcome === null ? 0 : 1);
+            const attempts = marks[i]!.attempts + 1;
             const delay =
               result.kind === 'rate_limited' && result.retryAfterMs !== null
                 ? result.retryAfterMs
                 : backoffDelay(this.#o.policy, attempts);
-            this.#o.repo.markLevelRetry(
-              this.#o.destinationId,
-              item.sku,
-              item.location,
-              at + delay,
-              outcome !== null,
-            );
+            this.#o.repo.markLevelRetry(this.#o.destinationId, item.sku, item.location, at + delay, true);
             break;
           }
           default:

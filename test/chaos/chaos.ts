@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent as HttpAgent, request } from 'undici';
-import type { IngestResponse, IngestResult, StatusResponse } from '../../shared/api.js';
+import type { StatusResponse } from '../../shared/api.js';
 import { FaultSink, type FaultSettings, type SinkOutcome } from '../simulators/fault-sink.js';
 import { PosSimulator, type SimEvent } from '../simulators/pos-simulator.js';
 import { tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } from '../support/harness.js';
@@ -131,34 +131,14 @@ async function runTill(
       const events: SimEvent[] = Array.from({ length: size }, () => simulator.next());
       const body = JSON.stringify(size === 1 ? events[0] : { events });
       report.requests += 1;
-      let results: IngestResult[] | undefined;
-      let attempt = 0;
-      while (results === undefined) {
-        assert.ok(attempt < options.maxAttempts, `till ${index + 1}: a request failed ${attempt} times`);
-        const life = await lives.alive();
-        try {
-          const response = await request(`${life.serve.address}/api/v1/events`, {
-            method: 'POST',
-            dispatcher,
-            headers: { authorization: `Bearer ${source.token}`, 'content-type': 'application/json' },
-            body,
-            headersTimeout: 20_000,
-            bodyTimeout: 20_000,
-          });
-          const text = await response.body.text();
-          assert.equal(
-            response.statusCode,
-            200,
-            `till ${index + 1}: answered ${response.statusCode}: ${text}`,
-          );
-          results = (JSON.parse(text) as IngestResponse).results;
-        } catch (error) {
-          // Only a kill may cut a request; anything else while the agent lives is a failure.
-          if (error instanceof assert.AssertionError || !life.isKilled) throw error;
-          attempt += 1;
-          report.resends += 1;
-        }
-      }
+      const { results, resends } = await lives.postEvents(source.token, body, {
+        dispatcher,
+        timeoutMs: 20_000,
+        maxAttempts: options.maxAttempts,
+        label: `till ${index + 1}`,
+      });
+      const attempt = resends;
+      report.resends += resends;
       assert.deepEqual(
         results.map((r) => r.id),
         events.map((e) => e.id),

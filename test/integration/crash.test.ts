@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
-import { Agent as HttpAgent, request } from 'undici';
-import type { IngestResponse, IngestResult } from '../../shared/api.js';
+import { Agent as HttpAgent } from 'undici';
 import { runBackroom, tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } from '../support/harness.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { AgentLives } from '../support/agent-lives.js';
@@ -90,30 +89,14 @@ async function runClient(
       const events = Array.from({ length: size }, makeEvent);
       const body = JSON.stringify(size === 1 ? events[0] : { events });
       report.requests += 1;
-      let results: IngestResult[] | undefined;
-      let attempt = 0;
-      while (results === undefined) {
-        assert.ok(attempt < MAX_ATTEMPTS, `till ${index}: a request failed ${attempt} times`);
-        const life = await lives.alive();
-        try {
-          const response = await request(`${life.serve.address}/api/v1/events`, {
-            method: 'POST',
-            dispatcher,
-            headers: { authorization: `Bearer ${source.token}`, 'content-type': 'application/json' },
-            body,
-            headersTimeout: 15_000,
-            bodyTimeout: 15_000,
-          });
-          const text = await response.body.text();
-          assert.equal(response.statusCode, 200, `till ${index}: answered ${response.statusCode}: ${text}`);
-          results = (JSON.parse(text) as IngestResponse).results;
-        } catch (error) {
-          // Only a crash may cut a request; anything else while the agent lives is a failure.
-          if (error instanceof assert.AssertionError || !life.isKilled) throw error;
-          attempt += 1;
-          report.resends += 1;
-        }
-      }
+      const { results, resends } = await lives.postEvents(source.token, body, {
+        dispatcher,
+        timeoutMs: 15_000,
+        maxAttempts: MAX_ATTEMPTS,
+        label: `till ${index}`,
+      });
+      const attempt = resends;
+      report.resends += resends;
       assert.deepEqual(
         results.map((r) => r.id),
         events.map((e) => e.id),

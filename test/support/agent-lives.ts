@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { request, type Dispatcher } from 'undici';
+import type { IngestResponse, IngestResult } from '../../shared/api.js';
 import { spawnServe, type ServeProcess } from './harness.js';
 
 export type Life = { generation: number; serve: ServeProcess; isKilled: boolean };
@@ -57,6 +59,38 @@ export class AgentLives {
       ]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * POSTs an ingest body to whichever life is running, resending it unchanged when a kill cut the request
+   * (anything else that fails while the agent lives is a test failure). Resolves with the results and how many
+   * times the body had to be resent.
+   */
+  async postEvents(
+    token: string,
+    body: string,
+    options: Readonly<{ dispatcher: Dispatcher; timeoutMs: number; maxAttempts: number; label: string }>,
+  ): Promise<{ results: IngestResult[]; resends: number }> {
+    for (let resends = 0; ; resends += 1) {
+      assert.ok(resends < options.maxAttempts, `${options.label}: a request failed ${resends} times`);
+      const life = await this.alive();
+      try {
+        const response = await request(`${life.serve.address}/api/v1/events`, {
+          method: 'POST',
+          dispatcher: options.dispatcher,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body,
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: options.timeoutMs,
+        });
+        const text = await response.body.text();
+        assert.equal(response.statusCode, 200, `${options.label}: answered ${response.statusCode}: ${text}`);
+        return { results: (JSON.parse(text) as IngestResponse).results, resends };
+      } catch (error) {
+        // Only a kill may cut a request; anything else while the agent lives is a failure.
+        if (error instanceof assert.AssertionError || !life.isKilled) throw error;
+      }
     }
   }
 }
