@@ -2,6 +2,7 @@ import type { Migration } from './migration.js';
 import { up as initial } from './0001-initial.js';
 import { up as delivery } from './0002-delivery.js';
 import { up as payloadVersion } from './0003-payload-version.js';
+import { up as connectors } from './0004-connectors.js';
 
 /**
  * Every migration in order. A test checks this list against the files in this folder, so a migration that is
@@ -11,6 +12,7 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: '0001-initial', up: initial },
   { version: 2, name: '0002-delivery', up: delivery },
   { version: 3, name: '0003-payload-version', up: payloadVersion },
+  { version: 4, name: '0004-connectors', up: connectors },
 ];
 
 export type { Migration, MigrationDb } from './migration.js';

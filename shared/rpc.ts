@@ -58,7 +58,7 @@ export type ExceptionView = {
 
 export type ExceptionPage = { total: number; offset: number; rows: ExceptionView[] };
 
-export type OutboxItemState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded';
+export type OutboxItemState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded' | 'held';
 
 export type DeliveryAttemptView = { id: number; at: number; result: string; detail: string | null };
 

@@ -13,6 +13,9 @@ import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { StockView } from '../ledger/stock-view.js';
+import type { ConnectorBundle } from '../connectors/connector-kit.js';
+import { ConnectorStateRepo } from '../connectors/connector-state-repo.js';
+import { IdMappingRepo } from '../connectors/id-mapping-repo.js';
 import { createConnector, requestsPerSecond } from '../connectors/registry.js';
 import { DeliveryRepo } from '../outbox/delivery-repo.js';
 import { Dispatcher } from '../outbox/dispatcher.js';
@@ -57,6 +60,7 @@ export class Agent {
   readonly exceptions: ExceptionsRepo;
   readonly stock: StockView;
   readonly catalog: Catalog;
+  readonly mappings: IdMappingRepo;
   readonly #lock: DataDirLock;
   readonly #committer: GroupCommitter;
   readonly #server: FastifyInstance;
@@ -118,9 +122,24 @@ export class Agent {
       maxAttempts: config.delivery.maxAttempts,
       maxAgeMs: config.delivery.maxAgeHours * 3600_000,
     };
+    this.mappings = new IdMappingRepo(
+      db,
+      this.exceptions,
+      config.destinations.map((d) => d.id),
+      (destinationId) => this.dispatchers.find((d) => d.destinationId === destinationId)?.wake(),
+    );
+    const connectorState = new ConnectorStateRepo(db);
+    const bundles = new Map<string, ConnectorBundle>();
     this.dispatchers = config.destinations.flatMap((destination) => {
-      const connector = createConnector(destination, { agentId: config.agentId });
-      if (connector === null) return [];
+      const bundle = createConnector(destination, {
+        agentId: config.agentId,
+        mappings: this.mappings.forDestination(destination.id),
+        state: connectorState.forDestination(destination.id),
+        logger: logger.child({ module: 'connector', destination: destination.id }),
+      });
+      if (bundle === null) return [];
+      bundles.set(destination.id, bundle);
+      const connector = bundle.connector;
       const rate = requestsPerSecond(destination);
       const channel = ('channel' in destination ? destination.channel : undefined) ?? destination.id;
       return [

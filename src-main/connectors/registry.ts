@@ -1,24 +1,24 @@
 import type { ResolvedDestination } from '../../shared/config.js';
-import type { Connector } from '../outbox/connector.js';
+import type { ConnectorBundle, ConnectorContext } from './connector-kit.js';
 import { createLevelWebhookConnector } from './level-webhook/level-webhook-connector.js';
 import { createWebhookConnector } from './webhook/webhook-connector.js';
 
-export type ConnectorContext = Readonly<{ agentId: string }>;
+export type { ConnectorContext } from './connector-kit.js';
 
 /**
- * The connector for a destination, or null for a type whose connector is not built yet (its items stay queued,
- * visible in status and metrics, and are delivered once it lands). The engine never imports a vendor module:
- * this registry is the one place that knows them.
+ * The connector of a destination, with what else its API offers (orders to pull, levels to read back), or null
+ * for a type whose connector is not built yet (its items stay queued, visible in status and metrics). The
+ * engine never imports a vendor module: this registry is the one place that knows them.
  */
 export function createConnector(
   destination: ResolvedDestination,
   context: ConnectorContext,
-): Connector | null {
+): ConnectorBundle | null {
   switch (destination.type) {
     case 'webhook':
-      return createWebhookConnector(destination, { agentId: context.agentId });
+      return { connector: createWebhookConnector(destination, { agentId: context.agentId }) };
     case 'level_webhook':
-      return createLevelWebhookConnector(destination, { agentId: context.agentId });
+      return { connector: createLevelWebhookConnector(destination, { agentId: context.agentId }) };
     case 'tryton':
     case 'nats':
     case 'shopify':

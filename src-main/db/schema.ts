@@ -18,6 +18,10 @@ export type Database = {
   delivery_attempts: DeliveryAttemptsTable;
   destination_state: DestinationStateTable;
   audit_log: AuditLogTable;
+  id_mappings: IdMappingsTable;
+  connector_state: ConnectorStateTable;
+  reservations: ReservationsTable;
+  order_checkpoints: OrderCheckpointsTable;
 };
 
 export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
@@ -60,8 +64,11 @@ export type StockLevelsTable = {
   updated_seq: number;
 };
 
-/** `rejected`: the destination refused it; `dead`: it ran out of attempts or age. Both wait for a person. */
-export type OutboxState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded';
+/**
+ * `rejected`: the destination refused it; `dead`: it ran out of attempts or age. Both wait for a person.
+ * `held`: it names a SKU the destination has no mapping for; it goes back to `pending` when one is added.
+ */
+export type OutboxState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded' | 'held';
 
 export type OutboxTable = {
   id: Generated<number>;
@@ -89,6 +96,8 @@ export type LevelDirtyTable = {
   marked_at: number;
   attempts: number;
   next_attempt_at: number;
+  /** Set while the mark waits for an item mapping (not due until one is added). */
+  held_at: number | null;
 };
 
 export type ItemsTable = { sku: string; name: string | null; barcode: string | null };
@@ -156,4 +165,38 @@ export type AuditLogTable = {
   reason: string | null;
   before: string | null;
   after: string | null;
+};
+
+/** Local id → remote id of one destination; `origin` says who made it (csv, operator name, discovered). */
+export type IdMappingsTable = {
+  destination_id: string;
+  kind: 'item' | 'location';
+  local_id: string;
+  remote_id: string;
+  origin: string;
+  updated_at: number;
+};
+
+/** A connector's own small store; `value` is JSON. */
+export type ConnectorStateTable = { destination_id: string; key: string; value: string; updated_at: number };
+
+/** A marketplace order line reserved at a location; `open` until released (cancelled) or shipped. */
+export type ReservationsTable = {
+  destination_id: string;
+  order_id: string;
+  sku: string;
+  location: string;
+  qty: number;
+  state: 'open' | 'released' | 'shipped';
+  opened_seq: number;
+  closed_seq: number | null;
+};
+
+/** Where a destination's order pull stands: orders updated after `updated_after` are still to be read. */
+export type OrderCheckpointsTable = {
+  destination_id: string;
+  updated_after: string | null;
+  last_pull_at: number | null;
+  last_error: string | null;
+  orders_seen: number;
 };

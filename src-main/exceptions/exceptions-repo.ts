@@ -10,7 +10,11 @@ export type ExceptionKind =
   | 'bad_import_file'
   | 'delivery_rejected'
   | 'delivery_dead_letter'
-  | 'destination_auth_failed';
+  | 'destination_auth_failed'
+  | 'unmapped_sku'
+  | 'unmapped_location'
+  | 'order_pull_failed'
+  | 'order_unmapped_item';
 
 export type RaiseException = Readonly<{
   kind: ExceptionKind;

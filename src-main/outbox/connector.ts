@@ -9,6 +9,9 @@ import type { PosEvent } from '../../shared/events.js';
  *   idempotency key, so a destination that applied it answers `already_applied`.
  * - `rejected`: the destination refuses this item (other 4xx, validation): an exception, no more retries.
  * - `auth_failed`: 401/403: the destination is paused and one exception raised, no retry storm.
+ * - `unmapped`: the destination has no mapping for an item (or location) of this item, so nothing was sent.
+ *   The item is held (it leaves its lane, the rest flow) with one `unmapped_sku` / `unmapped_location`
+ *   exception; it goes back to its lane by itself once the mapping is added.
  */
 export type DeliveryResult =
   | { kind: 'delivered' }
@@ -17,7 +20,8 @@ export type DeliveryResult =
   | { kind: 'rate_limited'; retryAfterMs: number | null; detail: string }
   | { kind: 'unknown'; detail: string }
   | { kind: 'rejected'; detail: string }
-  | { kind: 'auth_failed'; detail: string };
+  | { kind: 'auth_failed'; detail: string }
+  | { kind: 'unmapped'; mapping: 'item' | 'location'; localId: string; detail: string };
 
 export type ResultKind = DeliveryResult['kind'];
 

@@ -12,6 +12,9 @@ export type LevelMark = {
   markedAt: number;
 };
 
+/** `next_attempt_at` of a held level mark: never due by time, only by a mapping arriving. */
+export const HELD_UNTIL = Number.MAX_SAFE_INTEGER;
+
 /** The dispatcher's side of the outbox: claiming lanes under a lease and recording results. */
 export class DeliveryRepo {
   readonly #db: AgentDatabase;
@@ -126,6 +129,22 @@ export class DeliveryRepo {
       .run(nextAttemptAt, error, countsAsAttempt ? 1 : 0, outboxId);
   }
 
+  /** Out of the lane until a mapping is added (`IdMappingRepo` puts it back); not counted as an attempt. */
+  markHeld(outboxId: number, error: string): void {
+    this.#db
+      .prepare(`UPDATE outbox SET state = 'held', lease_until = NULL, last_error = ? WHERE id = ?`)
+      .run(error, outboxId);
+  }
+
+  /** A level mark waits for a mapping: not due until `IdMappingRepo` clears `held_at`. */
+  markLevelHeld(destinationId: string, sku: string, location: string, now: number): void {
+    this.#db
+      .prepare(
+        `UPDATE level_dirty SET held_at = ?, next_attempt_at = ? WHERE destination_id = ? AND sku = ? AND location = ?`,
+      )
+      .run(now, HELD_UNTIL, destinationId, sku, location);
+  }
+
   /** Out of the lane, waiting for a person: `rejected` by the destination or `dead` after too many attempts. */
   markFailed(outboxId: number, state: 'rejected' | 'dead', error: string): void {
     this.#db
@@ -163,7 +182,7 @@ export class DeliveryRepo {
         `SELECT MIN(next_attempt_at) AS t FROM level_dirty WHERE destination_id = ? AND version > sent_version`,
       )
       .get(destinationId) as { t: number | null };
-    return row.t;
+    return row.t === HELD_UNTIL ? null : row.t;
   }
 
   /** Dirty marks of a level destination that are due, oldest change first. */

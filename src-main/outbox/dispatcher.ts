@@ -11,6 +11,7 @@ import {
 import { assertNever, describeEvent } from '../../shared/events.js';
 import type { Logger } from '../agent/logger.js';
 import type { AgentDatabase } from '../db/agent-database.js';
+import { unmappedKey } from '../connectors/id-mapping-repo.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Connector, DeliveryResult, LedgerItem, LevelItem, SendOutcome } from './connector.js';
 import type { DeliveryRepo } from './delivery-repo.js';
@@ -325,6 +326,10 @@ export class Dispatcher {
             this.#pause(result.detail);
             this.#o.repo.markLevelRetry(this.#o.destinationId, item.sku, item.location, 0, false);
             break;
+          case 'unmapped':
+            this.#raiseUnmapped(result, { sku: item.sku, location: item.location });
+            this.#o.repo.markLevelHeld(this.#o.destinationId, item.sku, item.location, at);
+            break;
           case 'rate_limited':
           case 'retry':
           case 'unknown': {
@@ -372,6 +377,27 @@ export class Dispatcher {
       if (this.#abort.signal.aborted) return null;
       throw error;
     }
+  }
+
+  /** One open exception per (destination, unmapped SKU or location), counting the items it holds. */
+  #raiseUnmapped(
+    result: Extract<DeliveryResult, { kind: 'unmapped' }>,
+    about: Readonly<{ source?: string; eventSeq?: number; sku?: string; location: string; what?: string }>,
+  ): void {
+    const destinationId = this.#o.destinationId;
+    const isItem = result.mapping === 'item';
+    const subject = isItem ? `SKU ${result.localId}` : `location ${result.localId}`;
+    this.#o.exceptions.raise({
+      kind: isItem ? 'unmapped_sku' : 'unmapped_location',
+      dedupeKey: unmappedKey(destinationId, result.mapping, result.localId),
+      message: `${destinationId} has no ${isItem ? 'item' : 'location'} mapped to ${subject}${about.what ? ` (${about.what} waits for it)` : ''}: ${result.detail}. Map it (Mappings, or a mapping CSV); what waits for it is then sent by itself.`,
+      details: { mapping: result.mapping, localId: result.localId, error: result.detail },
+      source: about.source ?? null,
+      eventSeq: about.eventSeq ?? null,
+      sku: isItem ? result.localId : (about.sku ?? null),
+      location: about.location,
+      destinationId,
+    });
   }
 
   #pause(detail: string): void {
@@ -435,6 +461,17 @@ export class Dispatcher {
           this.#pause(result.detail);
           repo.markRetry(item.outboxId, now, null, false);
           isLaneBlocked = true;
+          break;
+        case 'unmapped':
+          // Held out of the lane (the rest flow); a later item of the same SKU is held too, so per-SKU order
+          // holds when the mapping arrives and both go back in capture order.
+          repo.markHeld(item.outboxId, result.detail);
+          this.#raiseUnmapped(result, {
+            source: item.source,
+            eventSeq: item.seq,
+            location: item.event.location,
+            what: describeEvent(item.event),
+          });
           break;
         case 'retry':
         case 'unknown':

@@ -14,7 +14,7 @@ export type OutboxRouteDeps = Readonly<{
   dispatchers: readonly Dispatcher[];
 }>;
 
-const STATES = ['pending', 'in_flight', 'delivered', 'rejected', 'dead', 'discarded'] as const;
+const STATES = ['pending', 'in_flight', 'delivered', 'rejected', 'dead', 'discarded', 'held'] as const;
 
 const listQuery = z.object({
   destination: z.string().min(1).optional(),

@@ -1,0 +1,119 @@
+import type { Logger } from '../agent/logger.js';
+import type { Connector } from '../outbox/connector.js';
+
+/**
+ * What a connector is given besides its destination's config: the agent id, the destination's identifier
+ * mappings, a small key-value store of its own, and a logger. Everything here is synchronous (SQLite in the
+ * agent's process), so a connector may call it on its send path.
+ */
+export type ConnectorContext = Readonly<{
+  agentId: string;
+  /** The identifier mappings of this destination. */
+  mappings: IdMappings;
+  /** A small persistent store of this destination (e.g. Shopify's last published quantities). */
+  state: ConnectorState;
+  logger: Logger;
+}>;
+
+/**
+ * Local → remote identifiers of one destination: items (a SKU to a Shopify inventory item, an Amazon seller
+ * SKU, a Tryton product id, a Vendure variant id) and locations (a location id to a Shopify location, a Tryton
+ * storage location, a Vendure stock location). Filled by CSV import, by staff in the UI, or by a connector's
+ * discovery; a connector never invents a mapping it did not find.
+ */
+export type IdMappings = Readonly<{
+  /** The remote id of a local SKU, or null when it is not mapped. */
+  item: (sku: string) => string | null;
+  /** The remote id of a local location, or null when it is not mapped. */
+  location: (location: string) => string | null;
+  /** The local SKU a remote item id is mapped from (orders coming in), or null. */
+  skuOf: (remoteItemId: string) => string | null;
+  /** The local location a remote location id is mapped from (orders coming in), or null. */
+  locationOf: (remoteLocationId: string) => string | null;
+  /**
+   * Records a mapping the connector discovered through the remote API (by SKU, by location name). Items held
+   * as `unmapped` for this destination are released, and the `unmapped_sku` exception resolved.
+   */
+  saveDiscovered: (kind: 'item' | 'location', localId: string, remoteId: string) => void;
+}>;
+
+/** A destination's own small persistent store (JSON values). */
+export type ConnectorState = Readonly<{
+  get: <T>(key: string) => T | undefined;
+  set: (key: string, value: unknown) => void;
+  delete: (key: string) => void;
+}>;
+
+/** One line of a marketplace order, in local SKUs. */
+export type RemoteOrderLine = Readonly<{ sku: string; qty: number }>;
+
+/**
+ * A marketplace order as the connector read it, translated to local identifiers through the mappings.
+ * - `status`: `open` (to be fulfilled: reserve), `fulfilled` (shipped: on hand falls, reservation released),
+ *   `cancelled` (reservation released).
+ * - `location`: the local location that fulfils it, or null when the remote system does not say (then the
+ *   destination's configured order location is used).
+ * - `unmappedItems`: remote item ids of lines with no local SKU; they raise an exception and are left out.
+ */
+export type RemoteOrder = Readonly<{
+  orderId: string;
+  /** The order number staff know (`#1001`, `114-…`); defaults to orderId. */
+  name?: string;
+  /** RFC 3339 time of the order's last change in the remote system. */
+  updatedAt: string;
+  status: 'open' | 'fulfilled' | 'cancelled';
+  location: string | null;
+  lines: readonly RemoteOrderLine[];
+  unmappedItems?: readonly string[];
+}>;
+
+export type OrderPage = Readonly<{ orders: readonly RemoteOrder[]; nextCursor: string | null }>;
+
+/** A marketplace that has orders to pull (Shopify, Amazon, Vendure). */
+export type OrderSource = Readonly<{
+  /**
+   * One page of orders updated at or after `since` (RFC 3339; null: from the beginning), oldest change first
+   * where the API allows; pass the previous page's `nextCursor` to go on. Throws `ConnectorError` on failure.
+   */
+  pullOrders: (since: string | null, cursor: string | null, signal: AbortSignal) => Promise<OrderPage>;
+}>;
+
+/** A level as the remote system holds it; `quantity` null when the remote system has no such item there. */
+export type RemoteLevel = Readonly<{ sku: string; location: string; quantity: number | null }>;
+
+/** Reads levels back for reconciliation (on hand for an ERP, available for a marketplace). */
+export type LevelReader = Readonly<{
+  /** What the remote system's level means, for the reconciliation view. */
+  measures: 'on_hand' | 'available';
+  /** Reads the given items; unmapped items come back with quantity null. Throws `ConnectorError` on failure. */
+  readLevels: (
+    items: readonly Readonly<{ sku: string; location: string }>[],
+    signal: AbortSignal,
+  ) => Promise<RemoteLevel[]>;
+}>;
+
+/** A destination's connector and what else its API offers. */
+export type ConnectorBundle = Readonly<{
+  connector: Connector;
+  orders?: OrderSource;
+  levels?: LevelReader;
+  /** Releases connections (NATS); called once when the agent stops. */
+  close?: () => Promise<void>;
+}>;
+
+/** Why a pull or read failed, so the caller can back off, pause, or tell staff. */
+export type ConnectorErrorReason = 'unreachable' | 'rate_limited' | 'auth_failed' | 'rejected' | 'invalid_response';
+
+/** Thrown by `pullOrders` and `readLevels` (never by `send`, which classifies instead). */
+export class ConnectorError extends Error {
+  readonly reason: ConnectorErrorReason;
+  /** For `rate_limited`: how long the remote system asked to wait, when it said. */
+  readonly retryAfterMs: number | null;
+
+  constructor(reason: ConnectorErrorReason, message: string, retryAfterMs: number | null = null) {
+    super(message);
+    this.name = 'ConnectorError';
+    this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
