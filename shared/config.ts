@@ -32,6 +32,19 @@ const levelBase = {
   /** The channel whose buffer applies; defaults to the destination id. */
   channel: id.optional(),
   locations: z.array(z.string().min(1)).min(1).optional(),
+  /**
+   * Pull this marketplace's orders in as reservations. `location`: the local location that fulfils an order
+   * whose remote system does not say (or names a location with no mapping).
+   */
+  orders: z
+    .strictObject({
+      location: z.string().min(1, 'must name a location'),
+      /** How often orders are pulled. */
+      pollSeconds: z.number().int().min(1).max(86_400).default(60),
+      /** Each pull reads again this far behind the checkpoint, so an order saved late is not missed. */
+      overlapSeconds: z.number().int().min(0).max(86_400).default(300),
+    })
+    .optional(),
 };
 
 export const destinationSchema = z.discriminatedUnion(
