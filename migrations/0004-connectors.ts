@@ -27,9 +27,10 @@ export function up(db: MigrationDb): void {
       PRIMARY KEY (destination_id, key)
     ) STRICT, WITHOUT ROWID;
 
-    -- One row per marketplace order line reserved at a location; closed by a release or a shipment.
+    -- One row per order line reserved at a location; closed by a release or a shipment. The channel is the
+    -- capturing source (\`orders:<destination>\` for pulled orders).
     CREATE TABLE reservations (
-      destination_id  TEXT NOT NULL,
+      channel         TEXT NOT NULL,
       order_id        TEXT NOT NULL,
       sku             TEXT NOT NULL,
       location        TEXT NOT NULL,
@@ -37,13 +38,15 @@ export function up(db: MigrationDb): void {
       state           TEXT NOT NULL CHECK (state IN ('open', 'released', 'shipped')),
       opened_seq      INTEGER NOT NULL,
       closed_seq      INTEGER,
-      PRIMARY KEY (destination_id, order_id, sku, location)
+      PRIMARY KEY (channel, order_id, sku, location)
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX reservations_open ON reservations (sku, location) WHERE state = 'open';
 
     CREATE TABLE order_checkpoints (
       destination_id  TEXT PRIMARY KEY,
       updated_after   TEXT,
+      -- The checkpoint after the first pull: orders last changed before it are history, never shipped here.
+      baseline        TEXT,
       last_pull_at    INTEGER,
       last_error      TEXT,
       orders_seen     INTEGER NOT NULL DEFAULT 0

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 
-/** Event types a POS or stock system may send through the ingest API (CONTRACT.md). */
+/**
+ * Event types a POS or stock system may send through the ingest API (CONTRACT.md). `reserve`, `release` and
+ * `ship` are marketplace orders (pulled by Backroom, or sent by a web shop): `reserve` holds stock for an order
+ * (reserved rises, on hand stays), `release` lets it go (a cancellation), `ship` sends it (on hand falls and the
+ * reservation closes). Their `reference` names the order (the event id when absent).
+ */
 export const EVENT_TYPES = [
   'sale',
   'return',
@@ -9,6 +14,9 @@ export const EVENT_TYPES = [
   'count',
   'transfer_out',
   'transfer_in',
+  'reserve',
+  'release',
+  'ship',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -212,12 +220,27 @@ export function canonicalEventBody(event: PosEvent): string {
   return `${s}}`;
 }
 
-/** Signed effect of one line on the on-hand level; `count` is handled apart (it sets an absolute level). */
+/** Event types that move reservations rather than (only) on hand. */
+export const RESERVATION_TYPES = ['reserve', 'release', 'ship'] as const satisfies readonly EventType[];
+
+/** The order a reservation event is about: its reference, or its id when it has none. */
+export function orderKeyOf(event: Pick<PosEvent, 'id' | 'reference'>): string {
+  return event.reference !== undefined && event.reference !== '' ? event.reference : event.id;
+}
+
+/**
+ * Signed effect of one line on the on-hand level; `count` is handled apart (it sets an absolute level).
+ * `reserve` and `release` do not move on hand (they move `reserved`).
+ */
 export function lineDelta(type: Exclude<EventType, 'count'>, qty: number): number {
   switch (type) {
     case 'sale':
     case 'transfer_out':
+    case 'ship':
       return -qty;
+    case 'reserve':
+    case 'release':
+      return 0;
     case 'return':
     case 'receipt':
     case 'transfer_in':
@@ -241,6 +264,9 @@ export const EVENT_LABELS = {
   count: 'Stock count',
   transfer_out: 'Transfer out',
   transfer_in: 'Transfer in',
+  reserve: 'Order reservation',
+  release: 'Order cancellation',
+  ship: 'Order shipment',
 } as const satisfies Record<EventType, string>;
 
 /** "Sale R-000123": the event as staff would name it. */

@@ -6,6 +6,7 @@ import { CaptureService } from '../capture/capture-service.js';
 import { CaptureWriter } from '../capture/capture-writer.js';
 import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
+import { OrderPuller, type PullReport } from '../capture/order-puller.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
 import { AgentDatabase } from '../db/agent-database.js';
 import { Checkpointer } from '../db/checkpointer.js';
@@ -71,6 +72,8 @@ export class Agent {
   readonly audit: AuditLog;
   readonly outboxOperations: OutboxOperations;
   #retentionTimer: NodeJS.Timeout | null = null;
+  readonly #bundles: ReadonlyMap<string, ConnectorBundle>;
+  readonly #pullers: readonly OrderPuller[];
   #checkpointer: Checkpointer | null = null;
   #address = '';
   #isStopped = false;
@@ -166,6 +169,25 @@ export class Agent {
       },
     });
     this.capture = new CaptureService(this.#committer);
+    this.#bundles = bundles;
+    this.#pullers = config.destinations.flatMap((destination) => {
+      const source = bundles.get(destination.id)?.orders;
+      if (!('orders' in destination) || destination.orders === undefined || source === undefined) return [];
+      return [
+        new OrderPuller({
+          destinationId: destination.id,
+          source,
+          db,
+          capture: this.capture,
+          stock: stockRepo,
+          exceptions: this.exceptions,
+          logger,
+          defaultLocation: destination.orders.location,
+          pollSeconds: destination.orders.pollSeconds,
+          overlapSeconds: destination.orders.overlapSeconds,
+        }),
+      ];
+    });
     const importDeps = { db, capture: this.capture, exceptions: this.exceptions };
     this.#dropFolders = config.dropFolders.map(
       (f) =>
@@ -241,6 +263,7 @@ export class Agent {
           log.warn({ message }, 'WAL checkpoint failed'),
         );
         for (const dispatcher of agent.dispatchers) dispatcher.start();
+        for (const puller of agent.#pullers) puller.start();
         agent.#startRetention();
         const address = await agent.#server.listen({
           host: config.listen.host,
@@ -281,6 +304,26 @@ export class Agent {
     this.#retentionTimer.unref();
   }
 
+  /** Marketplace order pulls: `pullNow(destinationId)` pulls one destination's orders at once. */
+  get orders(): { pullNow: (destinationId: string) => Promise<PullReport>; destinations: string[] } {
+    return {
+      destinations: this.#pullers.map((p) => p.destinationId),
+      pullNow: (destinationId) => {
+        const puller = this.#pullers.find((p) => p.destinationId === destinationId);
+        if (!puller)
+          return Promise.reject(
+            new AgentError('invalid_request', `destination "${destinationId}" pulls no orders (it needs an "orders" section and a connector that reads orders)`),
+          );
+        return puller.pullNow();
+      },
+    };
+  }
+
+  /** The connector bundle of a destination (level reads for reconciliation), if it has a connector. */
+  connectorOf(destinationId: string): ConnectorBundle | undefined {
+    return this.#bundles.get(destinationId);
+  }
+
   /** `http://host:port` the agent listens on. */
   get address(): string {
     return this.#address;
@@ -312,7 +355,11 @@ export class Agent {
     for (const folder of this.#dropFolders) await folder.stop();
     await this.#server.close();
     await this.#committer.close();
+    await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
+    for (const bundle of this.#bundles.values()) {
+      await bundle.close?.().catch((error: unknown) => this.#logger.warn({ err: error }, 'closing a connector failed'));
+    }
     await this.#checkpointer?.stop();
     this.db.close();
     this.#lock.release();

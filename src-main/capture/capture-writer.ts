@@ -1,5 +1,5 @@
 import type { IngestResult } from '../../shared/api.js';
-import { describeEvent, lineDelta, type PosEvent } from '../../shared/events.js';
+import { describeEvent, lineDelta, orderKeyOf, type PosEvent } from '../../shared/events.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Catalog } from '../ledger/catalog.js';
@@ -122,6 +122,28 @@ export class CaptureWriter {
     return { id: event.id, status: 'accepted', seq };
   }
 
+  /**
+   * Moves the reservations of the event's order (its reference) at its location: `reserve` sets each SKU's
+   * reserved quantity to the order's total for it (a second reserve of the same order replaces the first);
+   * `release` and `ship` take their quantities off the open reservation (never below zero), closing it when
+   * nothing is left. Nothing to release is not an error: the order may never have been reserved here.
+   */
+  #applyReservations(source: string, seq: number, event: PosEvent): void {
+    const { stock } = this.#deps;
+    const orderId = orderKeyOf(event);
+    const totals = new Map<string, number>();
+    for (const line of event.lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.qty);
+    for (const [sku, qty] of totals) {
+      const r = { channel: source, orderId, sku, location: event.location, seq };
+      if (event.type === 'reserve') stock.setReservation({ ...r, qty });
+      else {
+        const open = stock.openReservation(source, orderId, sku, event.location);
+        if (open > 0)
+          stock.setReservation({ ...r, qty: Math.max(0, open - qty) }, event.type === 'ship' ? 'shipped' : 'released');
+      }
+    }
+  }
+
   #applyLines(source: string, seq: number, event: PosEvent, now: number): void {
     const { stock, exceptions, catalog, routing, outbox, locations } = this.#deps;
     const what = describeEvent(event);
@@ -140,6 +162,13 @@ export class CaptureWriter {
       );
     }
     const levelDestinations = routing.levelDestinations(event.location);
+    if (event.type === 'reserve' || event.type === 'release' || event.type === 'ship')
+      this.#applyReservations(source, seq, event);
+    if (event.type === 'reserve' || event.type === 'release') {
+      for (const sku of new Set(event.lines.map((l) => l.sku)))
+        for (const destinationId of levelDestinations) outbox.markDirty(destinationId, sku, event.location, now);
+      return;
+    }
     event.lines.forEach((line, lineNo) => {
       const delta =
         event.type === 'count'

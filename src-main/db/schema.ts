@@ -182,7 +182,8 @@ export type ConnectorStateTable = { destination_id: string; key: string; value: 
 
 /** A marketplace order line reserved at a location; `open` until released (cancelled) or shipped. */
 export type ReservationsTable = {
-  destination_id: string;
+  /** The capturing source: `orders:<destination id>` for pulled marketplace orders. */
+  channel: string;
   order_id: string;
   sku: string;
   location: string;
@@ -196,6 +197,8 @@ export type ReservationsTable = {
 export type OrderCheckpointsTable = {
   destination_id: string;
   updated_after: string | null;
+  /** The checkpoint after the first pull: orders last changed before it are history, never shipped here. */
+  baseline: string | null;
   last_pull_at: number | null;
   last_error: string | null;
   orders_seen: number;

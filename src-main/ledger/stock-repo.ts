@@ -33,6 +33,68 @@ export class StockRepo {
     );
   }
 
+  /**
+   * Sets the open reservation of one order line to `qty` (0 closes it as `closedAs`) and moves `reserved` of
+   * (sku, location) by the difference. Returns the change in reserved. Must run inside the capture transaction.
+   */
+  setReservation(
+    r: Readonly<{ channel: string; orderId: string; sku: string; location: string; qty: number; seq: number }>,
+    closedAs: 'released' | 'shipped' = 'released',
+  ): number {
+    const sqlite = this.#db.sqlite;
+    const open = sqlite
+      .prepare<[string, string, string, string], { qty: number }>(
+        `SELECT qty FROM reservations WHERE channel = ? AND order_id = ? AND sku = ? AND location = ? AND state = 'open'`,
+      )
+      .get(r.channel, r.orderId, r.sku, r.location);
+    const before = open?.qty ?? 0;
+    if (r.qty > 0) {
+      sqlite
+        .prepare(
+          `INSERT INTO reservations (channel, order_id, sku, location, qty, state, opened_seq) VALUES (?, ?, ?, ?, ?, 'open', ?)
+           ON CONFLICT (channel, order_id, sku, location) DO UPDATE SET qty = excluded.qty, state = 'open', closed_seq = NULL`,
+        )
+        .run(r.channel, r.orderId, r.sku, r.location, r.qty, r.seq);
+    } else if (open) {
+      sqlite
+        .prepare(
+          `UPDATE reservations SET state = ?, closed_seq = ? WHERE channel = ? AND order_id = ? AND sku = ? AND location = ?`,
+        )
+        .run(closedAs, r.seq, r.channel, r.orderId, r.sku, r.location);
+    }
+    const change = r.qty - before;
+    if (change !== 0) {
+      sqlite
+        .prepare(
+          `INSERT INTO stock_levels (sku, location, on_hand, reserved, updated_seq) VALUES (?, ?, 0, MAX(0, ?), ?)
+           ON CONFLICT (sku, location) DO UPDATE SET reserved = MAX(0, reserved + ?), updated_seq = excluded.updated_seq`,
+        )
+        .run(r.sku, r.location, change, r.seq, change);
+    }
+    return change;
+  }
+
+  /** The open reserved quantity of one order line, 0 when none. */
+  openReservation(channel: string, orderId: string, sku: string, location: string): number {
+    return (
+      this.#db.sqlite
+        .prepare<[string, string, string, string], { qty: number }>(
+          `SELECT qty FROM reservations WHERE channel = ? AND order_id = ? AND sku = ? AND location = ? AND state = 'open'`,
+        )
+        .get(channel, orderId, sku, location)?.qty ?? 0
+    );
+  }
+
+  /** Whether an order has any reservation row (open or closed) under this channel. */
+  hasOrder(channel: string, orderId: string): { isKnown: boolean; isOpen: boolean } {
+    const row = this.#db.sqlite
+      .prepare<[string, string], { n: number; open: number }>(
+        `SELECT COUNT(*) AS n, SUM(state = 'open') AS open FROM reservations WHERE channel = ? AND order_id = ?`,
+      )
+      .get(channel, orderId);
+    return { isKnown: (row?.n ?? 0) > 0, isOpen: (row?.open ?? 0) > 0 };
+  }
+
   /** On hand and reserved of (sku, location); zeros for an item never seen there. Prepared: on the send path. */
   level(sku: string, location: string): { onHand: number; reserved: number } {
     const row = this.#getLevel.get(sku, location);

@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import type { IngestResult } from '../../shared/api.js';
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { Logger } from '../agent/logger.js';
+import { ConnectorError, type OrderSource, type RemoteOrder } from '../connectors/connector-kit.js';
+import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
+import type { StockRepo } from '../ledger/stock-repo.js';
+import type { CaptureService } from './capture-service.js';
+
+export type OrderPullerOptions = Readonly<{
+  destinationId: string;
+  source: OrderSource;
+  db: AgentDatabase;
+  capture: CaptureService;
+  stock: StockRepo;
+  exceptions: ExceptionsRepo;
+  logger: Logger;
+  /** Local location of an order whose remote system does not name a mapped one. */
+  defaultLocation: string;
+  pollSeconds: number;
+  overlapSeconds: number;
+  /** Told after every pull: true when it reached the marketplace, false when it failed (oversell guard). */
+  onPulled?: (isOk: boolean) => void;
+  /** Most pages read in one pull; the rest waits for the next (the checkpoint only moves over what was read). */
+  maxPages?: number;
+}>;
+
+/** What one pull did. */
+export type PullReport = { orders: number; reserved: number; released: number; shipped: number; pages: number };
+
+/** The capture source of a destination's pulled orders; it is also the reservations' channel. */
+export function orderSourceId(destinationId: string): string {
+  return `orders:${destinationId}`;
+}
+
+/**
+ * Pulls one marketplace's orders into capture as reservation events, on a timer and on demand. Each order maps
+ * to at most three events with ids derived from the order: `<order>:reserve:<lines hash>` (open),
+ * `<order>:release` (cancelled while reserved) and `<order>:ship` (fulfilled), so pulling the same orders again
+ * captures nothing new (capture deduplicates by id) and an edited open order re-reserves its new lines.
+ *
+ * The checkpoint is the newest `updatedAt` read; the next pull starts `overlapSeconds` before it, so an order
+ * saved late in the remote system (its timestamp older than others already read) is still seen. It only moves
+ * after every order of the pull was captured: a crash mid-pull reads the same orders again, harmlessly.
+ *
+ * Orders already fulfilled or cancelled when the first pull read them (last changed at or before that pull's
+ * newest update, the baseline) are history, not stock movements, and are skipped; only open ones are reserved.
+ */
+export class OrderPuller {
+  readonly #o: OrderPullerOptions;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<PullReport> | null = null;
+
+  constructor(options: OrderPullerOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'order-puller', destination: options.destinationId });
+  }
+
+  get destinationId(): string {
+    return this.#o.destinationId;
+  }
+
+  /** Pulls now and then every `pollSeconds`. */
+  start(): void {
+    const tick = () => {
+      this.pullNow().catch((error: unknown) => this.#log.warn({ err: error }, 'order pull failed'));
+    };
+    tick();
+    this.#timer = setInterval(tick, this.#o.pollSeconds * 1000);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#abort.abort();
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** Pulls once (joining a pull already running). Throws the `ConnectorError` of a failed pull. */
+  pullNow(): Promise<PullReport> {
+    this.#running ??= this.#pull().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #pull(): Promise<PullReport> {
+    const { destinationId, db } = this.#o;
+    const checkpoint = db.sqlite
+      .prepare<[string], { updated_after: string | null; baseline: string | null }>(
+        'SELECT updated_after, baseline FROM order_checkpoints WHERE destination_id = ?',
+      )
+      .get(destinationId);
+    const isFirstPull = checkpoint?.updated_after == null;
+    const baseline = checkpoint?.baseline ?? null;
+    const since = isFirstPull
+      ? null
+      : new Date(Date.parse(checkpoint.updated_after!) - this.#o.overlapSeconds * 1000).toISOString();
+    const report: PullReport = { orders: 0, reserved: 0, released: 0, shipped: 0, pages: 0 };
+    let newest = checkpoint?.updated_after ?? null;
+    let cursor: string | null = null;
+    try {
+      do {
+        const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(60_000)]);
+        const page = await this.#o.source.pullOrders(since, cursor, signal);
+        report.pages += 1;
+        for (const order of page.orders) {
+          report.orders += 1;
+          const isHistory = isFirstPull || (baseline !== null && Date.parse(order.updatedAt) <= Date.parse(baseline));
+          const kind = await this.#captureOrder(order, isHistory);
+          if (kind) report[kind] += 1;
+          if (newest === null || Date.parse(order.updatedAt) > Date.parse(newest)) newest = order.updatedAt;
+        }
+        cursor = page.nextCursor;
+      } while (cursor !== null && report.pages < (this.#o.maxPages ?? 50) && !this.#abort.signal.aborted);
+    } catch (error) {
+      this.#recordFailure(error);
+      throw error;
+    }
+    db.sqlite
+      .prepare(
+        `INSERT INTO order_checkpoints (destination_id, updated_after, baseline, last_pull_at, last_error, orders_seen)
+         VALUES (?, ?, ?, ?, NULL, ?)
+         ON CONFLICT (destination_id) DO UPDATE SET updated_after = excluded.updated_after,
+           baseline = COALESCE(baseline, excluded.baseline), last_pull_at = excluded.last_pull_at,
+           last_error = NULL, orders_seen = orders_seen + excluded.orders_seen`,
+      )
+      .run(destinationId, newest, isFirstPull ? (newest ?? new Date(0).toISOString()) : null, Date.now(), report.orders);
+    this.#o.exceptions.resolveByKey(`order_pull_failed:${destinationId}`, 'orders pulled again');
+    this.#o.onPulled?.(true);
+    if (report.reserved + report.released + report.shipped > 0) this.#log.info(report, 'orders pulled');
+    return report;
+  }
+
+  #recordFailure(error: unknown): void {
+    const { destinationId } = this.#o;
+    const message = error instanceof Error ? error.message : String(error);
+    this.#o.db.sqlite
+      .prepare(
+        `INSERT INTO order_checkpoints (destination_id, last_error) VALUES (?, ?)
+         ON CONFLICT (destination_id) DO UPDATE SET last_error = excluded.last_error`,
+      )
+      .run(destinationId, message);
+    this.#o.onPulled?.(false);
+    if (this.#abort.signal.aborted) return;
+    const isAuth = error instanceof ConnectorError && error.reason === 'auth_failed';
+    this.#o.exceptions.raise({
+      kind: 'order_pull_failed',
+      dedupeKey: `order_pull_failed:${destinationId}`,
+      message: isAuth
+        ? `${destinationId} refused Backroom's credentials when reading orders (${message}). Its new orders are not reserved here until the credentials are fixed.`
+        : `Orders could not be read from ${destinationId} (${message}). Backroom keeps trying; until then its new orders are not reserved here.`,
+      details: { error: message, reason: error instanceof ConnectorError ? error.reason : 'unexpected' },
+      destinationId,
+    });
+  }
+
+  /** Captures what changed about one order; returns which kind of event it captured, if any. */
+  async #captureOrder(order: RemoteOrder, isHistory: boolean): Promise<'reserved' | 'released' | 'shipped' | null> {
+    const { destinationId, stock } = this.#o;
+    const channel = orderSourceId(destinationId);
+    const location = order.location ?? this.#o.defaultLocation;
+    for (const remoteItem of order.unmappedItems ?? []) {
+      this.#o.exceptions.raise({
+        kind: 'order_unmapped_item',
+        dedupeKey: `order_unmapped_item:${destinationId}:${remoteItem}`,
+        message: `An order from ${destinationId} (${order.name ?? order.orderId}) has an item (${remoteItem}) that is mapped to no SKU here, so it was not reserved. Map the item; later orders then reserve it.`,
+        details: { orderId: order.orderId, remoteItem },
+        destinationId,
+        location,
+      });
+    }
+    if (order.lines.length === 0) return null;
+    const { isKnown, isOpen } = stock.hasOrder(channel, order.orderId);
+    const base = {
+      location,
+      occurredAt: order.updatedAt,
+      reference: order.orderId,
+      lines: order.lines.map((l) => ({ sku: l.sku, qty: l.qty })),
+      meta: { channel: destinationId, order: order.name ?? order.orderId },
+    };
+    let event: Record<string, unknown> | null = null;
+    let kind: 'reserved' | 'released' | 'shipped' | null = null;
+    switch (order.status) {
+      case 'open': {
+        const hash = createHash('sha256').update(JSON.stringify(base.lines)).digest('hex').slice(0, 12);
+        event = { ...base, id: `${order.orderId}:reserve:${hash}`, type: 'reserve' };
+        kind = 'reserved';
+        break;
+      }
+      case 'cancelled':
+        if (isOpen) [event, kind] = [{ ...base, id: `${order.orderId}:release`, type: 'release' }, 'released'];
+        break;
+      case 'fulfilled':
+        // Shipped from here: on hand falls. An order first seen already shipped before the first pull is history.
+        if (isKnown || !isHistory)
+          [event, kind] = [{ ...base, id: `${order.orderId}:ship`, type: 'ship' }, 'shipped'];
+        break;
+    }
+    if (event === null) return null;
+    const [result] = await this.#o.capture.capture(channel, [event]);
+    return this.#judge(order, result) ? kind : null;
+  }
+
+  /** True when the event was newly captured; a rejected one becomes an exception naming the order. */
+  #judge(order: RemoteOrder, result: IngestResult | undefined): boolean {
+    if (result?.status === 'accepted') return true;
+    if (result?.status === 'rejected') {
+      const why = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+      this.#o.exceptions.raise({
+        kind: 'order_pull_failed',
+        dedupeKey: `order_rejected:${this.#o.destinationId}:${order.orderId}`,
+        message: `Order ${order.name ?? order.orderId} from ${this.#o.destinationId} could not be reserved: ${why}.`,
+        details: { orderId: order.orderId, errors: result.errors },
+        destinationId: this.#o.destinationId,
+      });
+    }
+    return false;
+  }
+}
