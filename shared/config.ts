@@ -79,14 +79,46 @@ export const destinationSchema = z.discriminatedUnion(
       password: secretSchema,
       ...routing,
     }),
-    z.strictObject({
-      id,
-      type: z.literal('nats'),
-      servers: z.array(z.string().min(1)).min(1),
-      subject: z.string().min(1),
-      stream: z.string().min(1),
-      ...routing,
-    }),
+    z
+      .strictObject({
+        id,
+        type: z.literal('nats'),
+        servers: z.array(z.string().min(1)).min(1),
+        /**
+         * Subject prefix: each event goes to `<subject>.<agentId>.<location>` (src-main/connectors/nats/README.md),
+         * so the stream takes `<subject>.>`.
+         */
+        subject: z
+          .string()
+          .min(1)
+          .regex(/^[^\s*>]+$/, 'must be a plain subject without spaces or wildcards, like "backroom.events"')
+          .refine((s) => !s.startsWith('.') && !s.endsWith('.') && !s.includes('..'), {
+            message: 'must not start or end with "." nor hold an empty token',
+          }),
+        /** The JetStream stream that must store the events (sent as `Nats-Expected-Stream`). */
+        stream: z
+          .string()
+          .min(1)
+          .regex(/^[^\s.*>]+$/, 'must be a stream name without spaces, ".", "*" or ">"'),
+        /** User and password, when the server uses them. */
+        user: z.string().min(1).optional(),
+        password: secretSchema.optional(),
+        /** An authentication token, when the server uses one. */
+        token: secretSchema.optional(),
+        /** The content of a NATS `.creds` file (JWT and NKey seed), usually `{ "file": "store.creds" }`. */
+        credentials: secretSchema.optional(),
+        /** Events published together (pipelined, acknowledged in order). */
+        batchSize: z.number().int().min(1).max(1000).default(100),
+        /** How long to wait for JetStream's acknowledgement of a publish; past it the outcome is unknown. */
+        ackTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+        /** How long one connection attempt may take. */
+        connectTimeoutMs: z.number().int().min(100).max(120_000).default(5000),
+        ...routing,
+      })
+      .refine((d) => (d.user === undefined) === (d.password === undefined), {
+        message: 'user and password go together',
+        path: ['password'],
+      }),
     z.strictObject({
       ...levelBase,
       type: z.literal('shopify'),
@@ -173,6 +205,19 @@ export const configSchema = z
         z.strictObject({
           id,
           buffer: z.number().int().min(0).default(0),
+          /**
+           * The oversell guard: while the channel has been unreachable (its deliveries or order pulls failing)
+           * or its oldest unpublished level has waited longer than `afterMinutes`, what is published to it
+           * tightens: `holdBackUnits` more are held back, then `holdBackPercent` of the rest. It is restored
+           * (republished) once the channel syncs again.
+           */
+          tighten: z
+            .strictObject({
+              afterMinutes: z.number().positive().max(10_080).default(15),
+              holdBackPercent: z.number().int().min(0).max(100).default(50),
+              holdBackUnits: z.number().int().min(0).default(0),
+            })
+            .optional(),
         }),
       )
       .default([]),

@@ -13,6 +13,7 @@ import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
+import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
 import type { ConnectorBundle } from '../connectors/connector-kit.js';
 import { ConnectorStateRepo } from '../connectors/connector-state-repo.js';
@@ -62,6 +63,8 @@ export class Agent {
   readonly stock: StockView;
   readonly catalog: Catalog;
   readonly mappings: IdMappingRepo;
+  /** The oversell guard: tightens what degraded channels are sent. */
+  readonly channelGuard: ChannelGuard;
   readonly #lock: DataDirLock;
   readonly #committer: GroupCommitter;
   readonly #server: FastifyInstance;
@@ -101,7 +104,12 @@ export class Agent {
       }
       this.catalog.upsert(parseCatalogCsv(text, path));
     }
-    this.stock = new StockView(stockRepo, config);
+    this.channelGuard = new ChannelGuard(db, config, logger, {
+      onRepublish: (ids) => {
+        for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();
+      },
+    });
+    this.stock = new StockView(stockRepo, config, this.channelGuard);
     const metrics = new AgentMetrics({
       outbox,
       exceptions: this.exceptions,
@@ -156,7 +164,11 @@ export class Agent {
           bucket: new TokenBucket(rate, Math.max(1, rate)),
           logger,
           quantityFor: (sku, location) => this.stock.available(sku, location, channel),
-          onResult: (kind) => metrics.deliveryResults.inc({ destination: destination.id, result: kind }),
+          onResult: (kind) => {
+            metrics.deliveryResults.inc({ destination: destination.id, result: kind });
+            if (kind === 'delivered' || kind === 'already_applied') this.channelGuard.report(destination.id, true);
+            else if (kind === 'retry' || kind === 'unknown') this.channelGuard.report(destination.id, false);
+          },
         }),
       ];
     });
@@ -185,6 +197,7 @@ export class Agent {
           defaultLocation: destination.orders.location,
           pollSeconds: destination.orders.pollSeconds,
           overlapSeconds: destination.orders.overlapSeconds,
+          onPulled: (isOk) => this.channelGuard.report(destination.id, isOk),
         }),
       ];
     });
@@ -264,6 +277,7 @@ export class Agent {
         );
         for (const dispatcher of agent.dispatchers) dispatcher.start();
         for (const puller of agent.#pullers) puller.start();
+        agent.channelGuard.start();
         agent.#startRetention();
         const address = await agent.#server.listen({
           host: config.listen.host,
@@ -355,6 +369,7 @@ export class Agent {
     for (const folder of this.#dropFolders) await folder.stop();
     await this.#server.close();
     await this.#committer.close();
+    this.channelGuard.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {

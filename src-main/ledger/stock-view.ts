@@ -1,6 +1,7 @@
 import type { StockLevel } from '../../shared/api.js';
 import { DESTINATION_MODE, type ResolvedConfig } from '../../shared/config.js';
 import { availableToSell } from './availability.js';
+import type { ChannelGuard } from './channel-guard.js';
 import type { StockRepo } from './stock-repo.js';
 
 type Channel = { id: string; buffer: number };
@@ -14,8 +15,15 @@ export class StockView {
   readonly #stock: ResolvedConfig['stock'];
   readonly #channels: readonly Channel[];
 
-  constructor(repo: StockRepo, config: Pick<ResolvedConfig, 'stock' | 'channels' | 'destinations'>) {
+  readonly #guard: ChannelGuard | null;
+
+  constructor(
+    repo: StockRepo,
+    config: Pick<ResolvedConfig, 'stock' | 'channels' | 'destinations'>,
+    guard: ChannelGuard | null = null,
+  ) {
     this.#repo = repo;
+    this.#guard = guard;
     this.#stock = config.stock;
     const channels = new Map(config.channels.map((c) => [c.id, c]));
     for (const d of config.destinations) {
@@ -30,11 +38,15 @@ export class StockView {
     return this.#stock.safetyStockBySku[sku] ?? this.#stock.safetyStock;
   }
 
-  /** Available-to-sell of (sku, location) for one channel, read now. */
+  /**
+   * What is published to one channel for (sku, location), read now: on hand − reserved − safety stock − the
+   * channel's buffer, never below 0, tightened further while the oversell guard finds the channel degraded.
+   */
   available(sku: string, location: string, channel: string): number {
     const level = this.#repo.level(sku, location);
     const buffer = this.#channels.find((c) => c.id === channel)?.buffer ?? 0;
-    return availableToSell({ ...level, safetyStock: this.safetyStock(sku), buffer });
+    const available = availableToSell({ ...level, safetyStock: this.safetyStock(sku), buffer });
+    return this.#guard ? this.#guard.publishable(channel, available) : available;
   }
 
   levels(filter: Readonly<{ sku?: string; location?: string; limit?: number }>): StockLevel[] {
@@ -51,7 +63,9 @@ export class StockView {
         channels: this.#channels.map((c) => ({
           channel: c.id,
           buffer: c.buffer,
-          available: availableToSell({ ...base, buffer: c.buffer }),
+          available: this.#guard
+            ? this.#guard.publishable(c.id, availableToSell({ ...base, buffer: c.buffer }))
+            : availableToSell({ ...base, buffer: c.buffer }),
         })),
         updatedSeq: row.updated_seq,
       };
