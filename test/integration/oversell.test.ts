@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { StockLevel } from '../../shared/api.js';
 import { tighten } from '../../src-main/ledger/channel-guard.js';
 import { FaultSink, type SinkEvent } from '../simulators/fault-sink.js';
 import { makeEvent, startAgent, tempDir, testConfig } from '../support/harness.js';
@@ -105,18 +104,18 @@ test('what a marketplace is sent never exceeds on hand − reserved − safety s
               for (const { body, path } of sink.applied)
                 if (path === `/${destination}`) published.set(String(body['sku']), body);
               for (const sku of SKUS) {
-                const level = (agent.agent.stock.levels({ sku, location: 'S1' })[0]) ?? {
+                const level: { onHand: number; reserved: number } = agent.agent.stock.levels({ sku, location: 'S1' })[0] ?? {
                   onHand: 0,
                   reserved: 0,
                 };
                 const sent = published.get(sku);
                 if (sent === undefined && !steps.slice(0, i + 1).some((s) => s.kind === 'event' && s.sku === sku)) continue;
-                const bound = Math.max(0, level.onHand - level.reserved - safetyStock - buffer);
+                const bound: number = Math.max(0, level.onHand - level.reserved - safetyStock - buffer);
                 const quantity = Number(sent?.['available']);
                 assert.ok(sent !== undefined, `${sku}: a level was published`);
                 assert.ok(quantity <= bound, `${sku}: published ${quantity} > on hand ${level.onHand} − reserved ${level.reserved} − safety ${safetyStock} − buffer ${buffer}`);
                 // And it is not needlessly low: exactly the bound while synced, the tightened bound while degraded.
-                const want = isDegraded ? tighten(bound, { afterMinutes: 1, holdBackPercent, holdBackUnits }) : bound;
+                const want: number = isDegraded ? tighten(bound, { afterMinutes: 1, holdBackPercent, holdBackUnits }) : bound;
                 assert.equal(quantity, want, `${sku}: published ${quantity}, expected ${want} (degraded: ${isDegraded})`);
               }
             }
