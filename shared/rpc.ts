@@ -20,6 +20,10 @@ export const EXCEPTION_KINDS = [
   'delivery_rejected',
   'delivery_dead_letter',
   'destination_auth_failed',
+  'unmapped_sku',
+  'unmapped_location',
+  'order_pull_failed',
+  'order_unmapped_item',
 ] as const;
 
 export const EXCEPTION_STATUSES = ['open', 'resolved', 'discarded'] as const;
@@ -141,6 +145,106 @@ export type LiveSnapshot = {
 /** Pushed over `GET /api/v1/events/stream` (server-sent events), by event name. */
 export type PushedEvents = { snapshot: LiveSnapshot };
 
+/** One identifier mapping: a local SKU or location and the id a destination knows it by. */
+export type MappingView = {
+  destinationId: string;
+  kind: 'item' | 'location';
+  localId: string;
+  remoteId: string;
+  /** Who made it: `csv`, `discovered`, or the operator's name. */
+  origin: string;
+  updatedAt: number;
+};
+
+export type MappingImportResult = {
+  imported: number;
+  unchanged: number;
+  errors: { line: number; field: string; message: string }[];
+};
+
+/** Why a remote level differs from what Backroom expects it to be. */
+export const DRIFT_CAUSES = [
+  'in_sync',
+  /** Updates or movements still queued for the destination explain the difference; it settles by itself. */
+  'pending_delivery',
+  /** The item or location has no mapping for this destination. */
+  'not_mapped',
+  /** The destination has no such item (or no level for it there). */
+  'missing_remote',
+  /** Lower than expected: likely an order taken remotely that Backroom has not pulled yet, or a remote edit. */
+  'remote_lower',
+  /** Higher than expected: likely a remote edit (stock entered by hand in the remote system). */
+  'remote_higher',
+] as const;
+export type DriftCause = (typeof DRIFT_CAUSES)[number];
+
+/**
+ * What may be done about one drifting item: `republish` pushes the local level again (marketplaces);
+ * `accept_remote` adopts the remote level by recording an adjustment event with the reason; `ignore` records
+ * that someone looked and left it (the row says so until the drift changes).
+ */
+export const RECONCILE_FIXES = ['republish', 'accept_remote', 'ignore'] as const;
+export type ReconcileFix = (typeof RECONCILE_FIXES)[number];
+
+export type ReconcileRow = {
+  sku: string;
+  location: string;
+  /** What the remote level should be by Backroom's ledger once everything queued is delivered. */
+  expected: number;
+  /** What the remote level should be now, given what is still queued (ledger destinations). */
+  expectedNow: number;
+  remote: number | null;
+  /** remote − expectedNow, or null when the remote has no level. */
+  drift: number | null;
+  cause: DriftCause;
+  /** The likely cause and the fix, in business words. */
+  explanation: string;
+  fixes: ReconcileFix[];
+  /** Set when someone chose `ignore` for this same drift: who and why. */
+  ignored: { operator: string; reason: string; at: number } | null;
+};
+
+export type ReconcileReport = {
+  destinationId: string;
+  /** `on_hand` for an ERP, `available` for a marketplace. */
+  measures: 'on_hand' | 'available';
+  at: number;
+  rows: ReconcileRow[];
+  summary: { items: number; inSync: number; drifting: number; pending: number; unknown: number };
+};
+
+/** A destination as the settings page shows it: secrets masked. */
+export type DestinationSettings = {
+  id: string;
+  type: string;
+  mode: 'ledger' | 'level';
+  state: string;
+  /** Config keys and values, each secret shown as `••••`. */
+  settings: Record<string, unknown>;
+  canReconcile: boolean;
+  pullsOrders: boolean;
+  orders: { lastPullAt: number | null; lastError: string | null; ordersSeen: number; updatedAfter: string | null } | null;
+};
+
+export type SettingsView = {
+  agentId: string;
+  version: string;
+  dataDir: string;
+  listen: string;
+  locations: { id: string; name: string }[];
+  channels: {
+    id: string;
+    buffer: number;
+    tighten: { afterMinutes: number; holdBackPercent: number; holdBackUnits: number } | null;
+    isDegraded: boolean;
+    degradedReason: string | null;
+  }[];
+  destinations: DestinationSettings[];
+  delivery: Record<string, number>;
+  retention: Record<string, number>;
+  stock: { safetyStock: number; safetyStockBySku: Record<string, number> };
+};
+
 const ids = z.array(z.number().int().positive()).min(1).max(10_000);
 const reason = z.string().trim().max(1000);
 const empty = z.strictObject({});
@@ -213,6 +317,75 @@ export const RPC = {
     input: z.strictObject({ q: z.string().trim().min(1, 'Enter a SKU or barcode').max(255) }),
     output: out<StockItemView>(),
   },
+  'mappings.list': {
+    method: 'GET',
+    path: '/api/v1/mappings',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64).optional(),
+      kind: z.enum(['item', 'location']).optional(),
+      /** Local id (SKU or location) to look up. */
+      local: z.string().min(1).max(255).optional(),
+    }),
+    output: out<{ mappings: MappingView[] }>(),
+  },
+  'mappings.set': {
+    method: 'POST',
+    path: '/api/v1/mappings',
+    input: z.strictObject({
+      destination: z.string().min(1, 'Choose a destination').max(64),
+      kind: z.enum(['item', 'location']).default('item'),
+      local: z.string().trim().min(1, 'Enter the SKU or location').max(255),
+      remote: z.string().trim().min(1, 'Enter the id the destination knows it by').max(255),
+      reason: reason.optional(),
+    }),
+    output: out<{ mapping: MappingView }>(),
+  },
+  'mappings.remove': {
+    method: 'POST',
+    path: '/api/v1/mappings/remove',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      kind: z.enum(['item', 'location']),
+      local: z.string().min(1).max(255),
+      reason: reason.min(1, 'Say why the mapping goes'),
+    }),
+    output: out<{ removed: boolean }>(),
+  },
+  'mappings.import': {
+    method: 'POST',
+    path: '/api/v1/mappings/import',
+    input: z.strictObject({ csv: z.string().min(1, 'Choose a CSV file').max(10_000_000) }),
+    output: out<MappingImportResult>(),
+  },
+  'reconcile.run': {
+    method: 'POST',
+    path: '/api/v1/reconcile',
+    input: z.strictObject({
+      destination: z.string().min(1, 'Choose a destination').max(64),
+      sku: z.string().min(1).max(255).optional(),
+      location: z.string().min(1).max(64).optional(),
+    }),
+    output: out<ReconcileReport>(),
+  },
+  'reconcile.fix': {
+    method: 'POST',
+    path: '/api/v1/reconcile/fix',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      sku: z.string().min(1).max(255),
+      location: z.string().min(1).max(64),
+      action: z.enum(RECONCILE_FIXES),
+      reason: reason.min(1, 'Say why'),
+    }),
+    output: out<{ action: ReconcileFix; detail: string }>(),
+  },
+  'reconcile.last': {
+    method: 'GET',
+    path: '/api/v1/reconcile/last',
+    input: z.strictObject({ destination: z.string().min(1).max(64) }),
+    output: out<{ report: ReconcileReport | null }>(),
+  },
+  'settings.get': { method: 'GET', path: '/api/v1/settings', input: empty, output: out<SettingsView>() },
   'audit.list': {
     method: 'GET',
     path: '/api/v1/audit',
