@@ -139,6 +139,21 @@ export const destinationSchema = z.discriminatedUnion(
       clientId: z.string().min(1),
       clientSecret: secretSchema,
       refreshToken: secretSchema,
+      /** Level updates per send: up to `patchMaxItems` go one `patchListingsItem` each, more as one feed. */
+      batchSize: z.number().int().min(1).max(10_000).default(500),
+      /** A send of at most this many SKUs patches each listing; a larger one is one JSON_LISTINGS_FEED. */
+      patchMaxItems: z.number().int().min(0).max(1000).default(10),
+      /**
+       * Longest one send waits, in all, for Amazon's rate limits and for Amazon to process its feed; what is
+       * left is handed back and picked up on a later send. Keep it below the engine's 30 s send timeout.
+       */
+      sendWaitSeconds: z.number().min(0).max(25).default(20),
+      /** Longest wait for one HTTP answer from Amazon. */
+      requestTimeoutSeconds: z.number().min(0.1).max(120).default(15),
+      /** Orders asked for per `getOrders` page (`MaxResultsPerPage`, 1–100). */
+      ordersPageSize: z.number().int().min(1).max(100).default(50),
+      /** The `productType` sent with quantity patches; `PRODUCT` works for any existing listing. */
+      productType: z.string().min(1).default('PRODUCT'),
     }),
     z.strictObject({
       ...levelBase,
@@ -254,6 +269,13 @@ export const configSchema = z
         attemptsDays: z.number().positive().max(3650).default(30),
       })
       .default({ deliveredDays: 7, attemptsDays: 30 }),
+    /** Reconciliation: each destination that reads levels back is compared with the ledger on a schedule. */
+    reconcile: z
+      .strictObject({
+        /** Minutes between scheduled runs; 0 turns the schedule off (runs by hand still work). */
+        everyMinutes: z.number().int().min(0).max(10_080).default(60),
+      })
+      .default({ everyMinutes: 60 }),
     /** People who may act on the outbox and exceptions through the API; the token names the operator. */
     operators: z.array(z.strictObject({ name: z.string().min(1).max(100), token: secretSchema })).default([]),
     ingest: z

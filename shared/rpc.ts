@@ -24,6 +24,7 @@ export const EXCEPTION_KINDS = [
   'unmapped_location',
   'order_pull_failed',
   'order_unmapped_item',
+  'reconcile_drift',
 ] as const;
 
 export const EXCEPTION_STATUSES = ['open', 'resolved', 'discarded'] as const;

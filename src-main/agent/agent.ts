@@ -25,6 +25,7 @@ import { AuditLog } from '../exceptions/audit-log.js';
 import { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
 import { pruneDelivered } from '../outbox/retention.js';
+import { Reconciler } from '../reconcile/reconciler.js';
 import { registerOutboxRoutes } from '../server/outbox-routes.js';
 import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
@@ -63,6 +64,8 @@ export class Agent {
   readonly stock: StockView;
   readonly catalog: Catalog;
   readonly mappings: IdMappingRepo;
+  /** Compares remote levels with the ledger and fixes drift. */
+  readonly reconciler: Reconciler;
   /** The oversell guard: tightens what degraded channels are sent. */
   readonly channelGuard: ChannelGuard;
   readonly #lock: DataDirLock;
@@ -219,6 +222,19 @@ export class Agent {
       maxBodyBytes: config.ingest.maxBodyBytes,
     });
     this.audit = new AuditLog(db);
+    this.reconciler = new Reconciler({
+      db,
+      config,
+      stock: this.stock,
+      outbox,
+      capture: this.capture,
+      audit: this.audit,
+      exceptions: this.exceptions,
+      logger,
+      connectorOf: (id) => bundles.get(id),
+      mappingsOf: (id) => this.mappings.forDestination(id),
+      wake: (id) => this.dispatchers.find((d) => d.destinationId === id)?.wake(),
+    });
     this.outboxOperations = new OutboxOperations(db, this.audit, () => {
       for (const dispatcher of this.dispatchers) dispatcher.wake();
     });
@@ -278,6 +294,7 @@ export class Agent {
         for (const dispatcher of agent.dispatchers) dispatcher.start();
         for (const puller of agent.#pullers) puller.start();
         agent.channelGuard.start();
+        agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
         const address = await agent.#server.listen({
           host: config.listen.host,
@@ -370,6 +387,7 @@ export class Agent {
     await this.#server.close();
     await this.#committer.close();
     this.channelGuard.stop();
+    this.reconciler.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {

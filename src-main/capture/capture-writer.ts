@@ -116,8 +116,11 @@ export class CaptureWriter {
     this.#head = { seq, hash };
     this.#applyLines(source, seq, event, now);
     const key = `${this.#deps.agentId}:${source}:${event.id}`;
+    // An adjustment that adopts a destination's level (reconciliation) already matches that destination: it
+    // goes to every other ledger destination, never back to the one it came from.
+    const adoptedFrom = event.type === 'adjustment' ? event.meta?.['adoptedFrom'] : undefined;
     for (const destinationId of this.#deps.routing.ledgerDestinations(event.type, event.location)) {
-      this.#deps.outbox.enqueue(destinationId, seq, event.location, key, now);
+      if (destinationId !== adoptedFrom) this.#deps.outbox.enqueue(destinationId, seq, event.location, key, now);
     }
     return { id: event.id, status: 'accepted', seq };
   }

@@ -14,7 +14,8 @@ export type ExceptionKind =
   | 'unmapped_sku'
   | 'unmapped_location'
   | 'order_pull_failed'
-  | 'order_unmapped_item';
+  | 'order_unmapped_item'
+  | 'reconcile_drift';
 
 export type RaiseException = Readonly<{
   kind: ExceptionKind;
