@@ -17,7 +17,7 @@ import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
 import type { ConnectorBundle } from '../connectors/connector-kit.js';
 import { ConnectorStateRepo } from '../connectors/connector-state-repo.js';
-import { IdMappingRepo } from '../connectors/id-mapping-repo.js';
+import { IdMappingRepo, type MappingImportReport } from '../connectors/id-mapping-repo.js';
 import { createConnector, requestsPerSecond } from '../connectors/registry.js';
 import { DeliveryRepo } from '../outbox/delivery-repo.js';
 import { Dispatcher } from '../outbox/dispatcher.js';
@@ -259,6 +259,7 @@ export class Agent {
         ),
       importFile: (path: string, source: string): Promise<ImportReport> =>
         importFile(importDeps, source, path),
+      importMappings: (csv, origin) => this.importMappings(csv, origin),
     });
     registerUiRoutes(this.#server, {
       db,
@@ -266,6 +267,15 @@ export class Agent {
       dispatchers: this.dispatchers,
       operations: this.outboxOperations,
       stock: this.stock,
+      admin: {
+        mappings: this.mappings,
+        audit: this.audit,
+        channelConditions: () => this.channelGuard.conditions(),
+        connectorOf: (id) => this.connectorOf(id),
+        // The reconciler (src-main/reconcile/reconciler.ts) plugs in here once the agent has one.
+        reconciler: () => undefined,
+        address: () => this.#address,
+      },
     });
   }
 
@@ -368,6 +378,23 @@ export class Agent {
   /** Imports an export file once (`backroom import`); the file stays where it is. */
   importFile(path: string, source: string): Promise<ImportReport> {
     return importFile({ db: this.db, capture: this.capture, exceptions: this.exceptions }, source, path);
+  }
+
+  /**
+   * Imports a mapping CSV (`IdMappingRepo.importCsv`), audited under `origin`; held items of the mapped SKUs
+   * go back to their lanes.
+   */
+  importMappings(csv: string, origin: string): MappingImportReport {
+    const report = this.mappings.importCsv(csv, origin);
+    this.audit.record({
+      operator: origin,
+      action: 'mappings.import',
+      subject: 'mappings',
+      reason: null,
+      before: null,
+      after: { imported: report.imported, unchanged: report.unchanged, errors: report.errors.length },
+    });
+    return report;
   }
 
   /** Resolves when every drop folder has handled the files it has seen (tests). */

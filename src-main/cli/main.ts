@@ -20,6 +20,7 @@ import {
 import { VERSION } from '../agent/version.js';
 import type { ImportReport } from '../capture/import-file.js';
 import { verifyChain } from '../capture/hash-chain.js';
+import { mappingsImport } from './mappings-command.js';
 import { AgentDatabase } from '../db/agent-database.js';
 
 /** Exit codes of CONTRACT.md. */
@@ -80,6 +81,18 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     .argument('<path>', 'the file to import')
     .action(async (path: string, opts: { config: string; source?: string; json?: boolean }) => {
       code = await importCommand(path, opts, io);
+    });
+
+  program
+    .command('mappings')
+    .description('identifier mappings of the destinations (SKU and location to their remote ids)')
+    .command('import')
+    .description('import mappings from a CSV: destination, kind (item|location), local, remote')
+    .addOption(configOption())
+    .option('--json', 'print the report as JSON')
+    .argument('<path>', 'the CSV file')
+    .action(async (path: string, opts: { config: string; json?: boolean }) => {
+      code = await mappingsImport(path, opts, io);
     });
 
   program

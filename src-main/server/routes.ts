@@ -6,6 +6,7 @@ import type { AgentMetrics } from '../agent/metrics.js';
 import { VERSION } from '../agent/version.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import type { ImportReport } from '../capture/import-file.js';
+import type { MappingImportReport } from '../connectors/id-mapping-repo.js';
 import type { StockView } from '../ledger/stock-view.js';
 import { requireControl, requireToken, sendError } from './http-server.js';
 
@@ -16,6 +17,8 @@ export type RouteDeps = Readonly<{
   metrics: AgentMetrics;
   status: () => StatusResponse;
   importFile: (path: string, source: string) => Promise<ImportReport>;
+  /** Imports a mapping CSV (the CLI's `mappings import` while the agent runs). */
+  importMappings: (csv: string, origin: string) => MappingImportReport;
 }>;
 
 const stockQuery = z.object({
@@ -91,5 +94,13 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       );
     }
     return deps.importFile(parsed.data.path, parsed.data.source);
+  });
+
+  app.post('/api/v1/control/mappings/import', { preHandler: requireControl }, async (req, reply) => {
+    const parsed = z.object({ csv: z.string().min(1), origin: z.string().min(1).max(100) }).safeParse(req.body);
+    if (!parsed.success) {
+      return sendError(reply, 'bad_shape', 'The body must be { "csv": "<mapping CSV text>", "origin": "<who>" }.');
+    }
+    return deps.importMappings(parsed.data.csv, parsed.data.origin);
   });
 }
