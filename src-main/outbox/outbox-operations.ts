@@ -31,7 +31,7 @@ export type Actor = Readonly<{ operator: string; reason: string | null }>;
 
 export type OperationResult = { changed: number[]; skipped: { id: number; why: string }[] };
 
-const RETRYABLE: readonly OutboxState[] = ['rejected', 'dead', 'pending'];
+const RETRYABLE: readonly OutboxState[] = ['rejected', 'dead', 'pending', 'held'];
 
 /**
  * What staff can do to outbox items: retry (same idempotency key), replay as new (a new key, so the destination

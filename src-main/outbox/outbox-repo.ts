@@ -61,7 +61,8 @@ export class OutboxRepo {
           eb.fn.countAll<number>().as('pending'),
           eb.fn.min<number>('id').as('first_id'),
         ])
-        .where('state', 'in', ['pending', 'in_flight'])
+        // Held items (waiting for a mapping) are unsynced too: they count, and their age shows.
+        .where('state', 'in', ['pending', 'in_flight', 'held'])
         .groupBy('destination_id'),
     );
     const ledger = counts.map((r) => ({
