@@ -77,6 +77,15 @@ export const destinationSchema = z.discriminatedUnion(
       database: z.string().min(1),
       username: z.string().min(1),
       password: secretSchema,
+      /**
+       * The code of the Tryton party that customer shipments (sales, marketplace shipments) and customer returns
+       * name; it needs an address and a customer location. Absent: the company's own party.
+       */
+      customerParty: z.string().min(1).optional(),
+      /** The code of the Tryton party that supplier shipments (receipts) name. Absent: the company's own party. */
+      supplierParty: z.string().min(1).optional(),
+      /** Per-request timeout in ms; a change that times out after it was sent is checked again by its reference. */
+      requestTimeoutMs: z.number().int().min(1000).max(300_000).optional(),
       ...routing,
     }),
     z
@@ -128,6 +137,18 @@ export const destinationSchema = z.discriminatedUnion(
         .string()
         .regex(/^\d{4}-\d{2}$/, 'must look like 2026-10')
         .default('2026-10'),
+      /** Levels per `inventorySetQuantities` call (Shopify takes at most 250 quantities in one). */
+      batchSize: z.number().int().min(1).max(250).default(250),
+      /**
+       * The Shopify location name of a local location id, where the two differ; used once, to discover the
+       * location mapping. Without one, a Shopify location named like the local location is taken.
+       */
+      locationNames: z.record(z.string().min(1), z.string().min(1)).optional(),
+      /**
+       * Longest wait for one Admin API answer, in ms (default 20 000); past it a publish's outcome is unknown and
+       * it is sent again with the same idempotency key.
+       */
+      timeoutMs: z.number().int().min(1000).max(120_000).optional(),
     }),
     z.strictObject({
       ...levelBase,
@@ -158,9 +179,21 @@ export const destinationSchema = z.discriminatedUnion(
     z.strictObject({
       ...levelBase,
       type: z.literal('vendure'),
+      /** The server's base URL; the Admin API is `<url>/admin-api`. */
       url,
       username: z.string().min(1),
       password: secretSchema,
+      /** The Vendure channel's token (sent as `vendure-token`); absent: Vendure's default channel. */
+      channelToken: z.string().min(1).optional(),
+      /** Level updates per `updateProductVariants` request. */
+      batchSize: z.number().int().min(1).max(500).default(50),
+      /** Longest wait for one Admin API answer; past it a write's outcome is unknown (it is read again). */
+      timeoutMs: z.number().int().min(1000).max(120_000).default(15_000),
+      /**
+       * The Vendure stock location name of a local location id, where the two differ; used once, to discover
+       * the location mapping. Without one, a stock location named like the local location id is taken.
+       */
+      locationNames: z.record(z.string().min(1), z.string().min(1)).optional(),
     }),
   ],
   { error: 'must have a "type" of webhook, level_webhook, tryton, nats, shopify, amazon or vendure' },

@@ -150,7 +150,7 @@ export class Agent {
         mappings: this.mappings.forDestination(destination.id),
         state: connectorState.forDestination(destination.id),
         logger: logger.child({ module: 'connector', destination: destination.id }),
-      });
+      }, { locations: config.locations });
       if (bundle === null) return [];
       bundles.set(destination.id, bundle);
       const connector = bundle.connector;
@@ -272,8 +272,7 @@ export class Agent {
         audit: this.audit,
         channelConditions: () => this.channelGuard.conditions(),
         connectorOf: (id) => this.connectorOf(id),
-        // The reconciler (src-main/reconcile/reconciler.ts) plugs in here once the agent has one.
-        reconciler: () => undefined,
+        reconciler: () => this.reconciler,
         address: () => this.#address,
       },
     });

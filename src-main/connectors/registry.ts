@@ -1,6 +1,7 @@
 import type { ResolvedDestination } from '../../shared/config.js';
 import type { ConnectorBundle, ConnectorContext } from './connector-kit.js';
 import { createLevelWebhookConnector } from './level-webhook/level-webhook-connector.js';
+import { createShopifyConnector } from './shopify/shopify-connector.js';
 import { createWebhookConnector } from './webhook/webhook-connector.js';
 
 export type { ConnectorContext } from './connector-kit.js';
@@ -13,15 +14,17 @@ export type { ConnectorContext } from './connector-kit.js';
 export function createConnector(
   destination: ResolvedDestination,
   context: ConnectorContext,
+  agent: Readonly<{ locations: readonly Readonly<{ id: string; name: string }>[] }> = { locations: [] },
 ): ConnectorBundle | null {
   switch (destination.type) {
     case 'webhook':
       return { connector: createWebhookConnector(destination, { agentId: context.agentId }) };
     case 'level_webhook':
       return { connector: createLevelWebhookConnector(destination, { agentId: context.agentId }) };
+    case 'shopify':
+      return createShopifyConnector(destination, context, { localLocations: agent.locations });
     case 'tryton':
     case 'nats':
-    case 'shopify':
     case 'amazon':
     case 'vendure':
       return null;
