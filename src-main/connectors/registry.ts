@@ -1,7 +1,9 @@
 import type { ResolvedDestination } from '../../shared/config.js';
 import type { ConnectorBundle, ConnectorContext } from './connector-kit.js';
+import { createAmazonConnector } from './amazon/amazon-connector.js';
 import { createLevelWebhookConnector } from './level-webhook/level-webhook-connector.js';
 import { createShopifyConnector } from './shopify/shopify-connector.js';
+import { createTrytonConnector } from './tryton/tryton-connector.js';
 import { createWebhookConnector } from './webhook/webhook-connector.js';
 
 export type { ConnectorContext } from './connector-kit.js';
@@ -23,9 +25,11 @@ export function createConnector(
       return { connector: createLevelWebhookConnector(destination, { agentId: context.agentId }) };
     case 'shopify':
       return createShopifyConnector(destination, context, { localLocations: agent.locations });
-    case 'tryton':
-    case 'nats':
     case 'amazon':
+      return createAmazonConnector(destination, context);
+    case 'tryton':
+      return createTrytonConnector(destination, context);
+    case 'nats':
     case 'vendure':
       return null;
   }
