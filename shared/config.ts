@@ -187,7 +187,7 @@ export const destinationSchema = z.discriminatedUnion(
       channelToken: z.string().min(1).optional(),
       /** Level updates per `updateProductVariants` request. */
       batchSize: z.number().int().min(1).max(500).default(50),
-      /** Longest wait for one Admin API answer; past it a write's outcome is unknown (it is read again). */
+      /** Longest wait for one Admin API answer; past it a write's outcome is unknown (it is sent again). */
       timeoutMs: z.number().int().min(1000).max(120_000).default(15_000),
       /**
        * The Vendure stock location name of a local location id, where the two differ; used once, to discover
@@ -379,4 +379,6 @@ export const DESTINATION_SECRET_KEYS = [
   'accessToken',
   'clientSecret',
   'refreshToken',
+  'token',
+  'credentials',
 ] as const;

@@ -200,7 +200,20 @@ export class OrderPuller {
         break;
     }
     if (event === null) return null;
-    const [result] = await this.#o.capture.capture(channel, [event]);
+    const events = [event];
+    if (order.status === 'fulfilled' && isOpen) {
+      // What stays reserved once the shipped lines are off (a line cancelled before shipping) is released in
+      // the same transaction, so a shipped order never leaves stock reserved.
+      const shipped = new Map<string, number>();
+      for (const l of order.lines) shipped.set(l.sku, (shipped.get(l.sku) ?? 0) + l.qty);
+      const rest = stock
+        .openReservationsOf(channel, order.orderId)
+        .filter((r) => r.location === location)
+        .map((r) => ({ sku: r.sku, qty: r.qty - (shipped.get(r.sku) ?? 0) }))
+        .filter((l) => l.qty > 0);
+      if (rest.length > 0) events.push({ ...base, lines: rest, id: `${order.orderId}:release`, type: 'release' });
+    }
+    const [result] = await this.#o.capture.capture(channel, events);
     return this.#judge(order, result) ? kind : null;
   }
 

@@ -1,9 +1,11 @@
 import type { ResolvedDestination } from '../../shared/config.js';
 import type { ConnectorBundle, ConnectorContext } from './connector-kit.js';
 import { createAmazonConnector } from './amazon/amazon-connector.js';
+import { createNatsConnector } from './nats/nats-connector.js';
 import { createLevelWebhookConnector } from './level-webhook/level-webhook-connector.js';
 import { createShopifyConnector } from './shopify/shopify-connector.js';
 import { createTrytonConnector } from './tryton/tryton-connector.js';
+import { createVendureConnector } from './vendure/vendure-connector.js';
 import { createWebhookConnector } from './webhook/webhook-connector.js';
 
 export type { ConnectorContext } from './connector-kit.js';
@@ -30,14 +32,28 @@ export function createConnector(
     case 'tryton':
       return createTrytonConnector(destination, context);
     case 'nats':
+      return createNatsConnector(destination, context);
     case 'vendure':
-      return null;
+      return createVendureConnector(destination, context, { localLocations: agent.locations });
   }
 }
 
 /** Requests per second a destination takes, from its documented limits (webhook: configured). */
 export function requestsPerSecond(destination: ResolvedDestination): number {
-  return destination.type === 'webhook' || destination.type === 'level_webhook'
-    ? destination.requestsPerSecond
-    : 2;
+  switch (destination.type) {
+    case 'webhook':
+    case 'level_webhook':
+      return destination.requestsPerSecond;
+    case 'nats':
+      // JetStream documents no request limit; a batch of 100 a send, 20 sends a second drains a backlog fast.
+      return 20;
+    case 'tryton':
+      // The store's own ERP: each send is one event's calls, one at a time per lane.
+      return 10;
+    case 'shopify':
+    case 'amazon':
+    case 'vendure':
+      // Sized again from each answer's rate information (cost throttle, x-amzn-RateLimit-Limit).
+      return 2;
+  }
 }

@@ -85,6 +85,15 @@ export class StockRepo {
     );
   }
 
+  /** The open reservation lines of an order under this channel. */
+  openReservationsOf(channel: string, orderId: string): { sku: string; location: string; qty: number }[] {
+    return this.#db.sqlite
+      .prepare<[string, string], { sku: string; location: string; qty: number }>(
+        `SELECT sku, location, qty FROM reservations WHERE channel = ? AND order_id = ? AND state = 'open' ORDER BY sku, location`,
+      )
+      .all(channel, orderId);
+  }
+
   /** Whether an order has any reservation row (open or closed) under this channel. */
   hasOrder(channel: string, orderId: string): { isKnown: boolean; isOpen: boolean } {
     const row = this.#db.sqlite

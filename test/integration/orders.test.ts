@@ -114,6 +114,15 @@ describe('marketplace orders become reservations', () => {
     ]);
   });
 
+  test('an order shipped short releases what it did not ship', async () => {
+    book.put({ orderId: 'H1', status: 'open', location: null, lines: [{ sku: `SKU-${run}`, qty: 5 }] });
+    await puller.pullNow();
+    assert.equal(level().reserved, 5);
+    book.put({ ...book.orders.get('H1')!, status: 'fulfilled', lines: [{ sku: `SKU-${run}`, qty: 3 }] });
+    await puller.pullNow();
+    assert.deepEqual([level().onHand, level().reserved], [7, 0]);
+  });
+
   test('the first pull leaves orders already shipped or cancelled alone; a later pull ships one seen only shipped', async () => {
     book.put({ orderId: 'C1', status: 'fulfilled', location: null, lines: [{ sku: `SKU-${run}`, qty: 5 }] });
     book.put({ orderId: 'C2', status: 'cancelled', location: null, lines: [{ sku: `SKU-${run}`, qty: 5 }] });

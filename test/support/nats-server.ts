@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { tempDir } from './harness.js';
+
+/** How long nats-server may take to say it is ready (JetStream recovers its store first). */
+const START_TIMEOUT_MS = 15_000;
+/** How long a clean stop may take before the server is killed. */
+const STOP_TIMEOUT_MS = 5_000;
+
+/** A free TCP port on 127.0.0.1 (the OS picks one; it is released before the caller binds it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
+    });
+  });
+}
+
+/**
+ * A real `nats-server` with JetStream on 127.0.0.1, its store in a temp folder. `stop()` and `start()` again keep
+ * the port and the store, so a test can take the server down and bring it back with its streams intact.
+ *
+ * @example
+ * const nats = await NatsServer.start();
+ * t.after(() => nats.dispose());
+ * const nc = await connect({ servers: nats.url });
+ */
+export class NatsServer {
+  readonly port: number;
+  readonly #store: { path: string; cleanup: () => void };
+  #proc: ChildProcess | null = null;
+  #exited: Promise<void> = Promise.resolve();
+  #log = '';
+
+  private constructor(port: number, store: { path: string; cleanup: () => void }) {
+    this.port = port;
+    this.#store = store;
+  }
+
+  /** Starts a server on a free port with a fresh store; resolves once it accepts clients. */
+  static async start(): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), tempDir('backroom-nats-'));
+    try {
+      await server.restart();
+    } catch (error) {
+      server.#store.cleanup();
+      throw error;
+    }
+    return server;
+  }
+
+  /** `nats://127.0.0.1:<port>` */
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  get isRunning(): boolean {
+    return this.#proc !== null;
+  }
+
+  /** What the server logged (for assertion messages). */
+  get log(): string {
+    return this.#log;
+  }
+
+  /** Starts the server again on the same port and store (after `stop()`); resolves once it is ready. */
+  restart(): Promise<void> {
+    if (this.#proc) return Promise.reject(new Error('nats-server is already running'));
+    return new Promise((resolve, reject) => {
+      const proc = spawn(
+        'nats-server',
+        ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.#store.path],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      this.#proc = proc;
+      let isReady = false;
+      // The log spans every run; only this run's lines say whether it is ready.
+      const runStart = this.#log.length;
+      this.#exited = new Promise((done) =>
+        proc.once('exit', (code, signal) => {
+          this.#proc = null;
+          if (!isReady) {
+            clearTimeout(timer);
+            reject(new Error(`nats-server exited (${code ?? signal}) before it was ready:\n${this.#log}`));
+          }
+          done();
+        }),
+      );
+      const timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`nats-server was not ready within ${START_TIMEOUT_MS} ms:\n${this.#log}`));
+      }, START_TIMEOUT_MS);
+      proc.stderr.on('data', (chunk: Buffer) => {
+        this.#log += chunk.toString();
+        if (!isReady && this.#log.includes('Server is ready', runStart)) {
+          isReady = true;
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Stops the server (SIGTERM, then SIGKILL past a bound); the store stays for `restart()`. */
+  async stop(): Promise<void> {
+    const proc = this.#proc;
+    if (!proc) return;
+    proc.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#exited,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          proc.kill('SIGKILL');
+          resolve();
+        }, STOP_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.#exited;
+  }
+
+  /** Stops the server and removes its store. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    this.#store.cleanup();
+  }
+}
