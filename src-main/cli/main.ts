@@ -18,13 +18,15 @@ import {
   type UnsyncedBundle,
 } from '../agent/support-bundle.js';
 import { VERSION } from '../agent/version.js';
+import { listenForStopRequests } from './stop-request.js';
+import { unsyncedReport } from './unsynced-report.js';
 import type { ImportReport } from '../capture/import-file.js';
 import { verifyChain } from '../capture/hash-chain.js';
 import { mappingsImport } from './mappings-command.js';
 import { AgentDatabase } from '../db/agent-database.js';
 
-/** Exit codes of CONTRACT.md. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+/** Exit codes of CONTRACT.md; `unsynced` (3) only from `backroom unsynced`, when something is not yet synced. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, unsynced: 3 } as const;
 
 type Io = { out: (text: string) => void; err: (text: string) => void };
 
@@ -67,6 +69,17 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     .option('--json', 'print JSON')
     .action(async (opts: { config: string; json?: boolean }) => {
       code = await status(opts, io);
+    });
+
+  program
+    .command('unsynced')
+    .description(
+      'say what has not reached every destination yet (exit 0: nothing; 3: something); the uninstallers run it',
+    )
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { config: string; json?: boolean }) => {
+      code = await unsynced(opts, io);
     });
 
   program
@@ -205,44 +218,61 @@ async function serve(opts: ServeOptions, io: Io): Promise<number> {
       throw new ConfigError(error.message);
     throw error;
   }
+  // A parent process may ask by message instead of a signal (the desktop app, on Windows always).
+  let stopRequests: ReturnType<typeof listenForStopRequests> | undefined;
   await new Promise<void>((resolveStop) => {
     let isStopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (isStopping) {
-        io.err(`${signal} again: exiting without a clean stop\n`);
-        process.exit(EXIT.failure);
-      }
+    const stop = (reason: string) => {
       isStopping = true;
-      io.out(`${signal}: stopping\n`);
+      io.out(`${reason}: stopping\n`);
       agent.stop().then(resolveStop, (error: unknown) => {
         io.err(`stop failed: ${String(error)}\n`);
         resolveStop();
       });
     };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (isStopping) {
+        io.err(`${signal} again: exiting without a clean stop\n`);
+        process.exit(EXIT.failure);
+      }
+      stop(signal);
+    };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Windows: Ctrl+Break from a service wrapper (never raised elsewhere).
+    process.on('SIGBREAK', onSignal);
+    stopRequests = listenForStopRequests(() => {
+      if (!isStopping) stop('stop requested');
+    });
     // Announced only once the handlers are in place: whoever reads the address may stop the agent at once.
     io.out(`Backroom ${VERSION} agent "${config.agentId}" listening on ${agent.address}\n`);
   });
+  stopRequests?.notifyStopped();
+  stopRequests?.close();
   io.out('stopped\n');
   return EXIT.ok;
+}
+
+function noDatabase(config: ResolvedConfig): AgentError {
+  return new AgentError(
+    'no_database',
+    `No database at ${join(config.dataDir, DATABASE_FILE)}: the agent has not run with this config yet.`,
+  );
 }
 
 /** Opens the database read-only (safe while the agent runs), or says why it cannot. */
 function openReadonly(config: ResolvedConfig): AgentDatabase {
   const file = join(config.dataDir, DATABASE_FILE);
-  if (!existsSync(file))
-    throw new AgentError(
-      'no_database',
-      `No database at ${file}: the agent has not run with this config yet.`,
-    );
+  if (!existsSync(file)) throw noDatabase(config);
   return AgentDatabase.open(file, { isReadonly: true });
 }
 
-async function status(opts: { config: string; json?: boolean }, io: Io): Promise<number> {
-  const config = loadConfig(opts.config);
+/**
+ * The agent's status: asked of the running agent through its lock (the live states of its destinations), else
+ * read from the database; null when there is no database yet (the agent never ran, so nothing is pending).
+ */
+async function currentStatus(config: ResolvedConfig): Promise<StatusResponse | null> {
   const lock = readLock(config.dataDir);
-  let report: StatusResponse;
   if (lock?.address) {
     const response = await fetch(`${lock.address}/api/v1/status`, {
       headers: { authorization: `Bearer ${lock.controlToken}` },
@@ -250,15 +280,22 @@ async function status(opts: { config: string; json?: boolean }, io: Io): Promise
     });
     if (!response.ok)
       throw new AgentError('status_failed', `The agent at ${lock.address} answered ${response.status}.`);
-    report = (await response.json()) as StatusResponse;
-  } else {
-    const db = openReadonly(config);
-    try {
-      report = readStatus(db, config, false);
-    } finally {
-      db.close();
-    }
+    return (await response.json()) as StatusResponse;
   }
+  if (!existsSync(join(config.dataDir, DATABASE_FILE))) return null;
+  const db = openReadonly(config);
+  try {
+    return readStatus(db, config, false);
+  } finally {
+    db.close();
+  }
+}
+
+async function status(opts: { config: string; json?: boolean }, io: Io): Promise<number> {
+  const config = loadConfig(opts.config);
+  const lock = readLock(config.dataDir);
+  const report = await currentStatus(config);
+  if (report === null) throw noDatabase(config);
   if (opts.json) {
     io.out(`${JSON.stringify(report, null, 2)}\n`);
     return EXIT.ok;
@@ -287,6 +324,35 @@ function formatAge(seconds: number): string {
   if (seconds < 120) return `${seconds}s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
   return `${Math.round(seconds / 3600)}h`;
+}
+
+/**
+ * For commands that only read the database (`unsynced`, `export --unsynced`): they need no secrets, and whoever
+ * runs them (an uninstaller, support) may not have them, since the desktop app keeps them in the user's OS
+ * keychain. Every `{ "env" }` secret resolves to a placeholder (distinct per name) so the config loads; `{ "file" }`
+ * secrets are still read.
+ */
+const NO_SECRETS_ENV: NodeJS.ProcessEnv = new Proxy<NodeJS.ProcessEnv>(
+  {},
+  { get: (_env, name) => (typeof name === 'string' ? `(not read: ${name})` : undefined) },
+);
+
+async function unsynced(opts: { config: string; json?: boolean }, io: Io): Promise<number> {
+  const configFile = resolve(opts.config);
+  const config = loadConfig(configFile, NO_SECRETS_ENV);
+  const current = await currentStatus(config);
+  const report =
+    current === null
+      ? { pending: 0, openExceptions: 0, isClear: true, text: '' }
+      : unsyncedReport(current, { configFile, dataDir: config.dataDir });
+  if (opts.json) {
+    io.out(
+      `${JSON.stringify({ agentId: config.agentId, dataDir: config.dataDir, ...report, destinations: current?.destinations ?? [] }, null, 2)}\n`,
+    );
+  } else {
+    io.out(report.isClear ? `nothing unsynced in ${config.dataDir}\n` : `${report.text}\n`);
+  }
+  return report.isClear ? EXIT.ok : EXIT.unsynced;
 }
 
 async function importCommand(
@@ -420,7 +486,8 @@ async function exportCommand(opts: ExportOptions, io: Io): Promise<number> {
     return usage('export: say what to export: --unsynced (or --decrypt BUNDLE to read one).');
   if (opts.config === undefined) return usage('export: --config is required with --unsynced.');
   if (opts.out === undefined) return usage('export: --out FILE is required with --unsynced.');
-  const config = loadConfig(opts.config);
+  // Reads the database only: a desktop config whose secrets sit in the OS keychain loads too.
+  const config = loadConfig(opts.config, NO_SECRETS_ENV);
   // A read-only snapshot: safe while the agent runs, which stays the only writer.
   const db = openReadonly(config);
   let bundle: UnsyncedBundle;

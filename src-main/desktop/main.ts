@@ -1,6 +1,5 @@
 // The Electron main process: wiring only. Decisions live in the plain modules beside this file (unit-tested
 // without Electron); the agent itself runs in a utility process, or is the headless service already running.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   app,
@@ -8,6 +7,7 @@ import {
   dialog,
   ipcMain,
   type IpcMainInvokeEvent,
+  Menu,
   nativeImage,
   Notification,
   safeStorage,
@@ -21,6 +21,7 @@ import type { StatusResponse } from '../../shared/api.js';
 import { loadConfig } from '../agent/config-loader.js';
 import { readLock } from '../agent/data-dir-lock.js';
 import { chooseAgentConnection } from './agent-connection.js';
+import { stopAgent, type StoppableProcess } from './agent-stop.js';
 import { CHANNELS } from './bridge.js';
 import { withContentSecurityPolicy } from './content-security-policy.js';
 import {
@@ -30,7 +31,8 @@ import {
   windowOpenDecision,
 } from './navigation-policy.js';
 import { SecretStore } from './secret-store.js';
-import { newExceptions, quitWarning, syncState, trayTooltip, type SyncState } from './sync-state.js';
+import { newExceptions, quitWarning } from './sync-state.js';
+import { trayView, type TrayAction } from './tray-view.js';
 import { windowOptions } from './window-options.js';
 
 const STATUS_INTERVAL_MS = 5_000;
@@ -42,13 +44,46 @@ function runInBackground(work: Promise<unknown>, what: string): void {
   );
 }
 
-type Connected = { address: string; origin: string; token: string; child: UtilityProcess | null };
+type Connected = {
+  address: string;
+  origin: string;
+  token: string;
+  /** The agent this app started; null when it connected to a running service, which it never stops. */
+  agent: StoppableProcess | null;
+};
 
 let connected: Connected | null = null;
 let window: BrowserWindow | null = null;
 let tray: Tray | null = null;
+let shownIcon = '';
 let lastStatus: StatusResponse | null = null;
+/** The user chose Quit and the quit is under way (the warning, then the agent's stop). */
+let isQuitting = false;
+/** The agent has stopped (or was never ours): let the app quit. */
 let isQuitConfirmed = false;
+/** Stopping our agent: the tray says so. */
+let isStopping = false;
+
+/** Electron's utility process as the stop sequence of agent-stop.ts sees it. */
+function stoppable(child: UtilityProcess): StoppableProcess {
+  let hasExited = false;
+  child.once('exit', () => (hasExited = true));
+  return {
+    hasExited: () => hasExited,
+    postMessage: (message) => child.postMessage(message),
+    onMessage: (listener) => {
+      child.on('message', listener);
+      return () => child.off('message', listener);
+    },
+    onExit: (listener) => {
+      child.on('exit', listener);
+      return () => child.off('exit', listener);
+    },
+    kill: () => {
+      child.kill();
+    },
+  };
+}
 
 function configFile(): string {
   return process.env.BACKROOM_CONFIG ?? join(app.getPath('userData'), 'backroom.json');
@@ -93,16 +128,43 @@ async function readStatus(): Promise<StatusResponse | null> {
   }
 }
 
-function trayIcon(state: SyncState): Electron.NativeImage {
-  const file = join(app.getAppPath(), 'assets', `tray-${state}.png`);
-  return existsSync(file) ? nativeImage.createFromPath(file) : nativeImage.createEmpty();
+function runTrayAction(action: TrayAction): void {
+  switch (action) {
+    case 'open':
+      runInBackground(openWindow(), 'open window');
+      return;
+    case 'quit':
+      app.quit();
+      return;
+    case null:
+      return;
+  }
+}
+
+/** Shows the tray of `status` (trayView decides icon, tooltip and menu). Returns the sync state shown. */
+function applyTray(status: StatusResponse | null): ReturnType<typeof trayView>['state'] {
+  const view = trayView(status, { platform: process.platform, isStopping });
+  if (tray === null) return view.state;
+  if (view.icon !== shownIcon) {
+    tray.setImage(nativeImage.createFromPath(join(app.getAppPath(), view.icon)));
+    shownIcon = view.icon;
+  }
+  tray.setToolTip(view.tooltip);
+  // Rebuilt each time: on Linux a changed menu item shows only once the menu is set again.
+  tray.setContextMenu(
+    Menu.buildFromTemplate(
+      view.menu.map(({ label, action }) =>
+        action === null ? { label, enabled: false } : { label, click: () => runTrayAction(action) },
+      ),
+    ),
+  );
+  return view.state;
 }
 
 async function refreshStatus(): Promise<void> {
+  if (isStopping) return;
   const status = await readStatus();
-  const state = syncState(status);
-  tray?.setImage(trayIcon(state));
-  tray?.setToolTip(trayTooltip(status));
+  const state = applyTray(status);
   window?.webContents.send(CHANNELS.syncState, state);
   if (status !== null && Notification.isSupported()) {
     for (const { kind, added } of newExceptions(lastStatus, status))
@@ -160,12 +222,12 @@ async function connect(): Promise<Connected> {
         address: choice.address,
         origin: agentOrigin(choice.address) ?? '',
         token: choice.controlToken,
-        child: null,
+        agent: null,
       };
     case 'start': {
       const { child, address } = await startAgent(file, env);
       const token = readLock(config.dataDir)?.controlToken ?? '';
-      return { address, origin: agentOrigin(address) ?? '', token, child };
+      return { address, origin: agentOrigin(address) ?? '', token, agent: stoppable(child) };
     }
     case 'blocked':
       throw new Error(choice.message);
@@ -202,20 +264,36 @@ async function onReady(): Promise<void> {
     app.setLoginItemSettings({ openAtLogin: isEnabled === true });
   });
 
-  window = new BrowserWindow(windowOptions({ preloadPath: join(import.meta.dirname, 'preload.cjs') }));
-  window.once('ready-to-show', () => window?.show());
-  window.on('closed', () => (window = null));
-  await window.loadURL(`${connected.address}/`);
-
-  tray = new Tray(trayIcon('syncing'));
-  tray.on('click', () => window?.show());
+  tray = new Tray(nativeImage.createEmpty());
+  // Windows and macOS report clicks on the icon; most Linux desktops only open the menu, which has "Open".
+  tray.on('click', () => runInBackground(openWindow(), 'open window'));
+  applyTray(null);
+  await openWindow();
   await refreshStatus();
   setInterval(() => runInBackground(refreshStatus(), 'status refresh'), STATUS_INTERVAL_MS).unref();
 }
 
+/** Shows the app window, creating it again if it was closed (the tray keeps the app running without one). */
+async function openWindow(): Promise<void> {
+  if (connected === null || isStopping) return;
+  if (window !== null) {
+    if (window.isMinimized()) window.restore();
+    window.show();
+    window.focus();
+    return;
+  }
+  const created = new BrowserWindow(windowOptions({ preloadPath: join(import.meta.dirname, 'preload.cjs') }));
+  window = created;
+  created.once('ready-to-show', () => created.show());
+  created.on('closed', () => {
+    if (window === created) window = null;
+  });
+  await created.loadURL(`${connected.address}/`);
+}
+
 async function confirmQuit(): Promise<boolean> {
   const status = await readStatus();
-  const warning = status === null ? null : quitWarning(status, connected?.child != null);
+  const warning = status === null ? null : quitWarning(status, connected?.agent != null);
   if (warning === null) return true;
   const { response } = await dialog.showMessageBox({
     type: 'warning',
@@ -229,39 +307,48 @@ async function confirmQuit(): Promise<boolean> {
   return response === 1;
 }
 
-/** Stops the agent this app started (SIGTERM: it finishes or releases in-flight work and closes the database). */
-function stopAgent(): Promise<void> {
-  const child = connected?.child;
-  if (!child) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill();
-  });
+/**
+ * Quits after the warning: stops the agent this app started by asking it (no SIGTERM on Windows; see
+ * agent-stop.ts), then lets the app quit. A service the app only connected to keeps running.
+ */
+async function quit(): Promise<void> {
+  let isConfirmed = false;
+  try {
+    isConfirmed = await confirmQuit();
+  } finally {
+    if (!isConfirmed) isQuitting = false;
+  }
+  if (!isConfirmed) return;
+  isStopping = true;
+  applyTray(lastStatus);
+  window?.hide();
+  const agent = connected?.agent;
+  if (agent) {
+    const outcome = await stopAgent(agent);
+    if (!outcome.isClean)
+      process.stderr.write(
+        `backroom desktop: the agent did not stop cleanly (${outcome.kind}); it resends what was in flight at its next start\n`,
+      );
+  }
+  isQuitConfirmed = true;
+  app.quit();
 }
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
-    if (window === null) return;
-    if (window.isMinimized()) window.restore();
-    window.show();
-    window.focus();
-  });
+  app.on('second-instance', () => runInBackground(openWindow(), 'open window'));
+  // macOS: a click on the dock icon.
+  app.on('activate', () => runInBackground(openWindow(), 'open window'));
   // The tray keeps the app (and its agent) running when the window is closed.
   app.on('window-all-closed', () => undefined);
   app.on('before-quit', (event) => {
     if (isQuitConfirmed) return;
     event.preventDefault();
-    runInBackground(
-      confirmQuit().then(async (isConfirmed) => {
-        if (!isConfirmed) return;
-        isQuitConfirmed = true;
-        await stopAgent();
-        app.quit();
-      }),
-      'quit',
-    );
+    // A second Quit while the warning shows or the agent stops changes nothing: the first one finishes.
+    if (isQuitting) return;
+    isQuitting = true;
+    runInBackground(quit(), 'quit');
   });
   runInBackground(app.whenReady().then(onReady), 'start');
 }

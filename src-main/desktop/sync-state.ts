@@ -1,29 +1,8 @@
 import type { StatusResponse } from '../../shared/api.js';
+import { pendingLines } from '../cli/unsynced-report.js';
 
 /** What the tray icon shows. */
 export type SyncState = 'synced' | 'syncing' | 'attention' | 'offline';
-
-/** Pending items per destination and open exceptions, in words for the tray tooltip and the quit warning. */
-function pendingLines(status: StatusResponse): string[] {
-  return status.destinations
-    .filter((d) => d.pending > 0)
-    .map(
-      (d) =>
-        `${d.id}: ${d.pending} waiting${d.oldestPendingAgeSeconds === null ? '' : `, oldest ${formatAge(d.oldestPendingAgeSeconds)}`}` +
-        (d.state === 'paused'
-          ? ' (paused: credentials refused)'
-          : d.state === 'open'
-            ? ' (unreachable, retrying)'
-            : ''),
-    );
-}
-
-export function formatAge(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86_400)} days`;
-}
 
 /** The tray state: offline without a status, attention with open exceptions or a stuck destination. */
 export function syncState(status: StatusResponse | null): SyncState {
