@@ -1,11 +1,13 @@
 /**
- * `npm run demo`: the agent with its embedded SQLite, a demo config, two simulated POS tills and a legacy POS that
- * drops CSV exports into a watched folder. Prints the URL to open and a token to use; stops on Ctrl+C.
+ * `npm run demo`: the agent with its embedded SQLite, a demo config, two simulated POS tills, a legacy POS that
+ * drops CSV exports into a watched folder, a simulated ERP (a webhook receiver with faults) and two simulated
+ * marketplaces (the Shopify and Amazon fakes the tests use, which read the official API models from
+ * ../shared/contracts) taking orders now and then. Prints the URL to open and a token to use; stops on Ctrl+C.
  *
  * Options: --port N (default 7420), --seconds N (stop by itself after N seconds), --fresh (start from an empty
  * data folder), --dir PATH (default ./demo-data).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ConfigInput } from '../shared/config.js';
@@ -13,7 +15,10 @@ import { Agent } from '../src-main/agent/agent.js';
 import { loadConfig } from '../src-main/agent/config-loader.js';
 import { createLogger } from '../src-main/agent/logger.js';
 import { readStatus } from '../src-main/agent/status.js';
+import { AmazonFake } from '../test/simulators/amazon-fake.js';
 import { FaultSink } from '../test/simulators/fault-sink.js';
+import { ShopifyFake } from '../test/simulators/shopify-fake.js';
+import { CONTRACTS_DIR } from '../test/support/contracts.js';
 import { PosSimulator } from '../test/simulators/pos-simulator.js';
 
 const { values } = parseArgs({
@@ -36,6 +41,19 @@ writeFileSync(
   join(dir, 'catalog.csv'),
   `sku,name,barcode\n${skus.map((sku, i) => `${sku},${sku.replace('-', ' size ')},${4006381333900 + i}`).join('\n')}\n`,
 );
+
+// The marketplaces: simulated Shopify (the store sells online from Main St) and Amazon (shipped from the back
+// warehouse). One SKU is left out of Shopify's catalog, so its sales show the "unmapped SKU" exception.
+const hasContracts = existsSync(CONTRACTS_DIR);
+const shopify = hasContracts ? await ShopifyFake.start() : null;
+const amazon = hasContracts ? await AmazonFake.start({ feedProcessingMs: 1500 }) : null;
+const NOT_ON_SHOPIFY = 'SCARF-XL';
+let shopifyStore = '';
+if (shopify) {
+  shopifyStore = shopify.addLocation('Main St store');
+  for (const sku of skus) if (sku !== NOT_ON_SHOPIFY) shopify.addItem(sku, { [shopifyStore]: 0 });
+}
+if (amazon) for (const sku of skus) amazon.seedListing({ sku, quantity: 0 });
 
 const tokens = {
   till1: 'demo-till-1-token-change-me',
@@ -68,6 +86,33 @@ const config: ConfigInput = {
       url: `http://127.0.0.1:${Number(values.port) + 79}/erp/events`,
       secret: 'demo-erp-hmac-secret',
     },
+    ...(shopify
+      ? [
+          {
+            id: 'shopify',
+            type: 'shopify' as const,
+            url: shopify.url,
+            accessToken: 'shpat_fake_token',
+            channel: 'shopify',
+            locations: ['S042'],
+            orders: { location: 'S042', pollSeconds: 10 },
+          },
+        ]
+      : []),
+    ...(amazon
+      ? [
+          {
+            id: 'amazon',
+            type: 'amazon' as const,
+            endpoint: amazon.endpoint,
+            tokenUrl: amazon.tokenUrl,
+            ...amazon.credentials,
+            channel: 'amazon',
+            locations: ['W01'],
+            orders: { location: 'W01', pollSeconds: 20 },
+          },
+        ]
+      : []),
   ],
   dropFolders: [{ path: './drop', source: 'legacy-pos', stableMs: 1000 }],
   operators: [{ name: 'Store manager', token: 'demo-manager-password' }],
@@ -128,6 +173,25 @@ const tills = [
 ];
 for (const till of tills) till.start();
 
+// Online orders: a Shopify order every 15 s (shipped a minute later), an Amazon order every 30 s.
+let orderNo = 0;
+const shopifyOrders: string[] = [];
+const ordersTimer = setInterval(() => {
+  orderNo += 1;
+  const sku = skus[(orderNo * 7) % skus.length]!;
+  if (shopify && sku !== NOT_ON_SHOPIFY) {
+    shopifyOrders.push(shopify.placeOrder({ location: shopifyStore, lines: [{ sku, quantity: 1 + (orderNo % 2) }] }));
+    if (shopifyOrders.length > 4) shopify.fulfilOrder(shopifyOrders.shift()!);
+  }
+  if (amazon && orderNo % 2 === 0) {
+    amazon.seedOrder({
+      OrderStatus: 'Unshipped',
+      LastUpdateDate: new Date(Date.now() - 5000).toISOString(),
+      items: [{ SellerSKU: skus[(orderNo * 3) % skus.length]!, QuantityOrdered: 1 }],
+    });
+  }
+}, 15_000);
+
 // The legacy POS writes an export every 20 seconds; now and then a row is bad (a typo in qty).
 let exportNo = 0;
 const legacyTimer = setInterval(() => {
@@ -158,6 +222,11 @@ out(`  stock:   curl -H 'Authorization: Bearer ${tokens.till1}' '${url}/api/v1/s
 out(`  status:  npx backroom status --config ${configFile}`);
 out(`  metrics: curl -H 'Authorization: Bearer ${tokens.till1}' ${url}/metrics`);
 out(`  drop a POS export (CSV) into ${join(dir, 'drop')}`);
+out(
+  hasContracts
+    ? `  marketplaces: simulated Shopify at ${shopify!.url} and Amazon at ${amazon!.endpoint}, taking orders`
+    : `  marketplaces: not simulated (the official API models are not at ${CONTRACTS_DIR})`,
+);
 out(`  data: ${dir} (logs in agent.<n>.log, rotated); Ctrl+C stops.`);
 out('');
 
@@ -176,9 +245,12 @@ async function stop(): Promise<void> {
   isStopping = true;
   for (const till of tills) till.stop();
   clearInterval(legacyTimer);
+  clearInterval(ordersTimer);
   clearInterval(statusTimer);
   await agent.stop();
   await erp.stop();
+  await shopify?.stop();
+  await amazon?.stop();
   out('demo stopped');
 }
 process.on('SIGINT', () => void stop());
