@@ -150,6 +150,12 @@ export class Agent {
         mappings: this.mappings.forDestination(destination.id),
         state: connectorState.forDestination(destination.id),
         logger: logger.child({ module: 'connector', destination: destination.id }),
+        requestOrderPull: async () => {
+          await this.#pullers
+            .find((p) => p.destinationId === destination.id)
+            ?.pullNow()
+            .catch(() => undefined);
+        },
       }, { locations: config.locations });
       if (bundle === null) return [];
       bundles.set(destination.id, bundle);

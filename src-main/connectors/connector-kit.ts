@@ -13,6 +13,12 @@ export type ConnectorContext = Readonly<{
   /** A small persistent store of this destination (e.g. Shopify's last published quantities). */
   state: ConnectorState;
   logger: Logger;
+  /**
+   * Pulls this destination's orders now (when it pulls orders), resolving when done or failed. A marketplace
+   * whose quantity changed under Backroom (Shopify's stale `changeFromQuantity`) calls it before publishing
+   * again, so an order taken there is reserved here first.
+   */
+  requestOrderPull?: () => Promise<void>;
 }>;
 
 /**

@@ -347,6 +347,12 @@ class ShopifyConnector {
           detail: 'not applied: Shopify applies all of an update or none, and refused another level in it',
         };
     });
+    if (staleAt.length > 0) {
+      // Shopify's quantity moved under us, most likely an order not pulled yet: pull orders first (bounded), so
+      // the retry publishes a level that already holds that order back.
+      const pull = this.#context.requestOrderPull?.();
+      if (pull) await Promise.race([pull, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    }
     if (staleAt.length > 0)
       await this.#rereadStale(
         staleAt.map((i) => ({ ...pending[i]!, sent: entries[i]! })),
