@@ -3,6 +3,7 @@ import { up as initial } from './0001-initial.js';
 import { up as delivery } from './0002-delivery.js';
 import { up as payloadVersion } from './0003-payload-version.js';
 import { up as connectors } from './0004-connectors.js';
+import { up as sourceTokens } from './0005-source-tokens.js';
 
 /**
  * Every migration in order. A test checks this list against the files in this folder, so a migration that is
@@ -13,6 +14,7 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: '0002-delivery', up: delivery },
   { version: 3, name: '0003-payload-version', up: payloadVersion },
   { version: 4, name: '0004-connectors', up: connectors },
+  { version: 5, name: '0005-source-tokens', up: sourceTokens },
 ];
 
 export type { Migration, MigrationDb } from './migration.js';

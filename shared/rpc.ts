@@ -244,6 +244,21 @@ export type SettingsView = {
   delivery: Record<string, number>;
   retention: Record<string, number>;
   stock: { safetyStock: number; safetyStockBySku: Record<string, number> };
+  /** Minutes between scheduled reconciliation runs; 0: by hand only. */
+  reconcile: { everyMinutes: number };
+};
+
+/** A POS source token created in the UI, as staff see it (the token itself is shown once, when created). */
+export type SourceTokenView = {
+  id: number;
+  sourceId: string;
+  label: string;
+  /** The token's last four characters. */
+  hint: string;
+  createdAt: number;
+  createdBy: string;
+  revokedAt: number | null;
+  revokedBy: string | null;
 };
 
 const ids = z.array(z.number().int().positive()).min(1).max(10_000);
@@ -387,6 +402,33 @@ export const RPC = {
     output: out<{ report: ReconcileReport | null }>(),
   },
   'settings.get': { method: 'GET', path: '/api/v1/settings', input: empty, output: out<SettingsView>() },
+  'sources.list': {
+    method: 'GET',
+    path: '/api/v1/sources',
+    input: empty,
+    output: out<{ configured: { id: string }[]; tokens: SourceTokenView[] }>(),
+  },
+  'sources.createToken': {
+    method: 'POST',
+    path: '/api/v1/sources/tokens',
+    input: z.strictObject({
+      source: z
+        .string()
+        .trim()
+        .min(1, 'Enter the POS source id')
+        .max(64, 'At most 64 characters')
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Use letters, digits, ".", "_" and "-" only'),
+      label: z.string().trim().min(1, 'Say which till or system it is for').max(200),
+    }),
+    /** `token` is shown this once; only its hash is kept. */
+    output: out<{ token: string; entry: SourceTokenView }>(),
+  },
+  'sources.revokeToken': {
+    method: 'POST',
+    path: '/api/v1/sources/tokens/revoke',
+    input: z.strictObject({ id: z.number().int().positive(), reason: reason.min(1, 'Say why it is revoked') }),
+    output: out<{ entry: SourceTokenView }>(),
+  },
   'audit.list': {
     method: 'GET',
     path: '/api/v1/audit',

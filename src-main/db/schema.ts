@@ -22,6 +22,7 @@ export type Database = {
   connector_state: ConnectorStateTable;
   reservations: ReservationsTable;
   order_checkpoints: OrderCheckpointsTable;
+  source_tokens: SourceTokensTable;
 };
 
 export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
@@ -202,4 +203,18 @@ export type OrderCheckpointsTable = {
   last_pull_at: number | null;
   last_error: string | null;
   orders_seen: number;
+};
+
+/** A POS source token created in the UI: only its sha256 is kept; revoked tokens stay, marked. */
+export type SourceTokensTable = {
+  id: Generated<number>;
+  source_id: string;
+  label: string;
+  token_hash: string;
+  /** The token's last four characters. */
+  hint: string;
+  created_at: number;
+  created_by: string;
+  revoked_at: number | null;
+  revoked_by: string | null;
 };

@@ -23,11 +23,13 @@ import {
 import { readStatus } from '../agent/status.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { ExceptionStatus, OutboxState } from '../db/schema.js';
+import { SourceTokenRepo } from '../capture/source-token-repo.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { StockView } from '../ledger/stock-view.js';
 import type { Dispatcher } from '../outbox/dispatcher.js';
 import type { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
+import { registerAdminRoutes, type AdminRouteDeps } from './admin-routes.js';
 import { sendError } from './http-server.js';
 import { readCookie, SESSION_COOKIE, SessionStore } from './session.js';
 
@@ -37,6 +39,8 @@ export type UiRouteDeps = Readonly<{
   dispatchers: readonly Dispatcher[];
   operations: OutboxOperations;
   stock: StockView;
+  /** Mappings, settings and reconciliation (`admin-routes.ts`). */
+  admin: Omit<AdminRouteDeps, 'db' | 'config' | 'dispatchers' | 'sourceTokens'>;
   /** The built UI (`npm run build:ui`); defaults to `src-renderer/dist` of this checkout. */
   uiDir?: string;
   /** How often the live stream samples the agent, in ms. Default 1000; a snapshot goes out at least every 2 s. */
@@ -78,6 +82,21 @@ function badInput(reply: FastifyReply, error: z.ZodError) {
     { errors: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
   );
 }
+
+/**
+ * Registers one route of the contract (`shared/rpc.ts`): its input parsed with the route's schema (a bad one is
+ * answered 400 naming each field), an operator required unless `isPublic`. `run` answers with the route's
+ * output, or sends its own reply (an error) and returns it.
+ */
+export type HandleRpc = <N extends RpcName>(
+  name: N,
+  run: (
+    input: RpcParsed<N>,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ) => RpcOutput<N> | FastifyReply | Promise<RpcOutput<N> | FastifyReply>,
+  isPublic?: boolean,
+) => void;
 
 /** A preHandler for the UI's routes: a named operator (by session cookie or operator token). */
 async function requireNamedOperator(req: FastifyRequest, reply: FastifyReply) {
@@ -234,6 +253,7 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
   const { db } = deps;
   const sessions = new SessionStore({ operators: deps.config.operators });
   const repos = { outbox: new OutboxRepo(db), exceptions: new ExceptionsRepo(db) };
+  const sourceTokens = new SourceTokenRepo(db);
   const status = (): StatusResponse =>
     readStatus(
       db,
@@ -245,6 +265,16 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
 
   app.addHook('onRequest', async (req, reply) => {
     if (req.principal !== null) return;
+    // A bearer token the server did not know may be a POS source token created in the UI (hashed in the
+    // database, revocable); the config file's tokens were matched before this hook.
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (bearer) {
+      const sourceId = sourceTokens.sourceOf(bearer[1]!.trim());
+      if (sourceId !== null) {
+        req.principal = { kind: 'source', sourceId };
+        return;
+      }
+    }
     const id = readCookie(req.headers.cookie, SESSION_COOKIE);
     if (id === null) return;
     const operator = sessions.operatorOf(id);
@@ -261,12 +291,7 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
     req.principal = { kind: 'operator', name: operator };
   });
 
-  /** Registers one route of the contract: input parsed with its schema, operator required unless `isPublic`. */
-  function handle<N extends RpcName>(
-    name: N,
-    run: (input: RpcParsed<N>, req: FastifyRequest, reply: FastifyReply) => RpcOutput<N> | FastifyReply,
-    isPublic = false,
-  ): void {
+  const handle: HandleRpc = (name, run, isPublic = false) => {
     const route = RPC[name];
     app.route({
       method: route.method,
@@ -279,10 +304,10 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
         };
         const parsed = route.input.safeParse(raw);
         if (!parsed.success) return badInput(reply, parsed.error);
-        return run(parsed.data as RpcParsed<N>, req, reply);
+        return run(parsed.data as RpcParsed<typeof name>, req, reply);
       },
     });
-  }
+  };
 
   // Sessions.
   const failedLogins = new Map<string, { count: number; since: number }>();
@@ -488,6 +513,13 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
     } satisfies StockItemView;
   });
 
+  registerAdminRoutes(handle, {
+    db,
+    config: deps.config,
+    dispatchers: deps.dispatchers,
+    sourceTokens,
+    ...deps.admin,
+  });
   registerLiveStream(app, deps, sessions, status);
   registerStaticUi(app, deps.uiDir ?? defaultUiDir());
 }

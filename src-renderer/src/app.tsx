@@ -3,7 +3,10 @@ import { DataAtRiskBanner } from './components/data-at-risk-banner.js';
 import { ActivityPage } from './pages/activity-page.js';
 import { ExceptionsPage } from './pages/exceptions-page.js';
 import { LoginPage } from './pages/login-page.js';
+import { MappingsPage } from './pages/mappings-page.js';
 import { OverviewPage } from './pages/overview-page.js';
+import { ReconcilePage } from './pages/reconcile-page.js';
+import { SettingsPage } from './pages/settings-page.js';
 import { StockPage } from './pages/stock-page.js';
 import { hrefOf, PAGES, useRoute } from './route.js';
 import { useLive } from './stores/live-store.js';
@@ -67,7 +70,10 @@ function Shell({ operator }: { operator: string }) {
         {route.page === 'overview' && <OverviewPage />}
         {route.page === 'exceptions' && <ExceptionsPage params={route.params} />}
         {route.page === 'stock' && <StockPage params={route.params} />}
+        {route.page === 'reconcile' && <ReconcilePage params={route.params} />}
+        {route.page === 'mappings' && <MappingsPage params={route.params} />}
         {route.page === 'activity' && <ActivityPage />}
+        {route.page === 'settings' && <SettingsPage />}
       </main>
     </>
   );

@@ -43,6 +43,11 @@ export const KIND_LABELS: Record<string, string> = {
   delivery_rejected: 'Refused by destination',
   delivery_dead_letter: 'Gave up delivering',
   destination_auth_failed: 'Credentials refused',
+  unmapped_sku: 'Unmapped SKU',
+  unmapped_location: 'Unmapped location',
+  order_pull_failed: 'Orders not read',
+  order_unmapped_item: 'Unmapped order item',
+  reconcile_drift: 'Levels differ',
 };
 
 /** Destination states as staff say them. */
@@ -61,4 +66,13 @@ export const ACTION_LABELS: Record<string, string> = {
   'outbox.replay': 'Replayed as new',
   'outbox.discard': 'Discarded',
   'destination.resume': 'Resumed destination',
+  'mappings.set': 'Mapped',
+  'mappings.remove': 'Removed mapping',
+  'mappings.import': 'Imported mappings',
+  'reconcile.run': 'Reconciled',
+  'reconcile.republish': 'Pushed local level',
+  'reconcile.accept_remote': 'Adopted remote level',
+  'reconcile.ignore': 'Ignored drift',
+  'sources.token_create': 'Created source token',
+  'sources.token_revoke': 'Revoked source token',
 };

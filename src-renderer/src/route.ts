@@ -3,8 +3,11 @@ import { useSyncExternalStore } from 'react';
 export const PAGES = [
   { id: 'overview', label: 'Overview' },
   { id: 'exceptions', label: 'Exceptions' },
+  { id: 'reconcile', label: 'Reconcile' },
+  { id: 'mappings', label: 'Mappings' },
   { id: 'stock', label: 'Stock' },
   { id: 'activity', label: 'Activity' },
+  { id: 'settings', label: 'Settings' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
 

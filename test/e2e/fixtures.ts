@@ -6,7 +6,8 @@ import { startAgent, tempDir, testConfig, type TestAgent } from '../support/harn
 import { FaultSink, type FaultSinkOptions } from '../simulators/fault-sink.js';
 
 export const OPERATOR = { name: 'Maria', password: 'maria-e2e-token-0123456789' };
-const SECRET = 'e2e-webhook-secret';
+export const WEBHOOK_SECRET = 'e2e-webhook-secret';
+const SECRET = WEBHOOK_SECRET;
 
 export type Backroom = {
   agent: TestAgent;
@@ -17,7 +18,13 @@ export type Backroom = {
   send: (events: Record<string, unknown>[]) => Promise<void>;
 };
 
-type StartOptions = { sink?: FaultSinkOptions; config?: Partial<ConfigInput>; catalogCsv?: string };
+type StartOptions = {
+  sink?: FaultSinkOptions;
+  config?: Partial<ConfigInput>;
+  catalogCsv?: string;
+  /** Destinations besides `erp` (a Shopify fake's shop). */
+  destinations?: NonNullable<ConfigInput['destinations']>;
+};
 
 /** A sale with a receipt number. */
 export function sale(reference: string, sku = 'SKU-1', qty = 1): Record<string, unknown> {
@@ -51,7 +58,10 @@ export const test = base.extend<{ backroom: (options?: StartOptions) => Promise<
       const agent = await startAgent(
         testConfig(join(dir.path, 'data'), {
           operators: [{ name: OPERATOR.name, token: OPERATOR.password }],
-          destinations: [{ id: 'erp', type: 'webhook', url: `${sink.url}/events`, secret: SECRET }],
+          destinations: [
+            { id: 'erp', type: 'webhook', url: `${sink.url}/events`, secret: SECRET },
+            ...(options.destinations ?? []),
+          ],
           delivery: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 50, maxAgeHours: 1 },
           ...catalog,
           ...options.config,

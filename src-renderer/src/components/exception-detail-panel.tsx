@@ -1,6 +1,10 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import type { ExceptionDetail } from '../../../shared/rpc.js';
 import { formatTime, KIND_LABELS } from '../format.js';
+import { hrefOf } from '../route.js';
+import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { useExceptions, type OutboxAction } from '../stores/exceptions-store.js';
+import { MappingForm } from './mapping-form.js';
 
 type Line = { sku?: string; qty?: number; unitPrice?: string; currency?: string };
 
@@ -11,12 +15,15 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
   const [reason, setReason] = useState('');
   const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
   const [isBusy, setBusy] = useState(false);
+  /** What the "Map this SKU" form saved; it stays when the exception resolves and the form goes. */
+  const [mapped, setMapped] = useState<string | null>(null);
   const reasonId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const exceptionId = detail?.exception.id;
   useEffect(() => {
     setResult(null);
     setReason('');
+    setMapped(null);
     heading.current?.focus();
   }, [exceptionId]);
 
@@ -146,6 +153,16 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
         </section>
       )}
 
+      {exception.status === 'open' &&
+        (exception.kind === 'unmapped_sku' || exception.kind === 'unmapped_location') && (
+          <MapThis exception={exception} onMapped={setMapped} />
+        )}
+      {mapped !== null && (
+        <p className="ok" role="status" data-testid="mapped">
+          {mapped}
+        </p>
+      )}
+
       {canAct && (
         <section aria-labelledby="detail-actions" className="actions">
           <h3 id="detail-actions">Fix it</h3>
@@ -174,5 +191,70 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
         </p>
       )}
     </aside>
+  );
+}
+
+/**
+ * The fix of an unmapped SKU or location: map it here. The destination and the local id come from the
+ * exception; saving releases the held items, which are then sent by themselves, and resolves the exception
+ * (the table and this panel follow through the live stream).
+ */
+function MapThis({
+  exception,
+  onMapped,
+}: {
+  exception: ExceptionDetail['exception'];
+  onMapped: (message: string) => void;
+}) {
+  const settings = useAgentSettings((s) => s.settings);
+  const load = useAgentSettings((s) => s.load);
+  const refresh = useExceptions((s) => s.refresh);
+  useEffect(() => {
+    if (settings === null) void load();
+  }, [settings, load]);
+  const isItem = exception.kind === 'unmapped_sku';
+  const localId =
+    typeof exception.details.localId === 'string'
+      ? exception.details.localId
+      : ((isItem ? exception.sku : exception.location) ?? '');
+  const destinations = useMemo(() => {
+    const ids = settings?.destinations.map((d) => d.id) ?? [];
+    const own = exception.destinationId;
+    return own !== null && !ids.includes(own) ? [own, ...ids] : ids;
+  }, [settings, exception.destinationId]);
+  const title = isItem ? 'Map this SKU' : 'Map this location';
+  return (
+    <section aria-labelledby="detail-map" className="actions">
+      <h3 id="detail-map">{title}</h3>
+      <p className="muted small">
+        Enter the id {exception.destinationId ?? 'the destination'} knows {isItem ? 'SKU' : 'location'}{' '}
+        <strong>{localId}</strong> by. What waits for it is then sent by itself.{' '}
+        <a
+          href={hrefOf(
+            'mappings',
+            exception.destinationId !== null ? { destination: exception.destinationId } : {},
+          )}
+        >
+          All mappings
+        </a>
+      </p>
+      <MappingForm
+        key={exception.id}
+        destinations={destinations}
+        initial={{
+          ...(exception.destinationId !== null ? { destination: exception.destinationId } : {}),
+          kind: isItem ? 'item' : 'location',
+          local: localId,
+        }}
+        label={title}
+        isSuccessShown={false}
+        onSaved={(m) => {
+          onMapped(
+            `Mapped ${m.localId} to ${m.remoteId} for ${m.destinationId}. What waited for it is being sent; this exception resolves by itself.`,
+          );
+          void refresh();
+        }}
+      />
+    </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { EXCEPTION_KINDS, type ExceptionFilter, type ExceptionView } from '../../../shared/rpc.js';
 import { ExceptionDetailPanel } from '../components/exception-detail-panel.js';
 import { formatAgeShort, KIND_LABELS } from '../format.js';
@@ -16,7 +17,21 @@ const AGES = [
 
 /** Every exception, filtered, in a virtualized table (fast with 100,000 rows), with a detail panel and actions. */
 export function ExceptionsPage({ params }: { params: URLSearchParams }) {
-  const { filter, setFilter, total, pages, error, showRange, selectedId, select, refresh } = useExceptions();
+  // Only what the page draws: `visible` changes on every scrolled frame and must not re-render the page.
+  const { filter, setFilter, total, pages, error, showRange, selectedId, select, refresh } = useExceptions(
+    useShallow((s) => ({
+      filter: s.filter,
+      setFilter: s.setFilter,
+      total: s.total,
+      pages: s.pages,
+      error: s.error,
+      showRange: s.showRange,
+      selectedId: s.selectedId,
+      select: s.select,
+      refresh: s.refresh,
+    })),
+  );
+  const onSelect = useMemo(() => (id: number) => void select(id), [select]);
   // A string, so the selector's answer stays equal between pushes (an array would re-render forever).
   const destinationList = useLive((s) => s.snapshot?.status.destinations.map((d) => d.id).join('\n') ?? '');
   const destinations = useMemo(
@@ -64,7 +79,7 @@ export function ExceptionsPage({ params }: { params: URLSearchParams }) {
           pages={pages}
           selectedId={selectedId}
           onRange={showRange}
-          onSelect={(id) => void select(id)}
+          onSelect={onSelect}
         />
         {selectedId !== null && <ExceptionDetailPanel onClose={() => void select(null)} />}
       </div>
@@ -221,6 +236,12 @@ function ExceptionTable(props: {
   const { total, pages, selectedId, onRange, onSelect } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
+  // Ages move on once a minute, not on every render, so rows already drawn are not drawn again while scrolling.
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 60_000);
+    return () => clearInterval(timer);
+  }, []);
   const count = total ?? 0;
   const virtualizer = useVirtualizer({
     count,
@@ -268,7 +289,6 @@ function ExceptionTable(props: {
     }
   };
 
-  const now = Date.now();
   return (
     <div
       className="grid"
@@ -293,47 +313,18 @@ function ExceptionTable(props: {
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }} role="rowgroup">
           {items.map((item) => {
             const row = rowAt(item.index);
-            const isSelected = row !== undefined && row.id === selectedId;
             return (
-              <div
+              <ExceptionRow
                 key={item.key}
-                className={`grid-row${isSelected ? ' selected' : ''}`}
-                role="row"
-                aria-rowindex={item.index + 2}
-                aria-selected={isSelected}
-                data-index={item.index}
-                tabIndex={item.index === active ? 0 : -1}
-                style={{
-                  position: 'absolute',
-                  top: 0,
-                  left: 0,
-                  right: 0,
-                  height: ROW_HEIGHT,
-                  transform: `translateY(${item.start}px)`,
-                }}
-                onClick={() => {
-                  setActive(item.index);
-                  if (row) onSelect(row.id);
-                }}
-              >
-                {row === undefined ? (
-                  <span role="gridcell" className="muted">
-                    Loading…
-                  </span>
-                ) : (
-                  <>
-                    <span role="gridcell" className={`kind kind-${row.kind}`}>
-                      {KIND_LABELS[row.kind] ?? row.kind}
-                    </span>
-                    <span role="gridcell" className="message" title={row.message}>
-                      {row.message}
-                      {row.occurrences > 1 && <span className="muted"> ×{row.occurrences}</span>}
-                    </span>
-                    <span role="gridcell">{row.destinationId ?? '—'}</span>
-                    <span role="gridcell">{formatAgeShort((now - row.createdAt) / 1000)}</span>
-                  </>
-                )}
-              </div>
+                index={item.index}
+                start={item.start}
+                row={row}
+                isSelected={row !== undefined && row.id === selectedId}
+                isActive={item.index === active}
+                now={now}
+                onActivate={setActive}
+                onSelect={onSelect}
+              />
             );
           })}
         </div>
@@ -341,3 +332,60 @@ function ExceptionTable(props: {
     </div>
   );
 }
+
+/**
+ * One row of the table. Memoized: while scrolling only the rows that come into view are drawn; those already
+ * drawn keep their props (their position is absolute and does not move with the scroll).
+ */
+const ExceptionRow = memo(function ExceptionRow(props: {
+  index: number;
+  start: number;
+  row: ExceptionView | undefined;
+  isSelected: boolean;
+  isActive: boolean;
+  now: number;
+  onActivate: (index: number) => void;
+  onSelect: (id: number) => void;
+}) {
+  const { index, start, row, isSelected, isActive, now, onActivate, onSelect } = props;
+  return (
+    <div
+      className={`grid-row${isSelected ? ' selected' : ''}`}
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={isSelected}
+      data-index={index}
+      tabIndex={isActive ? 0 : -1}
+      style={{
+        position: 'absolute',
+        top: 0,
+        left: 0,
+        right: 0,
+        height: ROW_HEIGHT,
+        transform: `translateY(${start}px)`,
+      }}
+      onClick={() => {
+        onActivate(index);
+        if (row) onSelect(row.id);
+      }}
+    >
+      {row === undefined ? (
+        <span role="gridcell" className="muted">
+          Loading…
+        </span>
+      ) : (
+        <>
+          <span role="gridcell" className={`kind kind-${row.kind}`}>
+            {KIND_LABELS[row.kind] ?? row.kind}
+          </span>
+          <span role="gridcell" className="message" title={row.message}>
+            {row.message}
+            {row.occurrences > 1 && <span className="muted"> ×{row.occurrences}</span>}
+          </span>
+          <span role="gridcell">{row.destinationId ?? '—'}</span>
+          <span role="gridcell">{formatAgeShort((now - row.createdAt) / 1000)}</span>
+        </>
+      )}
+    </div>
+  );
+});

@@ -24,8 +24,11 @@ export class AppPage {
     await expect(this.page.getByText(`Signed in as ${name}`)).toBeVisible();
   }
 
-  async goTo(label: 'Overview' | 'Exceptions' | 'Stock' | 'Activity'): Promise<void> {
+  async goTo(
+    label: 'Overview' | 'Exceptions' | 'Reconcile' | 'Mappings' | 'Stock' | 'Activity' | 'Settings',
+  ): Promise<void> {
     await this.page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: label }).click();
-    await expect(this.page.getByRole('heading', { level: 1, name: label })).toBeVisible();
+    const heading = label === 'Reconcile' ? 'Reconciliation' : label;
+    await expect(this.page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
   }
 }

@@ -38,6 +38,15 @@ export class ExceptionsPage {
     await this.detail.getByRole('button', { name }).click();
   }
 
+  /** Fills the detail panel's "Map this SKU" form (destination and SKU are prefilled) and saves it. */
+  async mapThisSku(remoteId: string, reason = ''): Promise<Locator> {
+    const form = this.detail.getByRole('form', { name: 'Map this SKU' });
+    await form.getByLabel('Remote id').fill(remoteId);
+    await form.getByLabel('Reason (optional)').fill(reason);
+    await form.getByRole('button', { name: 'Save mapping' }).click();
+    return form;
+  }
+
   async retryAllMatching(reason: string): Promise<void> {
     await this.page.getByRole('button', { name: 'Retry all matching…' }).click();
     const confirm = this.page.getByRole('group', { name: 'Confirm bulk retry' });

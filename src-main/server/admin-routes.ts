@@ -1,0 +1,400 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DESTINATION_MODE, DESTINATION_SECRET_KEYS, type ResolvedConfig } from '../../shared/config.js';
+import type {
+  DestinationSettings,
+  MappingView,
+  ReconcileFix,
+  ReconcileReport,
+  SettingsView,
+} from '../../shared/rpc.js';
+import { AgentError } from '../agent/agent-error.js';
+import { VERSION } from '../agent/version.js';
+import type { SourceTokenRepo } from '../capture/source-token-repo.js';
+import { ConnectorError, type ConnectorBundle } from '../connectors/connector-kit.js';
+import type { IdMappingRepo, MappingKind } from '../connectors/id-mapping-repo.js';
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { OrderCheckpointsTable } from '../db/schema.js';
+import type { AuditLog } from '../exceptions/audit-log.js';
+import type { ChannelCondition } from '../ledger/channel-guard.js';
+import type { Dispatcher } from '../outbox/dispatcher.js';
+import { sendError } from './http-server.js';
+import type { HandleRpc } from './ui-routes.js';
+
+/**
+ * What the reconciliation routes need of `src-main/reconcile/reconciler.ts` (the agent's `reconciler`): run a
+ * comparison, apply a fix (which it audits), and the last report kept in memory.
+ */
+export type ReconcilerPort = Readonly<{
+  run: (
+    destinationId: string,
+    scope: Readonly<{ sku?: string; location?: string }>,
+  ) => Promise<ReconcileReport>;
+  fix: (
+    input: Readonly<{
+      destinationId: string;
+      sku: string;
+      location: string;
+      action: ReconcileFix;
+      reason: string;
+      operator: string;
+    }>,
+  ) => Promise<{ action: ReconcileFix; detail: string }>;
+  last: (destinationId: string) => ReconcileReport | null;
+}>;
+
+export type AdminRouteDeps = Readonly<{
+  db: AgentDatabase;
+  config: ResolvedConfig;
+  dispatchers: readonly Dispatcher[];
+  mappings: IdMappingRepo;
+  audit: AuditLog;
+  /** The oversell guard's current condition per guarded channel. */
+  channelConditions: () => readonly ChannelCondition[];
+  /** A destination's connector bundle (what it can read back), if it has a connector. */
+  connectorOf: (destinationId: string) => ConnectorBundle | undefined;
+  /** The reconciler, or undefined while this build has none (its routes then answer 503). */
+  reconciler: () => ReconcilerPort | undefined;
+  /** `http://host:port` the agent listens on ('' before it listens). */
+  address: () => string;
+  /** POS source tokens created in the UI. */
+  sourceTokens: SourceTokenRepo;
+}>;
+
+/** What a masked secret shows as. */
+export const MASK = '••••';
+/** Keys whose values are secrets whatever the destination type (config's list plus NATS's token and creds). */
+const SECRET_KEYS: ReadonlySet<string> = new Set<string>([
+  ...DESTINATION_SECRET_KEYS,
+  'token',
+  'credentials',
+]);
+const SECRET_PATTERN = /secret|password|token|credential|apikey|api_key|private/i;
+/** Mappings listed at most per request; the page filters within them. */
+const MAPPING_LIST_LIMIT = 5000;
+
+/**
+ * A destination's settings as staff may see them: every secret (by key, or by a name that looks like one) and
+ * the password of any URL with credentials in it replaced by `••••`, at any depth.
+ *
+ * @example maskSecrets({ url: 'https://u:p@x.test/a', secret: 's' }) // { url: 'https://u:••••@x.test/a', secret: '••••' }
+ */
+export function maskSecrets(value: unknown, key = ''): unknown {
+  if (key !== '' && (SECRET_KEYS.has(key) || SECRET_PATTERN.test(key)))
+    return value === undefined ? value : MASK;
+  if (typeof value === 'string') return maskUrlPassword(value);
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
+  return value;
+}
+
+function maskUrlPassword(text: string): string {
+  // `scheme://user:password@host...`: the password goes; a user alone (often a token) goes too.
+  return text.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]*)(?::[^/\s@]*)?@/i,
+    (whole, scheme: string, user: string) =>
+      whole.slice(scheme.length + user.length).startsWith(':')
+        ? `${scheme}${user}:${MASK}@`
+        : `${scheme}${MASK}@`,
+  );
+}
+
+function operatorOf(req: FastifyRequest): string {
+  return req.principal?.kind === 'operator' ? req.principal.name : '';
+}
+
+function fieldError(reply: FastifyReply, field: string, message: string) {
+  return sendError(reply, 'bad_shape', `${field}: ${message}`, { errors: [{ path: field, message }] });
+}
+
+function toView(m: Readonly<MappingView>): MappingView {
+  return {
+    destinationId: m.destinationId,
+    kind: m.kind,
+    localId: m.localId,
+    remoteId: m.remoteId,
+    origin: m.origin,
+    updatedAt: m.updatedAt,
+  };
+}
+
+/**
+ * The settings, mapping and reconciliation routes of the UI (issue 5). Every write is recorded in the audit log
+ * with the operator's name, what was there before, what is there after, and the reason given. A bad input is
+ * answered 400 naming the field, and nothing is written.
+ */
+export function registerAdminRoutes(handle: HandleRpc, deps: AdminRouteDeps): void {
+  const { config, mappings, audit } = deps;
+  const destinationIds = new Set(config.destinations.map((d) => d.id));
+  const unknownDestination = (reply: FastifyReply, id: string) =>
+    fieldError(reply, 'destination', `names no configured destination ("${id}")`);
+  const mappingOf = (destinationId: string, kind: MappingKind, localId: string): MappingView | null => {
+    const found = mappings.list({ destinationId, kind, localId, limit: 1 })[0];
+    return found === undefined ? null : toView(found);
+  };
+
+  // Mappings.
+  handle('mappings.list', ({ destination, kind, local }) => ({
+    mappings: mappings
+      .list({
+        ...(destination !== undefined ? { destinationId: destination } : {}),
+        ...(kind !== undefined ? { kind } : {}),
+        ...(local !== undefined ? { localId: local } : {}),
+        limit: MAPPING_LIST_LIMIT,
+      })
+      .map(toView),
+  }));
+
+  handle('mappings.set', (input, req, reply) => {
+    if (!destinationIds.has(input.destination)) return unknownDestination(reply, input.destination);
+    const operator = operatorOf(req);
+    const before = mappingOf(input.destination, input.kind, input.local);
+    // The same mapping again changes nothing (and keeps who made it).
+    if (before?.remoteId === input.remote) return { mapping: before };
+    // Setting it releases the destination's held items and resolves the unmapped exception, in one transaction.
+    mappings.set({
+      destinationId: input.destination,
+      kind: input.kind,
+      localId: input.local,
+      remoteId: input.remote,
+      origin: operator,
+    });
+    const after = mappingOf(input.destination, input.kind, input.local);
+    audit.record({
+      operator,
+      action: 'mappings.set',
+      subject: `mapping:${input.destination}:${input.kind}:${input.local}`,
+      reason: input.reason === undefined || input.reason === '' ? null : input.reason,
+      before: before === null ? null : { remote: before.remoteId, origin: before.origin },
+      after: { remote: input.remote },
+    });
+    // Written just above, in this same synchronous handler: it is there.
+    return { mapping: after! };
+  });
+
+  handle('mappings.remove', (input, req, reply) => {
+    if (!destinationIds.has(input.destination)) return unknownDestination(reply, input.destination);
+    const before = mappingOf(input.destination, input.kind, input.local);
+    if (before === null) return { removed: false };
+    const removed = mappings.remove(input.destination, input.kind, input.local);
+    audit.record({
+      operator: operatorOf(req),
+      action: 'mappings.remove',
+      subject: `mapping:${input.destination}:${input.kind}:${input.local}`,
+      reason: input.reason,
+      before: { remote: before.remoteId, origin: before.origin },
+      after: null,
+    });
+    return { removed };
+  });
+
+  handle('mappings.import', ({ csv }, req) => {
+    const report = mappings.importCsv(csv);
+    // One entry per import, not per row: an import may hold thousands of rows; the file's rows are its record.
+    if (report.imported > 0 || report.errors.length > 0)
+      audit.record({
+        operator: operatorOf(req),
+        action: 'mappings.import',
+        subject: 'mappings',
+        reason: null,
+        before: null,
+        after: { imported: report.imported, unchanged: report.unchanged, errors: report.errors.length },
+      });
+    return { imported: report.imported, unchanged: report.unchanged, errors: [...report.errors] };
+  });
+
+  // Reconciliation.
+  const reconcilerOr = (reply: FastifyReply) => {
+    const reconciler = deps.reconciler();
+    if (reconciler === undefined)
+      sendError(reply, 'unavailable', 'Reconciliation is not available in this build of the agent.');
+    return reconciler;
+  };
+  const checkReconcilable = (reply: FastifyReply, destination: string): boolean => {
+    if (!destinationIds.has(destination)) {
+      unknownDestination(reply, destination);
+      return false;
+    }
+    if (deps.connectorOf(destination)?.levels === undefined) {
+      fieldError(
+        reply,
+        'destination',
+        `"${destination}" cannot read its levels back, so it cannot be reconciled`,
+      );
+      return false;
+    }
+    return true;
+  };
+
+  handle('reconcile.run', async ({ destination, sku, location }, req, reply) => {
+    if (!checkReconcilable(reply, destination)) return reply;
+    const reconciler = reconcilerOr(reply);
+    if (reconciler === undefined) return reply;
+    try {
+      const report = await reconciler.run(destination, {
+        ...(sku !== undefined ? { sku } : {}),
+        ...(location !== undefined ? { location } : {}),
+      });
+      audit.record({
+        operator: operatorOf(req),
+        action: 'reconcile.run',
+        subject: `destination:${destination}`,
+        reason: null,
+        before: null,
+        after: {
+          ...report.summary,
+          ...(sku !== undefined ? { sku } : {}),
+          ...(location !== undefined ? { location } : {}),
+        },
+      });
+      return report;
+    } catch (error) {
+      return sendFailure(reply, error, `Reading levels from ${destination} failed`);
+    }
+  });
+
+  handle('reconcile.fix', async (input, req, reply) => {
+    if (!checkReconcilable(reply, input.destination)) return reply;
+    const reconciler = reconcilerOr(reply);
+    if (reconciler === undefined) return reply;
+    try {
+      // The reconciler records the fix in the audit log itself (operator, reason, before and after).
+      const result = await reconciler.fix({
+        destinationId: input.destination,
+        sku: input.sku,
+        location: input.location,
+        action: input.action,
+        reason: input.reason,
+        operator: operatorOf(req),
+      });
+      return result;
+    } catch (error) {
+      return sendFailure(reply, error, `The fix for ${input.sku} at ${input.location} failed`);
+    }
+  });
+
+  handle('reconcile.last', ({ destination }, _req, reply) => {
+    if (!destinationIds.has(destination)) return unknownDestination(reply, destination);
+    return { report: deps.reconciler()?.last(destination) ?? null };
+  });
+
+  // POS source tokens: created here (shown once, only a hash kept), revoked here; the config's stay as they are.
+  handle('sources.list', () => ({
+    configured: config.sources.map((src) => ({ id: src.id })),
+    tokens: deps.sourceTokens.list(),
+  }));
+
+  handle('sources.createToken', ({ source, label }, req) => {
+    const operator = operatorOf(req);
+    const { token, entry } = deps.sourceTokens.create({ sourceId: source, label, operator });
+    audit.record({
+      operator,
+      action: 'sources.token_create',
+      subject: `source:${source}`,
+      reason: null,
+      before: null,
+      // The token never goes into the log: its id and last four characters tell it apart.
+      after: { tokenId: entry.id, label, hint: entry.hint },
+    });
+    return { token, entry };
+  });
+
+  handle('sources.revokeToken', ({ id, reason }, req, reply) => {
+    const before = deps.sourceTokens.get(id);
+    if (before === null) return fieldError(reply, 'id', `names no source token (${id})`);
+    if (before.revokedAt !== null) return { entry: before };
+    const operator = operatorOf(req);
+    const entry = deps.sourceTokens.revoke(id, operator)!;
+    audit.record({
+      operator,
+      action: 'sources.token_revoke',
+      subject: `source:${before.sourceId}`,
+      reason,
+      before: { tokenId: id, label: before.label, hint: before.hint, revoked: false },
+      after: { tokenId: id, revoked: true },
+    });
+    return { entry };
+  });
+
+  // Settings: what the agent runs with, secrets masked, and how each part stands now.
+  const checkpoint = deps.db.sqlite.prepare<[string], OrderCheckpointsTable>(
+    'SELECT * FROM order_checkpoints WHERE destination_id = ?',
+  );
+  handle('settings.get', () => {
+    const states = new Map(deps.dispatchers.map((d) => [d.destinationId, d.state]));
+    const conditions = new Map(deps.channelConditions().map((c) => [c.channel, c]));
+    const destinations = config.destinations.map((d): DestinationSettings => {
+      const bundle = deps.connectorOf(d.id);
+      const { id, type, ...rest } = d;
+      const pullsOrders = 'orders' in d && d.orders !== undefined && bundle?.orders !== undefined;
+      const cp = pullsOrders ? checkpoint.get(id) : undefined;
+      return {
+        id,
+        type,
+        mode: DESTINATION_MODE[type],
+        state: states.get(id) ?? 'no_connector',
+        settings: maskSecrets(rest) as Record<string, unknown>,
+        canReconcile: bundle?.levels !== undefined,
+        pullsOrders,
+        orders: pullsOrders
+          ? {
+              lastPullAt: cp?.last_pull_at ?? null,
+              lastError: cp?.last_error ?? null,
+              ordersSeen: cp?.orders_seen ?? 0,
+              updatedAfter: cp?.updated_after ?? null,
+            }
+          : null,
+      };
+    });
+    return {
+      agentId: config.agentId,
+      version: VERSION,
+      dataDir: config.dataDir,
+      listen: deps.address() || `http://${config.listen.host}:${config.listen.port}`,
+      locations: config.locations.map((l) => ({ id: l.id, name: l.name })),
+      channels: config.channels.map((c) => {
+        const condition = conditions.get(c.id);
+        return {
+          id: c.id,
+          buffer: c.buffer,
+          tighten: c.tighten ?? null,
+          isDegraded: condition?.isDegraded ?? false,
+          degradedReason:
+            condition?.reason === 'unreachable'
+              ? 'its deliveries or order pulls are failing'
+              : condition?.reason === 'queue_old'
+                ? 'its oldest unpublished level waits too long'
+                : null,
+        };
+      }),
+      destinations,
+      delivery: { ...config.delivery },
+      retention: { ...config.retention },
+      stock: {
+        safetyStock: config.stock.safetyStock,
+        safetyStockBySku: { ...config.stock.safetyStockBySku },
+      },
+      reconcile: { everyMinutes: config.reconcile.everyMinutes },
+    } satisfies SettingsView;
+  });
+}
+
+/** A failure of a remote read or a fix, as the API's error shape. */
+function sendFailure(reply: FastifyReply, error: unknown, what: string) {
+  if (error instanceof ConnectorError) {
+    const hint =
+      error.reason === 'auth_failed'
+        ? 'the destination refused the credentials'
+        : error.reason === 'rate_limited'
+          ? 'the destination asked to slow down; try again in a minute'
+          : error.reason === 'unreachable'
+            ? 'the destination cannot be reached'
+            : 'the destination answered something unexpected';
+    return sendError(reply, 'unavailable', `${what}: ${hint} (${error.message}). Nothing was changed.`);
+  }
+  if (error instanceof AgentError) {
+    const reason = error.reason === 'not_found' ? 'not_found' : 'bad_shape';
+    return sendError(reply, reason, error.message);
+  }
+  throw error;
+}

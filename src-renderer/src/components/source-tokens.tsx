@@ -1,0 +1,243 @@
+import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import type { SourceTokenView } from '../../../shared/rpc.js';
+import { call } from '../api/client.js';
+import { formatTime } from '../format.js';
+import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+
+/**
+ * POS sources: those of the config file, and tokens created here. A new token is shown once, with a warning,
+ * and can be revoked (with a reason) at any time; a revoked token is refused from its next request on.
+ */
+export function SourceTokens() {
+  const id = useId();
+  const [configured, setConfigured] = useState<{ id: string }[]>([]);
+  const [tokens, setTokens] = useState<SourceTokenView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [source, setSource] = useState('');
+  const [label, setLabel] = useState('');
+  const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
+  const [created, setCreated] = useState<{ token: string; entry: SourceTokenView } | null>(null);
+  const [isBusy, setBusy] = useState(false);
+
+  const reload = useCallback(async () => {
+    try {
+      const result = await call('sources.list', {});
+      setConfigured(result.configured);
+      setTokens(result.tokens);
+      setError(null);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  }, []);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setCreated(null);
+    try {
+      setCreated(await call('sources.createToken', { source, label }));
+      setFieldErrors({});
+      setSource('');
+      setLabel('');
+      await reload();
+    } catch (err) {
+      const fields = fieldErrorsOf(err);
+      setFieldErrors(fields);
+      if (Object.keys(fields).length === 0) setError(messageOf(err));
+    }
+    setBusy(false);
+  };
+
+  const field = (name: string) => ({
+    id: `${id}-${name}`,
+    'aria-invalid': fieldErrors[name] !== undefined,
+    'aria-describedby': fieldErrors[name] !== undefined ? `${id}-${name}-error` : undefined,
+  });
+  const problem = (name: string) =>
+    fieldErrors[name] !== undefined && (
+      <span id={`${id}-${name}-error`} className="field-error">
+        {fieldErrors[name]}
+      </span>
+    );
+
+  return (
+    <div data-testid="sources">
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <p className="muted small">
+        From the configuration file: {configured.map((c) => c.id).join(', ') || 'none'} (their tokens are kept
+        there). Tokens created here work beside them; only a fingerprint of each is stored.
+      </p>
+      <form
+        className="mapping-form"
+        aria-label="Create a source token"
+        onSubmit={(e) => void create(e)}
+        noValidate
+      >
+        <div className="fields">
+          <div>
+            <label htmlFor={`${id}-source`}>POS source id</label>
+            <input
+              {...field('source')}
+              value={source}
+              onChange={(e) => setSource(e.target.value)}
+              autoComplete="off"
+            />
+            {problem('source')}
+          </div>
+          <div>
+            <label htmlFor={`${id}-label`}>For (till, system)</label>
+            <input
+              {...field('label')}
+              value={label}
+              onChange={(e) => setLabel(e.target.value)}
+              autoComplete="off"
+            />
+            {problem('label')}
+          </div>
+          <div className="submit">
+            <button type="submit" disabled={isBusy}>
+              Create token
+            </button>
+          </div>
+        </div>
+      </form>
+      {created !== null && (
+        <div className="banner banner-warn token-once" role="status" data-testid="new-token">
+          <p>
+            Token for <strong>{created.entry.sourceId}</strong> ({created.entry.label}). Copy it into the POS
+            now: <strong>it is shown only this once.</strong>
+          </p>
+          <p>
+            <code className="mono" data-testid="token-value">
+              {created.token}
+            </code>{' '}
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => void navigator.clipboard?.writeText(created.token)}
+            >
+              Copy
+            </button>{' '}
+            <button type="button" className="secondary" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          </p>
+        </div>
+      )}
+      {tokens !== null && tokens.length > 0 && (
+        <table className="data" data-testid="source-tokens">
+          <caption className="visually-hidden">Source tokens created here</caption>
+          <thead>
+            <tr>
+              <th scope="col">Source</th>
+              <th scope="col">For</th>
+              <th scope="col">Token</th>
+              <th scope="col">Created</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((t) => (
+              <TokenRow key={t.id} token={t} onRevoked={() => void reload()} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: () => void }) {
+  const id = useId();
+  const [isAsking, setAsking] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const name = `${t.sourceId} token …${t.hint}`;
+
+  const revoke = async (e: FormEvent) => {
+    e.preventDefault();
+    try {
+      await call('sources.revokeToken', { id: t.id, reason });
+      setAsking(false);
+      onRevoked();
+    } catch (err) {
+      setError(fieldErrorsOf(err).reason ?? messageOf(err));
+    }
+  };
+
+  return (
+    <tr>
+      <th scope="row" className="mono nowrap">
+        {t.sourceId}
+      </th>
+      <td>{t.label}</td>
+      <td className="mono nowrap">…{t.hint}</td>
+      <td>
+        {formatTime(t.createdAt)} by {t.createdBy}
+      </td>
+      <td>
+        {t.revokedAt === null ? (
+          <span className="pill pill-ok">Active</span>
+        ) : (
+          <span className="pill pill-muted">
+            Revoked {formatTime(t.revokedAt)} by {t.revokedBy}
+          </span>
+        )}
+      </td>
+      <td className="row-actions">
+        {t.revokedAt === null && !isAsking && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => setAsking(true)}
+            aria-label={`Revoke ${name}`}
+          >
+            Revoke
+          </button>
+        )}
+        {isAsking && (
+          <form
+            className="inline-form"
+            aria-label={`Revoke ${name}`}
+            onSubmit={(e) => void revoke(e)}
+            onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}
+            noValidate
+          >
+            <span>
+              <label htmlFor={`${id}-reason`}>Reason (required)</label>
+              <input
+                id={`${id}-reason`}
+                value={reason}
+                onChange={(e) => setReason(e.target.value)}
+                autoFocus
+                aria-invalid={error !== null}
+                aria-describedby={error !== null ? `${id}-error` : undefined}
+              />
+            </span>
+            <button type="submit" className="danger">
+              Revoke token
+            </button>
+            <button type="button" className="secondary" onClick={() => setAsking(false)}>
+              Cancel
+            </button>
+            {error !== null && (
+              <span id={`${id}-error`} className="error" role="alert">
+                {error}
+              </span>
+            )}
+          </form>
+        )}
+      </td>
+    </tr>
+  );
+}

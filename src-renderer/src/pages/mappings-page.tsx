@@ -1,0 +1,299 @@
+import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import type { MappingView } from '../../../shared/rpc.js';
+import { call } from '../api/client.js';
+import { MappingForm } from '../components/mapping-form.js';
+import { MappingImport } from '../components/mapping-import.js';
+import { formatTime } from '../format.js';
+import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+
+/** Rows drawn at once; the filter narrows the rest. */
+const SHOWN = 500;
+
+/**
+ * Identifier mappings per destination: list and filter them, add or change one inline, remove one with a
+ * reason, import a CSV. Every change is in the activity log.
+ */
+export function MappingsPage({ params }: { params: URLSearchParams }) {
+  const { settings, load, error: settingsError } = useAgentSettings();
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const destinations = useMemo(() => settings?.destinations.map((d) => d.id) ?? [], [settings]);
+  const id = useId();
+  const [destination, setDestination] = useState(params.get('destination') ?? '');
+  const [kind, setKind] = useState<'' | 'item' | 'location'>('');
+  const [text, setText] = useState(params.get('q') ?? '');
+  const [mappings, setMappings] = useState<MappingView[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const current = destination !== '' ? destination : (destinations[0] ?? '');
+
+  const reload = useCallback(async () => {
+    if (current === '') return;
+    try {
+      const result = await call('mappings.list', { destination: current, ...(kind !== '' ? { kind } : {}) });
+      setMappings(result.mappings);
+      setError(null);
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  }, [current, kind]);
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  const needle = text.trim().toLowerCase();
+  const filtered = useMemo(
+    () =>
+      (mappings ?? []).filter(
+        (m) =>
+          needle === '' ||
+          m.localId.toLowerCase().includes(needle) ||
+          m.remoteId.toLowerCase().includes(needle),
+      ),
+    [mappings, needle],
+  );
+
+  return (
+    <section aria-labelledby="mappings-title">
+      <h1 id="mappings-title" tabIndex={-1}>
+        Mappings
+      </h1>
+      <p className="muted">
+        Which id each destination knows a SKU or location by. An item whose SKU has no mapping waits (an
+        “unmapped” exception) and is sent by itself once the mapping is added.
+      </p>
+      {(settingsError ?? error) !== null && (
+        <p className="error" role="alert">
+          {settingsError ?? error}
+        </p>
+      )}
+      {settings !== null && destinations.length === 0 && <p>No destinations are configured.</p>}
+      {destinations.length > 0 && (
+        <>
+          <form
+            className="filters"
+            role="search"
+            aria-label="Filter mappings"
+            onSubmit={(e) => e.preventDefault()}
+          >
+            <div>
+              <label htmlFor={`${id}-destination`}>Destination</label>
+              <select
+                id={`${id}-destination`}
+                value={current}
+                onChange={(e) => setDestination(e.target.value)}
+              >
+                {destinations.map((d) => (
+                  <option key={d} value={d}>
+                    {d}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div>
+              <label htmlFor={`${id}-kind`}>Kind</label>
+              <select
+                id={`${id}-kind`}
+                value={kind}
+                onChange={(e) =>
+                  setKind(e.target.value === 'item' || e.target.value === 'location' ? e.target.value : '')
+                }
+              >
+                <option value="">Items and locations</option>
+                <option value="item">Items</option>
+                <option value="location">Locations</option>
+              </select>
+            </div>
+            <div>
+              <label htmlFor={`${id}-text`}>Local or remote id contains</label>
+              <input
+                id={`${id}-text`}
+                value={text}
+                onChange={(e) => setText(e.target.value)}
+                placeholder="any"
+              />
+            </div>
+          </form>
+
+          <h2>Add or change a mapping</h2>
+          <MappingForm
+            key={current}
+            destinations={destinations}
+            initial={{ destination: current }}
+            label="Add a mapping"
+            onSaved={() => void reload()}
+          />
+
+          <h2 id={`${id}-list`}>
+            Mappings of {current}{' '}
+            <span className="muted small" data-testid="mapping-count">
+              {mappings === null
+                ? 'Loading…'
+                : `${filtered.length.toLocaleString()} of ${mappings.length.toLocaleString()}`}
+            </span>
+          </h2>
+          {mappings !== null && filtered.length === 0 && <p role="status">No mappings match.</p>}
+          {filtered.length > 0 && (
+            <table className="data" aria-labelledby={`${id}-list`} data-testid="mappings">
+              <thead>
+                <tr>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Local</th>
+                  <th scope="col">Remote id</th>
+                  <th scope="col">Made by</th>
+                  <th scope="col">Changed</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {filtered.slice(0, SHOWN).map((m) => (
+                  <MappingRow key={`${m.kind}:${m.localId}`} mapping={m} onChanged={() => void reload()} />
+                ))}
+              </tbody>
+            </table>
+          )}
+          {filtered.length > SHOWN && (
+            <p className="muted">
+              Showing the first {SHOWN} of {filtered.length.toLocaleString()}; type in the filter to narrow.
+            </p>
+          )}
+
+          <h2>Import from CSV</h2>
+          <MappingImport onImported={() => void reload()} />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** One mapping; “Change” and “Remove” open inline forms in the row. */
+function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: () => void }) {
+  const [mode, setMode] = useState<'view' | 'change' | 'remove'>('view');
+  const [value, setValue] = useState(mapping.remoteId);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+  const id = useId();
+  const what = `${mapping.kind === 'item' ? 'SKU' : 'location'} ${mapping.localId}`;
+
+  const close = () => {
+    setMode('view');
+    setError(null);
+    setReason('');
+    setValue(mapping.remoteId);
+  };
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      if (mode === 'change')
+        await call('mappings.set', {
+          destination: mapping.destinationId,
+          kind: mapping.kind,
+          local: mapping.localId,
+          remote: value,
+          ...(reason.trim() !== '' ? { reason } : {}),
+        });
+      else
+        await call('mappings.remove', {
+          destination: mapping.destinationId,
+          kind: mapping.kind,
+          local: mapping.localId,
+          reason,
+        });
+      close();
+      onChanged();
+    } catch (err) {
+      const fields = fieldErrorsOf(err);
+      setError(fields.remote ?? fields.reason ?? messageOf(err));
+    }
+    setBusy(false);
+  };
+
+  return (
+    <tr>
+      <td>{mapping.kind === 'item' ? 'Item' : 'Location'}</td>
+      <th scope="row" className="mono">
+        {mapping.localId}
+      </th>
+      {mode === 'view' ? (
+        <>
+          <td className="mono">{mapping.remoteId}</td>
+          <td>{mapping.origin}</td>
+          <td>{formatTime(mapping.updatedAt)}</td>
+          <td className="row-actions">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => setMode('change')}
+              aria-label={`Change ${what}`}
+            >
+              Change
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => setMode('remove')}
+              aria-label={`Remove ${what}`}
+            >
+              Remove
+            </button>
+          </td>
+        </>
+      ) : (
+        <>
+          {mode === 'remove' && <td className="mono">{mapping.remoteId}</td>}
+          <td colSpan={mode === 'remove' ? 3 : 4}>
+            <form
+              className="inline-form"
+              aria-label={mode === 'change' ? `Change ${what}` : `Remove ${what}`}
+              onSubmit={(e) => void submit(e)}
+              onKeyDown={(e) => e.key === 'Escape' && close()}
+              noValidate
+            >
+              {mode === 'change' && (
+                <span>
+                  <label htmlFor={`${id}-remote`}>New remote id</label>
+                  <input
+                    id={`${id}-remote`}
+                    value={value}
+                    onChange={(e) => setValue(e.target.value)}
+                    autoFocus
+                    aria-invalid={error !== null}
+                    aria-describedby={error !== null ? `${id}-error` : undefined}
+                  />
+                </span>
+              )}
+              <span>
+                <label htmlFor={`${id}-reason`}>
+                  {mode === 'remove' ? 'Reason (required)' : 'Reason (optional)'}
+                </label>
+                <input
+                  id={`${id}-reason`}
+                  value={reason}
+                  onChange={(e) => setReason(e.target.value)}
+                  autoFocus={mode === 'remove'}
+                  aria-invalid={mode === 'remove' && error !== null}
+                  aria-describedby={error !== null ? `${id}-error` : undefined}
+                />
+              </span>
+              <button type="submit" disabled={isBusy} className={mode === 'remove' ? 'danger' : undefined}>
+                {mode === 'change' ? 'Save' : 'Remove mapping'}
+              </button>
+              <button type="button" className="secondary" onClick={close}>
+                Cancel
+              </button>
+              {error !== null && (
+                <span id={`${id}-error`} className="error" role="alert">
+                  {error}
+                </span>
+              )}
+            </form>
+          </td>
+        </>
+      )}
+    </tr>
+  );
+}

@@ -1,0 +1,351 @@
+import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import type { ReconcileFix, ReconcileReport, ReconcileRow } from '../../../shared/rpc.js';
+import { call } from '../api/client.js';
+import { formatAgo, formatTime } from '../format.js';
+import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+
+const CAUSE_LABELS: Record<string, string> = {
+  in_sync: 'In sync',
+  pending_delivery: 'Still being sent',
+  not_mapped: 'Not mapped',
+  missing_remote: 'Missing there',
+  remote_lower: 'Lower there',
+  remote_higher: 'Higher there',
+};
+
+const FIX_LABELS: Record<ReconcileFix, string> = {
+  republish: 'Push local',
+  accept_remote: 'Adopt remote',
+  ignore: 'Ignore',
+};
+
+/**
+ * Reconciliation: per destination that can read its levels back, the local expectation against the remote
+ * level per SKU and location, what is still in flight, the drift and its likely cause; and the fixes.
+ */
+export function ReconcilePage({ params }: { params: URLSearchParams }) {
+  const { settings, load, error: settingsError } = useAgentSettings();
+  useEffect(() => {
+    void load();
+  }, [load]);
+  const destinations = useMemo(() => settings?.destinations.filter((d) => d.canReconcile) ?? [], [settings]);
+  const id = useId();
+  const [chosen, setChosen] = useState(params.get('destination') ?? '');
+  const destination = chosen !== '' ? chosen : (destinations[0]?.id ?? '');
+  const [report, setReport] = useState<ReconcileReport | null>(null);
+  const [isRunning, setRunning] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [isAllShown, setAllShown] = useState(false);
+
+  useEffect(() => {
+    setReport(null);
+    setNotice(null);
+    if (destination === '') return;
+    let isCurrent = true;
+    call('reconcile.last', { destination })
+      .then((r) => isCurrent && setReport(r.report))
+      .catch((e: unknown) => isCurrent && setError(messageOf(e)));
+    return () => {
+      isCurrent = false;
+    };
+  }, [destination]);
+
+  const run = async (e?: FormEvent) => {
+    e?.preventDefault();
+    setRunning(true);
+    setError(null);
+    setNotice(null);
+    try {
+      setReport(await call('reconcile.run', { destination }));
+    } catch (err) {
+      setError(messageOf(err));
+    }
+    setRunning(false);
+  };
+
+  /** After a fix: the item is compared again and its row replaced. */
+  const onFixed = useCallback(
+    async (row: ReconcileRow, message: string) => {
+      setNotice(message);
+      try {
+        const fresh = await call('reconcile.run', { destination, sku: row.sku, location: row.location });
+        setReport((r) => {
+          if (r === null) return fresh;
+          const next = fresh.rows.find((x) => x.sku === row.sku && x.location === row.location);
+          return {
+            ...r,
+            rows: r.rows.flatMap((x) =>
+              x.sku === row.sku && x.location === row.location ? (next ? [next] : []) : [x],
+            ),
+          };
+        });
+      } catch (err) {
+        setError(messageOf(err));
+      }
+    },
+    [destination],
+  );
+
+  const rows = report?.rows.filter((r) => isAllShown || r.cause !== 'in_sync') ?? [];
+  return (
+    <section aria-labelledby="reconcile-title">
+      <h1 id="reconcile-title" tabIndex={-1}>
+        Reconciliation
+      </h1>
+      <p className="muted">
+        Compares each remote level with what Backroom expects it to be, allowing for what is still being sent,
+        and explains any difference.
+      </p>
+      {settingsError !== null && (
+        <p className="error" role="alert">
+          {settingsError}
+        </p>
+      )}
+      {settings !== null && destinations.length === 0 && (
+        <p role="status">No destination can read its levels back, so there is nothing to reconcile.</p>
+      )}
+      {destinations.length > 0 && (
+        <form className="filters" aria-label="Reconcile a destination" onSubmit={(e) => void run(e)}>
+          <div>
+            <label htmlFor={`${id}-destination`}>Destination</label>
+            <select id={`${id}-destination`} value={destination} onChange={(e) => setChosen(e.target.value)}>
+              {destinations.map((d) => (
+                <option key={d.id} value={d.id}>
+                  {d.id} ({d.type})
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="submit" disabled={isRunning}>
+            {isRunning ? 'Comparing…' : 'Run now'}
+          </button>
+          <div className="checkbox">
+            <input
+              id={`${id}-all`}
+              type="checkbox"
+              checked={isAllShown}
+              onChange={(e) => setAllShown(e.target.checked)}
+            />
+            <label htmlFor={`${id}-all`}>Show items in sync</label>
+          </div>
+        </form>
+      )}
+      <div aria-live="polite">
+        {error !== null && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        {notice !== null && (
+          <p className="ok" role="status">
+            {notice}
+          </p>
+        )}
+      </div>
+      {settings !== null && destinations.length > 0 && (
+        <p className="muted small">
+          {settings.reconcile.everyMinutes === 0
+            ? 'No schedule: comparisons run only when someone runs them.'
+            : `Scheduled every ${settings.reconcile.everyMinutes} min; the newest run, scheduled or by hand, shows below.`}
+        </p>
+      )}
+      {destination !== '' && report === null && !isRunning && (
+        <p data-testid="last-run">No comparison has run for {destination} yet. Run one now.</p>
+      )}
+      {report !== null && (
+        <>
+          <p data-testid="last-run">
+            Last run {formatTime(report.at)} ({formatAgo(report.at)}), comparing{' '}
+            {report.measures === 'on_hand' ? 'on hand' : 'available to sell'}.
+          </p>
+          <ul className="summary" aria-label="Summary" data-testid="reconcile-summary">
+            <li>
+              <strong>{report.summary.items}</strong> items
+            </li>
+            <li>
+              <strong>{report.summary.inSync}</strong> in sync
+            </li>
+            <li>
+              <strong>{report.summary.drifting}</strong> drifting
+            </li>
+            <li>
+              <strong>{report.summary.pending}</strong> still being sent
+            </li>
+            <li>
+              <strong>{report.summary.unknown}</strong> unknown
+            </li>
+          </ul>
+          {rows.length === 0 ? (
+            <p role="status">Everything matches.</p>
+          ) : (
+            <table className="data" data-testid="reconcile-rows">
+              <caption className="visually-hidden">Levels per SKU and location</caption>
+              <thead>
+                <tr>
+                  <th scope="col">SKU</th>
+                  <th scope="col">Location</th>
+                  <th scope="col" className="num">
+                    Expected
+                  </th>
+                  <th scope="col" className="num">
+                    In flight
+                  </th>
+                  <th scope="col" className="num">
+                    Remote
+                  </th>
+                  <th scope="col" className="num">
+                    Drift
+                  </th>
+                  <th scope="col">Likely cause</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Fixes</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row) => (
+                  <DriftRow
+                    key={`${row.sku}@${row.location}`}
+                    row={row}
+                    destination={destination}
+                    onFixed={(message) => void onFixed(row, message)}
+                  />
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+/** One item's comparison; “Adopt remote” and “Ignore” ask for a reason inline before anything is done. */
+function DriftRow({
+  row,
+  destination,
+  onFixed,
+}: {
+  row: ReconcileRow;
+  destination: string;
+  onFixed: (message: string) => void;
+}) {
+  const id = useId();
+  const [asking, setAsking] = useState<ReconcileFix | null>(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+  const inFlight = row.expected - row.expectedNow;
+
+  const fix = async (action: ReconcileFix, why: string) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await call('reconcile.fix', {
+        destination,
+        sku: row.sku,
+        location: row.location,
+        action,
+        reason: why,
+      });
+      setAsking(null);
+      setReason('');
+      onFixed(`${row.sku} at ${row.location}: ${result.detail}`);
+    } catch (err) {
+      setError(fieldErrorsOf(err).reason ?? messageOf(err));
+    }
+    setBusy(false);
+  };
+
+  return (
+    <>
+      <tr
+        data-testid={`drift-${row.sku}-${row.location}`}
+        className={row.cause === 'in_sync' ? undefined : 'drifting'}
+      >
+        <th scope="row" className="mono nowrap">
+          {row.sku}
+        </th>
+        <td>{row.location}</td>
+        <td className="num">{row.expected}</td>
+        <td className="num">{inFlight === 0 ? '—' : inFlight > 0 ? `+${inFlight}` : inFlight}</td>
+        <td className="num">{row.remote ?? '—'}</td>
+        <td className={`num${row.drift !== null && row.drift !== 0 ? ' negative' : ''}`}>
+          {row.drift === null ? '—' : row.drift > 0 ? `+${row.drift}` : row.drift}
+        </td>
+        <td>
+          <strong>{CAUSE_LABELS[row.cause] ?? row.cause}</strong>
+          <div className="small">{row.explanation}</div>
+          {row.ignored !== null && (
+            <div className="small muted">
+              Ignored by {row.ignored.operator} {formatAgo(row.ignored.at)}: {row.ignored.reason}
+            </div>
+          )}
+        </td>
+        <td className="row-actions">
+          {row.fixes.map((f) => (
+            <button
+              key={f}
+              type="button"
+              className={f === 'republish' ? undefined : 'secondary'}
+              disabled={isBusy}
+              aria-label={`${FIX_LABELS[f]}: ${row.sku} at ${row.location}`}
+              aria-expanded={f === 'republish' ? undefined : asking === f}
+              onClick={() =>
+                f === 'republish'
+                  ? void fix(f, 'Pushed the local level from reconciliation')
+                  : (setAsking(f), setError(null))
+              }
+            >
+              {FIX_LABELS[f]}
+            </button>
+          ))}
+        </td>
+      </tr>
+      {(asking !== null || error !== null) && (
+        <tr className="fix-row">
+          <td colSpan={8}>
+            {asking !== null && (
+              <form
+                className="inline-form"
+                aria-label={`${FIX_LABELS[asking]}: ${row.sku} at ${row.location}`}
+                onSubmit={(e) => (e.preventDefault(), void fix(asking, reason))}
+                onKeyDown={(e) => e.key === 'Escape' && setAsking(null)}
+                noValidate
+              >
+                <span>
+                  <label htmlFor={`${id}-reason`}>Reason (required)</label>
+                  <input
+                    id={`${id}-reason`}
+                    value={reason}
+                    onChange={(e) => setReason(e.target.value)}
+                    autoFocus
+                    aria-invalid={error !== null}
+                    aria-describedby={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
+                  />
+                </span>
+                <button type="submit" disabled={isBusy}>
+                  {asking === 'accept_remote' ? `Adopt ${row.remote ?? '—'}` : 'Ignore this drift'}
+                </button>
+                <button type="button" className="secondary" onClick={() => setAsking(null)}>
+                  Cancel
+                </button>
+                <span id={`${id}-help`} className="muted small">
+                  {asking === 'accept_remote'
+                    ? `Records an adjustment here so the local level matches ${destination}.`
+                    : 'Nothing changes; the row says who ignored it and why until the drift changes.'}
+                </span>
+              </form>
+            )}
+            {error !== null && (
+              <p id={`${id}-error`} className="error" role="alert">
+                {error}
+              </p>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}

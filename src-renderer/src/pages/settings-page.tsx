@@ -1,0 +1,213 @@
+import { useEffect } from 'react';
+import type { DestinationSettings, SettingsView } from '../../../shared/rpc.js';
+import { MappingImport } from '../components/mapping-import.js';
+import { SourceTokens } from '../components/source-tokens.js';
+import { formatAgo, formatTime, STATE_LABELS } from '../format.js';
+import { hrefOf } from '../route.js';
+import { useAgentSettings } from '../stores/agent-settings-store.js';
+import { useLive } from '../stores/live-store.js';
+
+function show(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+/** What the agent runs with (read from its config file; secrets masked) and how each part stands now. */
+export function SettingsPage() {
+  const { settings, load, error } = useAgentSettings();
+  // Reload with the live stream's changes of destination state (at most every 2 s while this page is open).
+  const stateKey = useLive((s) => s.snapshot?.status.destinations.map((d) => d.state).join() ?? '');
+  useEffect(() => {
+    void load();
+  }, [load, stateKey]);
+
+  return (
+    <section aria-labelledby="settings-title">
+      <h1 id="settings-title" tabIndex={-1}>
+        Settings
+      </h1>
+      <p className="muted">
+        Read from the agent's configuration file; change them there and restart the agent. Secrets are never
+        shown. POS source tokens can also be created and revoked here.
+      </p>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {settings === null ? <p role="status">Loading…</p> : <SettingsBody settings={settings} />}
+    </section>
+  );
+}
+
+function SettingsBody({ settings }: { settings: SettingsView }) {
+  return (
+    <>
+      <h2>Agent</h2>
+      <dl className="facts wide" data-testid="agent-facts">
+        <dt>Agent id</dt>
+        <dd className="mono">{settings.agentId}</dd>
+        <dt>Version</dt>
+        <dd>{settings.version}</dd>
+        <dt>Data folder</dt>
+        <dd className="mono">{settings.dataDir}</dd>
+        <dt>Listening on</dt>
+        <dd className="mono">{settings.listen}</dd>
+        <dt>Safety stock</dt>
+        <dd>
+          {settings.stock.safetyStock} per SKU and location
+          {Object.keys(settings.stock.safetyStockBySku).length > 0 &&
+            ` (${Object.entries(settings.stock.safetyStockBySku)
+              .map(([sku, n]) => `${sku}: ${n}`)
+              .join(', ')})`}
+        </dd>
+        <dt>Delivery</dt>
+        <dd>
+          {Object.entries(settings.delivery)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}
+        </dd>
+        <dt>Reconciliation</dt>
+        <dd>
+          {settings.reconcile.everyMinutes === 0
+            ? 'By hand only'
+            : `Every ${settings.reconcile.everyMinutes} min for each destination that reads levels back`}
+        </dd>
+        <dt>Retention</dt>
+        <dd>
+          {Object.entries(settings.retention)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}
+        </dd>
+      </dl>
+
+      <h2>Locations</h2>
+      <table className="data compact narrow">
+        <thead>
+          <tr>
+            <th scope="col">Id</th>
+            <th scope="col">Name</th>
+          </tr>
+        </thead>
+        <tbody>
+          {settings.locations.map((l) => (
+            <tr key={l.id}>
+              <th scope="row" className="mono">
+                {l.id}
+              </th>
+              <td>{l.name}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      <h2>Channels</h2>
+      {settings.channels.length === 0 ? (
+        <p>No channels are configured: marketplaces get available-to-sell without a buffer.</p>
+      ) : (
+        <table className="data" data-testid="channels">
+          <thead>
+            <tr>
+              <th scope="col">Channel</th>
+              <th scope="col" className="num">
+                Buffer
+              </th>
+              <th scope="col">Oversell guard</th>
+              <th scope="col">Now</th>
+            </tr>
+          </thead>
+          <tbody>
+            {settings.channels.map((c) => (
+              <tr key={c.id}>
+                <th scope="row">{c.id}</th>
+                <td className="num">{c.buffer}</td>
+                <td>
+                  {c.tighten === null
+                    ? 'None'
+                    : `After ${c.tighten.afterMinutes} min unreachable or behind: hold back ${c.tighten.holdBackUnits} unit(s), then ${c.tighten.holdBackPercent}% of the rest`}
+                </td>
+                <td>
+                  {c.tighten === null ? (
+                    '—'
+                  ) : c.isDegraded ? (
+                    <span className="pill pill-warn">Tightened: {c.degradedReason}</span>
+                  ) : (
+                    <span className="pill pill-ok">Normal</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2>Destinations</h2>
+      {settings.destinations.length === 0 ? (
+        <p>No destinations are configured.</p>
+      ) : (
+        settings.destinations.map((d) => <DestinationCard key={d.id} destination={d} />)
+      )}
+
+      <h2>Mapping import</h2>
+      <MappingImport />
+      <p className="small">
+        <a href={hrefOf('mappings')}>See and change mappings</a>
+      </p>
+
+      <h2>POS sources</h2>
+      <SourceTokens />
+    </>
+  );
+}
+
+function DestinationCard({ destination: d }: { destination: DestinationSettings }) {
+  const state = STATE_LABELS[d.state] ?? { label: d.state, tone: 'muted' as const };
+  return (
+    <section className="card" aria-labelledby={`dest-${d.id}`} data-testid={`settings-destination-${d.id}`}>
+      <h3 id={`dest-${d.id}`}>
+        {d.id}{' '}
+        <span className="muted">
+          ({d.type}, {d.mode === 'ledger' ? 'every movement' : 'levels'})
+        </span>{' '}
+        <span className={`pill pill-${state.tone}`}>{state.label}</span>
+      </h3>
+      <dl className="facts wide">
+        {Object.entries(d.settings).map(([k, v]) => (
+          <div key={k} className="fact">
+            <dt>{k}</dt>
+            <dd className="mono">{show(v)}</dd>
+          </div>
+        ))}
+        <div className="fact">
+          <dt>Reconciliation</dt>
+          <dd>
+            {d.canReconcile ? (
+              <a href={`#/reconcile?destination=${encodeURIComponent(d.id)}`}>
+                Levels can be read back: reconcile
+              </a>
+            ) : (
+              'Cannot read levels back'
+            )}
+          </dd>
+        </div>
+        {d.orders !== null && (
+          <div className="fact">
+            <dt>Order pull</dt>
+            <dd data-testid={`orders-${d.id}`}>
+              {d.orders.lastPullAt === null
+                ? 'Not pulled yet'
+                : `Last pulled ${formatAgo(d.orders.lastPullAt)} (${formatTime(d.orders.lastPullAt)})`}
+              , {d.orders.ordersSeen.toLocaleString()} order(s) seen
+              {d.orders.updatedAfter !== null && `, read up to ${formatTime(d.orders.updatedAfter)}`}
+              {d.orders.lastError !== null && (
+                <span className="error"> — last pull failed: {d.orders.lastError}</span>
+              )}
+            </dd>
+          </div>
+        )}
+      </dl>
+    </section>
+  );
+}

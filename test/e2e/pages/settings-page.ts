@@ -1,0 +1,38 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export class SettingsPage {
+  readonly page: Page;
+  readonly channels: Locator;
+  readonly sourceTokens: Locator;
+
+  constructor(page: Page) {
+    this.page = page;
+    this.channels = page.getByTestId('channels');
+    this.sourceTokens = page.getByTestId('source-tokens');
+  }
+
+  destination(id: string): Locator {
+    return this.page.getByTestId(`settings-destination-${id}`);
+  }
+
+  /** Creates a POS source token and returns it as the page shows it (once). */
+  async createSourceToken(source: string, label: string): Promise<string> {
+    const form = this.page.getByRole('form', { name: 'Create a source token' });
+    await form.getByLabel('POS source id').fill(source);
+    await form.getByLabel('For (till, system)').fill(label);
+    await form.getByRole('button', { name: 'Create token' }).click();
+    const value = this.page.getByTestId('token-value');
+    await expect(value).toBeVisible();
+    return (await value.textContent()) ?? '';
+  }
+
+  /** Opens the revoke form of a token and submits it with `reason` (may be empty, to see it refused). */
+  async revokeSourceToken(source: string, hint: string, reason: string): Promise<Locator> {
+    const name = `Revoke ${source} token …${hint}`;
+    const form = this.page.getByRole('form', { name });
+    if (!(await form.isVisible())) await this.page.getByRole('button', { name }).click();
+    await form.getByLabel('Reason (required)').fill(reason);
+    await form.getByRole('button', { name: 'Revoke token' }).click();
+    return form;
+  }
+}
