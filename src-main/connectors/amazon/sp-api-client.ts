@@ -4,8 +4,8 @@ import { gunzip } from 'node:zlib';
 import got, { RequestError, TimeoutError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import type { Logger } from '../../agent/logger.js';
-import { parseRetryAfter, type DeliveryResult } from '../../outbox/connector.js';
-import { ConnectorError, type ConnectorErrorReason } from '../connector-kit.js';
+import { parseRetryAfter } from '../../outbox/connector.js';
+import { CallFailure } from '../connector-kit.js';
 import type { RateLimits, SpOperation } from './rate-limits.js';
 import { errorListSchema, lwaErrorSchema, lwaTokenSchema } from './sp-api-schemas.js';
 
@@ -26,63 +26,8 @@ export type SpApiClientOptions = Readonly<{
   logger: Logger;
 }>;
 
-/** The outcomes a failed call gives its items: everything but success and a missing mapping. */
-export type FailureResult = Extract<
-  DeliveryResult,
-  { kind: 'retry' | 'unknown' | 'rate_limited' | 'auth_failed' | 'rejected' }
->;
-
-/**
- * A call that ended without an answer the caller can use: how a send records the items it concerned (`result`)
- * and what a pull or read throws (`toConnectorError()`).
- */
-export class SpApiFailure extends Error {
-  readonly result: FailureResult;
-  readonly reason: ConnectorErrorReason;
-
-  constructor(result: FailureResult, reason: ConnectorErrorReason) {
-    super(result.detail);
-    this.name = 'SpApiFailure';
-    this.result = result;
-    this.reason = reason;
-  }
-
-  get retryAfterMs(): number | null {
-    return this.result.kind === 'rate_limited' ? this.result.retryAfterMs : null;
-  }
-
-  toConnectorError(): ConnectorError {
-    return new ConnectorError(this.reason, this.message, this.retryAfterMs);
-  }
-
-  static rateLimited(waitMs: number | null, detail: string): SpApiFailure {
-    return new SpApiFailure({ kind: 'rate_limited', retryAfterMs: waitMs, detail }, 'rate_limited');
-  }
-
-  static retry(detail: string): SpApiFailure {
-    return new SpApiFailure({ kind: 'retry', detail }, 'unreachable');
-  }
-
-  static unknown(detail: string): SpApiFailure {
-    return new SpApiFailure({ kind: 'unknown', detail }, 'unreachable');
-  }
-
-  static authFailed(detail: string): SpApiFailure {
-    return new SpApiFailure({ kind: 'auth_failed', detail }, 'auth_failed');
-  }
-
-  static rejected(detail: string): SpApiFailure {
-    return new SpApiFailure({ kind: 'rejected', detail }, 'rejected');
-  }
-
-  /** An answer that does not match the model: for a write we cannot tell whether it was applied. */
-  static invalidResponse(detail: string, isWrite: boolean): SpApiFailure {
-    return new SpApiFailure(
-      isWrite ? { kind: 'unknown', detail } : { kind: 'retry', detail },
-      'invalid_response',
-    );
-  }
-}
+/** A failed SP-API call (see `CallFailure`). */
+export class SpApiFailure extends CallFailure {}
 
 /** An HTTP answer the caller judges: 2xx, and the 4xx other than 401, 403 and 429. */
 export type SpAnswer = Readonly<{ status: number; body: string; headers: IncomingHttpHeaders }>;

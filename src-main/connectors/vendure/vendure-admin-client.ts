@@ -1,8 +1,8 @@
 import got, { RequestError, TimeoutError, type Got } from 'got';
 import type { z } from 'zod';
 import type { Logger } from '../../agent/logger.js';
-import { parseRetryAfter, type DeliveryResult } from '../../outbox/connector.js';
-import { ConnectorError, type ConnectorErrorReason } from '../connector-kit.js';
+import { parseRetryAfter } from '../../outbox/connector.js';
+import { CallFailure } from '../connector-kit.js';
 import { graphQlEnvelopeSchema, loginSchema } from './vendure-schemas.js';
 
 export type VendureAdminClientOptions = Readonly<{
@@ -18,63 +18,8 @@ export type VendureAdminClientOptions = Readonly<{
   logger: Logger;
 }>;
 
-/** The outcomes a failed call gives its items: everything but success and a missing mapping. */
-export type FailureResult = Extract<
-  DeliveryResult,
-  { kind: 'retry' | 'unknown' | 'rate_limited' | 'auth_failed' | 'rejected' }
->;
-
-/**
- * A call that ended without an answer the caller can use: how a send records its items (`result`) and what a
- * pull or a read throws (`toConnectorError()`).
- */
-export class VendureFailure extends Error {
-  readonly result: FailureResult;
-  readonly reason: ConnectorErrorReason;
-
-  constructor(result: FailureResult, reason: ConnectorErrorReason) {
-    super(result.detail);
-    this.name = 'VendureFailure';
-    this.result = result;
-    this.reason = reason;
-  }
-
-  toConnectorError(): ConnectorError {
-    return new ConnectorError(
-      this.reason,
-      this.message,
-      this.result.kind === 'rate_limited' ? this.result.retryAfterMs : null,
-    );
-  }
-
-  static retry(detail: string): VendureFailure {
-    return new VendureFailure({ kind: 'retry', detail }, 'unreachable');
-  }
-
-  static unknown(detail: string): VendureFailure {
-    return new VendureFailure({ kind: 'unknown', detail }, 'unreachable');
-  }
-
-  static rateLimited(retryAfterMs: number | null, detail: string): VendureFailure {
-    return new VendureFailure({ kind: 'rate_limited', retryAfterMs, detail }, 'rate_limited');
-  }
-
-  static authFailed(detail: string): VendureFailure {
-    return new VendureFailure({ kind: 'auth_failed', detail }, 'auth_failed');
-  }
-
-  static rejected(detail: string): VendureFailure {
-    return new VendureFailure({ kind: 'rejected', detail }, 'rejected');
-  }
-
-  /** An answer that does not match the model: for a write we cannot tell whether it was applied. */
-  static invalidResponse(detail: string, isWrite: boolean): VendureFailure {
-    return new VendureFailure(
-      isWrite ? { kind: 'unknown', detail } : { kind: 'retry', detail },
-      'invalid_response',
-    );
-  }
-}
+/** A failed Admin API call (see `CallFailure`). */
+export class VendureFailure extends CallFailure {}
 
 /** GraphQL error codes that mean "who you are is not allowed": log in again once, then `auth_failed`. */
 const AUTH_CODES = new Set(['FORBIDDEN', 'UNAUTHORIZED', 'UNAUTHENTICATED']);
