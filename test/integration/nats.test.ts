@@ -29,7 +29,8 @@ import type { DeliveryResult, LedgerItem, SendOutcome } from '../../src-main/out
 import { AgentLives } from '../support/agent-lives.js';
 import { connectorContext } from '../support/connector-context.js';
 import { ROOT, startAgent, tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } from '../support/harness.js';
-import { freePort, NatsServer } from '../support/nats-server.js';
+import { NatsServer } from '../support/nats-server.js';
+import { freePort } from '../support/server-process.js';
 import { missingBinary } from '../support/require-binary.js';
 
 /*

@@ -14,7 +14,7 @@ import {
 import type { DeliveryResult, LevelItem } from '../../src-main/outbox/connector.js';
 import { connectorContext, type TestConnectorContext } from '../support/connector-context.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
-import { freePort } from '../support/nats-server.js';
+import { freePort } from '../support/server-process.js';
 import { AdminProxy } from '../support/vendure/admin-proxy.js';
 import { VendureServer } from '../support/vendure-server.js';
 

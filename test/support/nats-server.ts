@@ -1,24 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { tempDir } from './harness.js';
+import { freePort, stopProcess } from './server-process.js';
 
 /** How long nats-server may take to say it is ready (JetStream recovers its store first). */
 const START_TIMEOUT_MS = 15_000;
 /** How long a clean stop may take before the server is killed. */
 const STOP_TIMEOUT_MS = 5_000;
 
-/** A free TCP port on 127.0.0.1 (the OS picks one; it is released before the caller binds it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 /**
  * A real `nats-server` with JetStream on 127.0.0.1, its store in a temp folder. `stop()` and `start()` again keep
@@ -109,19 +97,7 @@ export class NatsServer {
   async stop(): Promise<void> {
     const proc = this.#proc;
     if (!proc) return;
-    proc.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.#exited,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(() => {
-          proc.kill('SIGKILL');
-          resolve();
-        }, STOP_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    await this.#exited;
+    await stopProcess(proc, this.#exited, STOP_TIMEOUT_MS);
   }
 
   /** Stops the server and removes its store. */

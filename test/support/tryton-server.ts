@@ -9,7 +9,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +16,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { z } from 'zod';
 import { createLogger } from '../../src-main/agent/logger.js';
 import { TrytonRpc, trytonDateSchema } from '../../src-main/connectors/tryton/tryton-rpc.js';
+import { freePort } from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -210,14 +210,6 @@ function templateDatabase(): Promise<Template> {
   return template;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /**
  * Starts a fresh trytond for one test: a temp folder with its own copy of the seeded database, listening on a

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { tempDir } from './harness.js';
-import { freePort } from './nats-server.js';
+import { freePort, stopProcess } from './server-process.js';
 import type { VendureBootOptions } from './vendure/main.js';
 
 /** How long Vendure may take to boot (module loading, schema sync, initial data) on a slow CI machine. */
@@ -152,21 +152,7 @@ export class VendureServer {
   /** Stops the server (SIGTERM, then SIGKILL past a bound) and removes its folder. */
   async stop(): Promise<void> {
     const proc = this.#proc;
-    if (proc) {
-      proc.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.#exited,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(() => {
-            proc.kill('SIGKILL');
-            resolve();
-          }, STOP_TIMEOUT_MS);
-        }),
-      ]);
-      clearTimeout(timer);
-      await this.#exited;
-    }
+    if (proc) await stopProcess(proc, this.#exited, STOP_TIMEOUT_MS);
     this.#dir.cleanup();
   }
 
