@@ -248,6 +248,10 @@ function ExceptionTable(props: {
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
+    // Rows newly scrolled into view render in React's next batch rather than synchronously inside the scroll
+    // event, so a fast scrollbar drag does not stack renders into one long frame (rows are fixed-height, so
+    // nothing jumps while they wait a frame).
+    useFlushSync: false,
   });
   const items = virtualizer.getVirtualItems();
   const first = items[0]?.index ?? 0;
