@@ -223,9 +223,30 @@ export type DestinationSettings = {
   /** Config keys and values, each secret shown as `••••`. */
   settings: Record<string, unknown>;
   canReconcile: boolean;
+  /** Whether its connector has a connection test (`destinations.test`); a webhook has none. */
+  canTest: boolean;
   pullsOrders: boolean;
   orders: { lastPullAt: number | null; lastError: string | null; ordersSeen: number; updatedAfter: string | null } | null;
 };
+
+/**
+ * Why a connection test failed: the connectors' reasons (`ConnectorErrorReason`; the agent's handler does not
+ * compile if they part): cannot be reached, credentials refused, refused, asked to slow down, odd answer.
+ */
+export type ConnectionTestReason =
+  | 'unreachable'
+  | 'auth_failed'
+  | 'rejected'
+  | 'rate_limited'
+  | 'invalid_response';
+
+/**
+ * What a destination's connection test found: `detail` says what answered, or why it failed in the remote
+ * system's words; `ms` how long the test took.
+ */
+export type DestinationTestResult =
+  | { ok: true; detail: string; ms: number }
+  | { ok: false; reason: ConnectionTestReason; detail: string; ms: number };
 
 export type SettingsView = {
   agentId: string;
@@ -402,6 +423,13 @@ export const RPC = {
     output: out<{ report: ReconcileReport | null }>(),
   },
   'settings.get': { method: 'GET', path: '/api/v1/settings', input: empty, output: out<SettingsView>() },
+  'destinations.test': {
+    method: 'POST',
+    path: '/api/v1/destinations/test',
+    input: z.strictObject({ destination: z.string().min(1, 'Choose a destination').max(64) }),
+    /** Reads only: checks reachability and credentials, changes nothing remote. */
+    output: out<DestinationTestResult>(),
+  },
   'sources.list': {
     method: 'GET',
     path: '/api/v1/sources',

@@ -103,12 +103,34 @@ export type ConnectorBundle = Readonly<{
   connector: Connector;
   orders?: OrderSource;
   levels?: LevelReader;
+  /**
+   * A connection test (the settings page's "Test connection"): checks that the remote system is reachable and
+   * accepts the credentials, with the cheapest read-only call its API has. It changes nothing remote and never
+   * throws for a remote failure: it answers `ok: false` with the reason and the remote's own words. Absent when
+   * the API offers no such call (a webhook: its delivery results show its state).
+   */
+  probe?: (signal: AbortSignal) => Promise<ProbeResult>;
   /** Releases connections (NATS); called once when the agent stops. */
   close?: () => Promise<void>;
 }>;
 
 /** Why a pull or read failed, so the caller can back off, pause, or tell staff. */
 export type ConnectorErrorReason = 'unreachable' | 'rate_limited' | 'auth_failed' | 'rejected' | 'invalid_response';
+
+/** What a connection test found: `detail` says what answered (ok) or why it failed, in the remote's words. */
+export type ProbeResult =
+  | Readonly<{ ok: true; detail: string }>
+  | Readonly<{ ok: false; reason: ConnectorErrorReason; detail: string }>;
+
+/**
+ * A failed connection test from a classified failure (`ConnectorError`, `CallFailure` and its subclasses);
+ * anything else is rethrown (a bug, not an answer of the remote system).
+ */
+export function probeFailure(error: unknown): ProbeResult {
+  if (error instanceof ConnectorError || error instanceof CallFailure)
+    return { ok: false, reason: error.reason, detail: error.message };
+  throw error;
+}
 
 /** Thrown by `pullOrders` and `readLevels` (never by `send`, which classifies instead). */
 export class ConnectorError extends Error {

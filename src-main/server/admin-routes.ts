@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DESTINATION_MODE, DESTINATION_SECRET_KEYS, type ResolvedConfig } from '../../shared/config.js';
 import type {
   DestinationSettings,
+  DestinationTestResult,
   MappingView,
   ReconcileFix,
   ReconcileReport,
@@ -10,7 +11,12 @@ import type {
 import { AgentError } from '../agent/agent-error.js';
 import { VERSION } from '../agent/version.js';
 import type { SourceTokenRepo } from '../capture/source-token-repo.js';
-import { ConnectorError, type ConnectorBundle } from '../connectors/connector-kit.js';
+import {
+  ConnectorError,
+  probeFailure,
+  type ConnectorBundle,
+  type ProbeResult,
+} from '../connectors/connector-kit.js';
 import type { IdMappingRepo, MappingKind } from '../connectors/id-mapping-repo.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OrderCheckpointsTable } from '../db/schema.js';
@@ -71,6 +77,8 @@ const SECRET_KEYS: ReadonlySet<string> = new Set<string>([
 const SECRET_PATTERN = /secret|password|token|credential|apikey|api_key|private/i;
 /** Mappings listed at most per request; the page filters within them. */
 const MAPPING_LIST_LIMIT = 5000;
+/** Longest a connection test may take before it is answered as unreachable (a person waits for it). */
+export const PROBE_TIMEOUT_MS = 15_000;
 
 /**
  * A destination's settings as staff may see them: every secret (by key, or by a name that looks like one) and
@@ -278,6 +286,34 @@ export function registerAdminRoutes(handle: HandleRpc, deps: AdminRouteDeps): vo
     return { report: deps.reconciler()?.last(destination) ?? null };
   });
 
+  // Connection tests: read-only calls, audited with their result (who tested what, and what it said).
+  handle('destinations.test', async ({ destination }, req, reply) => {
+    const configured = config.destinations.find((d) => d.id === destination);
+    if (configured === undefined)
+      return sendError(reply, 'not_found', `No destination is named "${destination}" in the configuration.`);
+    const probe = deps.connectorOf(destination)?.probe;
+    if (probe === undefined)
+      return fieldError(
+        reply,
+        'destination',
+        `"${destination}" (${configured.type}) has no connection test; its delivery results show whether it works`,
+      );
+    const started = performance.now();
+    const found = await runProbe(probe, PROBE_TIMEOUT_MS, (error) =>
+      req.log.error({ err: error, destination }, 'the connection test failed unexpectedly'),
+    );
+    const result: DestinationTestResult = { ...found, ms: Math.round(performance.now() - started) };
+    audit.record({
+      operator: operatorOf(req),
+      action: 'destination.test',
+      subject: `destination:${destination}`,
+      reason: null,
+      before: null,
+      after: result,
+    });
+    return result;
+  });
+
   // POS source tokens: created here (shown once, only a hash kept), revoked here; the config's stay as they are.
   handle('sources.list', () => ({
     configured: config.sources.map((src) => ({ id: src.id })),
@@ -335,6 +371,7 @@ export function registerAdminRoutes(handle: HandleRpc, deps: AdminRouteDeps): vo
         state: states.get(id) ?? 'no_connector',
         settings: maskSecrets(rest) as Record<string, unknown>,
         canReconcile: bundle?.levels !== undefined,
+        canTest: bundle?.probe !== undefined,
         pullsOrders,
         orders: pullsOrders
           ? {
@@ -377,6 +414,49 @@ export function registerAdminRoutes(handle: HandleRpc, deps: AdminRouteDeps): vo
       reconcile: { everyMinutes: config.reconcile.everyMinutes },
     } satisfies SettingsView;
   });
+}
+
+/**
+ * Runs a connection test within `timeoutMs`: past it the test is aborted and answered as unreachable. A probe
+ * that throws something unclassified (a bug) is reported through `onBug` and answered as a failure, never left
+ * as an unhandled rejection after the timeout answered.
+ *
+ * @example const found = await runProbe(bundle.probe, PROBE_TIMEOUT_MS, (error) => log.error({ err: error }));
+ */
+export async function runProbe(
+  probe: NonNullable<ConnectorBundle['probe']>,
+  timeoutMs: number,
+  onBug: (error: unknown) => void,
+): Promise<ProbeResult> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<ProbeResult>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({
+        ok: false,
+        reason: 'unreachable',
+        detail: `no answer within ${timeoutMs / 1000} s; the destination is down or too slow to work with`,
+      });
+    }, timeoutMs);
+  });
+  const tested = probe(controller.signal).catch((error: unknown): ProbeResult => {
+    try {
+      return probeFailure(error);
+    } catch {
+      onBug(error);
+      return {
+        ok: false,
+        reason: 'invalid_response',
+        detail: `the test failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+  });
+  try {
+    return await Promise.race([tested, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A failure of a remote read or a fix, as the API's error shape. */

@@ -1,3 +1,5 @@
+import type { ConnectionTestReason } from '../../shared/rpc.js';
+
 /** "3 min", "2 h 5 min": an age for people. */
 export function formatAge(seconds: number | null): string {
   if (seconds === null) return '—';
@@ -73,6 +75,16 @@ export const ACTION_LABELS: Record<string, string> = {
   'reconcile.republish': 'Pushed local level',
   'reconcile.accept_remote': 'Adopted remote level',
   'reconcile.ignore': 'Ignored drift',
+  'destination.test': 'Tested connection',
   'sources.token_create': 'Created source token',
   'sources.token_revoke': 'Revoked source token',
+};
+
+/** Why a connection test failed, in words. */
+export const TEST_FAILURE_LABELS: Record<ConnectionTestReason, string> = {
+  unreachable: 'Cannot be reached',
+  auth_failed: 'Credentials refused',
+  rejected: 'Refused',
+  rate_limited: 'Asked to slow down; try again in a minute',
+  invalid_response: 'Unexpected answer',
 };

@@ -201,6 +201,63 @@ test('the settings page shows the agent, channels with their oversell guard and 
   await page.screenshot({ path: screenshotPath('settings.png'), fullPage: true });
 });
 
+test('"Test connection" of a Shopify destination shows ok with the time taken, and a wrong token as refused credentials in Shopify’s words; audited', async ({
+  page,
+  backroom,
+}) => {
+  const shop = await ShopifyFake.start();
+  try {
+    shop.addLocation('Store one');
+    const started = await backroom({
+      destinations: [
+        shopifyDestination(shop),
+        { ...shopifyDestination(shop), id: 'shopify-old', accessToken: 'shpat_revoked_token' },
+      ],
+    });
+    skipWithoutShopifyConnector(started);
+    const { agent } = started;
+    const app = new AppPage(page);
+    await app.open(agent.url);
+    await app.login(OPERATOR.name, OPERATOR.password);
+    await app.goTo('Settings');
+    const settings = new SettingsPage(page);
+
+    const ok = await settings.testConnection('shopify');
+    await expect(ok).toHaveAttribute('aria-live', 'polite');
+    await expect(ok).toContainText(/^Connected \(\d+ ms\): Shopify accepted the access token/);
+    await expect(ok).toContainText('its first location is "Store one"');
+
+    // By keyboard: the button takes focus and Enter runs the test.
+    const refused = await settings.testConnection('shopify-old', 'keyboard');
+    await expect(refused).toContainText(/^Credentials refused \(after \d+ ms\): /);
+    await expect(refused).toContainText('Invalid API key or access token');
+    await expect(settings.testConnectionButton('shopify-old')).toBeFocused();
+
+    // A webhook has no connection test: no button, and the page says why.
+    await expect(settings.testConnectionButton('erp')).toHaveCount(0);
+    await expect(settings.destination('erp')).toContainText(
+      'No connection test for a webhook destination; its delivery results show whether it works',
+    );
+    const api = page.request;
+    const test = (destination: string) =>
+      api.post(`${agent.url}/api/v1/destinations/test`, { data: { destination } });
+    const webhook = await test('erp');
+    expect(webhook.status()).toBe(400);
+    expect(((await webhook.json()) as { message: string }).message).toContain('has no connection test');
+    const nowhere = await test('nowhere');
+    expect(nowhere.status()).toBe(404);
+    expect(((await nowhere.json()) as { message: string }).message).toContain('"nowhere"');
+
+    await app.goTo('Activity');
+    const entry = new ActivityPage(page).entry(/destination:shopify-old/);
+    await expect(entry).toContainText('Tested connection');
+    await expect(entry).toContainText(OPERATOR.name);
+    await expect(entry).toContainText('auth_failed');
+  } finally {
+    await shop.stop();
+  }
+});
+
 test('a POS source token created in the settings is shown once, accepted by the ingest API and refused once revoked, both audited', async ({
   page,
   backroom,

@@ -515,6 +515,37 @@ describe('Amazon SP-API connector', { skip: contractsMissing() }, () => {
     assertContract(fake);
   });
 
+  test('the connection test gets a new access token and reads one listing; a wrong seller is rejected and a revoked app auth_failed, in Amazon’s words', async (t) => {
+    const { fake, ctx, config, bundle } = await setup(t);
+    const ok = await bundle.probe!(AbortSignal.timeout(10_000));
+    assert.equal(ok.ok, true, ok.detail);
+    assert.match(
+      ok.detail,
+      /Login with Amazon issued an access token, and the Listings API answered for seller/,
+    );
+    assert.deepEqual(
+      fake.requests.map((r) => [r.operation, r.method, r.status]),
+      [
+        ['lwaToken', 'POST', 200],
+        ['getListingsItem', 'GET', 404],
+      ],
+      'a token and one read, nothing written',
+    );
+    assertContract(fake);
+    assert.equal((await bundle.probe!(AbortSignal.timeout(10_000))).ok, true);
+    assert.equal(fake.requestsOf('lwaToken').length, 2, 'each test asks for a new token, not the cached one');
+
+    const wrongSeller = createAmazonConnector({ ...config, sellerId: 'A0WRONGSELLER' }, ctx.context);
+    const rejected = await wrongSeller.probe!(AbortSignal.timeout(10_000));
+    assert.ok(!rejected.ok && rejected.reason === 'rejected', JSON.stringify(rejected));
+    assert.match(rejected.detail, /sellerId A0WRONGSELLER is not the authorized seller/);
+
+    fake.revokeRefreshToken();
+    const refused = await bundle.probe!(AbortSignal.timeout(10_000));
+    assert.ok(!refused.ok && refused.reason === 'auth_failed', JSON.stringify(refused));
+    assert.match(refused.detail, /Login with Amazon refused the refresh token \(invalid_grant/);
+  });
+
   test('a 5xx is retry, a hang is unknown, and a 429 is rate_limited with the wait Amazon gave, which the connector keeps', async (t) => {
     const { fake, bundle } = await setup(t, {}, { requestTimeoutSeconds: 0.3 });
     for (const s of [sku(1), sku(2)]) fake.seedListing({ sku: s, quantity: 0 });

@@ -236,6 +236,41 @@ describe('NATS connector', { skip }, () => {
     assert.deepEqual(kinds(retried.results), ['delivered', 'delivered']);
   });
 
+  test('the connection test reads the stream: missing is rejected with the nats stream add command, present is ok, no server is unreachable', async (t) => {
+    const defer = deferrals(t);
+    const nats = await startNats(defer);
+    const { jsm } = await admin(defer, nats);
+    const probeOf = (url: string) => {
+      const ctx = connectorContext('fleet', AGENT_ID);
+      defer(ctx.cleanup);
+      const bundle = createNatsConnector(
+        natsConfig(url, { connectTimeoutMs: 1000, ackTimeoutMs: 1000 }),
+        ctx.context,
+      );
+      defer(() => bundle.close?.());
+      return () => bundle.probe!(AbortSignal.timeout(10_000));
+    };
+    const probe = probeOf(nats.url);
+
+    const missing = await probe();
+    assert.ok(!missing.ok && missing.reason === 'rejected', JSON.stringify(missing));
+    assert.match(missing.detail, /^connected to NATS at .*, but stream "BACKROOM" does not exist/);
+    assert.ok(
+      missing.detail.includes(`nats stream add BACKROOM --subjects 'backroom.events.>' --storage file`),
+      `names the command: ${missing.detail}`,
+    );
+
+    await addStream(jsm);
+    const ok = await probe();
+    assert.ok(ok.ok, ok.detail);
+    assert.match(ok.detail, /stream "BACKROOM" takes backroom\.events\.> and holds 0 message\(s\)$/);
+    assert.equal((await jsm.streams.info(STREAM)).state.messages, 0, 'the test publishes nothing');
+
+    const nobody = await probeOf(`nats://127.0.0.1:${await freePort()}`)();
+    assert.ok(!nobody.ok && nobody.reason === 'unreachable', JSON.stringify(nobody));
+    assert.match(nobody.detail, /^cannot reach NATS \(nats:\/\/127\.0\.0\.1:\d+\)/);
+  });
+
   test('server down: retry without publishing; the connection comes back by itself and items flow', async (t) => {
     const defer = deferrals(t);
     const nats = await startNats(defer);

@@ -483,6 +483,38 @@ test(
   },
 );
 
+test(
+  'the connection test reads one location (a query of 3 points): ok with its name, auth_failed with a wrong token, unreachable once the shop is gone',
+  { skip },
+  async (t) => {
+    const { fake, bundle, ctx } = await setup(t);
+    const ok = await bundle.probe!(AbortSignal.timeout(5_000));
+    assert.equal(ok.ok, true, ok.detail);
+    assert.match(ok.detail, /Shopify accepted the access token .*its first location is "Store one"/);
+    assert.deepEqual(fake.invalidRequests, [], 'the query passes the official schema');
+    assert.deepEqual(
+      fake.requests.map((r) => [r.operationName, r.operationType, r.requestedCost]),
+      [['BackroomConnectionTest', 'query', 3]],
+      'one query, costed as the connector costs it; nothing written',
+    );
+
+    const wrong = createShopifyConnector(destination(fake, { accessToken: 'shpat_wrong' }), ctx.context);
+    assert.deepEqual(await wrong.probe!(AbortSignal.timeout(5_000)), {
+      ok: false,
+      reason: 'auth_failed',
+      detail:
+        'BackroomConnectionTest: HTTP 401: [API] Invalid API key or access token (unrecognized login or wrong password)',
+    });
+
+    await fake.stop();
+    const gone = await bundle.probe!(AbortSignal.timeout(5_000));
+    assert.equal(gone.ok, false);
+    assert.ok(!gone.ok && gone.reason === 'unreachable', JSON.stringify(gone));
+    // A kept-alive socket the shop closed, or a refused connection: either way, in Node's words.
+    assert.match(gone.detail, /BackroomConnectionTest: (ECONNRESET|ECONNREFUSED)/);
+  },
+);
+
 // ---- rate limits ----
 
 test(

@@ -451,6 +451,13 @@ test(
     assert.equal(auth.destination_id, 'erp-wrong-password');
     assert.match(auth.message, /refused the login of user "admin"/);
     assert.equal(outboxOf(db, 'erp-wrong-password')[0]?.state, 'pending');
+    // The connection test logs in and reads the company; for the wrong password it says so in the same words.
+    const tested = await a.agent.connectorOf(DESTINATION)!.probe!(AbortSignal.timeout(60_000));
+    assert.ok(tested.ok, tested.detail);
+    assert.match(tested.detail, /^Tryton accepted the login of "admin" to database ".+"; company ".+"$/);
+    const refusedTest = await a.agent.connectorOf('erp-wrong-password')!.probe!(AbortSignal.timeout(60_000));
+    assert.ok(!refusedTest.ok && refusedTest.reason === 'auth_failed', JSON.stringify(refusedTest));
+    assert.match(refusedTest.detail, /refused the login of user "admin"/);
 
     // Staff create the product in Tryton under another code and map the SKU to it: the held items flow.
     const [templateId] = await server.rpc.call(

@@ -422,6 +422,27 @@ describe('the Vendure connector', () => {
     );
   });
 
+  test('the connection test logs in and names the administrator and channel; a wrong password is auth_failed, no server unreachable', async (t) => {
+    const ok = await connect(t).bundle.probe!(AbortSignal.timeout(20_000));
+    assert.ok(ok.ok, ok.detail);
+    assert.match(
+      ok.detail,
+      /^Vendure accepted the login of "superadmin" \(.+\); channel "__default_channel__"$/,
+    );
+
+    const refused = await connect(t, { password: 'not-the-password' }).bundle.probe!(
+      AbortSignal.timeout(20_000),
+    );
+    assert.ok(!refused.ok && refused.reason === 'auth_failed', JSON.stringify(refused));
+    assert.match(refused.detail, /^Vendure refused the login of "superadmin": /);
+
+    const nobody = await connect(t, { url: `http://127.0.0.1:${await freePort()}` }).bundle.probe!(
+      AbortSignal.timeout(20_000),
+    );
+    assert.ok(!nobody.ok && nobody.reason === 'unreachable', JSON.stringify(nobody));
+    assert.match(nobody.detail, /ECONNREFUSED/);
+  });
+
   test('a session Vendure ended is renewed with one login; refused after it, the result is auth_failed without a login storm', async (t) => {
     await vendure.createProduct('D-1', { S1: 1 });
     // Its own administrator with what the README asks for (Vendure's logout ends all sessions of a user).

@@ -1,6 +1,13 @@
 import type { ResolvedDestination } from '../../../shared/config.js';
 import type { Connector } from '../../outbox/connector.js';
-import type { ConnectorBundle, ConnectorContext, LevelReader, RemoteLevel } from '../connector-kit.js';
+import {
+  probeFailure,
+  type ConnectorBundle,
+  type ConnectorContext,
+  type LevelReader,
+  type ProbeResult,
+  type RemoteLevel,
+} from '../connector-kit.js';
 import { createAmazonOrders } from './amazon-orders.js';
 import { defaultChannelQuantity, getListingsItem, resolveSellerSku } from './listings-items.js';
 import { ListingsPublisher } from './listings-publisher.js';
@@ -11,6 +18,13 @@ export type AmazonDestination = Extract<ResolvedDestination, { type: 'amazon' }>
 
 /** Longest a level read waits, in all, for rate-limit tokens before it reports rate limited. */
 const READ_WAIT_MS = 45_000;
+/** Longest a connection test waits for a `getListingsItem` token: a person is waiting for the answer. */
+const PROBE_WAIT_MS = 5_000;
+/**
+ * The seller SKU a connection test reads. Nobody lists it, so Amazon answers 404 — which, like a 200, shows the
+ * token and the seller id were accepted (a wrong seller is refused with 403 or 400).
+ */
+const PROBE_SKU = 'backroom-connection-test';
 
 /**
  * The Amazon Selling Partner API destination (level mode): publishes available-to-sell as the merchant-fulfilled
@@ -89,8 +103,28 @@ export function createAmazonConnector(config: AmazonDestination, context: Connec
       return items.map(({ sku, location }) => ({ sku, location, quantity: bySku.get(sku) ?? null }));
     },
   };
+  /**
+   * The connection test: a fresh Login with Amazon token, then one `getListingsItem` (5 a second, the cheapest
+   * read the connector's role grants; `getOrders` allows one a minute).
+   */
+  async function probe(signal: AbortSignal): Promise<ProbeResult> {
+    try {
+      await client.renewAccessToken();
+      await getListingsItem(client, seller, PROBE_SKU, ['summaries'], {
+        deadline: Date.now() + PROBE_WAIT_MS,
+        signal,
+      });
+      return {
+        ok: true,
+        detail: `Login with Amazon issued an access token, and the Listings API answered for seller ${config.sellerId} in marketplace ${config.marketplaceId}`,
+      };
+    } catch (error) {
+      return probeFailure(error);
+    }
+  }
   return {
     connector,
+    probe,
     orders: createAmazonOrders({
       client,
       marketplaceId: config.marketplaceId,

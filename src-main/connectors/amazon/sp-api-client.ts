@@ -140,6 +140,14 @@ export class SpApiClient {
     }
   }
 
+  /**
+   * Gets a new access token from Login with Amazon now, whatever the cached one (a connection test: it proves
+   * the client id, secret and refresh token are accepted today). Throws `SpApiFailure`.
+   */
+  async renewAccessToken(): Promise<void> {
+    await this.#accessToken(true);
+  }
+
   /** Parses a JSON answer with `schema`; a mismatch is an `invalid_response` failure. */
   parse<S extends z.ZodType>(schema: S, answer: SpAnswer, what: string, isWrite: boolean): z.output<S> {
     let json: unknown;

@@ -21,7 +21,7 @@ import type { ResolvedDestination } from '../../../shared/config.js';
 import type { PosEvent } from '../../../shared/events.js';
 import type { Logger } from '../../agent/logger.js';
 import type { DeliveryResult, LedgerItem, SendOutcome } from '../../outbox/connector.js';
-import type { ConnectorBundle, ConnectorContext } from '../connector-kit.js';
+import type { ConnectorBundle, ConnectorContext, ProbeResult } from '../connector-kit.js';
 
 export type NatsConfig = Extract<ResolvedDestination, { type: 'nats' }>;
 
@@ -114,6 +114,7 @@ export function createNatsConnector(config: NatsConfig, context: ConnectorContex
       maxBatch: config.batchSize,
       send: (items, signal) => link.send(items, signal),
     },
+    probe: () => link.probe(),
     close: () => link.close(),
   };
 }
@@ -184,6 +185,84 @@ class NatsLink {
       results.push(diagnosis);
     }
     return { results };
+  }
+
+  /**
+   * The connection test: connects (or uses the connection there is) and reads the stream's info, which says
+   * whether it exists and takes this agent's subjects. Publishes nothing. The NATS client takes no signal: its
+   * connect and request timeouts bound it.
+   */
+  async probe(): Promise<ProbeResult> {
+    const { servers, stream } = this.#config;
+    if (this.#isClosed)
+      return {
+        ok: false,
+        reason: 'unreachable',
+        detail: 'the NATS connector is closed (the agent is stopping)',
+      };
+    let nc: NatsConnection;
+    try {
+      nc = await this.#connect();
+    } catch (error) {
+      if (error instanceof AuthorizationError || error instanceof UserAuthenticationExpiredError)
+        return { ok: false, reason: 'auth_failed', detail: `NATS refused the credentials: ${error.message}` };
+      return {
+        ok: false,
+        reason: 'unreachable',
+        detail: `cannot reach NATS (${servers.join(', ')}): ${(error as Error).message}`,
+      };
+    }
+    if (!this.#isConnected || nc.isClosed())
+      return {
+        ok: false,
+        reason: 'unreachable',
+        detail: `the connection to NATS (${servers.join(', ')}) is down; the client is reconnecting`,
+      };
+    const server = `connected to NATS at ${nc.getServer()}`;
+    try {
+      const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: this.#config.ackTimeoutMs });
+      const info = await jsm.streams.info(stream);
+      const subjects = info.config.subjects ?? [];
+      const sample = natsSubject(this.#config.subject, this.#agentId, 'S1');
+      if (!subjects.some((filter) => subjectMatches(filter, sample)))
+        return {
+          ok: false,
+          reason: 'rejected',
+          detail:
+            `${server}, but stream "${stream}" does not take ${this.#config.subject}.> (its subjects: ${subjects.join(', ') || 'none'}). ` +
+            `Add it: nats stream edit ${stream} --subjects ...`,
+        };
+      return {
+        ok: true,
+        detail: `${server}; stream "${stream}" takes ${subjects.join(', ')} and holds ${info.state.messages} message(s)`,
+      };
+    } catch (error) {
+      if (error instanceof JetStreamApiError && error.code === (JetStreamApiCodes.StreamNotFound as number))
+        return {
+          ok: false,
+          reason: 'rejected',
+          detail:
+            `${server}, but stream "${stream}" does not exist, so nothing can be stored. Create it once on the ` +
+            `central NATS system (src-main/connectors/nats/README.md): ${streamAddCommand(this.#config)}`,
+        };
+      if (error instanceof Error && error.name === 'JetStreamNotEnabled')
+        return {
+          ok: false,
+          reason: 'rejected',
+          detail: `${server}, but JetStream is not enabled for this account; enable it and create stream "${stream}"`,
+        };
+      if (error instanceof PermissionViolationError)
+        // Publishing may be all this user is allowed: reaching the server with its credentials is what is known.
+        return {
+          ok: true,
+          detail: `${server} with the credentials accepted; this user may not read stream info, so stream "${stream}" was not checked (${error.message})`,
+        };
+      return {
+        ok: false,
+        reason: 'unreachable',
+        detail: `${server}, but reading stream "${stream}" failed: ${(error as Error).message}`,
+      };
+    }
   }
 
   /** Drains the connection (pending acknowledgements flush) within a bound, then closes it. */

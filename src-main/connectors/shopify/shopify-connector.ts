@@ -3,9 +3,11 @@ import type { ResolvedDestination } from '../../../shared/config.js';
 import type { DeliveryResult, LevelItem, SendOutcome } from '../../outbox/connector.js';
 import {
   ConnectorError,
+  probeFailure,
   type ConnectorBundle,
   type ConnectorContext,
   type OrderPage,
+  type ProbeResult,
   type RemoteLevel,
 } from '../connector-kit.js';
 import {
@@ -26,6 +28,8 @@ import {
   ORDER_NODE_COST,
   ORDERS_PAGE_SIZE,
   ORDERS_QUERY,
+  PROBE_COST,
+  PROBE_QUERY,
   PUBLISH_COST,
   PUBLISH_MUTATION,
   discoverItemsCost,
@@ -37,6 +41,7 @@ import {
   moreLinesData,
   ordersCost,
   ordersData,
+  probeData,
   publishData,
   readLevelsCost,
   readLevelsData,
@@ -140,6 +145,8 @@ const DISCOVERY = new Set(['BackroomLocations', 'BackroomDiscoverItems']);
 
 /** Longest a pull or a read waits for the bucket before giving up as `rate_limited`. */
 const READ_MAX_WAIT_MS = 20_000;
+/** Longest a connection test waits for the bucket: a person is waiting for the answer. */
+const PROBE_MAX_WAIT_MS = 5_000;
 /** Most pages of locations, and of one order's lines, read in one go. */
 const MAX_PAGES = 20;
 
@@ -164,6 +171,7 @@ export function createShopifyConnector(
     },
     orders: { pullOrders: (since, cursor, signal) => shopify.pullOrders(since, cursor, signal) },
     levels: { measures: 'available', readLevels: (items, signal) => shopify.readLevels(items, signal) },
+    probe: (signal) => shopify.probe(signal),
   };
 }
 
@@ -612,6 +620,35 @@ class ShopifyConnector {
       return items.map(({ sku, location }, at) => ({ sku, location, quantity: quantities.get(at) ?? null }));
     } catch (error) {
       if (error instanceof ShopifyRequestError) throw connectorError(error.failure);
+      throw error;
+    }
+  }
+
+  /** The connection test: reads the shop's first location (3 points), which needs a valid access token. */
+  async probe(signal: AbortSignal): Promise<ProbeResult> {
+    try {
+      const data = await this.#client.request(
+        {
+          name: 'BackroomConnectionTest',
+          query: PROBE_QUERY,
+          variables: {},
+          cost: PROBE_COST,
+          data: probeData,
+        },
+        signal,
+        { maxWaitMs: PROBE_MAX_WAIT_MS },
+      );
+      const first = data.locations.nodes[0];
+      const { currentlyAvailable, maximumAvailable } = this.#client.throttle.status;
+      return {
+        ok: true,
+        detail:
+          `Shopify accepted the access token (Admin API ${this.#config.apiVersion}); ` +
+          `${first === undefined ? 'the shop has no active location yet' : `its first location is "${first.name}"`}; ` +
+          `${Math.floor(currentlyAvailable)} of ${maximumAvailable} rate-limit points free`,
+      };
+    } catch (error) {
+      if (error instanceof ShopifyRequestError) return probeFailure(connectorError(error.failure));
       throw error;
     }
   }

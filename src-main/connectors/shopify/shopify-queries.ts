@@ -117,6 +117,28 @@ export const locationsData = z.object({
 
 export type DiscoverItemsData = z.output<typeof discoverItemsData>;
 
+// ---- connection test ----
+
+/**
+ * The connection test: the shop's first location, the cheapest read the granted scopes allow (the connector
+ * needs `read_locations` anyway), which Shopify answers only with a valid access token.
+ */
+export const PROBE_QUERY = /* GraphQL */ `
+  query BackroomConnectionTest {
+    locations(first: 1) {
+      nodes {
+        name
+      }
+    }
+  }
+`;
+
+export const PROBE_COST = locationsCost(1);
+
+export const probeData = z.object({
+  locations: z.object({ nodes: z.array(z.object({ name: z.string() })) }),
+});
+
 // ---- level reads ----
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ResolvedDestination } from '../../../shared/config.js';
-import type { ConnectorBundle, ConnectorContext, RemoteLevel } from '../connector-kit.js';
-import { ConnectorError } from '../connector-kit.js';
+import type { ConnectorBundle, ConnectorContext, ProbeResult, RemoteLevel } from '../connector-kit.js';
+import { ConnectorError, probeFailure } from '../connector-kit.js';
 import type { DeliveryResult, LedgerItem, SendOutcome } from '../../outbox/connector.js';
 import {
   nextStep,
@@ -54,7 +54,7 @@ type Store = Readonly<{ places: TrytonPlaces; layout: WarehouseLayout }>;
  * Also reads levels back (`on_hand`): each product's quantity at the storage location (done moves, today).
  */
 export function createTrytonConnector(config: TrytonConfig, context: ConnectorContext): ConnectorBundle {
-  const rpc = new TrytonRpc({
+  const rpcOptions = {
     url: config.url,
     database: config.database,
     username: config.username,
@@ -62,7 +62,8 @@ export function createTrytonConnector(config: TrytonConfig, context: ConnectorCo
     agentId: context.agentId,
     timeoutMs: config.requestTimeoutMs,
     logger: context.logger,
-  });
+  };
+  const rpc = new TrytonRpc(rpcOptions);
   const ledger = new TrytonLedger(config, context, rpc);
   return {
     connector: {
@@ -74,7 +75,53 @@ export function createTrytonConnector(config: TrytonConfig, context: ConnectorCo
       measures: 'on_hand',
       readLevels: (items, signal) => ledger.readLevels(items, signal),
     },
+    // A client of its own: a login now, not the connector's session from before a password change.
+    probe: (signal) => probeTryton(config, new TrytonRpc(rpcOptions), signal),
   };
+}
+
+/**
+ * The connection test: logs in (`common.db.login`, then the user's preferences) and reads the name of the
+ * user's company, which every shipment Backroom creates belongs to. Reads only.
+ */
+async function probeTryton(config: TrytonConfig, rpc: TrytonRpc, signal: AbortSignal): Promise<ProbeResult> {
+  try {
+    const context = await rpc.userContext(signal);
+    const who = `Tryton accepted the login of "${config.username}" to database "${config.database}"`;
+    const id = idSchema.safeParse(context.company);
+    if (!id.success)
+      return {
+        ok: false,
+        reason: 'rejected',
+        detail: `${who}, but the user has no current company; set one in its preferences`,
+      };
+    const [company] = await rpc.call(
+      z.array(z.object({ rec_name: z.string() })),
+      'company.company',
+      'read',
+      [[id.data], ['rec_name']],
+      { signal, isWrite: false },
+    );
+    return { ok: true, detail: `${who}; company "${company?.rec_name ?? id.data}"` };
+  } catch (error) {
+    return probeFailure(error instanceof TrytonCallError ? connectorErrorOf(error) : error);
+  }
+}
+
+/** A failed Tryton call as what a read throws. */
+function connectorErrorOf(error: TrytonCallError): ConnectorError {
+  switch (error.kind) {
+    case 'refused':
+    case 'warning':
+      return new ConnectorError('rejected', error.message);
+    case 'auth':
+      return new ConnectorError('auth_failed', error.message);
+    case 'rate_limited':
+      return new ConnectorError('rate_limited', error.message, error.retryAfterMs);
+    case 'transient':
+    case 'unknown':
+      return new ConnectorError('unreachable', error.message);
+  }
 }
 
 const isStopping = (r: DeliveryResult) =>
@@ -345,19 +392,8 @@ class TrytonLedger {
       }));
     } catch (error) {
       if (error instanceof PlanError) throw new ConnectorError('rejected', error.message);
-      if (!(error instanceof TrytonCallError)) throw error;
-      switch (error.kind) {
-        case 'refused':
-        case 'warning':
-          throw new ConnectorError('rejected', error.message);
-        case 'auth':
-          throw new ConnectorError('auth_failed', error.message);
-        case 'rate_limited':
-          throw new ConnectorError('rate_limited', error.message, error.retryAfterMs);
-        case 'transient':
-        case 'unknown':
-          throw new ConnectorError('unreachable', error.message);
-      }
+      if (error instanceof TrytonCallError) throw connectorErrorOf(error);
+      throw error;
     }
   }
 

@@ -1,17 +1,20 @@
 import type { ResolvedDestination } from '../../../shared/config.js';
 import type { DeliveryResult, LevelItem, SendOutcome } from '../../outbox/connector.js';
-import type {
-  ConnectorBundle,
-  ConnectorContext,
-  OrderPage,
-  RemoteLevel,
-  RemoteOrder,
-  RemoteOrderLine,
+import {
+  probeFailure,
+  type ConnectorBundle,
+  type ConnectorContext,
+  type OrderPage,
+  type ProbeResult,
+  type RemoteLevel,
+  type RemoteOrder,
+  type RemoteOrderLine,
 } from '../connector-kit.js';
 import { VendureAdminClient, VendureFailure, type Operation } from './vendure-admin-client.js';
 import { VendureDiscovery, type Resolved } from './vendure-discovery.js';
 import {
   ordersSchema,
+  probeSchema,
   updateVariantsSchema,
   variantsStockSchema,
   type VariantStock,
@@ -84,6 +87,15 @@ const ORDERS: Operation = {
   }`,
 };
 
+const PROBE: Operation = {
+  name: 'activeAdministrator',
+  isWrite: false,
+  query: `query BackroomConnectionTest {
+    activeAdministrator { emailAddress }
+    activeChannel { code }
+  }`,
+};
+
 export type VendureConnectorOptions = Readonly<{
   /** The agent's locations: a location's name is matched against Vendure's stock location names. */
   localLocations?: readonly Readonly<{ id: string; name: string }>[];
@@ -116,7 +128,7 @@ export function createVendureConnector(
 ): ConnectorBundle {
   const orderPageSize = options.orderPageSize ?? ORDER_PAGE;
   const logger = context.logger.child({ module: 'vendure' });
-  const client = new VendureAdminClient({
+  const clientOptions = {
     url: config.url,
     username: config.username,
     password: config.password,
@@ -124,7 +136,8 @@ export function createVendureConnector(
     agentId: context.agentId,
     timeoutMs: config.timeoutMs,
     logger,
-  });
+  };
+  const client = new VendureAdminClient(clientOptions);
   const discovery = new VendureDiscovery(
     client,
     context.mappings,
@@ -389,9 +402,28 @@ export function createVendureConnector(
     }
   }
 
+  /**
+   * The connection test: a login of its own (the connector's session may predate a password change), then who
+   * that is and which channel the channel token selects.
+   */
+  async function probe(signal: AbortSignal): Promise<ProbeResult> {
+    try {
+      const data = await new VendureAdminClient(clientOptions).request(PROBE, {}, probeSchema, signal);
+      return {
+        ok: true,
+        detail: `Vendure accepted the login of "${config.username}"${
+          data.activeAdministrator === null ? '' : ` (${data.activeAdministrator.emailAddress})`
+        }; channel "${data.activeChannel.code}"`,
+      };
+    } catch (error) {
+      return probeFailure(error);
+    }
+  }
+
   return {
     connector: { mode: 'level', maxBatch: config.batchSize, send },
     orders: { pullOrders },
     levels: { measures: 'available', readLevels },
+    probe,
   };
 }

@@ -26,6 +26,12 @@ export const loginSchema = z.object({
   }),
 });
 
+/** The connection test's answer: the logged-in administrator and the channel the requests work in. */
+export const probeSchema = z.object({
+  activeAdministrator: z.object({ emailAddress: z.string() }).nullable(),
+  activeChannel: z.object({ code: z.string() }),
+});
+
 const stockLevelSchema = z.object({
   stockLocationId: z.string(),
   stockOnHand: z.number().int(),

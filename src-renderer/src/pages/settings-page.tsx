@@ -1,10 +1,11 @@
-import { useEffect } from 'react';
-import type { DestinationSettings, SettingsView } from '../../../shared/rpc.js';
+import { useEffect, useId, useState } from 'react';
+import type { DestinationSettings, DestinationTestResult, SettingsView } from '../../../shared/rpc.js';
+import { call } from '../api/client.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { SourceTokens } from '../components/source-tokens.js';
-import { formatAgo, formatTime, STATE_LABELS } from '../format.js';
+import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
-import { useAgentSettings } from '../stores/agent-settings-store.js';
+import { messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
 import { useLive } from '../stores/live-store.js';
 
 function show(value: unknown): string {
@@ -181,6 +182,18 @@ function DestinationCard({ destination: d }: { destination: DestinationSettings 
           </div>
         ))}
         <div className="fact">
+          <dt>Connection</dt>
+          <dd>
+            {d.canTest ? (
+              <ConnectionTest destination={d.id} />
+            ) : (
+              <span className="muted">
+                No connection test for a {d.type} destination; its delivery results show whether it works
+              </span>
+            )}
+          </dd>
+        </div>
+        <div className="fact">
           <dt>Reconciliation</dt>
           <dd>
             {d.canReconcile ? (
@@ -209,5 +222,65 @@ function DestinationCard({ destination: d }: { destination: DestinationSettings 
         )}
       </dl>
     </section>
+  );
+}
+
+/**
+ * "Test connection": a read-only call to the destination (reachable? credentials accepted?), answered beside
+ * the button in a live region, so a screen reader announces it. The button stays focusable while it runs.
+ */
+function ConnectionTest({ destination }: { destination: string }) {
+  const id = useId();
+  const [result, setResult] = useState<DestinationTestResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [isTesting, setTesting] = useState(false);
+
+  const test = async () => {
+    if (isTesting) return;
+    setTesting(true);
+    setResult(null);
+    setError(null);
+    try {
+      setResult(await call('destinations.test', { destination }));
+    } catch (e) {
+      setError(messageOf(e));
+    }
+    setTesting(false);
+  };
+
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary"
+        aria-disabled={isTesting}
+        aria-describedby={`${id}-result`}
+        onClick={() => void test()}
+      >
+        Test connection
+      </button>{' '}
+      <span
+        id={`${id}-result`}
+        role="status"
+        aria-live="polite"
+        aria-atomic="true"
+        data-testid={`connection-test-${destination}`}
+      >
+        {isTesting ? (
+          'Testing…'
+        ) : result?.ok === true ? (
+          <>
+            <span className="ok">Connected ({result.ms} ms)</span>: {result.detail}
+          </>
+        ) : result?.ok === false ? (
+          <>
+            <span className="error">{TEST_FAILURE_LABELS[result.reason]}</span> (after {result.ms} ms):{' '}
+            {result.detail}
+          </>
+        ) : error !== null ? (
+          <span className="error">The test could not run: {error}</span>
+        ) : null}
+      </span>
+    </>
   );
 }

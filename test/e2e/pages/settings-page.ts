@@ -15,6 +15,27 @@ export class SettingsPage {
     return this.page.getByTestId(`settings-destination-${id}`);
   }
 
+  /** The "Test connection" button of a destination. */
+  testConnectionButton(id: string): Locator {
+    return this.destination(id).getByRole('button', { name: 'Test connection' });
+  }
+
+  /** Where a destination's connection test result is shown (a live region). */
+  connectionResult(id: string): Locator {
+    return this.destination(id).getByTestId(`connection-test-${id}`);
+  }
+
+  /** Presses "Test connection" of a destination, by mouse or by keyboard; returns where its result is shown. */
+  async testConnection(id: string, by: 'mouse' | 'keyboard' = 'mouse'): Promise<Locator> {
+    const button = this.testConnectionButton(id);
+    if (by === 'mouse') await button.click();
+    else {
+      await button.focus();
+      await this.page.keyboard.press('Enter');
+    }
+    return this.connectionResult(id);
+  }
+
   /** Creates a POS source token and returns it as the page shows it (once). */
   async createSourceToken(source: string, label: string): Promise<string> {
     const form = this.page.getByRole('form', { name: 'Create a source token' });
