@@ -180,7 +180,9 @@ const ordersTimer = setInterval(() => {
   orderNo += 1;
   const sku = skus[(orderNo * 7) % skus.length]!;
   if (shopify && sku !== NOT_ON_SHOPIFY) {
-    shopifyOrders.push(shopify.placeOrder({ location: shopifyStore, lines: [{ sku, quantity: 1 + (orderNo % 2) }] }));
+    shopifyOrders.push(
+      shopify.placeOrder({ location: shopifyStore, lines: [{ sku, quantity: 1 + (orderNo % 2) }] }),
+    );
     if (shopifyOrders.length > 4) shopify.fulfilOrder(shopifyOrders.shift()!);
   }
   if (amazon && orderNo % 2 === 0) {

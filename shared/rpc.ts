@@ -63,7 +63,8 @@ export type ExceptionView = {
 
 export type ExceptionPage = { total: number; offset: number; rows: ExceptionView[] };
 
-export type OutboxItemState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded' | 'held';
+export type OutboxItemState =
+  'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded' | 'held';
 
 export type DeliveryAttemptView = { id: number; at: number; result: string; detail: string | null };
 
@@ -226,7 +227,12 @@ export type DestinationSettings = {
   /** Whether its connector has a connection test (`destinations.test`); a webhook has none. */
   canTest: boolean;
   pullsOrders: boolean;
-  orders: { lastPullAt: number | null; lastError: string | null; ordersSeen: number; updatedAfter: string | null } | null;
+  orders: {
+    lastPullAt: number | null;
+    lastError: string | null;
+    ordersSeen: number;
+    updatedAfter: string | null;
+  } | null;
 };
 
 /**
@@ -234,11 +240,7 @@ export type DestinationSettings = {
  * compile if they part): cannot be reached, credentials refused, refused, asked to slow down, odd answer.
  */
 export type ConnectionTestReason =
-  | 'unreachable'
-  | 'auth_failed'
-  | 'rejected'
-  | 'rate_limited'
-  | 'invalid_response';
+  'unreachable' | 'auth_failed' | 'rejected' | 'rate_limited' | 'invalid_response';
 
 /**
  * What a destination's connection test found: `detail` says what answered, or why it failed in the remote
@@ -454,7 +456,10 @@ export const RPC = {
   'sources.revokeToken': {
     method: 'POST',
     path: '/api/v1/sources/tokens/revoke',
-    input: z.strictObject({ id: z.number().int().positive(), reason: reason.min(1, 'Say why it is revoked') }),
+    input: z.strictObject({
+      id: z.number().int().positive(),
+      reason: reason.min(1, 'Say why it is revoked'),
+    }),
     output: out<{ entry: SourceTokenView }>(),
   },
   'audit.list': {

@@ -145,18 +145,22 @@ export class Agent {
     const connectorState = new ConnectorStateRepo(db);
     const bundles = new Map<string, ConnectorBundle>();
     this.dispatchers = config.destinations.flatMap((destination) => {
-      const bundle = createConnector(destination, {
-        agentId: config.agentId,
-        mappings: this.mappings.forDestination(destination.id),
-        state: connectorState.forDestination(destination.id),
-        logger: logger.child({ module: 'connector', destination: destination.id }),
-        requestOrderPull: async () => {
-          await this.#pullers
-            .find((p) => p.destinationId === destination.id)
-            ?.pullNow()
-            .catch(() => undefined);
+      const bundle = createConnector(
+        destination,
+        {
+          agentId: config.agentId,
+          mappings: this.mappings.forDestination(destination.id),
+          state: connectorState.forDestination(destination.id),
+          logger: logger.child({ module: 'connector', destination: destination.id }),
+          requestOrderPull: async () => {
+            await this.#pullers
+              .find((p) => p.destinationId === destination.id)
+              ?.pullNow()
+              .catch(() => undefined);
+          },
         },
-      }, { locations: config.locations });
+        { locations: config.locations },
+      );
       if (bundle === null) return [];
       bundles.set(destination.id, bundle);
       const connector = bundle.connector;
@@ -175,7 +179,8 @@ export class Agent {
           quantityFor: (sku, location) => this.stock.available(sku, location, channel),
           onResult: (kind) => {
             metrics.deliveryResults.inc({ destination: destination.id, result: kind });
-            if (kind === 'delivered' || kind === 'already_applied') this.channelGuard.report(destination.id, true);
+            if (kind === 'delivered' || kind === 'already_applied')
+              this.channelGuard.report(destination.id, true);
             else if (kind === 'retry' || kind === 'unknown') this.channelGuard.report(destination.id, false);
           },
         }),
@@ -358,7 +363,10 @@ export class Agent {
         const puller = this.#pullers.find((p) => p.destinationId === destinationId);
         if (!puller)
           return Promise.reject(
-            new AgentError('invalid_request', `destination "${destinationId}" pulls no orders (it needs an "orders" section and a connector that reads orders)`),
+            new AgentError(
+              'invalid_request',
+              `destination "${destinationId}" pulls no orders (it needs an "orders" section and a connector that reads orders)`,
+            ),
           );
         return puller.pullNow();
       },
@@ -423,7 +431,9 @@ export class Agent {
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
-      await bundle.close?.().catch((error: unknown) => this.#logger.warn({ err: error }, 'closing a connector failed'));
+      await bundle
+        .close?.()
+        .catch((error: unknown) => this.#logger.warn({ err: error }, 'closing a connector failed'));
     }
     await this.#checkpointer?.stop();
     this.db.close();

@@ -120,7 +120,8 @@ export class CaptureWriter {
     // goes to every other ledger destination, never back to the one it came from.
     const adoptedFrom = event.type === 'adjustment' ? event.meta?.['adoptedFrom'] : undefined;
     for (const destinationId of this.#deps.routing.ledgerDestinations(event.type, event.location)) {
-      if (destinationId !== adoptedFrom) this.#deps.outbox.enqueue(destinationId, seq, event.location, key, now);
+      if (destinationId !== adoptedFrom)
+        this.#deps.outbox.enqueue(destinationId, seq, event.location, key, now);
     }
     return { id: event.id, status: 'accepted', seq };
   }
@@ -142,7 +143,10 @@ export class CaptureWriter {
       else {
         const open = stock.openReservation(source, orderId, sku, event.location);
         if (open > 0)
-          stock.setReservation({ ...r, qty: Math.max(0, open - qty) }, event.type === 'ship' ? 'shipped' : 'released');
+          stock.setReservation(
+            { ...r, qty: Math.max(0, open - qty) },
+            event.type === 'ship' ? 'shipped' : 'released',
+          );
       }
     }
   }
@@ -169,7 +173,8 @@ export class CaptureWriter {
       this.#applyReservations(source, seq, event);
     if (event.type === 'reserve' || event.type === 'release') {
       for (const sku of new Set(event.lines.map((l) => l.sku)))
-        for (const destinationId of levelDestinations) outbox.markDirty(destinationId, sku, event.location, now);
+        for (const destinationId of levelDestinations)
+          outbox.markDirty(destinationId, sku, event.location, now);
       return;
     }
     event.lines.forEach((line, lineNo) => {

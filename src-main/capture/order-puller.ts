@@ -26,7 +26,13 @@ export type OrderPullerOptions = Readonly<{
 }>;
 
 /** What one pull did. */
-export type PullReport = { orders: number; reserved: number; released: number; shipped: number; pages: number };
+export type PullReport = {
+  orders: number;
+  reserved: number;
+  released: number;
+  shipped: number;
+  pages: number;
+};
 
 /** The capture source of a destination's pulled orders; it is also the reservations' channel. */
 export function orderSourceId(destinationId: string): string {
@@ -108,7 +114,8 @@ export class OrderPuller {
         report.pages += 1;
         for (const order of page.orders) {
           report.orders += 1;
-          const isHistory = isFirstPull || (baseline !== null && Date.parse(order.updatedAt) <= Date.parse(baseline));
+          const isHistory =
+            isFirstPull || (baseline !== null && Date.parse(order.updatedAt) <= Date.parse(baseline));
           const kind = await this.#captureOrder(order, isHistory);
           if (kind) report[kind] += 1;
           if (newest === null || Date.parse(order.updatedAt) > Date.parse(newest)) newest = order.updatedAt;
@@ -127,7 +134,13 @@ export class OrderPuller {
            baseline = COALESCE(baseline, excluded.baseline), last_pull_at = excluded.last_pull_at,
            last_error = NULL, orders_seen = orders_seen + excluded.orders_seen`,
       )
-      .run(destinationId, newest, isFirstPull ? (newest ?? new Date(0).toISOString()) : null, Date.now(), report.orders);
+      .run(
+        destinationId,
+        newest,
+        isFirstPull ? (newest ?? new Date(0).toISOString()) : null,
+        Date.now(),
+        report.orders,
+      );
     this.#o.exceptions.resolveByKey(`order_pull_failed:${destinationId}`, 'orders pulled again');
     this.#o.onPulled?.(true);
     if (report.reserved + report.released + report.shipped > 0) this.#log.info(report, 'orders pulled');
@@ -158,7 +171,10 @@ export class OrderPuller {
   }
 
   /** Captures what changed about one order; returns which kind of event it captured, if any. */
-  async #captureOrder(order: RemoteOrder, isHistory: boolean): Promise<'reserved' | 'released' | 'shipped' | null> {
+  async #captureOrder(
+    order: RemoteOrder,
+    isHistory: boolean,
+  ): Promise<'reserved' | 'released' | 'shipped' | null> {
     const { destinationId, stock } = this.#o;
     const channel = orderSourceId(destinationId);
     const location = order.location ?? this.#o.defaultLocation;
@@ -191,7 +207,8 @@ export class OrderPuller {
         break;
       }
       case 'cancelled':
-        if (isOpen) [event, kind] = [{ ...base, id: `${order.orderId}:release`, type: 'release' }, 'released'];
+        if (isOpen)
+          [event, kind] = [{ ...base, id: `${order.orderId}:release`, type: 'release' }, 'released'];
         break;
       case 'fulfilled':
         // Shipped from here: on hand falls. An order first seen already shipped before the first pull is history.
@@ -211,7 +228,8 @@ export class OrderPuller {
         .filter((r) => r.location === location)
         .map((r) => ({ sku: r.sku, qty: r.qty - (shipped.get(r.sku) ?? 0) }))
         .filter((l) => l.qty > 0);
-      if (rest.length > 0) events.push({ ...base, lines: rest, id: `${order.orderId}:release`, type: 'release' });
+      if (rest.length > 0)
+        events.push({ ...base, lines: rest, id: `${order.orderId}:release`, type: 'release' });
     }
     const [result] = await this.#o.capture.capture(channel, events);
     return this.#judge(order, result) ? kind : null;

@@ -35,10 +35,17 @@ export async function mappingsImport(
       signal: AbortSignal.timeout(120_000),
     });
     if (!response.ok)
-      throw new AgentError('import_failed', `The agent answered ${response.status}: ${await response.text()}`);
+      throw new AgentError(
+        'import_failed',
+        `The agent answered ${response.status}: ${await response.text()}`,
+      );
     report = (await response.json()) as MappingImportReport;
   } else {
-    const agent = await Agent.start({ config, logger: createLogger({ level: 'warn', fd: 2 }), isServing: false });
+    const agent = await Agent.start({
+      config,
+      logger: createLogger({ level: 'warn', fd: 2 }),
+      isServing: false,
+    });
     try {
       report = agent.importMappings(csv, origin);
     } finally {
@@ -47,7 +54,9 @@ export async function mappingsImport(
   }
   if (opts.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    io.out(`${file}: ${report.imported} mapping(s) set, ${report.unchanged} unchanged, ${report.errors.length} bad row(s)\n`);
+    io.out(
+      `${file}: ${report.imported} mapping(s) set, ${report.unchanged} unchanged, ${report.errors.length} bad row(s)\n`,
+    );
     for (const e of report.errors) io.out(`  line ${e.line}, ${e.field}: ${e.message}\n`);
   }
   return report.errors.length > 0 ? 1 : 0;

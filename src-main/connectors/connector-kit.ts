@@ -115,7 +115,8 @@ export type ConnectorBundle = Readonly<{
 }>;
 
 /** Why a pull or read failed, so the caller can back off, pause, or tell staff. */
-export type ConnectorErrorReason = 'unreachable' | 'rate_limited' | 'auth_failed' | 'rejected' | 'invalid_response';
+export type ConnectorErrorReason =
+  'unreachable' | 'rate_limited' | 'auth_failed' | 'rejected' | 'invalid_response';
 
 /** What a connection test found: `detail` says what answered (ok) or why it failed, in the remote's words. */
 export type ProbeResult =

@@ -16,7 +16,11 @@ export type Mapping = Readonly<{
 
 /** One bad row of a mapping CSV, named by line and column. */
 export type MappingRowError = Readonly<{ line: number; field: string; message: string }>;
-export type MappingImportReport = Readonly<{ imported: number; unchanged: number; errors: MappingRowError[] }>;
+export type MappingImportReport = Readonly<{
+  imported: number;
+  unchanged: number;
+  errors: MappingRowError[];
+}>;
 
 /** The dedupe key of the exception raised while an item or location has no mapping for a destination. */
 export function unmappedKey(destinationId: string, kind: MappingKind, localId: string): string {
@@ -75,7 +79,15 @@ export class IdMappingRepo {
    * Sets one mapping (replacing the one there) and releases what waited for it. Throws naming the field when
    * the destination is unknown or an id is empty.
    */
-  set(m: Readonly<{ destinationId: string; kind: MappingKind; localId: string; remoteId: string; origin: string }>): void {
+  set(
+    m: Readonly<{
+      destinationId: string;
+      kind: MappingKind;
+      localId: string;
+      remoteId: string;
+      origin: string;
+    }>,
+  ): void {
     const problem = this.#check(m.destinationId, m.kind, m.localId, m.remoteId);
     if (problem) throw new Error(`${problem.field}: ${problem.message}`);
     this.#db.transaction(() => this.#put(m, Date.now()));
@@ -91,13 +103,21 @@ export class IdMappingRepo {
     );
   }
 
-  list(filter: Readonly<{ destinationId?: string; kind?: MappingKind; localId?: string; limit?: number }> = {}): Mapping[] {
+  list(
+    filter: Readonly<{ destinationId?: string; kind?: MappingKind; localId?: string; limit?: number }> = {},
+  ): Mapping[] {
     let q = this.#db.query.selectFrom('id_mappings').selectAll();
     if (filter.destinationId !== undefined) q = q.where('destination_id', '=', filter.destinationId);
     if (filter.kind !== undefined) q = q.where('kind', '=', filter.kind);
     if (filter.localId !== undefined) q = q.where('local_id', '=', filter.localId);
     return this.#db
-      .all(q.orderBy('destination_id').orderBy('kind').orderBy('local_id').limit(filter.limit ?? 1000))
+      .all(
+        q
+          .orderBy('destination_id')
+          .orderBy('kind')
+          .orderBy('local_id')
+          .limit(filter.limit ?? 1000),
+      )
       .map((r) => ({
         destinationId: r.destination_id,
         kind: r.kind,
@@ -123,7 +143,11 @@ export class IdMappingRepo {
     try {
       rows = readCsv(text);
     } catch (error) {
-      return { imported: 0, unchanged: 0, errors: [{ line: 1, field: 'file', message: (error as Error).message }] };
+      return {
+        imported: 0,
+        unchanged: 0,
+        errors: [{ line: 1, field: 'file', message: (error as Error).message }],
+      };
     }
     const errors: MappingRowError[] = [];
     const good: { destinationId: string; kind: MappingKind; localId: string; remoteId: string }[] = [];
@@ -159,8 +183,12 @@ export class IdMappingRepo {
     return { imported, unchanged, errors };
   }
 
-  #check(destinationId: string, kind: MappingKind, localId: string, remoteId: string):
-    { field: string; message: string } | null {
+  #check(
+    destinationId: string,
+    kind: MappingKind,
+    localId: string,
+    remoteId: string,
+  ): { field: string; message: string } | null {
     if (!this.#destinations.has(destinationId))
       return {
         field: 'destination',
@@ -178,7 +206,16 @@ export class IdMappingRepo {
   }
 
   /** Writes one mapping and releases what waited for it; runs inside the caller's transaction. */
-  #put(m: Readonly<{ destinationId: string; kind: MappingKind; localId: string; remoteId: string; origin: string }>, now: number): void {
+  #put(
+    m: Readonly<{
+      destinationId: string;
+      kind: MappingKind;
+      localId: string;
+      remoteId: string;
+      origin: string;
+    }>,
+    now: number,
+  ): void {
     this.#db.sqlite
       .prepare(
         `INSERT INTO id_mappings (destination_id, kind, local_id, remote_id, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -188,7 +225,9 @@ export class IdMappingRepo {
       .run(m.destinationId, m.kind, m.localId, m.remoteId, m.origin, now);
     // Every held item of the destination is judged again; those still unmapped are held again at once.
     this.#db.sqlite
-      .prepare(`UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE destination_id = ? AND state = 'held'`)
+      .prepare(
+        `UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE destination_id = ? AND state = 'held'`,
+      )
       .run(now, m.destinationId);
     if (m.kind === 'item')
       this.#db.sqlite

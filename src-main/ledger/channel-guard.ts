@@ -115,7 +115,9 @@ export class ChannelGuard {
       if (before?.isDegraded !== next.isDegraded) {
         this.#log.warn(
           { channel, reason: next.reason },
-          next.isDegraded ? 'channel degraded: tightening what it is sent' : 'channel synced: restoring its levels',
+          next.isDegraded
+            ? 'channel degraded: tightening what it is sent'
+            : 'channel synced: restoring its levels',
         );
         this.#republish(destinations, now);
       }

@@ -38,7 +38,14 @@ export class StockRepo {
    * (sku, location) by the difference. Returns the change in reserved. Must run inside the capture transaction.
    */
   setReservation(
-    r: Readonly<{ channel: string; orderId: string; sku: string; location: string; qty: number; seq: number }>,
+    r: Readonly<{
+      channel: string;
+      orderId: string;
+      sku: string;
+      location: string;
+      qty: number;
+      seq: number;
+    }>,
     closedAs: 'released' | 'shipped' = 'released',
   ): number {
     const sqlite = this.#db.sqlite;

@@ -73,7 +73,9 @@ export class Reconciler {
   startSchedule(everyMinutes: number): void {
     if (everyMinutes <= 0 || this.destinations.length === 0) return;
     this.#timer = setInterval(() => {
-      this.runScheduled().catch((error: unknown) => this.#log.warn({ err: error }, 'scheduled reconciliation failed'));
+      this.runScheduled().catch((error: unknown) =>
+        this.#log.warn({ err: error }, 'scheduled reconciliation failed'),
+      );
     }, everyMinutes * 60_000);
     this.#timer.unref();
   }
@@ -106,7 +108,11 @@ export class Reconciler {
             kind: 'reconcile_drift',
             dedupeKey: key,
             message: `${drifting.length} level${drifting.length === 1 ? '' : 's'} at ${id} differ from Backroom's ledger (for example ${drifting[0]!.sku} at ${drifting[0]!.location}: ${drifting[0]!.explanation}). Open Reconciliation to push the local level, adopt the remote one, or ignore it.`,
-            details: { items: drifting.slice(0, 20).map((r) => ({ sku: r.sku, location: r.location, drift: r.drift, cause: r.cause })) },
+            details: {
+              items: drifting
+                .slice(0, 20)
+                .map((r) => ({ sku: r.sku, location: r.location, drift: r.drift, cause: r.cause })),
+            },
             destinationId: id,
           });
       }
@@ -116,7 +122,11 @@ export class Reconciler {
   }
 
   /** Reads the destination's levels of the local items (optionally one SKU and/or location) and compares. */
-  async run(destinationId: string, filter: Readonly<{ sku?: string; location?: string }> = {}, signal?: AbortSignal): Promise<ReconcileReport> {
+  async run(
+    destinationId: string,
+    filter: Readonly<{ sku?: string; location?: string }> = {},
+    signal?: AbortSignal,
+  ): Promise<ReconcileReport> {
     const destination = this.#destination(destinationId);
     const reader = this.#reader(destinationId);
     if (reader === undefined)
@@ -134,9 +144,21 @@ export class Reconciler {
     const ignored = this.#ignored(destinationId);
     const mappings = this.#d.mappingsOf(destinationId);
     const rows = items.map((item) => {
-      const row = this.#compare(destination, reader.measures, item, remote.get(itemKey(item.sku, item.location)) ?? null, mappings);
+      const row = this.#compare(
+        destination,
+        reader.measures,
+        item,
+        remote.get(itemKey(item.sku, item.location)) ?? null,
+        mappings,
+      );
       const note = ignored[itemKey(item.sku, item.location)];
-      return { ...row, ignored: note && note.drift === row.drift ? { operator: note.operator, reason: note.reason, at: note.at } : null };
+      return {
+        ...row,
+        ignored:
+          note && note.drift === row.drift
+            ? { operator: note.operator, reason: note.reason, at: note.at }
+            : null,
+      };
     });
     const report: ReconcileReport = {
       destinationId,
@@ -156,7 +178,16 @@ export class Reconciler {
   }
 
   /** Acts on one item's drift; audited with the operator and reason. */
-  async fix(input: Readonly<{ destinationId: string; sku: string; location: string; action: ReconcileFix; reason: string; operator: string }>): Promise<{ action: ReconcileFix; detail: string }> {
+  async fix(
+    input: Readonly<{
+      destinationId: string;
+      sku: string;
+      location: string;
+      action: ReconcileFix;
+      reason: string;
+      operator: string;
+    }>,
+  ): Promise<{ action: ReconcileFix; detail: string }> {
     const destination = this.#destination(input.destinationId);
     const mode = DESTINATION_MODE[destination.type];
     const subject = `reconcile:${input.destinationId}:${input.sku}:${input.location}`;
@@ -166,16 +197,23 @@ export class Reconciler {
     switch (input.action) {
       case 'republish': {
         if (mode !== 'level')
-          throw new AgentError('invalid_request', `${input.destinationId} receives movements, not levels: there is no level to push; adopt the remote level or ignore it`);
+          throw new AgentError(
+            'invalid_request',
+            `${input.destinationId} receives movements, not levels: there is no level to push; adopt the remote level or ignore it`,
+          );
         this.#d.outbox.markDirty(input.destinationId, input.sku, input.location, Date.now());
         this.#d.wake(input.destinationId);
         detail = `the level of ${input.sku} at ${input.location} is sent to ${input.destinationId} again`;
         break;
       }
       case 'accept_remote': {
-        const [row] = (await this.run(input.destinationId, { sku: input.sku, location: input.location })).rows;
+        const [row] = (await this.run(input.destinationId, { sku: input.sku, location: input.location }))
+          .rows;
         if (!row || row.remote === null)
-          throw new AgentError('invalid_request', `${input.destinationId} has no level of ${input.sku} at ${input.location} to adopt`);
+          throw new AgentError(
+            'invalid_request',
+            `${input.destinationId} has no level of ${input.sku} at ${input.location} to adopt`,
+          );
         const delta = this.#adoptionDelta(destination, row);
         before = { expected: row.expected, expectedNow: row.expectedNow, remote: row.remote };
         if (delta === 0) {
@@ -191,26 +229,47 @@ export class Reconciler {
             occurredAt: new Date().toISOString(),
             reference: `Reconciliation with ${input.destinationId}`,
             lines: [{ sku: input.sku, qty: delta }],
-            meta: { adoptedFrom: input.destinationId, operator: input.operator, reason: input.reason, remote: row.remote },
+            meta: {
+              adoptedFrom: input.destinationId,
+              operator: input.operator,
+              reason: input.reason,
+              remote: row.remote,
+            },
           },
         ]);
         if (result?.status !== 'accepted')
-          throw new AgentError('invalid_request', `the adjustment was not recorded: ${JSON.stringify(result)}`);
+          throw new AgentError(
+            'invalid_request',
+            `the adjustment was not recorded: ${JSON.stringify(result)}`,
+          );
         after = { adjustment: delta, eventSeq: result.seq };
         detail = `recorded an adjustment of ${delta > 0 ? '+' : ''}${delta} for ${input.sku} at ${input.location}, adopting ${input.destinationId}'s level`;
         break;
       }
       case 'ignore': {
-        const [row] = (await this.run(input.destinationId, { sku: input.sku, location: input.location })).rows;
+        const [row] = (await this.run(input.destinationId, { sku: input.sku, location: input.location }))
+          .rows;
         const ignored = this.#ignored(input.destinationId);
-        ignored[itemKey(input.sku, input.location)] = { operator: input.operator, reason: input.reason, at: Date.now(), drift: row?.drift ?? null };
+        ignored[itemKey(input.sku, input.location)] = {
+          operator: input.operator,
+          reason: input.reason,
+          at: Date.now(),
+          drift: row?.drift ?? null,
+        };
         this.#saveIgnored(input.destinationId, ignored);
         after = { drift: row?.drift ?? null };
         detail = `the drift of ${input.sku} at ${input.location} is marked as looked at`;
         break;
       }
     }
-    this.#d.audit.record({ operator: input.operator, action: `reconcile.${input.action}`, subject, reason: input.reason, before, after });
+    this.#d.audit.record({
+      operator: input.operator,
+      action: `reconcile.${input.action}`,
+      subject,
+      reason: input.reason,
+      before,
+      after,
+    });
     return { action: input.action, detail };
   }
 
@@ -257,11 +316,26 @@ export class Reconciler {
       };
     }
     const drift = remote - expectedNow;
-    const fixes: ReconcileFix[] = isLevel ? ['republish', 'accept_remote', 'ignore'] : ['accept_remote', 'ignore'];
+    const fixes: ReconcileFix[] = isLevel
+      ? ['republish', 'accept_remote', 'ignore']
+      : ['accept_remote', 'ignore'];
     if (drift === 0 && !isLevelQueued)
-      return { ...base, drift, cause: 'in_sync', explanation: queued === 0 ? 'Matches.' : `Matches, with ${Math.abs(queued)} still queued for ${destination.id}.`, fixes: [] };
+      return {
+        ...base,
+        drift,
+        cause: 'in_sync',
+        explanation:
+          queued === 0 ? 'Matches.' : `Matches, with ${Math.abs(queued)} still queued for ${destination.id}.`,
+        fixes: [],
+      };
     if (isLevelQueued)
-      return { ...base, drift, cause: 'pending_delivery', explanation: `An update of this level is still queued for ${destination.id}; it settles once sent.`, fixes };
+      return {
+        ...base,
+        drift,
+        cause: 'pending_delivery',
+        explanation: `An update of this level is still queued for ${destination.id}; it settles once sent.`,
+        fixes,
+      };
     let cause: DriftCause = drift < 0 ? 'remote_lower' : 'remote_higher';
     let explanation =
       drift < 0
@@ -319,7 +393,9 @@ export class Reconciler {
 
   #ignored(destinationId: string): Ignored {
     const row = this.#d.db.sqlite
-      .prepare<[string], { value: string }>(`SELECT value FROM connector_state WHERE destination_id = ? AND key = 'reconcile:ignored'`)
+      .prepare<[string], { value: string }>(
+        `SELECT value FROM connector_state WHERE destination_id = ? AND key = 'reconcile:ignored'`,
+      )
       .get(destinationId);
     return row ? (JSON.parse(row.value) as Ignored) : {};
   }

@@ -97,9 +97,15 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.post('/api/v1/control/mappings/import', { preHandler: requireControl }, async (req, reply) => {
-    const parsed = z.object({ csv: z.string().min(1), origin: z.string().min(1).max(100) }).safeParse(req.body);
+    const parsed = z
+      .object({ csv: z.string().min(1), origin: z.string().min(1).max(100) })
+      .safeParse(req.body);
     if (!parsed.success) {
-      return sendError(reply, 'bad_shape', 'The body must be { "csv": "<mapping CSV text>", "origin": "<who>" }.');
+      return sendError(
+        reply,
+        'bad_shape',
+        'The body must be { "csv": "<mapping CSV text>", "origin": "<who>" }.',
+      );
     }
     return deps.importMappings(parsed.data.csv, parsed.data.origin);
   });

@@ -62,7 +62,10 @@ async function assertRegistryHasNats(url: string): Promise<void> {
   const ctx = connectorContext('fleet', AGENT_ID);
   try {
     const bundle = createConnector(natsConfig(url), ctx.context);
-    assert.ok(bundle, 'src-main/connectors/registry.ts has no connector for "nats": add its case (createNatsConnector)');
+    assert.ok(
+      bundle,
+      'src-main/connectors/registry.ts has no connector for "nats": add its case (createNatsConnector)',
+    );
     await bundle.close?.();
   } finally {
     ctx.cleanup();
@@ -127,7 +130,12 @@ function openConnector(
   return (items) => connector.send(items, AbortSignal.timeout(10_000));
 }
 
-async function addStream(jsm: JetStreamManager, duplicateWindowMs = 120_000, name = STREAM, subject = SUBJECT) {
+async function addStream(
+  jsm: JetStreamManager,
+  duplicateWindowMs = 120_000,
+  name = STREAM,
+  subject = SUBJECT,
+) {
   await jsm.streams.add({
     name,
     subjects: [`${subject}.>`],
@@ -145,7 +153,12 @@ async function readStream(jsm: JetStreamManager, name = STREAM): Promise<StoredE
   for (let seq = state.first_seq; seq <= state.last_seq; seq += 1) {
     const m = await jsm.streams.getMessage(name, { seq });
     assert.ok(m, `message ${seq} is in the stream`);
-    stored.push({ seq, subject: m.subject, msgId: m.header.get('Nats-Msg-Id'), body: m.json<FleetMessage>() });
+    stored.push({
+      seq,
+      subject: m.subject,
+      msgId: m.header.get('Nats-Msg-Id'),
+      body: m.json<FleetMessage>(),
+    });
   }
   return stored;
 }
@@ -160,7 +173,12 @@ function copiesById(stored: readonly StoredEvent[]): Map<string, number> {
 const kinds = (results: readonly DeliveryResult[]) => results.map((r) => r.kind);
 
 /** Polls `check` every `everyMs` until it returns a value, failing with `what` past `timeoutMs`. */
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, everyMs = 100) {
+async function eventually<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined>,
+  everyMs = 100,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -299,12 +317,21 @@ describe('NATS connector', { skip }, () => {
 
     await nats.restart();
     // Done once both are stored; an attempt whose ack came too late makes its retry answer already_applied.
-    await eventually('items flow after the server came back', 15_000, async () => {
-      const outcome = await send([ledgerItem(2), ledgerItem(3)]);
-      return outcome.results.every((r) => r.kind === 'delivered' || r.kind === 'already_applied') ? true : undefined;
-    }, 250);
+    await eventually(
+      'items flow after the server came back',
+      15_000,
+      async () => {
+        const outcome = await send([ledgerItem(2), ledgerItem(3)]);
+        return outcome.results.every((r) => r.kind === 'delivered' || r.kind === 'already_applied')
+          ? true
+          : undefined;
+      },
+      250,
+    );
     // The test's own connection reconnects by itself too.
-    const stored = await eventually('the stream can be read', 15_000, () => readStream(jsm).catch(() => undefined));
+    const stored = await eventually('the stream can be read', 15_000, () =>
+      readStream(jsm).catch(() => undefined),
+    );
     assert.deepEqual(
       stored.map((m) => m.msgId),
       ['store-test:pos-1:e-1', 'store-test:pos-1:e-2', 'store-test:pos-1:e-3'],
@@ -325,7 +352,14 @@ describe('NATS connector', { skip }, () => {
       testConfig(join(dir.path, 'data'), {
         agentId: AGENT_ID,
         destinations: [
-          { id: 'fleet', type: 'nats', servers: [nats.url], subject: SUBJECT, stream: STREAM, connectTimeoutMs: 1000 },
+          {
+            id: 'fleet',
+            type: 'nats',
+            servers: [nats.url],
+            subject: SUBJECT,
+            stream: STREAM,
+            connectTimeoutMs: 1000,
+          },
         ],
         delivery: { baseDelayMs: 50, maxDelayMs: 1000 },
       }),
@@ -341,20 +375,31 @@ describe('NATS connector', { skip }, () => {
     const posted = await agent.post({ events });
     assert.equal(posted.status, 200);
 
-    const failing = await eventually('a failed attempt is recorded while the server is down', 10_000, async () => {
-      const row = agent.agent.db.sqlite
-        .prepare(`SELECT last_error FROM outbox WHERE destination_id = 'fleet' AND last_error IS NOT NULL LIMIT 1`)
-        .get() as { last_error: string } | undefined;
-      return row?.last_error;
-    });
+    const failing = await eventually(
+      'a failed attempt is recorded while the server is down',
+      10_000,
+      async () => {
+        const row = agent.agent.db.sqlite
+          .prepare(
+            `SELECT last_error FROM outbox WHERE destination_id = 'fleet' AND last_error IS NOT NULL LIMIT 1`,
+          )
+          .get() as { last_error: string } | undefined;
+        return row?.last_error;
+      },
+    );
     assert.match(failing, /cannot reach NATS/);
 
     await nats.restart();
-    await eventually('every held event reaches the stream', 30_000, async () => {
-      // The test's own connection reconnects too; until it has, the look fails and is tried again.
-      const info = await jsm.streams.info(STREAM).catch(() => null);
-      return info !== null && info.state.messages >= events.length ? true : undefined;
-    }, 250);
+    await eventually(
+      'every held event reaches the stream',
+      30_000,
+      async () => {
+        // The test's own connection reconnects too; until it has, the look fails and is tried again.
+        const info = await jsm.streams.info(STREAM).catch(() => null);
+        return info !== null && info.state.messages >= events.length ? true : undefined;
+      },
+      250,
+    );
     const copies = copiesById(await readStream(jsm));
     assert.deepEqual(
       [...copies].sort(),
@@ -503,7 +548,11 @@ function runConsumerChild(
         .map((line) => JSON.parse(line) as Record<string, unknown>);
       const skips = lines
         .filter((l) => l.msg === 'already handled; acked without calling the handler')
-        .map((l) => ({ msgId: String(l.msgId), streamSeq: Number(l.streamSeq), deliveryCount: Number(l.deliveryCount) }));
+        .map((l) => ({
+          msgId: String(l.msgId),
+          streamSeq: Number(l.streamSeq),
+          deliveryCount: Number(l.deliveryCount),
+        }));
       const stats = (lines.find((l) => 'handled' in l && 'duplicates' in l) ?? null) as ConsumerStats | null;
       resolve({ code, signal, skips, stats, stderr });
     });
@@ -529,7 +578,11 @@ describe('reference consumer', { skip }, () => {
     const late = await send(items.slice(0, 4));
     assert.deepEqual(kinds(late.results), ['delivered', 'delivered', 'delivered', 'delivered']);
     const copies = copiesById(await readStream(jsm));
-    assert.equal([...copies.values()].reduce((a, b) => a + b, 0), 16, 'JetStream stored 12 + 4 late copies');
+    assert.equal(
+      [...copies.values()].reduce((a, b) => a + b, 0),
+      16,
+      'JetStream stored 12 + 4 late copies',
+    );
     assert.deepEqual(
       items.map((item) => copies.get(item.idempotencyKey)),
       [2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1],
@@ -563,7 +616,11 @@ describe('reference consumer', { skip }, () => {
     assert.equal(crashInTx.signal, 'SIGKILL', `first run killed inside the handler: ${crashInTx.stderr}`);
     cutAckOfSeq = 8;
     const crashAfterCommit = await runConsumerChild(env, (child) => (consumerProcess = child));
-    assert.equal(crashAfterCommit.signal, 'SIGKILL', `second run killed as its ack of message 8 left: ${crashAfterCommit.stderr}`);
+    assert.equal(
+      crashAfterCommit.signal,
+      'SIGKILL',
+      `second run killed as its ack of message 8 left: ${crashAfterCommit.stderr}`,
+    );
     assert.equal(cutAckOfSeq, null, 'the ack of message 8 was lost');
     const last = await runConsumerChild(env);
     assert.equal(last.code, 0, `third run catches up: ${last.stderr}`);
@@ -622,8 +679,13 @@ describe('reference consumer', { skip }, () => {
     });
     let isStopped = false;
     defer(() => (isStopped ? undefined : consumer.stop()));
-    await eventually('the consumer caught up', 15_000, async () => ((await consumer.isCaughtUp()) ? true : undefined));
-    assert.deepEqual(calls, items.map((item) => item.idempotencyKey));
+    await eventually('the consumer caught up', 15_000, async () =>
+      (await consumer.isCaughtUp()) ? true : undefined,
+    );
+    assert.deepEqual(
+      calls,
+      items.map((item) => item.idempotencyKey),
+    );
     assert.deepEqual(consumer.stats, { handled: 6, duplicates: 3, failures: 0, unreadable: 0 });
 
     const store = consumer.store;
@@ -741,19 +803,32 @@ test(
     const undelivered = db.prepare(
       `SELECT COUNT(*) AS n FROM outbox WHERE destination_id = 'fleet' AND state <> 'delivered'`,
     );
-    await eventually('the agent delivered every accepted event', 60_000, async () => {
-      const { n } = undelivered.get() as { n: number };
-      return n === 0 ? true : undefined;
-    }, 250);
+    await eventually(
+      'the agent delivered every accepted event',
+      60_000,
+      async () => {
+        const { n } = undelivered.get() as { n: number };
+        return n === 0 ? true : undefined;
+      },
+      250,
+    );
     const final = lives.current!;
     final.serve.proc.kill('SIGTERM');
-    assert.deepEqual(await final.serve.exited, { code: 0, signal: null }, `clean stop: ${final.serve.stderr()}`);
+    assert.deepEqual(
+      await final.serve.exited,
+      { code: 0, signal: null },
+      `clean stop: ${final.serve.stderr()}`,
+    );
 
     const stored = await readStream(jsm);
     const copies = copiesById(stored);
     const twice = [...copies].filter(([, n]) => n > 1);
     assert.deepEqual(twice, [], 'no event is stored twice');
-    assert.deepEqual([...copies.keys()].sort(), [...accepted].sort(), 'the stream holds exactly the accepted events');
+    assert.deepEqual(
+      [...copies.keys()].sort(),
+      [...accepted].sort(),
+      'the stream holds exactly the accepted events',
+    );
     assert.equal(stored.length, accepted.size);
     for (const m of stored) {
       assert.equal(m.subject, natsSubject(SUBJECT, AGENT_ID, m.body.location));
@@ -763,7 +838,9 @@ test(
     const results = Object.fromEntries(
       (
         db
-          .prepare(`SELECT result, COUNT(*) AS n FROM delivery_attempts WHERE destination_id = 'fleet' GROUP BY result`)
+          .prepare(
+            `SELECT result, COUNT(*) AS n FROM delivery_attempts WHERE destination_id = 'fleet' GROUP BY result`,
+          )
           .all() as { result: string; n: number }[]
       ).map((r) => [r.result, r.n]),
     );

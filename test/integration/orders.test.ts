@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createLogger } from '../../src-main/agent/logger.js';
 import { OrderPuller, orderSourceId } from '../../src-main/capture/order-puller.js';
-import { ConnectorError, type OrderSource, type RemoteOrder } from '../../src-main/connectors/connector-kit.js';
+import {
+  ConnectorError,
+  type OrderSource,
+  type RemoteOrder,
+} from '../../src-main/connectors/connector-kit.js';
 import { StockRepo } from '../../src-main/ledger/stock-repo.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 
@@ -23,7 +27,10 @@ class OrderBook implements OrderSource {
     this.orders.set(order.orderId, { ...order, updatedAt: new Date(this.#clock).toISOString() });
   }
 
-  pullOrders = async (since: string | null, cursor: string | null): Promise<{ orders: RemoteOrder[]; nextCursor: string | null }> => {
+  pullOrders = async (
+    since: string | null,
+    cursor: string | null,
+  ): Promise<{ orders: RemoteOrder[]; nextCursor: string | null }> => {
     this.asked.push({ since, cursor });
     if (this.failWith) throw this.failWith;
     const all = [...this.orders.values()]
@@ -72,7 +79,9 @@ describe('marketplace orders become reservations', () => {
       overlapSeconds: 300,
     });
     // Each test starts from 10 on hand of its own SKU.
-    const res = await t.post(makeEvent({ id: `receipt-${run}`, type: 'receipt', lines: [{ sku: `SKU-${run}`, qty: 10 }] }));
+    const res = await t.post(
+      makeEvent({ id: `receipt-${run}`, type: 'receipt', lines: [{ sku: `SKU-${run}`, qty: 10 }] }),
+    );
     assert.equal(res.body.results[0]!.status, 'accepted');
   });
   const level = () => t.agent.stock.levels({ sku: `SKU-${run}`, location: 'S1' })[0]!;

@@ -70,9 +70,18 @@ test('what a marketplace is sent never exceeds on hand − reserved − safety s
             testConfig(dir.path, {
               stock: { safetyStock, safetyStockBySku: {} },
               // afterMinutes is tiny so a failure degrades the channel at the next evaluation.
-              channels: [{ id: 'web', buffer, tighten: { afterMinutes: 0.00001, holdBackPercent, holdBackUnits } }],
+              channels: [
+                { id: 'web', buffer, tighten: { afterMinutes: 0.00001, holdBackPercent, holdBackUnits } },
+              ],
               destinations: [
-                { id: destination, type: 'level_webhook', url: `${sink.url}/${destination}`, secret: SECRET, channel: 'web', requestsPerSecond: 1000 },
+                {
+                  id: destination,
+                  type: 'level_webhook',
+                  url: `${sink.url}/${destination}`,
+                  secret: SECRET,
+                  channel: 'web',
+                  requestsPerSecond: 1000,
+                },
               ],
               delivery: { baseDelayMs: 10, maxDelayMs: 100, maxAttempts: 50, maxAgeHours: 1 },
             }),
@@ -94,7 +103,12 @@ test('what a marketplace is sent never exceeds on hand − reserved − safety s
                 const type = step.type;
                 const qty = type === 'adjustment' && i % 2 === 0 ? -step.qty : step.qty;
                 const res = await agent.post(
-                  makeEvent({ id: `e${i}`, type, reference: `order-${step.order}`, lines: [{ sku: step.sku, qty }] }),
+                  makeEvent({
+                    id: `e${i}`,
+                    type,
+                    reference: `order-${step.order}`,
+                    lines: [{ sku: step.sku, qty }],
+                  }),
                 );
                 assert.equal(res.body.results[0]!.status, 'accepted', JSON.stringify(res.body));
               }
@@ -104,19 +118,35 @@ test('what a marketplace is sent never exceeds on hand − reserved − safety s
               for (const { body, path } of sink.applied)
                 if (path === `/${destination}`) published.set(String(body['sku']), body);
               for (const sku of SKUS) {
-                const level: { onHand: number; reserved: number } = agent.agent.stock.levels({ sku, location: 'S1' })[0] ?? {
+                const level: { onHand: number; reserved: number } = agent.agent.stock.levels({
+                  sku,
+                  location: 'S1',
+                })[0] ?? {
                   onHand: 0,
                   reserved: 0,
                 };
                 const sent = published.get(sku);
-                if (sent === undefined && !steps.slice(0, i + 1).some((s) => s.kind === 'event' && s.sku === sku)) continue;
+                if (
+                  sent === undefined &&
+                  !steps.slice(0, i + 1).some((s) => s.kind === 'event' && s.sku === sku)
+                )
+                  continue;
                 const bound: number = Math.max(0, level.onHand - level.reserved - safetyStock - buffer);
                 const quantity = Number(sent?.['available']);
                 assert.ok(sent !== undefined, `${sku}: a level was published`);
-                assert.ok(quantity <= bound, `${sku}: published ${quantity} > on hand ${level.onHand} − reserved ${level.reserved} − safety ${safetyStock} − buffer ${buffer}`);
+                assert.ok(
+                  quantity <= bound,
+                  `${sku}: published ${quantity} > on hand ${level.onHand} − reserved ${level.reserved} − safety ${safetyStock} − buffer ${buffer}`,
+                );
                 // And it is not needlessly low: exactly the bound while synced, the tightened bound while degraded.
-                const want: number = isDegraded ? tighten(bound, { afterMinutes: 1, holdBackPercent, holdBackUnits }) : bound;
-                assert.equal(quantity, want, `${sku}: published ${quantity}, expected ${want} (degraded: ${isDegraded})`);
+                const want: number = isDegraded
+                  ? tighten(bound, { afterMinutes: 1, holdBackPercent, holdBackUnits })
+                  : bound;
+                assert.equal(
+                  quantity,
+                  want,
+                  `${sku}: published ${quantity}, expected ${want} (degraded: ${isDegraded})`,
+                );
               }
             }
           } finally {

@@ -32,7 +32,12 @@ function erp(mappings: IdMappingRepo): { connector: Connector; applied: string[]
         results: items.map((item): DeliveryResult => {
           const missing = item.event.lines.find((l) => lookup.item(l.sku) === null);
           if (missing)
-            return { kind: 'unmapped', mapping: 'item', localId: missing.sku, detail: `no product for ${missing.sku}` };
+            return {
+              kind: 'unmapped',
+              mapping: 'item',
+              localId: missing.sku,
+              detail: `no product for ${missing.sku}`,
+            };
           applied.push(`${item.event.id}:${item.event.lines.map((l) => lookup.item(l.sku)).join(',')}`);
           return { kind: 'delivered' };
         }),
@@ -49,7 +54,12 @@ test('an unmapped SKU holds only its own items, with one exception, and they flo
       destinations: [{ id: 'erp', type: 'webhook', url: 'http://127.0.0.1:9/none', secret: 's' }],
     });
     const agent = await startAgent(config);
-    for (const [id, sku] of [['e1', 'A'], ['e2', 'B'], ['e3', 'A'], ['e4', 'C']] as const)
+    for (const [id, sku] of [
+      ['e1', 'A'],
+      ['e2', 'B'],
+      ['e3', 'A'],
+      ['e4', 'C'],
+    ] as const)
       await agent.post(makeEvent({ id, lines: [{ sku, qty: 1 }] }));
     await agent.stop();
 
@@ -78,7 +88,9 @@ test('an unmapped SKU holds only its own items, with one exception, and they flo
     try {
       await dispatcher.waitForIdle();
       assert.deepEqual(remote.applied, ['e2:P-B', 'e4:P-C'], 'the rest of the lane flowed');
-      const states = db.sqlite.prepare(`SELECT state, COUNT(*) AS n FROM outbox GROUP BY state ORDER BY state`).all();
+      const states = db.sqlite
+        .prepare(`SELECT state, COUNT(*) AS n FROM outbox GROUP BY state ORDER BY state`)
+        .all();
       assert.deepEqual(states, [
         { state: 'delivered', n: 2 },
         { state: 'held', n: 2 },
@@ -92,10 +104,20 @@ test('an unmapped SKU holds only its own items, with one exception, and they flo
       assert.deepEqual(attempts, [{ attempts: 0 }, { attempts: 0 }], 'a hold is not a failed attempt');
 
       // Mapping it is all it takes.
-      mappings.set({ destinationId: 'erp', kind: 'item', localId: 'A', remoteId: 'P-A', origin: 'Store manager' });
+      mappings.set({
+        destinationId: 'erp',
+        kind: 'item',
+        localId: 'A',
+        remoteId: 'P-A',
+        origin: 'Store manager',
+      });
       await new Promise((r) => setTimeout(r, 20));
       await dispatcher.waitForIdle();
-      assert.deepEqual(remote.applied, ['e2:P-B', 'e4:P-C', 'e1:P-A', 'e3:P-A'], 'held items went in capture order');
+      assert.deepEqual(
+        remote.applied,
+        ['e2:P-B', 'e4:P-C', 'e1:P-A', 'e3:P-A'],
+        'held items went in capture order',
+      );
       assert.equal(exceptions.list({ status: 'open', kind: 'unmapped_sku' }).length, 0);
       const resolved = exceptions.list({ status: 'resolved', kind: 'unmapped_sku' });
       assert.match(resolved[0]!.resolution ?? '', /mapped to P-A \(Store manager\)/);
@@ -133,7 +155,10 @@ test('a mapping CSV is imported by the CLI: good rows set, each bad row named by
     );
     const run = await runBackroom(['mappings', 'import', '--config', file, '--json', csv]);
     assert.equal(run.code, 1, run.stderr);
-    const report = JSON.parse(run.stdout) as { imported: number; errors: { line: number; field: string; message: string }[] };
+    const report = JSON.parse(run.stdout) as {
+      imported: number;
+      errors: { line: number; field: string; message: string }[];
+    };
     assert.equal(report.imported, 2);
     assert.deepEqual(
       report.errors.map((e) => [e.line, e.field]),

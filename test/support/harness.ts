@@ -39,7 +39,11 @@ export function testConfig(dataDir: string, overrides: Partial<ConfigInput> = {}
 }
 
 /** Writes `config` as JSON into `dir` and returns the file path. */
-export function writeConfig(dir: string, config: ConfigInput | Record<string, unknown>, name = 'config.json'): string {
+export function writeConfig(
+  dir: string,
+  config: ConfigInput | Record<string, unknown>,
+  name = 'config.json',
+): string {
   const file = join(dir, name);
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
@@ -61,14 +65,20 @@ export type TestAgent = {
   agent: Agent;
   url: string;
   /** POSTs events (or any body) to the ingest API with a token; returns status and parsed body. */
-  post: (body: unknown, token?: string) => Promise<{ status: number; body: IngestResponse & Record<string, unknown> }>;
+  post: (
+    body: unknown,
+    token?: string,
+  ) => Promise<{ status: number; body: IngestResponse & Record<string, unknown> }>;
   get: (path: string, token?: string) => Promise<{ status: number; body: Record<string, unknown> }>;
   stop: () => Promise<void>;
 };
 
 /** Starts an agent in this process on a free port, logging nothing. */
 export async function startAgent(config: ConfigInput, baseDir = process.cwd()): Promise<TestAgent> {
-  const agent = await Agent.start({ config: parseConfig(config, baseDir), logger: createLogger({ level: 'silent' }) });
+  const agent = await Agent.start({
+    config: parseConfig(config, baseDir),
+    logger: createLogger({ level: 'silent' }),
+  });
   const url = agent.address;
   return {
     agent,
@@ -79,7 +89,10 @@ export async function startAgent(config: ConfigInput, baseDir = process.cwd()): 
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
-      return { status: response.status, body: (await response.json()) as IngestResponse & Record<string, unknown> };
+      return {
+        status: response.status,
+        body: (await response.json()) as IngestResponse & Record<string, unknown>,
+      };
     },
     get: async (path, token = TOKEN) => {
       const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -139,7 +152,17 @@ export function spawnServe(configFile: string, extraArgs: readonly string[] = []
   return new Promise((resolveStart, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'src-main/cli/index.ts'), 'serve', '--config', configFile, '--log-level', 'warn', ...extraArgs],
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src-main/cli/index.ts'),
+        'serve',
+        '--config',
+        configFile,
+        '--log-level',
+        'warn',
+        ...extraArgs,
+      ],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -162,7 +185,9 @@ export function spawnServe(configFile: string, extraArgs: readonly string[] = []
     });
     void exited.then(({ code }) => {
       clearTimeout(timer);
-      reject(new Error(`backroom serve exited (${code}) before it listened\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(`backroom serve exited (${code}) before it listened\nstdout: ${stdout}\nstderr: ${stderr}`),
+      );
     });
   });
 }

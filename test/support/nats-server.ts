@@ -7,7 +7,6 @@ const START_TIMEOUT_MS = 15_000;
 /** How long a clean stop may take before the server is killed. */
 const STOP_TIMEOUT_MS = 5_000;
 
-
 /**
  * A real `nats-server` with JetStream on 127.0.0.1, its store in a temp folder. `stop()` and `start()` again keep
  * the port and the store, so a test can take the server down and bring it back with its streams intact.

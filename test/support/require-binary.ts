@@ -11,7 +11,8 @@ export function missingBinary(name: string): string | false {
     execFileSync('which', [name], { stdio: 'ignore' });
     return false;
   } catch {
-    if (process.env.CI === 'true') throw new Error(`${name} is not installed, and CI must run this test (.ci/run installs it)`);
+    if (process.env.CI === 'true')
+      throw new Error(`${name} is not installed, and CI must run this test (.ci/run installs it)`);
     const reason = `${name} is not installed (apt-get install it to run this test)`;
     console.log(`skipping: ${reason}`);
     return reason;

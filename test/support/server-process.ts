@@ -18,7 +18,11 @@ export function freePort(): Promise<number> {
  * Stops a server process the test started: SIGTERM, then SIGKILL once `timeoutMs` has passed; resolves when it
  * has exited (`exited` resolves on its exit).
  */
-export async function stopProcess(proc: ChildProcess, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
+export async function stopProcess(
+  proc: ChildProcess,
+  exited: Promise<unknown>,
+  timeoutMs: number,
+): Promise<void> {
   proc.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([

@@ -210,7 +210,6 @@ function templateDatabase(): Promise<Template> {
   return template;
 }
 
-
 /**
  * Starts a fresh trytond for one test: a temp folder with its own copy of the seeded database, listening on a
  * free loopback port. Resolves once it answers JSON-RPC; `stop()` kills it and removes the folder.

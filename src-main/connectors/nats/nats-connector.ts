@@ -140,7 +140,8 @@ class NatsLink {
 
   async send(items: readonly LedgerItem[], signal: AbortSignal): Promise<SendOutcome> {
     const all = (result: DeliveryResult): SendOutcome => ({ results: items.map(() => result) });
-    if (this.#isClosed) return all({ kind: 'retry', detail: 'the NATS connector is closed (the agent is stopping)' });
+    if (this.#isClosed)
+      return all({ kind: 'retry', detail: 'the NATS connector is closed (the agent is stopping)' });
     let nc: NatsConnection;
     try {
       nc = await this.#connect();
@@ -340,7 +341,8 @@ class NatsLink {
     const error = await nc.closed();
     this.#isConnected = false;
     if (this.#connection === nc) this.#connection = null;
-    if (error && !this.#isClosed) this.#log.warn({ err: error }, 'the NATS connection closed; the next send reconnects');
+    if (error && !this.#isClosed)
+      this.#log.warn({ err: error }, 'the NATS connection closed; the next send reconnects');
   }
 
   /** Publishes one item and reads its acknowledgement; never throws. */
@@ -376,7 +378,10 @@ class NatsLink {
         detail: `JetStream did not acknowledge within ${this.#config.ackTimeoutMs} ms; it may be stored, and the retry reuses Nats-Msg-Id`,
       };
     if (error instanceof PermissionViolationError)
-      return { kind: 'auth_failed', detail: `NATS does not permit publishing to ${subject}: ${error.message}` };
+      return {
+        kind: 'auth_failed',
+        detail: `NATS does not permit publishing to ${subject}: ${error.message}`,
+      };
     // Thrown before anything was written.
     if (error instanceof ClosedConnectionError || error instanceof DrainingConnectionError)
       return { kind: 'retry', detail: `the NATS connection closed before publishing (${error.message})` };
@@ -404,7 +409,10 @@ class NatsLink {
           detail: `${subject} is stored by stream "${parsed.stream ?? '?'}", not by "${this.#config.stream}" (${description}); point the destination's "stream" at the right one`,
         };
       if (code >= 500) return { kind: 'retry', detail: `JetStream could not store it now: ${description}` };
-      return { kind: 'rejected', detail: `JetStream refused it: ${description} (code ${code}/${errCode ?? '-'})` };
+      return {
+        kind: 'rejected',
+        detail: `JetStream refused it: ${description} (code ${code}/${errCode ?? '-'})`,
+      };
     }
     return parsed.duplicate === true ? { kind: 'already_applied' } : { kind: 'delivered' };
   }
@@ -472,7 +480,8 @@ function connectionOptions(config: NatsConfig, agentId: string): NodeConnectionO
   const token = secret('token');
   if (token !== undefined) options.token = token;
   const credentials = secret('credentials');
-  if (credentials !== undefined) options.authenticator = credsAuthenticator(new TextEncoder().encode(credentials));
+  if (credentials !== undefined)
+    options.authenticator = credsAuthenticator(new TextEncoder().encode(credentials));
   return options;
 }
 

@@ -198,7 +198,12 @@ export class ReferenceConsumer<T = unknown> {
   #pruneTimer: NodeJS.Timeout | undefined;
   #isStopped = false;
 
-  private constructor(options: ReferenceConsumerOptions<T>, nc: NatsConnection, store: DedupeStore, log: Logger) {
+  private constructor(
+    options: ReferenceConsumerOptions<T>,
+    nc: NatsConnection,
+    store: DedupeStore,
+    log: Logger,
+  ) {
     this.#options = options;
     this.#nc = nc;
     this.#store = store;
@@ -267,9 +272,13 @@ export class ReferenceConsumer<T = unknown> {
     try {
       const info = await jsm.consumers.info(stream, durable);
       if (info.config.ack_policy !== AckPolicy.Explicit)
-        throw new Error(`consumer "${durable}" on stream "${stream}" must use explicit ack (it uses ${info.config.ack_policy})`);
+        throw new Error(
+          `consumer "${durable}" on stream "${stream}" must use explicit ack (it uses ${info.config.ack_policy})`,
+        );
     } catch (error) {
-      if (!(error instanceof JetStreamApiError && error.code === (JetStreamApiCodes.ConsumerNotFound as number)))
+      if (!(
+        error instanceof JetStreamApiError && error.code === (JetStreamApiCodes.ConsumerNotFound as number)
+      ))
         throw error;
       await jsm.consumers.add(stream, {
         durable_name: durable,
@@ -331,7 +340,10 @@ export class ReferenceConsumer<T = unknown> {
       };
     } catch (error) {
       this.#stats.unreadable += 1;
-      this.#log.error({ err: error, msgId, streamSeq: m.seq }, 'unreadable message terminated (left in the stream)');
+      this.#log.error(
+        { err: error, msgId, streamSeq: m.seq },
+        'unreadable message terminated (left in the stream)',
+      );
       m.term();
       return;
     }
