@@ -20,6 +20,7 @@ export const EXCEPTION_KINDS = [
   'delivery_rejected',
   'delivery_dead_letter',
   'destination_auth_failed',
+  'destination_misconfigured',
   'unmapped_sku',
   'unmapped_location',
   'order_pull_failed',

@@ -23,7 +23,7 @@ export class AgentMetrics {
     const registers = [this.registry];
     this.deliveryResults = new Counter({
       name: 'backroom_delivery_results_total',
-      help: 'Items answered by destinations, by result (delivered, already_applied, retry, rate_limited, unknown, rejected, auth_failed); rate() of delivered is deliveries per second',
+      help: 'Items answered by destinations, by result (delivered, already_applied, retry, rate_limited, unknown, rejected, auth_failed, misconfigured, unmapped); rate() of delivered is deliveries per second',
       labelNames: ['destination', 'result'],
       registers,
     });

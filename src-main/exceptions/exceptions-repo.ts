@@ -11,6 +11,7 @@ export type ExceptionKind =
   | 'delivery_rejected'
   | 'delivery_dead_letter'
   | 'destination_auth_failed'
+  | 'destination_misconfigured'
   | 'unmapped_sku'
   | 'unmapped_location'
   | 'order_pull_failed'

@@ -9,6 +9,9 @@ import type { PosEvent } from '../../shared/events.js';
  *   idempotency key, so a destination that applied it answers `already_applied`.
  * - `rejected`: the destination refuses this item (other 4xx, validation): an exception, no more retries.
  * - `auth_failed`: 401/403: the destination is paused and one exception raised, no retry storm.
+ * - `misconfigured`: the destination is set up so that no item can be applied (a NATS stream that does not
+ *   exist, or does not take the subject): paused like `auth_failed`, with one exception saying what to fix,
+ *   instead of one rejection per queued item.
  * - `unmapped`: the destination has no mapping for an item (or location) of this item, so nothing was sent.
  *   The item is held (it leaves its lane, the rest flow) with one `unmapped_sku` / `unmapped_location`
  *   exception; it goes back to its lane by itself once the mapping is added.
@@ -21,6 +24,7 @@ export type DeliveryResult =
   | { kind: 'unknown'; detail: string }
   | { kind: 'rejected'; detail: string }
   | { kind: 'auth_failed'; detail: string }
+  | { kind: 'misconfigured'; detail: string }
   | { kind: 'unmapped'; mapping: 'item' | 'location'; localId: string; detail: string };
 
 export type ResultKind = DeliveryResult['kind'];

@@ -132,6 +132,7 @@ export class Dispatcher {
   resume(resolution = 'delivery resumed'): void {
     this.#o.repo.setPaused(this.#o.destinationId, null, Date.now());
     this.#o.exceptions.resolveByKey(`destination_auth_failed:${this.#o.destinationId}`, resolution);
+    this.#o.exceptions.resolveByKey(`destination_misconfigured:${this.#o.destinationId}`, resolution);
     this.wake();
   }
 
@@ -323,7 +324,8 @@ export class Dispatcher {
             this.#o.repo.markLevelSent(this.#o.destinationId, item.sku, item.location, item.version);
             break;
           case 'auth_failed':
-            this.#pause(result.detail);
+          case 'misconfigured':
+            this.#pause(result);
             this.#o.repo.markLevelRetry(this.#o.destinationId, item.sku, item.location, 0, false);
             break;
           case 'unmapped':
@@ -400,18 +402,23 @@ export class Dispatcher {
     });
   }
 
-  #pause(detail: string): void {
+  /** Pauses the destination with one exception: credentials refused, or set up so nothing can be applied. */
+  #pause(result: Extract<DeliveryResult, { kind: 'auth_failed' | 'misconfigured' }>): void {
     if (this.#o.repo.pausedReason(this.#o.destinationId) !== null) return;
-    const reason = `credentials refused: ${detail}`;
-    this.#o.repo.setPaused(this.#o.destinationId, reason, Date.now());
+    const { destinationId } = this.#o;
+    const isAuth = result.kind === 'auth_failed';
+    const reason = isAuth ? `credentials refused: ${result.detail}` : `set up wrongly: ${result.detail}`;
+    this.#o.repo.setPaused(destinationId, reason, Date.now());
     this.#o.exceptions.raise({
-      kind: 'destination_auth_failed',
-      dedupeKey: `destination_auth_failed:${this.#o.destinationId}`,
-      message: `${this.#o.destinationId} refused Backroom's credentials (${detail}). Delivery to it is paused; fix the credentials and resume it.`,
-      details: { error: detail },
-      destinationId: this.#o.destinationId,
+      kind: isAuth ? 'destination_auth_failed' : 'destination_misconfigured',
+      dedupeKey: `${isAuth ? 'destination_auth_failed' : 'destination_misconfigured'}:${destinationId}`,
+      message: isAuth
+        ? `${destinationId} refused Backroom's credentials (${result.detail}). Delivery to it is paused; fix the credentials and resume it.`
+        : `${destinationId} cannot take anything as it is set up: ${result.detail}. Delivery to it is paused and nothing is lost; fix it and resume it.`,
+      details: { error: result.detail },
+      destinationId,
     });
-    this.#log.warn({ detail }, 'destination paused: auth failed');
+    this.#log.warn({ detail: result.detail, kind: result.kind }, 'destination paused');
   }
 
   #recordLedger(items: readonly LedgerItem[], outcome: SendOutcome): void {
@@ -458,7 +465,8 @@ export class Dispatcher {
           });
           break;
         case 'auth_failed':
-          this.#pause(result.detail);
+        case 'misconfigured':
+          this.#pause(result);
           repo.markRetry(item.outboxId, now, null, false);
           isLaneBlocked = true;
           break;

@@ -45,6 +45,7 @@ export const KIND_LABELS: Record<string, string> = {
   delivery_rejected: 'Refused by destination',
   delivery_dead_letter: 'Gave up delivering',
   destination_auth_failed: 'Credentials refused',
+  destination_misconfigured: 'Set up wrongly',
   unmapped_sku: 'Unmapped SKU',
   unmapped_location: 'Unmapped location',
   order_pull_failed: 'Orders not read',
@@ -57,7 +58,7 @@ export const STATE_LABELS: Record<string, { label: string; tone: 'ok' | 'warn' |
   closed: { label: 'Online', tone: 'ok' },
   half_open: { label: 'Degraded', tone: 'warn' },
   open: { label: 'Offline', tone: 'bad' },
-  paused: { label: 'Paused: credentials', tone: 'bad' },
+  paused: { label: 'Paused: needs a fix', tone: 'bad' },
   no_connector: { label: 'No connector yet', tone: 'muted' },
   stopped: { label: 'Stopped', tone: 'muted' },
 };

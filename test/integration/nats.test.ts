@@ -221,15 +221,15 @@ describe('NATS connector', { skip }, () => {
     });
   });
 
-  test('a missing stream is rejected with the nats stream add command; a subject of another stream is rejected too', async (t) => {
+  test('a missing stream is misconfigured (the destination pauses) with the nats stream add command; so is a subject of another stream', async (t) => {
     const defer = deferrals(t);
     const nats = await startNats(defer);
     const { jsm } = await admin(defer, nats);
     const send = openConnector(defer, nats.url);
 
     const missing = await send([ledgerItem(1), ledgerItem(2)]);
-    assert.deepEqual(kinds(missing.results), ['rejected', 'rejected']);
-    const detail = (missing.results[0] as Extract<DeliveryResult, { kind: 'rejected' }>).detail;
+    assert.deepEqual(kinds(missing.results), ['misconfigured', 'misconfigured']);
+    const detail = (missing.results[0] as Extract<DeliveryResult, { kind: 'misconfigured' }>).detail;
     assert.match(detail, /NATS stream "BACKROOM" does not exist/);
     assert.ok(
       detail.includes(`nats stream add BACKROOM --subjects 'backroom.events.>' --storage file`),
@@ -240,7 +240,7 @@ describe('NATS connector', { skip }, () => {
     // The subject belongs to another stream: JetStream refuses the Nats-Expected-Stream.
     await addStream(jsm, 120_000, 'OTHER');
     const wrong = await send([ledgerItem(1)]);
-    assert.equal(wrong.results[0]!.kind, 'rejected');
+    assert.equal(wrong.results[0]!.kind, 'misconfigured');
     assert.match(
       (wrong.results[0] as { detail: string }).detail,
       /backroom\.events\.store-test\.S1 is stored by stream "OTHER", not by "BACKROOM"/,

@@ -99,9 +99,11 @@ type PublishOutcome = DeliveryResult | NoResponders;
  * - PubAck → `delivered`; PubAck `duplicate: true` → `already_applied`;
  * - the connection is down, or cannot be made → `retry` (nothing was published);
  * - no acknowledgement within `ackTimeoutMs` after publishing → `unknown` (a retry dedupes in the window);
- * - no responders: the stream is looked up once; missing, or not taking the subject → `rejected` with the
- *   `nats stream add` / `nats stream edit` fix; JetStream not enabled → `rejected`; otherwise `retry`;
- * - a JetStream error: 5xx → `retry`, another (wrong stream, too large) → `rejected`;
+ * - no responders: the stream is looked up once; missing, or not taking the subject → `misconfigured` (the
+ *   destination pauses with one exception naming the `nats stream add` / `nats stream edit` fix); JetStream not
+ *   enabled → `misconfigured`; otherwise `retry`;
+ * - a JetStream error: 5xx → `retry`; the subject stored by another stream → `misconfigured`; another (too
+ *   large) → `rejected`;
  * - credentials refused or publishing not permitted → `auth_failed`.
  *
  * The connection is made on the first send and then kept, reconnecting by itself; `close()` drains it.
@@ -405,7 +407,7 @@ class NatsLink {
       const { code, err_code: errCode, description } = parsed.error;
       if (errCode === 10060)
         return {
-          kind: 'rejected',
+          kind: 'misconfigured',
           detail: `${subject} is stored by stream "${parsed.stream ?? '?'}", not by "${this.#config.stream}" (${description}); point the destination's "stream" at the right one`,
         };
       if (code >= 500) return { kind: 'retry', detail: `JetStream could not store it now: ${description}` };
@@ -426,24 +428,24 @@ class NatsLink {
       const subjects = info.config.subjects ?? [];
       if (!subjects.some((filter) => subjectMatches(filter, subject)))
         return {
-          kind: 'rejected',
+          kind: 'misconfigured',
           detail:
             `NATS stream "${stream}" does not take ${subject} (its subjects: ${subjects.join(', ') || 'none'}). ` +
-            `Add "${this.#config.subject}.>" to it (nats stream edit ${stream} --subjects ...), then retry these items.`,
+            `Add "${this.#config.subject}.>" to it (nats stream edit ${stream} --subjects ...), then resume the destination.`,
         };
       return { kind: 'retry', detail: `nobody answered on ${subject} although stream "${stream}" takes it` };
     } catch (error) {
       if (error instanceof JetStreamApiError && error.code === (JetStreamApiCodes.StreamNotFound as number))
         return {
-          kind: 'rejected',
+          kind: 'misconfigured',
           detail:
             `NATS stream "${stream}" does not exist, so nothing was stored. Create it once on the central NATS ` +
-            `system (src-main/connectors/nats/README.md): ${streamAddCommand(this.#config)} — then retry these items.`,
+            `system (src-main/connectors/nats/README.md): ${streamAddCommand(this.#config)} — then resume the destination.`,
         };
       if (error instanceof Error && error.name === 'JetStreamNotEnabled')
         return {
-          kind: 'rejected',
-          detail: `JetStream is not enabled for this account on NATS (${this.#config.servers.join(', ')}); enable it (nats-server -js, or the account's JetStream limits), create stream "${stream}", then retry these items.`,
+          kind: 'misconfigured',
+          detail: `JetStream is not enabled for this account on NATS (${this.#config.servers.join(', ')}); enable it (nats-server -js, or the account's JetStream limits), create stream "${stream}", then resume the destination.`,
         };
       return {
         kind: 'retry',
