@@ -23,6 +23,7 @@ import { unsyncedReport } from './unsynced-report.js';
 import type { ImportReport } from '../capture/import-file.js';
 import { verifyChain } from '../capture/hash-chain.js';
 import { mappingsImport } from './mappings-command.js';
+import { withAgent } from './with-agent.js';
 import { AgentDatabase } from '../db/agent-database.js';
 
 /** Exit codes of CONTRACT.md; `unsynced` (3) only from `backroom unsynced`, when something is not yet synced. */
@@ -364,34 +365,12 @@ async function importCommand(
   const source = opts.source ?? config.dropFolders[0]?.source ?? 'import';
   const file = resolve(path);
   if (!existsSync(file)) throw new AgentError('not_found', `No file at ${file}.`);
-  const lock = readLock(config.dataDir);
-  let report: ImportReport;
-  if (lock?.address) {
-    // The running agent is the only writer: hand it the file.
-    const response = await fetch(`${lock.address}/api/v1/import`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lock.controlToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ path: file, source }),
-      signal: AbortSignal.timeout(600_000),
-    });
-    if (!response.ok)
-      throw new AgentError(
-        'import_failed',
-        `The agent answered ${response.status}: ${await response.text()}`,
-      );
-    report = (await response.json()) as ImportReport;
-  } else {
-    const agent = await Agent.start({
-      config,
-      logger: createLogger({ level: 'warn', fd: 2 }),
-      isServing: false,
-    });
-    try {
-      report = await agent.importFile(file, source);
-    } finally {
-      await agent.stop();
-    }
-  }
+  // The running agent is the only writer: it is handed the file when it runs.
+  const report = await withAgent<ImportReport>(
+    config,
+    { path: '/api/v1/import', body: { path: file, source }, timeoutMs: 600_000 },
+    (agent) => agent.importFile(file, source),
+  );
   if (opts.json) {
     io.out(`${JSON.stringify(report, null, 2)}\n`);
   } else {

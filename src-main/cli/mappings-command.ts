@@ -1,11 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Agent } from '../agent/agent.js';
 import { AgentError } from '../agent/agent-error.js';
 import { loadConfig } from '../agent/config-loader.js';
-import { readLock } from '../agent/data-dir-lock.js';
-import { createLogger } from '../agent/logger.js';
 import type { MappingImportReport } from '../connectors/id-mapping-repo.js';
+import { withAgent } from './with-agent.js';
 
 type Io = { out: (text: string) => void; err: (text: string) => void };
 
@@ -25,33 +23,11 @@ export async function mappingsImport(
   if (!existsSync(file)) throw new AgentError('not_found', `No file at ${file}.`);
   const csv = readFileSync(file, 'utf8');
   const origin = `cli:${file}`.slice(0, 100);
-  const lock = readLock(config.dataDir);
-  let report: MappingImportReport;
-  if (lock?.address) {
-    const response = await fetch(`${lock.address}/api/v1/control/mappings/import`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lock.controlToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ csv, origin }),
-      signal: AbortSignal.timeout(120_000),
-    });
-    if (!response.ok)
-      throw new AgentError(
-        'import_failed',
-        `The agent answered ${response.status}: ${await response.text()}`,
-      );
-    report = (await response.json()) as MappingImportReport;
-  } else {
-    const agent = await Agent.start({
-      config,
-      logger: createLogger({ level: 'warn', fd: 2 }),
-      isServing: false,
-    });
-    try {
-      report = agent.importMappings(csv, origin);
-    } finally {
-      await agent.stop();
-    }
-  }
+  const report = await withAgent<MappingImportReport>(
+    config,
+    { path: '/api/v1/control/mappings/import', body: { csv, origin }, timeoutMs: 120_000 },
+    (agent) => agent.importMappings(csv, origin),
+  );
   if (opts.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
   else {
     io.out(

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { ShopifyFake } from '../simulators/shopify-fake.js';
+import { CONTRACTS_DIR } from '../support/contracts.js';
 import { ActivityPage } from './pages/activity-page.js';
 import { AppPage } from './pages/app-page.js';
 import { ExceptionsPage } from './pages/exceptions-page.js';
@@ -25,15 +27,14 @@ function shopifyDestination(fake: ShopifyFake) {
   return { id: 'shopify', type: 'shopify' as const, url: fake.url, accessToken: fake.accessToken };
 }
 
-/**
- * The Shopify connector is being built alongside this UI; until the registry creates it, a `shopify`
- * destination has no connector and these tests say so and skip, rather than pass without having run.
- */
-function skipWithoutShopifyConnector(backroom: Backroom): void {
-  test.skip(
-    backroom.agent.agent.connectorOf('shopify') === undefined,
-    'the Shopify connector is not in the connector registry yet (src-main/connectors/registry.ts)',
-  );
+/** The Shopify fake reads the official schema from ../shared/contracts: without it these tests skip, saying why. */
+function skipWithoutContracts(): void {
+  test.skip(!existsSync(CONTRACTS_DIR), `the official API models are not at ${CONTRACTS_DIR}`);
+}
+
+/** The agent must have built the Shopify connector: a missing one fails the test, it never skips it. */
+function requireShopifyConnector(backroom: Backroom): void {
+  expect(backroom.agent.agent.connectorOf('shopify'), 'the agent built the Shopify connector').toBeDefined();
 }
 
 test('mappings are added, changed, removed with a reason and imported from CSV with errors per line and column, each in the audit log', async ({
@@ -205,6 +206,7 @@ test('"Test connection" of a Shopify destination shows ok with the time taken, a
   page,
   backroom,
 }) => {
+  skipWithoutContracts();
   const shop = await ShopifyFake.start();
   try {
     shop.addLocation('Store one');
@@ -214,7 +216,7 @@ test('"Test connection" of a Shopify destination shows ok with the time taken, a
         { ...shopifyDestination(shop), id: 'shopify-old', accessToken: 'shpat_revoked_token' },
       ],
     });
-    skipWithoutShopifyConnector(started);
+    requireShopifyConnector(started);
     const { agent } = started;
     const app = new AppPage(page);
     await app.open(agent.url);
@@ -304,13 +306,14 @@ test('a sale with an unmapped SKU appears as an exception; the user maps the SKU
   page,
   backroom,
 }) => {
+  skipWithoutContracts();
   const shop = await ShopifyFake.start();
   try {
     const store = shop.addLocation('Store one');
     // The shop knows the T-shirt under another SKU, so the connector cannot find it by SKU.
     const tee = shop.addItem('SHOP-TEE-M', { [store]: 20 });
     const started = await backroom({ destinations: [shopifyDestination(shop)] });
-    skipWithoutShopifyConnector(started);
+    requireShopifyConnector(started);
     const { agent, sink, send } = started;
     const app = new AppPage(page);
     await app.open(agent.url);
@@ -360,12 +363,13 @@ test('a drift between local and remote is found and fixed with "adopt remote"', 
   page,
   backroom,
 }) => {
+  skipWithoutContracts();
   const shop = await ShopifyFake.start();
   try {
     const store = shop.addLocation('Store one');
     const tee = shop.addItem('TEE-M', { [store]: 0 });
     const started = await backroom({ destinations: [shopifyDestination(shop)] });
-    skipWithoutShopifyConnector(started);
+    requireShopifyConnector(started);
     const { agent, send } = started;
     const app = new AppPage(page);
     await app.open(agent.url);

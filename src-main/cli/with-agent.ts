@@ -1,0 +1,42 @@
+import type { ResolvedConfig } from '../../shared/config.js';
+import { Agent } from '../agent/agent.js';
+import { AgentError } from '../agent/agent-error.js';
+import { readLock } from '../agent/data-dir-lock.js';
+import { createLogger } from '../agent/logger.js';
+
+/**
+ * Runs a CLI write where the one writer is: while an agent runs on the data directory, it is asked over its
+ * control route (`POST <address><path>` with `body`, the lock's control token); otherwise the database is opened
+ * here, without serving, for `offline`. Either way the caller gets the same report.
+ */
+export async function withAgent<T>(
+  config: ResolvedConfig,
+  request: Readonly<{ path: `/api/v1/${string}`; body: unknown; timeoutMs: number }>,
+  offline: (agent: Agent) => T | Promise<T>,
+): Promise<T> {
+  const lock = readLock(config.dataDir);
+  if (lock?.address) {
+    const response = await fetch(`${lock.address}${request.path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${lock.controlToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(request.body),
+      signal: AbortSignal.timeout(request.timeoutMs),
+    });
+    if (!response.ok)
+      throw new AgentError(
+        'import_failed',
+        `The agent answered ${response.status}: ${await response.text()}`,
+      );
+    return (await response.json()) as T;
+  }
+  const agent = await Agent.start({
+    config,
+    logger: createLogger({ level: 'warn', fd: 2 }),
+    isServing: false,
+  });
+  try {
+    return await offline(agent);
+  } finally {
+    await agent.stop();
+  }
+}
