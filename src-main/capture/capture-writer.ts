@@ -140,14 +140,7 @@ export class CaptureWriter {
     for (const [sku, qty] of totals) {
       const r = { channel: source, orderId, sku, location: event.location, seq };
       if (event.type === 'reserve') stock.setReservation({ ...r, qty });
-      else {
-        const open = stock.openReservation(source, orderId, sku, event.location);
-        if (open > 0)
-          stock.setReservation(
-            { ...r, qty: Math.max(0, open - qty) },
-            event.type === 'ship' ? 'shipped' : 'released',
-          );
-      }
+      else stock.takeFromReservation(r, qty, event.type === 'ship' ? 'shipped' : 'released');
     }
   }
 

@@ -17,6 +17,7 @@ export class StockRepo {
   readonly #getLevel;
   readonly #putLevel;
   readonly #insertMovement;
+  readonly #reservationStatements: ReturnType<typeof prepareReservationStatements>;
 
   constructor(db: AgentDatabase) {
     this.#db = db;
@@ -31,6 +32,7 @@ export class StockRepo {
     this.#insertMovement = db.sqlite.prepare<[number, number, string, string, number, number]>(
       'INSERT INTO movements (event_seq, line_no, sku, location, delta, on_hand_after) VALUES (?, ?, ?, ?, ?, ?)',
     );
+    this.#reservationStatements = prepareReservationStatements(db);
   }
 
   /**
@@ -38,76 +40,40 @@ export class StockRepo {
    * (sku, location) by the difference. Returns the change in reserved. Must run inside the capture transaction.
    */
   setReservation(
-    r: Readonly<{
-      channel: string;
-      orderId: string;
-      sku: string;
-      location: string;
-      qty: number;
-      seq: number;
-    }>,
+    r: ReservationLine & Readonly<{ qty: number }>,
     closedAs: 'released' | 'shipped' = 'released',
   ): number {
-    const sqlite = this.#db.sqlite;
-    const open = sqlite
-      .prepare<[string, string, string, string], { qty: number }>(
-        `SELECT qty FROM reservations WHERE channel = ? AND order_id = ? AND sku = ? AND location = ? AND state = 'open'`,
-      )
-      .get(r.channel, r.orderId, r.sku, r.location);
-    const before = open?.qty ?? 0;
-    if (r.qty > 0) {
-      sqlite
-        .prepare(
-          `INSERT INTO reservations (channel, order_id, sku, location, qty, state, opened_seq) VALUES (?, ?, ?, ?, ?, 'open', ?)
-           ON CONFLICT (channel, order_id, sku, location) DO UPDATE SET qty = excluded.qty, state = 'open', closed_seq = NULL`,
-        )
-        .run(r.channel, r.orderId, r.sku, r.location, r.qty, r.seq);
-    } else if (open) {
-      sqlite
-        .prepare(
-          `UPDATE reservations SET state = ?, closed_seq = ? WHERE channel = ? AND order_id = ? AND sku = ? AND location = ?`,
-        )
-        .run(closedAs, r.seq, r.channel, r.orderId, r.sku, r.location);
-    }
+    const before = this.openReservation(r.channel, r.orderId, r.sku, r.location);
+    const s = this.#reservationStatements;
+    if (r.qty > 0) s.open.run(r.channel, r.orderId, r.sku, r.location, r.qty, r.seq);
+    else if (before > 0) s.close.run(closedAs, r.seq, r.channel, r.orderId, r.sku, r.location);
     const change = r.qty - before;
-    if (change !== 0) {
-      sqlite
-        .prepare(
-          `INSERT INTO stock_levels (sku, location, on_hand, reserved, updated_seq) VALUES (?, ?, 0, MAX(0, ?), ?)
-           ON CONFLICT (sku, location) DO UPDATE SET reserved = MAX(0, reserved + ?), updated_seq = excluded.updated_seq`,
-        )
-        .run(r.sku, r.location, change, r.seq, change);
-    }
+    if (change !== 0) s.moveReserved.run(r.sku, r.location, change, r.seq, change);
     return change;
+  }
+
+  /**
+   * Takes `qty` off the open reservation of one order line (never below zero), closing it as `closedAs` when
+   * nothing is left; nothing happens when the line holds no open reservation. Inside the capture transaction.
+   */
+  takeFromReservation(r: ReservationLine, qty: number, closedAs: 'released' | 'shipped'): void {
+    const open = this.openReservation(r.channel, r.orderId, r.sku, r.location);
+    if (open > 0) this.setReservation({ ...r, qty: Math.max(0, open - qty) }, closedAs);
   }
 
   /** The open reserved quantity of one order line, 0 when none. */
   openReservation(channel: string, orderId: string, sku: string, location: string): number {
-    return (
-      this.#db.sqlite
-        .prepare<[string, string, string, string], { qty: number }>(
-          `SELECT qty FROM reservations WHERE channel = ? AND order_id = ? AND sku = ? AND location = ? AND state = 'open'`,
-        )
-        .get(channel, orderId, sku, location)?.qty ?? 0
-    );
+    return this.#reservationStatements.openQty.get(channel, orderId, sku, location)?.qty ?? 0;
   }
 
   /** The open reservation lines of an order under this channel. */
   openReservationsOf(channel: string, orderId: string): { sku: string; location: string; qty: number }[] {
-    return this.#db.sqlite
-      .prepare<[string, string], { sku: string; location: string; qty: number }>(
-        `SELECT sku, location, qty FROM reservations WHERE channel = ? AND order_id = ? AND state = 'open' ORDER BY sku, location`,
-      )
-      .all(channel, orderId);
+    return this.#reservationStatements.openLines.all(channel, orderId);
   }
 
   /** Whether an order has any reservation row (open or closed) under this channel. */
   hasOrder(channel: string, orderId: string): { isKnown: boolean; isOpen: boolean } {
-    const row = this.#db.sqlite
-      .prepare<[string, string], { n: number; open: number }>(
-        `SELECT COUNT(*) AS n, SUM(state = 'open') AS open FROM reservations WHERE channel = ? AND order_id = ?`,
-      )
-      .get(channel, orderId);
+    const row = this.#reservationStatements.order.get(channel, orderId);
     return { isKnown: (row?.n ?? 0) > 0, isOpen: (row?.open ?? 0) > 0 };
   }
 
@@ -148,4 +114,40 @@ export class StockRepo {
         .limit(filter.limit ?? 1000),
     );
   }
+}
+
+/** One order line's reservation key, with the capture seq that changes it. */
+type ReservationLine = Readonly<{
+  channel: string;
+  orderId: string;
+  sku: string;
+  location: string;
+  seq: number;
+}>;
+
+/** The reservations' statements, prepared once (reserve, release and ship events run them inside capture). */
+function prepareReservationStatements(db: AgentDatabase) {
+  const { sqlite } = db;
+  return {
+    openQty: sqlite.prepare<[string, string, string, string], { qty: number }>(
+      `SELECT qty FROM reservations WHERE channel = ? AND order_id = ? AND sku = ? AND location = ? AND state = 'open'`,
+    ),
+    openLines: sqlite.prepare<[string, string], { sku: string; location: string; qty: number }>(
+      `SELECT sku, location, qty FROM reservations WHERE channel = ? AND order_id = ? AND state = 'open' ORDER BY sku, location`,
+    ),
+    order: sqlite.prepare<[string, string], { n: number; open: number | null }>(
+      `SELECT COUNT(*) AS n, SUM(state = 'open') AS open FROM reservations WHERE channel = ? AND order_id = ?`,
+    ),
+    open: sqlite.prepare<[string, string, string, string, number, number]>(
+      `INSERT INTO reservations (channel, order_id, sku, location, qty, state, opened_seq) VALUES (?, ?, ?, ?, ?, 'open', ?)
+       ON CONFLICT (channel, order_id, sku, location) DO UPDATE SET qty = excluded.qty, state = 'open', closed_seq = NULL`,
+    ),
+    close: sqlite.prepare<[string, number, string, string, string, string]>(
+      `UPDATE reservations SET state = ?, closed_seq = ? WHERE channel = ? AND order_id = ? AND sku = ? AND location = ?`,
+    ),
+    moveReserved: sqlite.prepare<[string, string, number, number, number]>(
+      `INSERT INTO stock_levels (sku, location, on_hand, reserved, updated_seq) VALUES (?, ?, 0, MAX(0, ?), ?)
+       ON CONFLICT (sku, location) DO UPDATE SET reserved = MAX(0, reserved + ?), updated_seq = excluded.updated_seq`,
+    ),
+  };
 }
