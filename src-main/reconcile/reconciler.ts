@@ -54,8 +54,20 @@ export class Reconciler {
   #timer: NodeJS.Timeout | null = null;
   #isRunning = false;
 
+  /** Run for every compared item: prepared once. */
+  readonly #queries;
+
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
+    this.#queries = {
+      undelivered: deps.db.sqlite.prepare<[string, string, string], { d: number | null }>(
+        `SELECT SUM(m.delta) AS d FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
+         WHERE o.destination_id = ? AND o.state NOT IN ('delivered', 'discarded') AND m.sku = ? AND m.location = ?`,
+      ),
+      levelQueued: deps.db.sqlite.prepare<[string, string, string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM level_dirty WHERE destination_id = ? AND sku = ? AND location = ? AND version > sent_version`,
+      ),
+    };
     this.#log = deps.logger.child({ module: 'reconciler' });
   }
 
@@ -354,22 +366,11 @@ export class Reconciler {
 
   /** Sum of on-hand moves at (sku, location) in events not yet delivered to a ledger destination. */
   #undeliveredDelta(destinationId: string, sku: string, location: string): number {
-    const row = this.#d.db.sqlite
-      .prepare<[string, string, string], { d: number | null }>(
-        `SELECT SUM(m.delta) AS d FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
-         WHERE o.destination_id = ? AND o.state NOT IN ('delivered', 'discarded') AND m.sku = ? AND m.location = ?`,
-      )
-      .get(destinationId, sku, location);
-    return row?.d ?? 0;
+    return this.#queries.undelivered.get(destinationId, sku, location)?.d ?? 0;
   }
 
   #isLevelQueued(destinationId: string, sku: string, location: string): boolean {
-    const row = this.#d.db.sqlite
-      .prepare<[string, string, string], { n: number }>(
-        `SELECT COUNT(*) AS n FROM level_dirty WHERE destination_id = ? AND sku = ? AND location = ? AND version > sent_version`,
-      )
-      .get(destinationId, sku, location);
-    return (row?.n ?? 0) > 0;
+    return (this.#queries.levelQueued.get(destinationId, sku, location)?.n ?? 0) > 0;
   }
 
   /** The local items the destination covers: its locations (all when it names none). */
