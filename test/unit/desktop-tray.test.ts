@@ -8,37 +8,14 @@ import type { StatusResponse } from '../../shared/api.js';
 import type { SyncState } from '../../src-main/desktop/sync-state.js';
 import { fitTooltip, trayView, WINDOWS_TOOLTIP_MAX } from '../../src-main/desktop/tray-view.js';
 import { ROOT } from '../support/harness.js';
+import { agentStatus, destinationStatus, type DestinationStatus } from '../support/status-fixtures.js';
 
 const STATES: readonly SyncState[] = ['synced', 'syncing', 'attention', 'offline'];
 
-type Destination = StatusResponse['destinations'][number];
-
-function destination(id: string, pending: number, state: Destination['state'] = 'closed'): Destination {
-  return {
-    id,
-    type: 'webhook',
-    mode: 'ledger',
-    state,
-    lastDeliveryAt: null,
-    pending,
-    oldestPendingAgeSeconds: pending > 0 ? 600 : null,
-  };
-}
-
-function status(
-  destinations: Destination[],
-  openExceptions: StatusResponse['openExceptions'] = [],
-): StatusResponse {
-  return {
-    agentId: 'store-042',
-    version: '0.1.0',
-    running: true,
-    lastSeq: 9,
-    events: 9,
-    destinations,
-    openExceptions,
-  };
-}
+const destination = (id: string, pending: number, state?: DestinationStatus['state']) =>
+  destinationStatus(id, pending, state, 600);
+const status = (destinations: DestinationStatus[], openExceptions: StatusResponse['openExceptions'] = []) =>
+  agentStatus(destinations, openExceptions, true);
 
 describe('desktop tray: icon, tooltip and menu from the sync state', () => {
   const cases: [string, StatusResponse | null, SyncState][] = [

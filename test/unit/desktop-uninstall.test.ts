@@ -17,35 +17,12 @@ import {
   testConfig,
   writeConfig,
 } from '../support/harness.js';
+import { agentStatus, destinationStatus, type DestinationStatus } from '../support/status-fixtures.js';
 
-type Destination = StatusResponse['destinations'][number];
-
-function destination(id: string, pending: number, state: Destination['state'] = 'closed'): Destination {
-  return {
-    id,
-    type: 'webhook',
-    mode: 'ledger',
-    state,
-    lastDeliveryAt: null,
-    pending,
-    oldestPendingAgeSeconds: pending > 0 ? 5400 : null,
-  };
-}
-
-function status(
-  destinations: Destination[],
-  openExceptions: StatusResponse['openExceptions'] = [],
-): StatusResponse {
-  return {
-    agentId: 'store-042',
-    version: '0.1.0',
-    running: false,
-    lastSeq: 9,
-    events: 9,
-    destinations,
-    openExceptions,
-  };
-}
+const destination = (id: string, pending: number, state?: DestinationStatus['state']) =>
+  destinationStatus(id, pending, state, 5400);
+const status = (destinations: DestinationStatus[], openExceptions: StatusResponse['openExceptions'] = []) =>
+  agentStatus(destinations, openExceptions, false);
 
 const WHERE = {
   configFile: 'C:\\Users\\kim\\AppData\\Roaming\\Backroom\\backroom.json',
@@ -157,7 +134,7 @@ describe('uninstall check: backroom unsynced', () => {
     const body = JSON.parse(json.stdout) as {
       pending: number;
       isClear: boolean;
-      destinations: Destination[];
+      destinations: DestinationStatus[];
     };
     assert.equal(body.pending, 3);
     assert.equal(body.isClear, false);
