@@ -3,6 +3,7 @@ import type { SourceTokenView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { formatTime } from '../format.js';
 import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+import { ReasonField } from './reason-field.js';
 
 /**
  * POS sources: those of the config file, and tokens created here. A new token is shown once, with a warning,
@@ -213,17 +214,13 @@ function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: 
             onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}
             noValidate
           >
-            <span>
-              <label htmlFor={`${id}-reason`}>Reason (required)</label>
-              <input
-                id={`${id}-reason`}
-                value={reason}
-                onChange={(e) => setReason(e.target.value)}
-                autoFocus
-                aria-invalid={error !== null}
-                aria-describedby={error !== null ? `${id}-error` : undefined}
-              />
-            </span>
+            <ReasonField
+              id={id}
+              value={reason}
+              onChange={setReason}
+              isInvalid={error !== null}
+              describedBy={error !== null ? `${id}-error` : undefined}
+            />
             <button type="submit" className="danger">
               Revoke token
             </button>

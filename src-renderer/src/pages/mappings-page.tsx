@@ -5,6 +5,7 @@ import { MappingForm } from '../components/mapping-form.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { formatTime } from '../format.js';
 import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { ReasonField } from '../components/reason-field.js';
 
 /** Rows drawn at once; the filter narrows the rest. */
 const SHOWN = 500;
@@ -266,19 +267,15 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
                   />
                 </span>
               )}
-              <span>
-                <label htmlFor={`${id}-reason`}>
-                  {mode === 'remove' ? 'Reason (required)' : 'Reason (optional)'}
-                </label>
-                <input
-                  id={`${id}-reason`}
-                  value={reason}
-                  onChange={(e) => setReason(e.target.value)}
-                  autoFocus={mode === 'remove'}
-                  aria-invalid={mode === 'remove' && error !== null}
-                  aria-describedby={error !== null ? `${id}-error` : undefined}
-                />
-              </span>
+              <ReasonField
+                id={id}
+                value={reason}
+                onChange={setReason}
+                isRequired={mode === 'remove'}
+                autoFocus={mode === 'remove'}
+                isInvalid={mode === 'remove' && error !== null}
+                describedBy={error !== null ? `${id}-error` : undefined}
+              />
               <button type="submit" disabled={isBusy} className={mode === 'remove' ? 'danger' : undefined}>
                 {mode === 'change' ? 'Save' : 'Remove mapping'}
               </button>

@@ -3,6 +3,7 @@ import type { ReconcileFix, ReconcileReport, ReconcileRow } from '../../../share
 import { call } from '../api/client.js';
 import { formatAgo, formatTime } from '../format.js';
 import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { ReasonField } from '../components/reason-field.js';
 
 const CAUSE_LABELS: Record<string, string> = {
   in_sync: 'In sync',
@@ -314,17 +315,13 @@ function DriftRow({
                 onKeyDown={(e) => e.key === 'Escape' && setAsking(null)}
                 noValidate
               >
-                <span>
-                  <label htmlFor={`${id}-reason`}>Reason (required)</label>
-                  <input
-                    id={`${id}-reason`}
-                    value={reason}
-                    onChange={(e) => setReason(e.target.value)}
-                    autoFocus
-                    aria-invalid={error !== null}
-                    aria-describedby={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
-                  />
-                </span>
+                <ReasonField
+                  id={id}
+                  value={reason}
+                  onChange={setReason}
+                  isInvalid={error !== null}
+                  describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
+                />
                 <button type="submit" disabled={isBusy}>
                   {asking === 'accept_remote' ? `Adopt ${row.remote ?? '—'}` : 'Ignore this drift'}
                 </button>
