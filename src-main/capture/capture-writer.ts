@@ -128,20 +128,37 @@ export class CaptureWriter {
 
   /**
    * Moves the reservations of the event's order (its reference) at its location: `reserve` sets each SKU's
-   * reserved quantity to the order's total for it (a second reserve of the same order replaces the first);
-   * `release` and `ship` take their quantities off the open reservation (never below zero), closing it when
-   * nothing is left. Nothing to release is not an error: the order may never have been reserved here.
+   * reserved quantity to the order's total for it (a second reserve of the same order replaces the first, and
+   * a SKU the edited order no longer has is released); `release` and `ship` take their quantities off the open
+   * reservation (never below zero), closing it when nothing is left. Nothing to release is not an error: the
+   * order may never have been reserved here. Returns the SKUs whose reserved quantity may have moved.
    */
-  #applyReservations(source: string, seq: number, event: PosEvent): void {
+  #applyReservations(source: string, seq: number, event: PosEvent): Set<string> {
     const { stock } = this.#deps;
     const orderId = orderKeyOf(event);
     const totals = new Map<string, number>();
     for (const line of event.lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.qty);
+    const touched = new Set(totals.keys());
+    if (event.type === 'reserve') {
+      for (const open of stock.openReservationsOf(source, orderId)) {
+        if (open.location !== event.location || totals.has(open.sku)) continue;
+        stock.setReservation({
+          channel: source,
+          orderId,
+          sku: open.sku,
+          location: open.location,
+          seq,
+          qty: 0,
+        });
+        touched.add(open.sku);
+      }
+    }
     for (const [sku, qty] of totals) {
       const r = { channel: source, orderId, sku, location: event.location, seq };
       if (event.type === 'reserve') stock.setReservation({ ...r, qty });
       else stock.takeFromReservation(r, qty, event.type === 'ship' ? 'shipped' : 'released');
     }
+    return touched;
   }
 
   #applyLines(source: string, seq: number, event: PosEvent, now: number): void {
@@ -162,10 +179,12 @@ export class CaptureWriter {
       );
     }
     const levelDestinations = routing.levelDestinations(event.location);
-    if (event.type === 'reserve' || event.type === 'release' || event.type === 'ship')
-      this.#applyReservations(source, seq, event);
+    const reservedSkus =
+      event.type === 'reserve' || event.type === 'release' || event.type === 'ship'
+        ? this.#applyReservations(source, seq, event)
+        : null;
     if (event.type === 'reserve' || event.type === 'release') {
-      for (const sku of new Set(event.lines.map((l) => l.sku)))
+      for (const sku of reservedSkus ?? [])
         for (const destinationId of levelDestinations)
           outbox.markDirty(destinationId, sku, event.location, now);
       return;

@@ -41,9 +41,10 @@ export function orderSourceId(destinationId: string): string {
 
 /**
  * Pulls one marketplace's orders into capture as reservation events, on a timer and on demand. Each order maps
- * to at most three events with ids derived from the order: `<order>:reserve:<lines hash>` (open),
- * `<order>:release` (cancelled while reserved) and `<order>:ship` (fulfilled), so pulling the same orders again
- * captures nothing new (capture deduplicates by id) and an edited open order re-reserves its new lines.
+ * to events with ids derived from the order: `<order>:reserve:<version>` (open, when its lines differ from what
+ * it holds reserved), `<order>:release:<version>` (cancelled while reserved) and `<order>:ship` (fulfilled, once),
+ * where the version hashes the order's lines and update time. So pulling the same orders again captures nothing
+ * new (capture deduplicates by id), and an edited open order re-reserves its new lines and releases dropped ones.
  *
  * The checkpoint is the newest `updatedAt` read; the next pull starts `overlapSeconds` before it, so an order
  * saved late in the remote system (its timestamp older than others already read) is still seen. It only moves
@@ -197,18 +198,28 @@ export class OrderPuller {
       lines: order.lines.map((l) => ({ sku: l.sku, qty: l.qty })),
       meta: { channel: destinationId, order: order.name ?? order.orderId },
     };
+    // Reserve and release ids name this version of the order (its lines and update time): pulling it again is a
+    // duplicate, while an edit, even one back to earlier lines, or a reopened order is a new event. A shipment
+    // moves stock, so its id is the order's alone: it can happen once.
+    const version = createHash('sha256')
+      .update(JSON.stringify([base.lines, order.updatedAt]))
+      .digest('hex')
+      .slice(0, 12);
     let event: Record<string, unknown> | null = null;
     let kind: 'reserved' | 'released' | 'shipped' | null = null;
     switch (order.status) {
       case 'open': {
-        const hash = createHash('sha256').update(JSON.stringify(base.lines)).digest('hex').slice(0, 12);
-        event = { ...base, id: `${order.orderId}:reserve:${hash}`, type: 'reserve' };
+        if (isOpen && this.#reservesExactly(channel, order.orderId, location, base.lines)) break;
+        event = { ...base, id: `${order.orderId}:reserve:${version}`, type: 'reserve' };
         kind = 'reserved';
         break;
       }
       case 'cancelled':
         if (isOpen)
-          [event, kind] = [{ ...base, id: `${order.orderId}:release`, type: 'release' }, 'released'];
+          [event, kind] = [
+            { ...base, id: `${order.orderId}:release:${version}`, type: 'release' },
+            'released',
+          ];
         break;
       case 'fulfilled':
         // Shipped from here: on hand falls. An order first seen already shipped before the first pull is history.
@@ -229,10 +240,25 @@ export class OrderPuller {
         .map((r) => ({ sku: r.sku, qty: r.qty - (shipped.get(r.sku) ?? 0) }))
         .filter((l) => l.qty > 0);
       if (rest.length > 0)
-        events.push({ ...base, lines: rest, id: `${order.orderId}:release`, type: 'release' });
+        events.push({ ...base, lines: rest, id: `${order.orderId}:release:${version}`, type: 'release' });
     }
     const [result] = await this.#o.capture.capture(channel, events);
     return this.#judge(order, result) ? kind : null;
+  }
+
+  /** True when the order's open reservations at `location` are already exactly these lines. */
+  #reservesExactly(
+    channel: string,
+    orderId: string,
+    location: string,
+    lines: readonly { sku: string; qty: number }[],
+  ): boolean {
+    const want = new Map<string, number>();
+    for (const l of lines) want.set(l.sku, (want.get(l.sku) ?? 0) + l.qty);
+    const open = this.#o.stock.openReservationsOf(channel, orderId);
+    return (
+      open.length === want.size && open.every((r) => r.location === location && want.get(r.sku) === r.qty)
+    );
   }
 
   /** True when the event was newly captured; a rejected one becomes an exception naming the order. */

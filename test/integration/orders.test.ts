@@ -164,6 +164,47 @@ describe('marketplace orders become reservations', () => {
     assert.equal(level().reserved, 5);
   });
 
+  test('an edited open order releases a SKU it no longer has, and an edit back to earlier lines reserves them again', async () => {
+    const [a, b] = [`SKU-${run}`, `SKU-${run}-B`];
+    const reservedOf = (sku: string) => t.agent.stock.levels({ sku, location: 'S1' })[0]?.reserved ?? 0;
+    const first = [
+      { sku: a, qty: 2 },
+      { sku: b, qty: 3 },
+    ];
+    book.put({ orderId: 'E2', status: 'open', location: null, lines: first });
+    await puller.pullNow();
+    assert.deepEqual([reservedOf(a), reservedOf(b)], [2, 3]);
+    book.put({ ...book.orders.get('E2')!, lines: [{ sku: a, qty: 2 }] });
+    const edited = await puller.pullNow();
+    assert.equal(edited.reserved, 1);
+    assert.deepEqual([reservedOf(a), reservedOf(b)], [2, 0], 'the dropped SKU is released');
+    book.put({ ...book.orders.get('E2')!, lines: first });
+    await puller.pullNow();
+    assert.deepEqual(
+      [reservedOf(a), reservedOf(b)],
+      [2, 3],
+      'the same lines as the first version reserve again',
+    );
+    const events = eventCount();
+    const again = await puller.pullNow();
+    assert.equal(again.reserved, 0);
+    assert.equal(eventCount(), events, 'an order read again unchanged captures nothing');
+  });
+
+  test('a cancelled order that is reopened reserves again, and a second cancel releases again', async () => {
+    book.put({ orderId: 'R1', status: 'open', location: null, lines: [{ sku: `SKU-${run}`, qty: 4 }] });
+    await puller.pullNow();
+    book.put({ ...book.orders.get('R1')!, status: 'cancelled' });
+    await puller.pullNow();
+    assert.equal(level().reserved, 0);
+    book.put({ ...book.orders.get('R1')!, status: 'open' });
+    await puller.pullNow();
+    assert.equal(level().reserved, 4);
+    book.put({ ...book.orders.get('R1')!, status: 'cancelled' });
+    await puller.pullNow();
+    assert.equal(level().reserved, 0);
+  });
+
   test('a failed pull raises one exception and moves no checkpoint; the next good pull resolves it', async () => {
     book.put({ orderId: 'F1', status: 'open', location: null, lines: [{ sku: `SKU-${run}`, qty: 1 }] });
     book.failWith = new ConnectorError('unreachable', 'connection refused');
