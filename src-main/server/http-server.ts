@@ -138,7 +138,7 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
-/** A preHandler that requires any valid token. */
+/** An onRequest guard (it runs before the body is read) that requires any valid token. */
 export async function requireToken(
   req: FastifyRequest,
   reply: FastifyReply,
@@ -151,7 +151,7 @@ export async function requireToken(
   );
 }
 
-/** A preHandler that requires the local control token (the CLI on this machine). */
+/** An onRequest guard (it runs before the body is read) that requires the local control token (the CLI on this machine). */
 export async function requireControl(
   req: FastifyRequest,
   reply: FastifyReply,
@@ -160,7 +160,7 @@ export async function requireControl(
   return sendError(reply, 'unauthorized', 'This endpoint is for the local backroom command only.');
 }
 
-/** A preHandler for actions people take: an operator token, or the local CLI (which names the operator). */
+/** An onRequest guard (it runs before the body is read) for actions people take: an operator token, or the local CLI (which names the operator). */
 export async function requireOperator(
   req: FastifyRequest,
   reply: FastifyReply,

@@ -44,7 +44,7 @@ function actorOf(
 
 /** Operations on outbox items and destinations (issue 3), each recorded in the audit log. */
 export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps): void {
-  app.get('/api/v1/outbox', { preHandler: requireOperator }, async (req, reply) => {
+  app.get('/api/v1/outbox', { onRequest: requireOperator }, async (req, reply) => {
     const query = listQuery.safeParse(req.query);
     if (!query.success)
       return sendError(
@@ -64,7 +64,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps
   });
 
   const action = (path: string, run: (ids: number[], actor: Actor) => unknown) =>
-    app.post(path, { preHandler: requireOperator }, async (req, reply) => {
+    app.post(path, { onRequest: requireOperator }, async (req, reply) => {
       const body = actionBody.safeParse(req.body);
       if (!body.success)
         return sendError(
@@ -88,7 +88,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps
   action('/api/v1/outbox/replay', (ids, actor) => deps.operations.replayAsNew(ids, actor));
   action('/api/v1/outbox/discard', (ids, actor) => deps.operations.discard(ids, actor));
 
-  app.post('/api/v1/destinations/:id/resume', { preHandler: requireOperator }, async (req, reply) => {
+  app.post('/api/v1/destinations/:id/resume', { onRequest: requireOperator }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const dispatcher = deps.dispatchers.find((d) => d.destinationId === id);
     if (!dispatcher) return sendError(reply, 'not_found', `No destination "${id}" with a connector.`);
@@ -114,7 +114,7 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps
     kind: z.string().optional(),
     limit: z.coerce.number().int().min(1).max(5000).optional(),
   });
-  app.get('/api/v1/exceptions', { preHandler: requireOperator }, async (req, reply) => {
+  app.get('/api/v1/exceptions', { onRequest: requireOperator }, async (req, reply) => {
     const parsed = exceptionsQuery.safeParse(req.query);
     if (!parsed.success)
       return sendError(
@@ -132,5 +132,5 @@ export function registerOutboxRoutes(app: FastifyInstance, deps: OutboxRouteDeps
     };
   });
 
-  app.get('/api/v1/audit', { preHandler: requireOperator }, async () => ({ entries: deps.audit.list() }));
+  app.get('/api/v1/audit', { onRequest: requireOperator }, async () => ({ entries: deps.audit.list() }));
 }

@@ -35,7 +35,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     version: VERSION,
   }));
 
-  app.post('/api/v1/events', { preHandler: requireToken }, async (req, reply) => {
+  app.post('/api/v1/events', { onRequest: requireToken }, async (req, reply) => {
     const principal = req.principal;
     if (principal?.kind !== 'source') {
       return sendError(reply, 'unauthorized', 'Events must be sent with a source token.');
@@ -65,12 +65,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return { results } satisfies IngestResponse;
   });
 
-  app.get('/metrics', { preHandler: requireToken }, async (_req, reply) => {
+  app.get('/metrics', { onRequest: requireToken }, async (_req, reply) => {
     const text = await deps.metrics.registry.metrics();
     return reply.type(deps.metrics.registry.contentType).send(text);
   });
 
-  app.get('/api/v1/stock', { preHandler: requireToken }, async (req, reply) => {
+  app.get('/api/v1/stock', { onRequest: requireToken }, async (req, reply) => {
     const query = stockQuery.safeParse(req.query);
     if (!query.success) {
       return sendError(
@@ -82,9 +82,9 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return { levels: deps.stock.levels(query.data) } satisfies StockResponse;
   });
 
-  app.get('/api/v1/status', { preHandler: requireToken }, async () => deps.status());
+  app.get('/api/v1/status', { onRequest: requireToken }, async () => deps.status());
 
-  app.post('/api/v1/import', { preHandler: requireControl }, async (req, reply) => {
+  app.post('/api/v1/import', { onRequest: requireControl }, async (req, reply) => {
     const parsed = z.object({ path: z.string().min(1), source: z.string().min(1) }).safeParse(req.body);
     if (!parsed.success) {
       return sendError(
@@ -96,7 +96,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return deps.importFile(parsed.data.path, parsed.data.source);
   });
 
-  app.post('/api/v1/control/mappings/import', { preHandler: requireControl }, async (req, reply) => {
+  app.post('/api/v1/control/mappings/import', { onRequest: requireControl }, async (req, reply) => {
     const parsed = z
       .object({ csv: z.string().min(1), origin: z.string().min(1).max(100) })
       .safeParse(req.body);

@@ -98,7 +98,7 @@ export type HandleRpc = <N extends RpcName>(
   isPublic?: boolean,
 ) => void;
 
-/** A preHandler for the UI's routes: a named operator (by session cookie or operator token). */
+/** An onRequest guard (it runs before the body is read) for the UI's routes: a named operator (by session cookie or operator token). */
 async function requireNamedOperator(req: FastifyRequest, reply: FastifyReply) {
   if (req.principal?.kind === 'operator') return undefined;
   return sendError(reply, 'unauthorized', 'Log in as an operator first.');
@@ -296,7 +296,7 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
     app.route({
       method: route.method,
       url: route.path,
-      ...(isPublic ? {} : { preHandler: requireNamedOperator }),
+      ...(isPublic ? {} : { onRequest: requireNamedOperator }),
       handler: async (req, reply) => {
         const raw = {
           ...((route.method === 'GET' ? req.query : (req.body ?? {})) as object),
@@ -590,7 +590,7 @@ function registerLiveStream(
   const timer = setInterval(tick, deps.tickMs ?? 1000);
   timer.unref();
 
-  app.get(EVENT_STREAM_PATH, { preHandler: requireNamedOperator }, (req, reply) => {
+  app.get(EVENT_STREAM_PATH, { onRequest: requireNamedOperator }, (req, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
