@@ -251,19 +251,30 @@ export type DestinationTestResult =
   | { ok: true; detail: string; ms: number }
   | { ok: false; reason: ConnectionTestReason; detail: string; ms: number };
 
+/** A sales channel as the settings page shows it. */
+export type ChannelSettings = {
+  id: string;
+  /** The buffer in effect: `override`'s when set, else the config file's. */
+  buffer: number;
+  configuredBuffer: number;
+  /** Whether the config declares the channel (else a marketplace destination implies it). */
+  isDeclared: boolean;
+  /** A buffer set in the UI over the config's, with who set it, when and why. */
+  override: { buffer: number; setBy: string; setAt: number; reason: string } | null;
+  /** The marketplace destinations publishing to it. */
+  destinations: string[];
+  tighten: { afterMinutes: number; holdBackPercent: number; holdBackUnits: number } | null;
+  isDegraded: boolean;
+  degradedReason: string | null;
+};
+
 export type SettingsView = {
   agentId: string;
   version: string;
   dataDir: string;
   listen: string;
   locations: { id: string; name: string }[];
-  channels: {
-    id: string;
-    buffer: number;
-    tighten: { afterMinutes: number; holdBackPercent: number; holdBackUnits: number } | null;
-    isDegraded: boolean;
-    degradedReason: string | null;
-  }[];
+  channels: ChannelSettings[];
   destinations: DestinationSettings[];
   delivery: Record<string, number>;
   retention: Record<string, number>;
@@ -284,6 +295,9 @@ export type SourceTokenView = {
   revokedAt: number | null;
   revokedBy: string | null;
 };
+
+/** The most units a channel buffer may hold back: far above any shelf, low enough to catch a slipped digit. */
+export const MAX_CHANNEL_BUFFER = 1_000_000;
 
 const ids = z.array(z.number().int().positive()).min(1).max(10_000);
 const reason = z.string().trim().max(1000);
@@ -426,6 +440,22 @@ export const RPC = {
     output: out<{ report: ReconcileReport | null }>(),
   },
   'settings.get': { method: 'GET', path: '/api/v1/settings', input: empty, output: out<SettingsView>() },
+  'channels.setBuffer': {
+    method: 'POST',
+    path: '/api/v1/channels/buffer',
+    input: z.strictObject({
+      channel: z.string().min(1, 'Choose a channel').max(64),
+      /** null: back to the config file's buffer. */
+      buffer: z
+        .number({ message: 'Enter a whole number of units' })
+        .int('Enter a whole number of units')
+        .min(0, 'A buffer cannot be negative')
+        .max(MAX_CHANNEL_BUFFER, `At most ${MAX_CHANNEL_BUFFER} units`)
+        .nullable(),
+      reason: reason.min(1, 'Say why the buffer changes'),
+    }),
+    output: out<{ channel: ChannelSettings }>(),
+  },
   'destinations.test': {
     method: 'POST',
     path: '/api/v1/destinations/test',

@@ -13,6 +13,7 @@ import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
+import { ChannelBuffers } from '../ledger/channel-buffers.js';
 import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
 import type { ConnectorBundle } from '../connectors/connector-kit.js';
@@ -68,6 +69,8 @@ export class Agent {
   readonly reconciler: Reconciler;
   /** The oversell guard: tightens what degraded channels are sent. */
   readonly channelGuard: ChannelGuard;
+  /** Each channel's buffer: the config's, or what staff set in the UI. */
+  readonly channelBuffers: ChannelBuffers;
   readonly #lock: DataDirLock;
   readonly #committer: GroupCommitter;
   readonly #server: FastifyInstance;
@@ -112,7 +115,13 @@ export class Agent {
         for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();
       },
     });
-    this.stock = new StockView(stockRepo, config, this.channelGuard);
+    this.audit = new AuditLog(db);
+    this.channelBuffers = new ChannelBuffers(db, config, this.audit, {
+      onRepublish: (ids) => {
+        for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();
+      },
+    });
+    this.stock = new StockView(stockRepo, config.stock, this.channelBuffers, this.channelGuard);
     const metrics = new AgentMetrics({
       outbox,
       exceptions: this.exceptions,
@@ -232,7 +241,6 @@ export class Agent {
       controlToken: lock.info.controlToken,
       maxBodyBytes: config.ingest.maxBodyBytes,
     });
-    this.audit = new AuditLog(db);
     this.reconciler = new Reconciler({
       db,
       config,
@@ -282,6 +290,7 @@ export class Agent {
         mappings: this.mappings,
         audit: this.audit,
         channelConditions: () => this.channelGuard.conditions(),
+        channelBuffers: this.channelBuffers,
         connectorOf: (id) => this.connectorOf(id),
         reconciler: () => this.reconciler,
         address: () => this.#address,

@@ -23,6 +23,7 @@ export type Database = {
   reservations: ReservationsTable;
   order_checkpoints: OrderCheckpointsTable;
   source_tokens: SourceTokensTable;
+  channel_buffers: ChannelBuffersTable;
 };
 
 export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
@@ -217,4 +218,13 @@ export type SourceTokensTable = {
   created_by: string;
   revoked_at: number | null;
   revoked_by: string | null;
+};
+
+/** A channel's buffer set in the UI, over the config's value (no row: the config's value applies). */
+export type ChannelBuffersTable = {
+  channel: string;
+  buffer: number;
+  set_by: string;
+  set_at: number;
+  reason: string;
 };

@@ -1,6 +1,7 @@
 import { DESTINATION_MODE, type ResolvedConfig } from '../../shared/config.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { Logger } from '../agent/logger.js';
+import { OutboxRepo } from '../outbox/outbox-repo.js';
 
 /** How a degraded channel's published quantity tightens (a channel's `tighten` config). */
 export type TightenRule = Readonly<{ afterMinutes: number; holdBackPercent: number; holdBackUnits: number }>;
@@ -35,6 +36,7 @@ export function tighten(available: number, rule: TightenRule): number {
  */
 export class ChannelGuard {
   readonly #db: AgentDatabase;
+  readonly #outbox: OutboxRepo;
   readonly #log: Logger;
   readonly #rules = new Map<string, TightenRule>();
   /** Level destinations of each channel. */
@@ -53,6 +55,7 @@ export class ChannelGuard {
     options: Readonly<{ now?: () => number; onRepublish?: (destinationIds: readonly string[]) => void }> = {},
   ) {
     this.#db = db;
+    this.#outbox = new OutboxRepo(db);
     this.#onRepublish = options.onRepublish ?? (() => {});
     this.#log = logger.child({ module: 'channel-guard' });
     this.#now = options.now ?? Date.now;
@@ -138,13 +141,8 @@ export class ChannelGuard {
 
   /** Marks every level of the destinations dirty, so the current rule is published (coalesced, rate-limited). */
   #republish(destinations: readonly string[], now: number): void {
-    const bump = this.#db.sqlite.prepare(
-      `UPDATE level_dirty SET version = version + 1, next_attempt_at = 0,
-         marked_at = CASE WHEN version = sent_version THEN ? ELSE marked_at END
-       WHERE destination_id = ? AND held_at IS NULL`,
-    );
     this.#db.transaction(() => {
-      for (const d of destinations) bump.run(now, d);
+      for (const d of destinations) this.#outbox.republishAll(d, now);
     });
     this.#onRepublish(destinations);
   }

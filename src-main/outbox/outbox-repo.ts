@@ -11,6 +11,7 @@ export class OutboxRepo {
   readonly #db: AgentDatabase;
   readonly #enqueue;
   readonly #markDirty;
+  readonly #republishAll;
 
   constructor(db: AgentDatabase) {
     this.#db = db;
@@ -25,6 +26,11 @@ export class OutboxRepo {
        ON CONFLICT (destination_id, sku, location)
        DO UPDATE SET version = version + 1,
                      marked_at = CASE WHEN version = sent_version THEN excluded.marked_at ELSE marked_at END`,
+    );
+    this.#republishAll = db.sqlite.prepare<[number, string]>(
+      `UPDATE level_dirty SET version = version + 1, next_attempt_at = 0,
+         marked_at = CASE WHEN version = sent_version THEN ? ELSE marked_at END
+       WHERE destination_id = ? AND held_at IS NULL`,
     );
   }
 
@@ -46,6 +52,14 @@ export class OutboxRepo {
    */
   markDirty(destinationId: string, sku: string, location: string, now: number): void {
     this.#markDirty.run(destinationId, sku, location, now);
+  }
+
+  /**
+   * Marks every level a level destination publishes as changed, due now (held ones wait for their mapping), so
+   * a new rule for what it is sent (a buffer, a tightening, its restore) reaches it, coalesced and rate-limited.
+   */
+  republishAll(destinationId: string, now: number): void {
+    this.#republishAll.run(now, destinationId);
   }
 
   /** Depth and oldest pending time per destination, both for ledger rows and dirty level marks. */

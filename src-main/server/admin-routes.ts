@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DESTINATION_MODE, DESTINATION_SECRET_KEYS, type ResolvedConfig } from '../../shared/config.js';
 import type {
+  ChannelSettings,
   DestinationSettings,
   DestinationTestResult,
   MappingView,
@@ -21,6 +22,7 @@ import type { IdMappingRepo, MappingKind } from '../connectors/id-mapping-repo.j
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OrderCheckpointsTable } from '../db/schema.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
+import type { ChannelBuffer, ChannelBuffers } from '../ledger/channel-buffers.js';
 import type { ChannelCondition } from '../ledger/channel-guard.js';
 import type { Dispatcher } from '../outbox/dispatcher.js';
 import { sendError } from './http-server.js';
@@ -56,6 +58,8 @@ export type AdminRouteDeps = Readonly<{
   audit: AuditLog;
   /** The oversell guard's current condition per guarded channel. */
   channelConditions: () => readonly ChannelCondition[];
+  /** Each channel's buffer, and setting it. */
+  channelBuffers: ChannelBuffers;
   /** A destination's connector bundle (what it can read back), if it has a connector. */
   connectorOf: (destinationId: string) => ConnectorBundle | undefined;
   /** The reconciler, or undefined while this build has none (its routes then answer 503). */
@@ -134,6 +138,7 @@ function toView(m: Readonly<MappingView>): MappingView {
 export function registerAdminRoutes(handle: HandleRpc, deps: AdminRouteDeps): void {
   const { config, mappings, audit } = deps;
   const destinationIds = new Set(config.destinations.map((d) => d.id));
+  const tightenOf = (channel: string) => config.channels.find((c) => c.id === channel)?.tighten ?? null;
   const unknownDestination = (reply: FastifyReply, id: string) =>
     fieldError(reply, 'destination', `names no configured destination ("${id}")`);
   const mappingOf = (destinationId: string, kind: MappingKind, localId: string): MappingView | null => {
@@ -352,6 +357,15 @@ export function registerAdminRoutes(handle: HandleRpc, deps: AdminRouteDeps): vo
     return { entry };
   });
 
+  // Channels: a buffer staff set here applies at once, over the config's, until set back.
+  handle('channels.setBuffer', ({ channel, buffer, reason }, req, reply) => {
+    if (!deps.channelBuffers.has(channel))
+      return fieldError(reply, 'channel', `names no channel ("${channel}")`);
+    const { after } = deps.channelBuffers.set(channel, buffer, { operator: operatorOf(req), reason });
+    const condition = deps.channelConditions().find((c) => c.channel === channel);
+    return { channel: channelView(after, tightenOf(channel), condition) };
+  });
+
   // Settings: what the agent runs with, secrets masked, and how each part stands now.
   const checkpoint = deps.db.sqlite.prepare<[string], OrderCheckpointsTable>(
     'SELECT * FROM order_checkpoints WHERE destination_id = ?',
@@ -389,21 +403,9 @@ export function registerAdminRoutes(handle: HandleRpc, deps: AdminRouteDeps): vo
       dataDir: config.dataDir,
       listen: deps.address() || `http://${config.listen.host}:${config.listen.port}`,
       locations: config.locations.map((l) => ({ id: l.id, name: l.name })),
-      channels: config.channels.map((c) => {
-        const condition = conditions.get(c.id);
-        return {
-          id: c.id,
-          buffer: c.buffer,
-          tighten: c.tighten ?? null,
-          isDegraded: condition?.isDegraded ?? false,
-          degradedReason:
-            condition?.reason === 'unreachable'
-              ? 'its deliveries or order pulls are failing'
-              : condition?.reason === 'queue_old'
-                ? 'its oldest unpublished level waits too long'
-                : null,
-        };
-      }),
+      channels: deps.channelBuffers
+        .list()
+        .map((c) => channelView(c, tightenOf(c.channel), conditions.get(c.channel))),
       destinations,
       delivery: { ...config.delivery },
       retention: { ...config.retention },
@@ -457,6 +459,30 @@ export async function runProbe(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A channel as the settings page shows it: its buffer and where it comes from, and the oversell guard's view. */
+function channelView(
+  c: ChannelBuffer,
+  tighten: ChannelSettings['tighten'],
+  condition: ChannelCondition | undefined,
+): ChannelSettings {
+  return {
+    id: c.channel,
+    buffer: c.buffer,
+    configuredBuffer: c.configured,
+    isDeclared: c.isDeclared,
+    override: c.override,
+    destinations: [...c.destinations],
+    tighten,
+    isDegraded: condition?.isDegraded ?? false,
+    degradedReason:
+      condition?.reason === 'unreachable'
+        ? 'its deliveries or order pulls are failing'
+        : condition?.reason === 'queue_old'
+          ? 'its oldest unpublished level waits too long'
+          : null,
+  };
 }
 
 /** A failure of a remote read or a fix, as the API's error shape. */

@@ -79,6 +79,8 @@ export const ACTION_LABELS: Record<string, string> = {
   'destination.test': 'Tested connection',
   'sources.token_create': 'Created source token',
   'sources.token_revoke': 'Revoked source token',
+  'channels.buffer_set': 'Changed channel buffer',
+  'channels.buffer_reset': 'Set channel buffer back to the config file’s',
 };
 
 /** Why a connection test failed, in words. */

@@ -202,6 +202,51 @@ test('the settings page shows the agent, channels with their oversell guard and 
   await page.screenshot({ path: screenshotPath('settings.png'), fullPage: true });
 });
 
+test('a channel buffer is changed in the settings with a reason, applies to available-to-sell at once, is audited, and goes back to the config file’s', async ({
+  page,
+  backroom,
+}) => {
+  const { agent } = await backroom({ config: { channels: [{ id: 'web', buffer: 2 }] } });
+  await agent.post(receipt('GR-7', 'SKU-7', 10));
+  const webAvailable = async () => {
+    const { body } = await agent.get('/api/v1/stock?sku=SKU-7');
+    const levels = body['levels'] as { channels: { channel: string; available: number }[] }[];
+    return levels[0]?.channels.find((c) => c.channel === 'web')?.available;
+  };
+  expect(await webAvailable()).toBe(8);
+  const app = new AppPage(page);
+  await app.open(agent.url);
+  await app.login(OPERATOR.name, OPERATOR.password);
+  await app.goTo('Settings');
+  const settings = new SettingsPage(page);
+  await expect(settings.channel('web')).toContainText('(config file)');
+
+  // Refused, naming the field, and nothing changes.
+  let form = await settings.changeBuffer('web', '-3', 'Black Friday');
+  await expect(form.getByText('A buffer cannot be negative')).toBeVisible();
+  await expect(form.getByLabel('Units held back')).toHaveAttribute('aria-invalid', 'true');
+  form = await settings.changeBuffer('web', '5', '');
+  await expect(form.getByText('Say why the buffer changes')).toBeVisible();
+  expect(await webAvailable()).toBe(8);
+
+  await settings.changeBuffer('web', '5', 'Black Friday');
+  await expect(page.getByTestId('channel-web-buffer')).toHaveText('5');
+  await expect(settings.channel('web')).toContainText(`by ${OPERATOR.name}: “Black Friday”; config file: 2`);
+  expect(await webAvailable()).toBe(5);
+
+  await app.goTo('Activity');
+  const entry = new ActivityPage(page).entry('Black Friday');
+  await expect(entry).toContainText('Changed channel buffer');
+  await expect(entry).toContainText('channel:web');
+  await expect(entry).toContainText(OPERATOR.name);
+
+  await app.goTo('Settings');
+  await settings.changeBuffer('web', '', 'Black Friday is over', 'back to config');
+  await expect(page.getByTestId('channel-web-buffer')).toHaveText('2');
+  await expect(settings.channel('web')).toContainText('(config file)');
+  expect(await webAvailable()).toBe(8);
+});
+
 test('"Test connection" of a Shopify destination shows ok with the time taken, and a wrong token as refused credentials in Shopify’s words; audited', async ({
   page,
   backroom,

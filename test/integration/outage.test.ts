@@ -254,7 +254,10 @@ describe('a webhook destination that is down for a while and comes back', () => 
       const probe = i - firstProbe + 1;
       const gap = times[i]! - previous;
       const wait = FIRST_PROBE_MS * 2 ** (probe - 1);
-      assert.ok(gap >= wait - slackMs, `probe ${probe} failed ${gap} ms after the previous probe, before ${wait} ms`);
+      assert.ok(
+        gap >= wait - slackMs,
+        `probe ${probe} failed ${gap} ms after the previous probe, before ${wait} ms`,
+      );
       previous = times[i]!;
     }
   });

@@ -1,6 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { DestinationSettings, DestinationTestResult, SettingsView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
+import { ChannelBuffersTable } from '../components/channel-buffers.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { SourceTokens } from '../components/source-tokens.js';
 import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
@@ -31,19 +32,23 @@ export function SettingsPage() {
       </h1>
       <p className="muted">
         Read from the agent's configuration file; change them there and restart the agent. Secrets are never
-        shown. POS source tokens can also be created and revoked here.
+        shown. Channel buffers can also be changed here, and POS source tokens created and revoked.
       </p>
       {error !== null && (
         <p className="error" role="alert">
           {error}
         </p>
       )}
-      {settings === null ? <p role="status">Loading…</p> : <SettingsBody settings={settings} />}
+      {settings === null ? (
+        <p role="status">Loading…</p>
+      ) : (
+        <SettingsBody settings={settings} onChanged={() => void load()} />
+      )}
     </section>
   );
 }
 
-function SettingsBody({ settings }: { settings: SettingsView }) {
+function SettingsBody({ settings, onChanged }: { settings: SettingsView; onChanged: () => void }) {
   return (
     <>
       <h2>Agent</h2>
@@ -105,44 +110,12 @@ function SettingsBody({ settings }: { settings: SettingsView }) {
       </table>
 
       <h2>Channels</h2>
-      {settings.channels.length === 0 ? (
-        <p>No channels are configured: marketplaces get available-to-sell without a buffer.</p>
-      ) : (
-        <table className="data" data-testid="channels">
-          <thead>
-            <tr>
-              <th scope="col">Channel</th>
-              <th scope="col" className="num">
-                Buffer
-              </th>
-              <th scope="col">Oversell guard</th>
-              <th scope="col">Now</th>
-            </tr>
-          </thead>
-          <tbody>
-            {settings.channels.map((c) => (
-              <tr key={c.id}>
-                <th scope="row">{c.id}</th>
-                <td className="num">{c.buffer}</td>
-                <td>
-                  {c.tighten === null
-                    ? 'None'
-                    : `After ${c.tighten.afterMinutes} min unreachable or behind: hold back ${c.tighten.holdBackUnits} unit(s), then ${c.tighten.holdBackPercent}% of the rest`}
-                </td>
-                <td>
-                  {c.tighten === null ? (
-                    '—'
-                  ) : c.isDegraded ? (
-                    <span className="pill pill-warn">Tightened: {c.degradedReason}</span>
-                  ) : (
-                    <span className="pill pill-ok">Normal</span>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <p className="muted">
+        Available-to-sell on a channel is on hand − reserved − safety stock − its buffer. A buffer changed
+        here applies at once, over the config file’s, until it is set back; every change is in the activity
+        log.
+      </p>
+      <ChannelBuffersTable channels={settings.channels} onChanged={onChanged} />
 
       <h2>Destinations</h2>
       {settings.destinations.length === 0 ? (

@@ -56,4 +56,29 @@ export class SettingsPage {
     await form.getByRole('button', { name: 'Revoke token' }).click();
     return form;
   }
+
+  /** A channel's row in the channels table. */
+  channel(id: string): Locator {
+    return this.page.getByTestId(`channel-${id}`);
+  }
+
+  /**
+   * Opens a channel's buffer form (if it is not open) and fills it; `submit` saves the number, or sets it back to
+   * the config file's value. Returns the form.
+   */
+  async changeBuffer(
+    channel: string,
+    units: string,
+    reason: string,
+    submit: 'save' | 'back to config' = 'save',
+  ): Promise<Locator> {
+    const name = `Change the buffer of ${channel}`;
+    const form = this.page.getByRole('form', { name });
+    if (!(await form.isVisible())) await this.page.getByRole('button', { name }).click();
+    await form.getByLabel('Units held back').fill(units);
+    await form.getByLabel('Reason (required)').fill(reason);
+    if (submit === 'save') await form.getByRole('button', { name: 'Save buffer' }).click();
+    else await form.getByRole('button', { name: /^Back to the config file/ }).click();
+    return form;
+  }
 }

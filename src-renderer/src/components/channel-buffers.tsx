@@ -1,0 +1,194 @@
+import { useId, useState, type FormEvent } from 'react';
+import type { ChannelSettings } from '../../../shared/rpc.js';
+import { call } from '../api/client.js';
+import { formatTime } from '../format.js';
+import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+import { ReasonField } from './reason-field.js';
+
+/**
+ * The sales channels with their buffers: available-to-sell = on hand − reserved − safety stock − buffer. A
+ * buffer can be changed here (with a reason, audited) over the config file's value, and set back to it; the
+ * channel's marketplaces are sent the new quantities at once.
+ */
+export function ChannelBuffersTable({
+  channels,
+  onChanged,
+}: Readonly<{ channels: readonly ChannelSettings[]; onChanged: () => void }>) {
+  if (channels.length === 0)
+    return <p>No channels: no marketplace destination is configured, so no buffer applies.</p>;
+  return (
+    <table className="data" data-testid="channels">
+      <thead>
+        <tr>
+          <th scope="col">Channel</th>
+          <th scope="col">Published to</th>
+          <th scope="col">Buffer</th>
+          <th scope="col">Oversell guard</th>
+          <th scope="col">Now</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {channels.map((c) => (
+          <ChannelRow key={c.id} channel={c} onChanged={onChanged} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ChannelRow({ channel: c, onChanged }: { channel: ChannelSettings; onChanged: () => void }) {
+  const [isEditing, setEditing] = useState(false);
+  return (
+    <tr data-testid={`channel-${c.id}`}>
+      <th scope="row">{c.id}</th>
+      <td>{c.destinations.length === 0 ? '—' : c.destinations.join(', ')}</td>
+      <td>
+        <span className="num" data-testid={`channel-${c.id}-buffer`}>
+          {c.buffer}
+        </span>{' '}
+        {c.override === null ? (
+          <span className="muted">{c.isDeclared ? '(config file)' : '(none configured)'}</span>
+        ) : (
+          <span className="muted">
+            (set {formatTime(c.override.setAt)} by {c.override.setBy}: “{c.override.reason}”; config file:{' '}
+            {c.configuredBuffer})
+          </span>
+        )}
+      </td>
+      <td>
+        {c.tighten === null
+          ? 'None'
+          : `After ${c.tighten.afterMinutes} min unreachable or behind: hold back ${c.tighten.holdBackUnits} unit(s), then ${c.tighten.holdBackPercent}% of the rest`}
+      </td>
+      <td>
+        {c.tighten === null ? (
+          '—'
+        ) : c.isDegraded ? (
+          <span className="pill pill-warn">Tightened: {c.degradedReason}</span>
+        ) : (
+          <span className="pill pill-ok">Normal</span>
+        )}
+      </td>
+      <td className="row-actions">
+        {isEditing ? (
+          <BufferForm
+            channel={c}
+            onDone={(isChanged) => {
+              setEditing(false);
+              if (isChanged) onChanged();
+            }}
+          />
+        ) : (
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => setEditing(true)}
+            aria-label={`Change the buffer of ${c.id}`}
+          >
+            Change buffer
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** Reads the number typed: a whole number, or NaN (which the shared schema refuses in the field's words). */
+function unitsOf(text: string): number {
+  return /^\s*-?\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+}
+
+function BufferForm({
+  channel: c,
+  onDone,
+}: Readonly<{ channel: ChannelSettings; onDone: (isChanged: boolean) => void }>) {
+  const id = useId();
+  const [units, setUnits] = useState(String(c.buffer));
+  const [reason, setReason] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+
+  const save = async (buffer: number | null) => {
+    setBusy(true);
+    setErrors({});
+    setError(null);
+    try {
+      await call('channels.setBuffer', { channel: c.id, buffer, reason });
+      onDone(true);
+    } catch (err) {
+      const fields = fieldErrorsOf(err);
+      setErrors(fields);
+      if (Object.keys(fields).length === 0) setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void save(unitsOf(units));
+  };
+  const reasonError = errors['reason'];
+  const unitsError = errors['buffer'];
+
+  return (
+    <form
+      className="inline-form"
+      aria-label={`Change the buffer of ${c.id}`}
+      onSubmit={submit}
+      onKeyDown={(e) => e.key === 'Escape' && onDone(false)}
+      noValidate
+    >
+      <span>
+        <label htmlFor={`${id}-units`}>Units held back</label>
+        <input
+          id={`${id}-units`}
+          inputMode="numeric"
+          size={6}
+          value={units}
+          onChange={(e) => setUnits(e.target.value)}
+          autoFocus
+          aria-invalid={unitsError !== undefined}
+          aria-describedby={unitsError !== undefined ? `${id}-units-error` : undefined}
+        />
+      </span>
+      {unitsError !== undefined && (
+        <span id={`${id}-units-error`} className="field-error">
+          {unitsError}
+        </span>
+      )}
+      <ReasonField
+        id={id}
+        value={reason}
+        onChange={setReason}
+        autoFocus={false}
+        isInvalid={reasonError !== undefined}
+        describedBy={reasonError !== undefined ? `${id}-reason-error` : undefined}
+      />
+      {reasonError !== undefined && (
+        <span id={`${id}-reason-error`} className="field-error">
+          {reasonError}
+        </span>
+      )}
+      <button type="submit" disabled={isBusy}>
+        Save buffer
+      </button>
+      {c.override !== null && (
+        <button type="button" className="secondary" disabled={isBusy} onClick={() => void save(null)}>
+          Back to the config file’s {c.configuredBuffer}
+        </button>
+      )}
+      <button type="button" className="secondary" onClick={() => onDone(false)}>
+        Cancel
+      </button>
+      {error !== null && (
+        <span className="error" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
+  );
+}
