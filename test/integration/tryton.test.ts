@@ -9,6 +9,7 @@ import type { ConfigInput } from '../../shared/config.js';
 import type { LedgerItem } from '../../src-main/outbox/connector.js';
 import type { PosEvent } from '../../shared/events.js';
 import { createTrytonConnector } from '../../src-main/connectors/tryton/tryton-connector.js';
+import { trytonDateSchema } from '../../src-main/connectors/tryton/tryton-rpc.js';
 import { AgentLives } from '../support/agent-lives.js';
 import { connectorContext } from '../support/connector-context.js';
 import {
@@ -67,10 +68,15 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
-async function until(what: string, predicate: () => boolean, timeoutMs: number): Promise<void> {
+async function until(
+  what: string,
+  predicate: () => boolean,
+  timeoutMs: number,
+  detail: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`not in time: ${what}`);
+    if (Date.now() > deadline) throw new Error(`not in time: ${what} ${detail()}`.trim());
     await sleep(100);
   }
 }
@@ -84,6 +90,15 @@ function outboxOf(db: BetterSqlite3.Database, destination = DESTINATION): Outbox
        FROM outbox o JOIN events e ON e.seq = o.event_seq WHERE o.destination_id = ? ORDER BY o.id`,
     )
     .all(destination) as OutboxRow[];
+}
+
+/** The items not delivered yet, with their state and last error, for a failure message. */
+function undelivered(db: BetterSqlite3.Database): string {
+  const rows = outboxOf(db).filter((r) => r.state !== 'delivered');
+  return `(${rows.length} not delivered: ${rows
+    .slice(0, 5)
+    .map((r) => `${r.eventId} ${r.state} ${r.lastError ?? ''}`)
+    .join('; ')})`;
 }
 
 function localLevels(db: BetterSqlite3.Database): Map<string, number> {
@@ -113,6 +128,36 @@ function expectedLevels(local: ReadonlyMap<string, number>): Map<string, number>
   for (const location of LOCATIONS)
     for (const sku of TRYTON_GOODS) levels.set(`${sku}@${location}`, local.get(`${sku}@${location}`) ?? 0);
   return levels;
+}
+
+/** The effective dates (YYYY-MM-DD) of the customer shipment with `reference` and of all its moves, distinct. */
+async function movedOn(server: TrytonServer, reference: string): Promise<string[]> {
+  const options = { signal: AbortSignal.timeout(30_000), isWrite: false };
+  const dateOf = (d: z.output<typeof trytonDateSchema>) =>
+    `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
+  const shipments = await server.rpc.call(
+    z.array(
+      z.object({
+        effective_date: trytonDateSchema,
+        outgoing_moves: z.array(z.number()),
+        inventory_moves: z.array(z.number()),
+      }),
+    ),
+    'stock.shipment.out',
+    'search_read',
+    [[['reference', '=', reference]], 0, null, null, ['effective_date', 'outgoing_moves', 'inventory_moves']],
+    options,
+  );
+  assert.equal(shipments.length, 1, `one customer shipment has the reference ${reference}`);
+  const shipment = shipments[0]!;
+  const moves = await server.rpc.call(
+    z.array(z.object({ effective_date: trytonDateSchema })),
+    'stock.move',
+    'read',
+    [[...shipment.outgoing_moves, ...shipment.inventory_moves], ['effective_date']],
+    options,
+  );
+  return [...new Set([shipment.effective_date, ...moves.map((m) => m.effective_date)].map(dateOf))];
 }
 
 async function startServer(t: { after: (fn: () => unknown) => void }): Promise<TrytonServer> {
@@ -197,19 +242,43 @@ test(
       'the first day is delivered',
       () => outboxOf(db).every((r) => r.state === 'delivered'),
       150_000,
+      () => undelivered(db),
     );
 
     // Tryton forgets every session (a timeout on its side): the connector logs in again by itself.
     server.expireSessions();
+    // A sale made offline three days ago is booked on its day; one from a till whose clock is a year ahead is
+    // booked on Tryton's today.
+    const today = await server.rpc.call(trytonDateSchema, 'ir.date', 'today', [], {
+      signal: AbortSignal.timeout(10_000),
+      isWrite: false,
+    });
+    const daysFromToday = (days: number) =>
+      new Date(Date.UTC(today.year, today.month - 1, today.day + days)).toISOString().slice(0, 10);
     const second = [
       makeEvent({ id: 'day2-S1-sale', type: 'sale', location: 'S1', lines: [{ sku: 'SKU-3', qty: 2 }] }),
       makeEvent({ id: 'day2-S2-count', type: 'count', location: 'S2', lines: [{ sku: 'SKU-1', qty: 11 }] }),
+      makeEvent({
+        id: 'day2-S1-offline',
+        type: 'sale',
+        location: 'S1',
+        occurredAt: `${daysFromToday(-3)}T23:30:00-05:00`,
+        lines: [{ sku: 'SKU-2', qty: 1 }],
+      }),
+      makeEvent({
+        id: 'day2-S1-clock-ahead',
+        type: 'sale',
+        location: 'S1',
+        occurredAt: `${daysFromToday(365)}T09:00:00+01:00`,
+        lines: [{ sku: 'SKU-2', qty: 1 }],
+      }),
     ];
     assert.equal((await a.post({ events: second })).status, 200);
     await until(
       'the second day is delivered',
       () => outboxOf(db).every((r) => r.state === 'delivered'),
       60_000,
+      () => undelivered(db),
     );
     const rows = outboxOf(db);
     assert.equal(rows.length, first.length + second.length);
@@ -247,6 +316,10 @@ test(
       if (/(sale|receipt|return|ship|transfer)/.test(row.eventId))
         assert.equal(count, 1, `${row.eventId} is in Tryton once`);
     }
+
+    // Shipments and their moves are dated the day the goods moved (Tryton's today for a day still to come).
+    assert.deepEqual(await movedOn(server, 'store-test:pos-1:day2-S1-offline'), [daysFromToday(-3)]);
+    assert.deepEqual(await movedOn(server, 'store-test:pos-1:day2-S1-clock-ahead'), [daysFromToday(0)]);
 
     // The level reader reads the same back, and says null for a SKU Tryton does not know.
     const reader = connectorContext(DESTINATION);

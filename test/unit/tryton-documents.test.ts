@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  bookingDate,
   nextStep,
   PlanError,
   planDocuments,
@@ -158,4 +159,54 @@ test('shipments are driven to done from any state; a one-step warehouse skips pi
   assert.equal(nextStep('stock.shipment.out', 'packed', twoStep), 'done');
   assert.equal(nextStep('stock.shipment.internal', 'cancelled', twoStep), 'cancelled');
   assert.throws(() => nextStep('stock.shipment.in', 'shipped', twoStep), PlanError);
+});
+
+test('goods are booked on the day they moved where they moved; a day after Tryton’s today or in a closed period is booked today', () => {
+  const date = (year: number, month: number, day: number) => ({
+    __class__: 'date' as const,
+    year,
+    month,
+    day,
+  });
+  const today = date(2026, 11, 24);
+  // The calendar day the POS wrote, in its own offset (late evening in New York is the 23rd there).
+  assert.deepEqual(bookingDate('2026-11-23T23:30:00-05:00', today, null), {
+    date: date(2026, 11, 23),
+    isMoved: false,
+  });
+  assert.deepEqual(bookingDate('2026-11-24T00:10:00+01:00', today, null).date, today);
+  assert.deepEqual(bookingDate('2026-11-25T08:00:00+01:00', today, null), { date: today, isMoved: true });
+  assert.deepEqual(bookingDate('2027-01-02T08:00:00Z', today, null), { date: today, isMoved: true });
+  // The last closed stock period ends on the 31st of October: nothing may be dated on or before it.
+  const closed = date(2026, 10, 31);
+  assert.deepEqual(bookingDate('2026-10-31T18:00:00+01:00', today, closed), { date: today, isMoved: true });
+  assert.deepEqual(bookingDate('2026-11-01T09:00:00+01:00', today, closed).date, date(2026, 11, 1));
+});
+
+test('a dated plan puts the day on every shipment as its planned and effective date (and start date, internal ones)', () => {
+  const day = { __class__: 'date' as const, year: 2026, month: 11, day: 21 };
+  const shipments = planDocuments({
+    type: 'adjustment',
+    reference: 'k',
+    lines: [line(1, 2), line(2, -1)],
+    places,
+    date: day,
+  });
+  assert.equal(shipments.length, 2);
+  for (const s of shipments)
+    assert.deepEqual(
+      [s.planned_date, s.effective_date, s.planned_start_date, s.effective_start_date],
+      [day, day, day, day],
+    );
+  const sale = planDocuments({
+    type: 'sale',
+    reference: 'k',
+    lines: [line(1, 2)],
+    places,
+    customer: { id: 5, address: 6, location: 3 },
+    date: day,
+  });
+  assert.deepEqual([sale[0]!.effective_date, 'planned_start_date' in sale[0]!], [day, false]);
+  const undated = planDocuments({ type: 'adjustment', reference: 'k', lines: [line(1, 2)], places });
+  assert.equal('effective_date' in undated[0]!, false);
 });

@@ -4,6 +4,7 @@ import type { ConnectorBundle, ConnectorContext, ProbeResult, RemoteLevel } from
 import { ConnectorError, probeFailure } from '../connector-kit.js';
 import type { DeliveryResult, LedgerItem, SendOutcome } from '../../outbox/connector.js';
 import {
+  bookingDate,
   nextStep,
   PlanError,
   planDocuments,
@@ -15,7 +16,13 @@ import {
   type TrytonPlaces,
   type WarehouseLayout,
 } from './tryton-documents.js';
-import { TrytonCallError, TrytonRpc, trytonDateSchema, type CallOptions } from './tryton-rpc.js';
+import {
+  TrytonCallError,
+  TrytonRpc,
+  trytonDateSchema,
+  type CallOptions,
+  type TrytonDate,
+} from './tryton-rpc.js';
 
 export type TrytonConfig = Extract<ResolvedDestination, { type: 'tryton' }>;
 
@@ -29,6 +36,8 @@ export const TRYTON_MAX_BATCH = 10;
 const MAX_STEPS = 8;
 /** Rounds of buttons and a state check before an item is given up for this attempt. */
 const MAX_ROUNDS = 3;
+/** How long Tryton's today and its last closed stock period are trusted before they are read again. */
+const CALENDAR_TTL_MS = 60_000;
 
 const idSchema = z.number().int().positive();
 const shipmentSchema = z.object({ id: idSchema, state: z.string() });
@@ -142,6 +151,8 @@ class TrytonLedger {
   readonly #rpc: TrytonRpc;
   /** Lookups that rarely change, cached as promises so concurrent lanes share them; a failure is not kept. */
   readonly #cache = new Map<string, Promise<unknown>>();
+  /** Per company: Tryton's today and the end of its last closed stock period, and when they were read. */
+  readonly #calendars = new Map<number, { at: number; today: TrytonDate; closedUntil: TrytonDate | null }>();
 
   constructor(config: TrytonConfig, context: ConnectorContext, rpc: TrytonRpc) {
     this.#config = config;
@@ -312,7 +323,8 @@ class TrytonLedger {
         currency,
       });
     }
-    const base = { type, reference: item.idempotencyKey, lines, places: store.places };
+    const date = await this.#bookingDateOf(item, store.places.company, signal);
+    const base = { type, reference: item.idempotencyKey, lines, places: store.places, date };
     switch (model) {
       case 'stock.shipment.out':
       case 'stock.shipment.out.return':
@@ -395,6 +407,44 @@ class TrytonLedger {
       if (error instanceof TrytonCallError) throw connectorErrorOf(error);
       throw error;
     }
+  }
+
+  /**
+   * The day an item's shipments are dated in Tryton: the day it happened, unless that is after Tryton's today
+   * or inside a closed stock period (then today, logged). See `bookingDate`.
+   */
+  async #bookingDateOf(item: LedgerItem, company: number, signal: AbortSignal): Promise<TrytonDate> {
+    const now = Date.now();
+    let calendar = this.#calendars.get(company);
+    if (calendar === undefined || now - calendar.at > CALENDAR_TTL_MS) {
+      const read: CallOptions = { signal, isWrite: false };
+      const today = await this.#rpc.call(trytonDateSchema, 'ir.date', 'today', [], read);
+      const closed = await this.#rpc.call(
+        z.array(z.object({ date: trytonDateSchema })),
+        'stock.period',
+        'search_read',
+        [
+          [
+            ['state', '=', 'closed'],
+            ['company', '=', company],
+          ],
+          0,
+          1,
+          [['date', 'DESC']],
+          ['date'],
+        ],
+        read,
+      );
+      calendar = { at: now, today, closedUntil: closed[0]?.date ?? null };
+      this.#calendars.set(company, calendar);
+    }
+    const { date, isMoved } = bookingDate(item.event.occurredAt, calendar.today, calendar.closedUntil);
+    if (isMoved)
+      this.#context.logger.info(
+        { key: item.idempotencyKey, occurredAt: item.event.occurredAt, closedUntil: calendar.closedUntil },
+        "booked on Tryton's today: the day it happened is after it, or in a closed stock period",
+      );
+    return date;
   }
 
   /** Tryton's on-hand quantity of each product at a storage location (and its children): done moves up to today. */

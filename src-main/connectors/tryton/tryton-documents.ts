@@ -1,5 +1,5 @@
 import { assertNever, type EventType } from '../../../shared/events.js';
-import { trytonDecimal } from './tryton-rpc.js';
+import { trytonDecimal, type TrytonDate } from './tryton-rpc.js';
 
 /**
  * The Tryton documents a ledger event becomes. Each event is one or more shipments of one model, created in
@@ -84,6 +84,11 @@ export type PlanInput = Readonly<{
   transit?: number;
   /** `count`: Tryton's on-hand quantity of each product of the lines at the storage location, read just now. */
   current?: ReadonlyMap<number, number>;
+  /**
+   * The day the goods moved (see `bookingDate`): each shipment's planned and effective date, which its moves take
+   * when done. Without it Tryton dates them the day they are done.
+   */
+  date?: TrytonDate;
 }>;
 
 /** The values of one shipment to create (its moves created with it). */
@@ -96,6 +101,20 @@ type MoveValues = Record<string, unknown>;
  * count that matches Tryton's level). Throws `PlanError` when a party or location the type needs is missing.
  */
 export function planDocuments(input: PlanInput): ShipmentValues[] {
+  const documents = planUndated(input);
+  const { date } = input;
+  if (date === undefined) return documents;
+  // An internal shipment also has a start (when the goods left): Tryton requires a planned one with a planned date.
+  const isInternal = shipmentModelOf(input.type) === 'stock.shipment.internal';
+  return documents.map((d) => ({
+    ...d,
+    planned_date: date,
+    effective_date: date,
+    ...(isInternal ? { planned_start_date: date, effective_start_date: date } : {}),
+  }));
+}
+
+function planUndated(input: PlanInput): ShipmentValues[] {
   const { places, reference, lines } = input;
   const move = (
     line: TrytonLine,
@@ -230,6 +249,34 @@ export function planDocuments(input: PlanInput): ShipmentValues[] {
     default:
       return assertNever(input.type);
   }
+}
+
+/**
+ * The day an event's goods are booked in Tryton: the calendar day of its `occurredAt` where it happened (the
+ * date the POS wrote, in its own offset), so a sale made offline yesterday is booked yesterday. Tryton's today
+ * instead when that day is after it (a till clock ahead: Tryton refuses to finish future moves without a
+ * warning), or on or before the end of the last closed stock period (`closedUntil`: such moves cannot be
+ * written); `isMoved` then says so.
+ *
+ * @example bookingDate('2026-11-23T21:30:00-05:00', date(2026, 11, 24), null) // 2026-11-23, isMoved false
+ */
+export function bookingDate(
+  occurredAt: string,
+  today: TrytonDate,
+  closedUntil: TrytonDate | null,
+): { date: TrytonDate; isMoved: boolean } {
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(occurredAt);
+  if (match === null) return { date: today, isMoved: true };
+  const day: TrytonDate = {
+    __class__: 'date',
+    year: Number(match[1]),
+    month: Number(match[2]),
+    day: Number(match[3]),
+  };
+  const key = (d: TrytonDate) => d.year * 10_000 + d.month * 100 + d.day;
+  if (key(day) > key(today) || (closedUntil !== null && key(day) <= key(closedUntil)))
+    return { date: today, isMoved: true };
+  return { date: day, isMoved: false };
 }
 
 /** A document cannot be made or moved on (a party or location it needs is missing); the message says which. */
