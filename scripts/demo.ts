@@ -149,11 +149,14 @@ for (const location of ['S042', 'W01']) {
   ]);
 }
 
+// Each run's till events get new ids: a demo restarted on its kept data sells again instead of resending the
+// previous run's events (which the agent would rightly answer as duplicates).
+const run = Date.now().toString(36);
 const tills = [
   new PosSimulator({
     url,
     token: tokens.till1,
-    idPrefix: 'till-1',
+    idPrefix: `till-1-${run}`,
     locations: ['S042'],
     skus,
     unknownSkus: ['TEE-XXL', 'GIFTCARD-50'],
@@ -163,7 +166,7 @@ const tills = [
   new PosSimulator({
     url,
     token: tokens.till2,
-    idPrefix: 'till-2',
+    idPrefix: `till-2-${run}`,
     locations: ['S042', 'W01'],
     skus,
     unknownSkus: ['SOCK-KIDS'],
