@@ -116,6 +116,25 @@ export const destinationSchema = z.discriminatedUnion(
         token: secretSchema.optional(),
         /** The content of a NATS `.creds` file (JWT and NKey seed), usually `{ "file": "store.creds" }`. */
         credentials: secretSchema.optional(),
+        /**
+         * TLS to the servers (required by `tls://` URLs, used for every URL once set): `ca` the PEM of the
+         * authority that signed the servers' certificates, when it is a private one; `cert` and `key` a client
+         * certificate and its key, when the servers verify clients (mutual TLS). Each is PEM text, usually
+         * `{ "file": "ca.pem" }`.
+         */
+        tls: z
+          .strictObject({
+            ca: secretSchema.optional(),
+            cert: secretSchema.optional(),
+            key: secretSchema.optional(),
+            /** TLS before NATS's greeting: only for servers configured with `handshake_first`. */
+            handshakeFirst: z.boolean().default(false),
+          })
+          .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+            message: 'cert and key go together: a client certificate needs its key, and a key its certificate',
+            path: ['key'],
+          })
+          .optional(),
         /** Events published together (pipelined, acknowledged in order). */
         batchSize: z.number().int().min(1).max(1000).default(100),
         /** How long to wait for JetStream's acknowledgement of a publish; past it the outcome is unknown. */

@@ -112,6 +112,15 @@ function resolveDestination(
     const ref = copy[key] as SecretRef | undefined;
     if (ref !== undefined) copy[key] = secret(ref, key);
   }
+  // NATS's TLS material: PEM text, usually read from files.
+  if ('tls' in d && d.tls !== undefined) {
+    const tls: Record<string, unknown> = { ...d.tls };
+    for (const key of ['ca', 'cert', 'key'] as const) {
+      const ref = d.tls[key];
+      if (ref !== undefined) tls[key] = secret(ref, `tls.${key}`);
+    }
+    copy['tls'] = tls;
+  }
   // Every secret key of every destination type was replaced above; the schema guarantees the rest.
   return copy as ResolvedConfig['destinations'][number];
 }

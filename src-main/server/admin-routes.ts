@@ -72,12 +72,8 @@ export type AdminRouteDeps = Readonly<{
 
 /** What a masked secret shows as. */
 export const MASK = '••••';
-/** Keys whose values are secrets whatever the destination type (config's list plus NATS's token and creds). */
-const SECRET_KEYS: ReadonlySet<string> = new Set<string>([
-  ...DESTINATION_SECRET_KEYS,
-  'token',
-  'credentials',
-]);
+/** Keys whose values are secrets whatever the destination type (config's list plus NATS's TLS key). */
+const SECRET_KEYS: ReadonlySet<string> = new Set<string>([...DESTINATION_SECRET_KEYS, 'key']);
 const SECRET_PATTERN = /secret|password|token|credential|apikey|api_key|private/i;
 /** Mappings listed at most per request; the page filters within them. */
 const MAPPING_LIST_LIMIT = 5000;

@@ -32,6 +32,7 @@ import { ROOT, startAgent, tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } fr
 import { NatsServer } from '../support/nats-server.js';
 import { freePort } from '../support/server-process.js';
 import { missingBinary } from '../support/require-binary.js';
+import { makeTestCertificates } from '../support/test-certificates.js';
 
 /*
  * The NATS JetStream destination and the reference consumer against a real nats-server with JetStream on
@@ -852,3 +853,111 @@ test(
     assert.ok((results.already_applied ?? 0) > 0, `resends were deduplicated: ${JSON.stringify(results)}`);
   },
 );
+
+describe('NATS over TLS', { skip: skip || missingBinary('openssl') }, () => {
+  /** A server that speaks TLS only, with a certificate from a private CA, and verifies clients' certificates. */
+  async function startTlsNats(defer: Defer) {
+    const dir = tempDir('backroom-nats-tls-');
+    defer(dir.cleanup);
+    const certs = makeTestCertificates(dir.path);
+    const nats = await NatsServer.start({
+      tls: { cert: certs.serverCert, key: certs.serverKey, verifyClientsWith: certs.ca },
+    });
+    defer(() => nats.dispose());
+    const nc = await connect({
+      servers: nats.url,
+      tls: { caFile: certs.ca, certFile: certs.clientCert, keyFile: certs.clientKey },
+    });
+    defer(() => nc.close());
+    const jsm = await jetstreamManager(nc);
+    await addStream(jsm);
+    return { nats, certs, jsm };
+  }
+
+  /** The destination as the loader reads it, its TLS material given as files. */
+  function tlsConfig(url: string, tls: Record<string, unknown>): NatsConfig {
+    const config = parseConfig(
+      testConfig('/tmp/unused', {
+        destinations: [
+          {
+            id: 'fleet',
+            type: 'nats',
+            servers: [url],
+            subject: SUBJECT,
+            stream: STREAM,
+            tls,
+            connectTimeoutMs: 2000,
+          },
+        ],
+      }),
+      process.cwd(),
+    ).destinations[0]!;
+    assert.equal(config.type, 'nats');
+    return config;
+  }
+
+  function open(defer: Defer, config: NatsConfig) {
+    const ctx = connectorContext('fleet', AGENT_ID);
+    defer(ctx.cleanup);
+    const bundle = createNatsConnector(config, ctx.context);
+    defer(() => bundle.close?.());
+    assert.ok(bundle.connector.mode === 'ledger');
+    const connector = bundle.connector;
+    return {
+      send: (items: readonly LedgerItem[]) => connector.send(items, AbortSignal.timeout(10_000)),
+      probe: () => bundle.probe!(AbortSignal.timeout(10_000)),
+    };
+  }
+
+  test('with the private CA and a client certificate (mutual TLS), events are published and the connection test passes', async (t) => {
+    const defer = deferrals(t);
+    const { nats, certs, jsm } = await startTlsNats(defer);
+    const config = tlsConfig(nats.url, {
+      ca: { file: certs.ca },
+      cert: { file: certs.clientCert },
+      key: { file: certs.clientKey },
+    });
+    assert.match(String(config.tls?.key), /PRIVATE KEY/, 'the loader read the key file');
+    const fleet = open(defer, config);
+    assert.deepEqual(kinds((await fleet.send([ledgerItem(1), ledgerItem(2)])).results), [
+      'delivered',
+      'delivered',
+    ]);
+    const probe = await fleet.probe();
+    assert.ok(probe.ok, probe.detail);
+    assert.deepEqual(
+      (await readStream(jsm)).map((m) => m.msgId),
+      ['store-test:pos-1:e-1', 'store-test:pos-1:e-2'],
+    );
+  });
+
+  test('a server certificate from a CA not trusted, or no client certificate where the server asks for one, is retried, says why, and publishes nothing', async (t) => {
+    const defer = deferrals(t);
+    const { nats, certs, jsm } = await startTlsNats(defer);
+    const cases: [string, Record<string, unknown>][] = [
+      [
+        'another CA',
+        { ca: { file: certs.otherCa }, cert: { file: certs.clientCert }, key: { file: certs.clientKey } },
+      ],
+      ['no client certificate', { ca: { file: certs.ca } }],
+    ];
+    for (const [what, tls] of cases) {
+      const fleet = open(defer, tlsConfig(nats.url, tls));
+      const { results } = await fleet.send([ledgerItem(3)]);
+      assert.equal(results[0]!.kind, 'retry', `${what}: ${JSON.stringify(results)}`);
+      assert.match(results[0]!.detail ?? '', /cannot reach NATS|connection to NATS/, what);
+      const probe = await fleet.probe();
+      assert.ok(!probe.ok && probe.reason === 'unreachable', `${what}: ${JSON.stringify(probe)}`);
+      t.diagnostic(`${what}: ${results[0]!.detail}`);
+    }
+    const other = results(
+      await open(defer, tlsConfig(nats.url, { ca: { file: certs.otherCa } })).send([ledgerItem(4)]),
+    );
+    assert.match(other, /certificate/i, 'the reason names the certificate');
+    assert.deepEqual(await readStream(jsm), [], 'nothing was published');
+  });
+});
+
+function results(outcome: SendOutcome): string {
+  return outcome.results.map((r) => `${r.kind}: ${'detail' in r ? r.detail : ''}`).join('; ');
+}

@@ -16,21 +16,30 @@ const STOP_TIMEOUT_MS = 5_000;
  * t.after(() => nats.dispose());
  * const nc = await connect({ servers: nats.url });
  */
+/** TLS for the server: its certificate and key files, and with `verifyClientsWith` a CA file clients must match. */
+export type NatsServerTls = Readonly<{ cert: string; key: string; verifyClientsWith?: string }>;
+
 export class NatsServer {
   readonly port: number;
   readonly #store: { path: string; cleanup: () => void };
+  readonly #tls: NatsServerTls | null;
   #proc: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
   #log = '';
 
-  private constructor(port: number, store: { path: string; cleanup: () => void }) {
+  private constructor(
+    port: number,
+    store: { path: string; cleanup: () => void },
+    tls: NatsServerTls | null,
+  ) {
     this.port = port;
     this.#store = store;
+    this.#tls = tls;
   }
 
-  /** Starts a server on a free port with a fresh store; resolves once it accepts clients. */
-  static async start(): Promise<NatsServer> {
-    const server = new NatsServer(await freePort(), tempDir('backroom-nats-'));
+  /** Starts a server on a free port with a fresh store (with `tls`, TLS only); resolves once it accepts clients. */
+  static async start(options: Readonly<{ tls?: NatsServerTls }> = {}): Promise<NatsServer> {
+    const server = new NatsServer(await freePort(), tempDir('backroom-nats-'), options.tls ?? null);
     try {
       await server.restart();
     } catch (error) {
@@ -40,9 +49,9 @@ export class NatsServer {
     return server;
   }
 
-  /** `nats://127.0.0.1:<port>` */
+  /** `nats://127.0.0.1:<port>`, or `tls://` for a TLS server. */
   get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
+    return `${this.#tls === null ? 'nats' : 'tls'}://127.0.0.1:${this.port}`;
   }
 
   get isRunning(): boolean {
@@ -60,7 +69,13 @@ export class NatsServer {
     return new Promise((resolve, reject) => {
       const proc = spawn(
         'nats-server',
-        ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.#store.path],
+        [
+          ...['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.#store.path],
+          ...(this.#tls === null ? [] : ['--tls', '--tlscert', this.#tls.cert, '--tlskey', this.#tls.key]),
+          ...(this.#tls?.verifyClientsWith === undefined
+            ? []
+            : ['--tlsverify', '--tlscacert', this.#tls.verifyClientsWith]),
+        ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       this.#proc = proc;

@@ -469,3 +469,43 @@ test('two sources sharing one token is a config error naming the second', () => 
     /sources\.1\.token: is the same as sources\.0\.token/,
   );
 });
+
+describe('NATS TLS', () => {
+  const nats = (tls: unknown) =>
+    minimal({
+      destinations: [
+        { id: 'fleet', type: 'nats', servers: ['tls://nats.central:4222'], subject: 'b.e', stream: 'B', tls },
+      ],
+    });
+
+  test('the CA, client certificate and key are read like secrets (from files, relative to the config folder)', (t) => {
+    const dir = tempDir();
+    t.after(dir.cleanup);
+    writeFileSync(join(dir.path, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nCA\n');
+    writeFileSync(join(dir.path, 'store.key'), '-----BEGIN PRIVATE KEY-----\nK\n');
+    const config = parsed(
+      nats({ ca: { file: 'ca.pem' }, cert: '-----BEGIN CERTIFICATE-----\nC', key: { file: 'store.key' } }),
+      {},
+      dir.path,
+    );
+    const destination = config.destinations[0]!;
+    assert.ok(destination.type === 'nats');
+    assert.deepEqual(destination.tls, {
+      ca: '-----BEGIN CERTIFICATE-----\nCA',
+      cert: '-----BEGIN CERTIFICATE-----\nC',
+      key: '-----BEGIN PRIVATE KEY-----\nK',
+      handshakeFirst: false,
+    });
+  });
+
+  test('a client certificate without its key, an unreadable CA file or an unknown key is refused, naming it', () => {
+    assert.deepEqual(problemsOf(nats({ cert: 'PEM' })), [
+      'destinations.0.tls.key: cert and key go together: a client certificate needs its key, and a key its certificate',
+    ]);
+    assert.match(
+      problemsOf(nats({ ca: { file: '/nowhere/ca.pem' } })).join('\n'),
+      /^destinations\.0\.tls\.ca: cannot read secret file \/nowhere\/ca\.pem: ENOENT$/,
+    );
+    assert.match(problemsOf(nats({ caFile: 'ca.pem' })).join('\n'), /destinations\.0\.tls.*caFile/);
+  });
+});

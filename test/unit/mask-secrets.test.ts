@@ -12,6 +12,7 @@ test('every secret of a destination is masked, whatever its type, and other sett
     refreshToken: 'rt',
     token: 'nats-token',
     credentials: '-----BEGIN NATS USER JWT-----',
+    tls: { ca: '-----BEGIN CERTIFICATE-----', key: '-----BEGIN PRIVATE KEY-----', handshakeFirst: false },
     batchSize: 100,
     locationNames: { S1: 'Main street' },
   });
@@ -24,6 +25,7 @@ test('every secret of a destination is masked, whatever its type, and other sett
     refreshToken: MASK,
     token: MASK,
     credentials: MASK,
+    tls: { ca: '-----BEGIN CERTIFICATE-----', key: MASK, handshakeFirst: false },
     batchSize: 100,
     locationNames: { S1: 'Main street' },
   });

@@ -484,6 +484,15 @@ function connectionOptions(config: NatsConfig, agentId: string): NodeConnectionO
   const credentials = secret('credentials');
   if (credentials !== undefined)
     options.authenticator = credsAuthenticator(new TextEncoder().encode(credentials));
+  if (config.tls !== undefined) {
+    const { ca, cert, key, handshakeFirst } = config.tls;
+    options.tls = {
+      ...(ca !== undefined ? { ca } : {}),
+      ...(cert !== undefined ? { cert } : {}),
+      ...(key !== undefined ? { key } : {}),
+      ...(handshakeFirst ? { handshakeFirst } : {}),
+    };
+  }
   return options;
 }
 
