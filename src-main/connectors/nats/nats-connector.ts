@@ -148,7 +148,7 @@ class NatsLink {
     try {
       nc = await this.#connect();
     } catch (error) {
-      return all(connectFailure(error, this.#config.servers));
+      return all(connectFailure(error, this.#config));
     }
     if (signal.aborted) return all({ kind: 'retry', detail: 'the send was cancelled before publishing' });
     if (!this.#isConnected || nc.isClosed())
@@ -212,7 +212,7 @@ class NatsLink {
       return {
         ok: false,
         reason: 'unreachable',
-        detail: `cannot reach NATS (${servers.join(', ')}): ${(error as Error).message}`,
+        detail: `cannot reach NATS (${servers.join(', ')}): ${(error as Error).message}${tlsHint(error, this.#config)}`,
       };
     }
     if (!this.#isConnected || nc.isClosed())
@@ -496,13 +496,29 @@ function connectionOptions(config: NatsConfig, agentId: string): NodeConnectionO
   return options;
 }
 
-function connectFailure(error: unknown, servers: readonly string[]): DeliveryResult {
+function connectFailure(error: unknown, config: NatsConfig): DeliveryResult {
   if (error instanceof AuthorizationError || error instanceof UserAuthenticationExpiredError)
     return { kind: 'auth_failed', detail: `NATS refused the credentials: ${error.message}` };
   return {
     kind: 'retry',
-    detail: `cannot reach NATS (${servers.join(', ')}): ${(error as Error).message}; nothing was published`,
+    detail: `cannot reach NATS (${config.servers.join(', ')}): ${(error as Error).message}${tlsHint(error, config)}; nothing was published`,
   };
+}
+
+/**
+ * What to check when a connection failed over TLS: a certificate the client does not trust wants `tls.ca`; a
+ * server that drops the connection at once may be asking for a client certificate. '' when neither applies.
+ */
+export function tlsHint(error: unknown, config: Pick<NatsConfig, 'servers' | 'tls'>): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (/certificate|self[- ]signed|CERT_|unable to verify/i.test(message))
+    return config.tls?.ca === undefined
+      ? " (the server's certificate is not trusted: set tls.ca to the PEM of the CA that signed it)"
+      : " (the server's certificate was not signed by the CA in tls.ca, or does not name this server)";
+  const isTls = config.tls !== undefined || config.servers.some((s) => s.startsWith('tls://'));
+  if (isTls && config.tls?.cert === undefined && /timeout|closed|reset|ECONNRESET/i.test(message))
+    return ' (if the server verifies client certificates, set tls.cert and tls.key)';
+  return '';
 }
 
 const ABORTED = Symbol('aborted');
