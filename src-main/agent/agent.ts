@@ -13,7 +13,7 @@ import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
-import { ChannelBuffers } from '../ledger/channel-buffers.js';
+import { ChannelBuffers, type ChannelBuffer } from '../ledger/channel-buffers.js';
 import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
 import type { ConnectorBundle } from '../connectors/connector-kit.js';
@@ -279,6 +279,7 @@ export class Agent {
       importFile: (path: string, source: string): Promise<ImportReport> =>
         importFile(importDeps, source, path),
       importMappings: (csv, origin) => this.importMappings(csv, origin),
+      channels: (change) => this.channelsCommand(change),
     });
     registerUiRoutes(this.#server, {
       db,
@@ -417,6 +418,21 @@ export class Agent {
       after: { imported: report.imported, unchanged: report.unchanged, errors: report.errors.length },
     });
     return report;
+  }
+
+  /**
+   * The CLI's `channels` command: applies `change` if given (a buffer, or null for the config file's, audited
+   * under `operator`), then lists every channel's buffer.
+   */
+  channelsCommand(
+    change?: Readonly<{ channel: string; buffer: number | null; reason: string; operator: string }>,
+  ): ChannelBuffer[] {
+    if (change !== undefined)
+      this.channelBuffers.set(change.channel, change.buffer, {
+        operator: change.operator,
+        reason: change.reason,
+      });
+    return this.channelBuffers.list();
   }
 
   /** Resolves when every drop folder has handled the files it has seen (tests). */

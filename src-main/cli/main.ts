@@ -22,6 +22,7 @@ import { listenForStopRequests } from './stop-request.js';
 import { unsyncedReport } from './unsynced-report.js';
 import type { ImportReport } from '../capture/import-file.js';
 import { verifyChain } from '../capture/hash-chain.js';
+import { channelsCommand, parseUnits } from './channels-command.js';
 import { mappingsImport } from './mappings-command.js';
 import { withAgent } from './with-agent.js';
 import { AgentDatabase } from '../db/agent-database.js';
@@ -108,6 +109,43 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     .action(async (path: string, opts: { config: string; json?: boolean }) => {
       code = await mappingsImport(path, opts, io);
     });
+
+  const channels = program
+    .command('channels')
+    .description('sales channels and their buffers (units held back from what marketplaces are sent)');
+  channels
+    .command('list')
+    .description(
+      "each channel's buffer and where it comes from (the config file, or Settings: who, when, why)",
+    )
+    .addOption(configOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { config: string; json?: boolean }) => {
+      code = await channelsCommand(opts, io);
+    });
+  channels
+    .command('buffer')
+    .description('set a channel\'s buffer over the config file\'s (audited), or back to it with "config"')
+    .addOption(configOption())
+    .addOption(new Option('--reason <text>', 'why (kept in the audit log)').makeOptionMandatory())
+    .option('--operator <name>', 'who makes the change (default: cli:<your user name>)')
+    .option('--json', 'print JSON')
+    .argument('<channel>', 'the channel id')
+    .argument('<units>', 'units to hold back, or "config" for the config file\'s buffer', parseUnits)
+    .action(
+      async (
+        channel: string,
+        units: number | null,
+        opts: { config: string; reason: string; operator?: string; json?: boolean },
+      ) => {
+        code = await channelsCommand(opts, io, {
+          channel,
+          units,
+          reason: opts.reason,
+          ...(opts.operator !== undefined ? { operator: opts.operator } : {}),
+        });
+      },
+    );
 
   program
     .command('verify')

@@ -21,6 +21,29 @@ export type ChannelBuffer = Readonly<{
   destinations: readonly string[];
 }>;
 
+/**
+ * The channels of a config with their configured buffers: those it declares, in their order, then one per level
+ * destination that names no declared channel (buffer 0), each with the level destinations publishing to it.
+ */
+export function channelsOf(
+  config: Pick<ResolvedConfig, 'channels' | 'destinations'>,
+): { id: string; buffer: number; isDeclared: boolean; destinations: string[] }[] {
+  const channels = new Map<
+    string,
+    { id: string; buffer: number; isDeclared: boolean; destinations: string[] }
+  >();
+  for (const c of config.channels)
+    channels.set(c.id, { id: c.id, buffer: c.buffer, isDeclared: true, destinations: [] });
+  for (const d of config.destinations) {
+    if (DESTINATION_MODE[d.type] !== 'level') continue;
+    const id = ('channel' in d ? d.channel : undefined) ?? d.id;
+    const channel = channels.get(id) ?? { id, buffer: 0, isDeclared: false, destinations: [] };
+    channel.destinations.push(d.id);
+    channels.set(id, channel);
+  }
+  return [...channels.values()];
+}
+
 type Row = { channel: string; buffer: number; set_by: string; set_at: number; reason: string };
 
 /**
@@ -49,15 +72,12 @@ export class ChannelBuffers {
     this.#audit = audit;
     this.#outbox = new OutboxRepo(db);
     this.#onRepublish = options.onRepublish ?? (() => {});
-    for (const c of config.channels)
-      this.#channels.set(c.id, { configured: c.buffer, isDeclared: true, destinations: [] });
-    for (const d of config.destinations) {
-      if (DESTINATION_MODE[d.type] !== 'level') continue;
-      const id = ('channel' in d ? d.channel : undefined) ?? d.id;
-      const channel = this.#channels.get(id) ?? { configured: 0, isDeclared: false, destinations: [] };
-      channel.destinations.push(d.id);
-      this.#channels.set(id, channel);
-    }
+    for (const c of channelsOf(config))
+      this.#channels.set(c.id, {
+        configured: c.buffer,
+        isDeclared: c.isDeclared,
+        destinations: c.destinations,
+      });
     const rows = db.sqlite.prepare<[], Row>('SELECT * FROM channel_buffers').all();
     for (const r of rows) {
       // A channel since removed from the config keeps its row (it may come back) but plays no part.

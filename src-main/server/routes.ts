@@ -7,7 +7,9 @@ import { VERSION } from '../agent/version.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import type { ImportReport } from '../capture/import-file.js';
 import type { MappingImportReport } from '../connectors/id-mapping-repo.js';
+import type { ChannelBuffer } from '../ledger/channel-buffers.js';
 import type { StockView } from '../ledger/stock-view.js';
+import { RPC } from '../../shared/rpc.js';
 import { requireControl, requireToken, sendError } from './http-server.js';
 
 export type RouteDeps = Readonly<{
@@ -19,7 +21,18 @@ export type RouteDeps = Readonly<{
   importFile: (path: string, source: string) => Promise<ImportReport>;
   /** Imports a mapping CSV (the CLI's `mappings import` while the agent runs). */
   importMappings: (csv: string, origin: string) => MappingImportReport;
+  /** The CLI's `channels` while the agent runs: an optional buffer change, then every channel's buffer. */
+  channels: (
+    change?: Readonly<{ channel: string; buffer: number | null; reason: string; operator: string }>,
+  ) => ChannelBuffer[];
 }>;
+
+/** The CLI's `channels` body: nothing to list, or a change (the UI's `channels.setBuffer` plus who made it). */
+const channelsControl = z.strictObject({
+  change: RPC['channels.setBuffer'].input
+    .extend({ operator: z.string().trim().min(1, 'Say who changes it').max(100) })
+    .optional(),
+});
 
 const stockQuery = z.object({
   sku: z.string().min(1).optional(),
@@ -108,5 +121,21 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
       );
     }
     return deps.importMappings(parsed.data.csv, parsed.data.origin);
+  });
+
+  app.post('/api/v1/control/channels', { onRequest: requireControl }, async (req, reply) => {
+    const parsed = channelsControl.safeParse(req.body);
+    if (!parsed.success) {
+      const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      return sendError(reply, 'bad_shape', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
+        errors,
+      });
+    }
+    try {
+      return { channels: deps.channels(parsed.data.change) };
+    } catch (error) {
+      if (error instanceof RangeError) return sendError(reply, 'bad_shape', error.message);
+      throw error;
+    }
   });
 }

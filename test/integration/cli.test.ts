@@ -418,3 +418,67 @@ test('verify exits 0 on a clean database and 1 naming the event once a stored ev
   assert.match(edited.stderr, /verify FAILED/);
   assert.match(edited.stderr, /event 2: its content was changed after capture/);
 });
+
+test('channels buffer sets a buffer through the running agent (audited under the operator), list shows it, and offline it is set back to the config file’s; bad input exits 2 naming it', async (t) => {
+  const { dataDir, configFile } = setup(t, {
+    channels: [{ id: 'web', buffer: 3 }],
+    destinations: [
+      { id: 'mkt', type: 'level_webhook', url: 'http://127.0.0.1:1/levels', secret: 'hmac', channel: 'web' },
+    ],
+  });
+  const server = await serve(t, configFile);
+  const set = await runBackroom([
+    ...['channels', 'buffer', '--config', configFile, 'web', '8'],
+    ...['--reason', 'Black Friday', '--operator', 'Maria'],
+  ]);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(
+    set.stdout,
+    /^web +8 +set \d{4}-\d\d-\d\d \d\d:\d\d UTC by Maria: "Black Friday" \(config file: 3\) +mkt$/m,
+  );
+
+  const bad: [string[], RegExp][] = [
+    [['web', 'eight', '--reason', 'x'], /"eight" is not a buffer/],
+    [['web', '-1', '--reason', 'x'], /not a buffer|unknown option/],
+    [['shop', '2', '--reason', 'x'], /channel "shop" is not configured; the channels are: web/],
+    [['web', '2', '--reason', '  '], /--reason: say why/],
+    [['web', '2'], /required option '--reason <text>'/],
+  ];
+  for (const [args, message] of bad) {
+    const result = await runBackroom(['channels', 'buffer', '--config', configFile, ...args]);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message, args.join(' '));
+  }
+  await stopServe(server);
+
+  const listed = await runBackroom(['channels', 'list', '--config', configFile, '--json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  const { channels } = JSON.parse(listed.stdout) as { channels: { channel: string; buffer: number }[] };
+  assert.deepEqual(
+    channels.map((c) => [c.channel, c.buffer]),
+    [['web', 8]],
+    'kept over the restart',
+  );
+
+  const reset = await runBackroom([
+    ...['channels', 'buffer', '--config', configFile, 'web', 'config'],
+    ...['--reason', 'Black Friday is over'],
+  ]);
+  assert.equal(reset.code, 0, reset.stderr);
+  assert.match(reset.stdout, /^web +3 +config file +mkt$/m);
+
+  const db = new BetterSqlite3(join(dataDir, DATABASE_FILE), { readonly: true });
+  t.after(() => db.close());
+  const audit = db
+    .prepare(`SELECT operator, action, reason FROM audit_log WHERE subject = 'channel:web' ORDER BY id`)
+    .all() as { operator: string; action: string; reason: string }[];
+  assert.deepEqual(
+    audit.map((a) => [a.action, a.reason]),
+    [
+      ['channels.buffer_set', 'Black Friday'],
+      ['channels.buffer_reset', 'Black Friday is over'],
+    ],
+  );
+  assert.equal(audit[0]!.operator, 'Maria');
+  assert.match(audit[1]!.operator, /^cli:/);
+});
