@@ -126,8 +126,23 @@ export type StockItemView = {
   name: string | null;
   barcode: string | null;
   levels: StockLevel[];
+  /** Orders holding the item (open reservations), oldest first: why available-to-sell is below on hand. */
+  reservations: ReservationView[];
   /** Newest first. */
   movements: MovementView[];
+};
+
+/** An order's open reservation of one item at one location. */
+export type ReservationView = {
+  /** Where the order comes from: a marketplace destination (orders it pulls) or a source that sent it. */
+  channel: string;
+  orderId: string;
+  /** The order's name in its channel (Shopify's `#1007`), when known. */
+  orderName: string | null;
+  location: string;
+  qty: number;
+  /** When it was first reserved here (epoch ms), when known. */
+  since: number | null;
 };
 
 /** One point of the throughput chart: counts within the bucket that starts at `t` (epoch seconds). */

@@ -14,6 +14,7 @@ import {
   type ExceptionView,
   type LiveSnapshot,
   type MovementView,
+  type ReservationView,
   type RpcName,
   type RpcOutput,
   type RpcParsed,
@@ -503,12 +504,38 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
       reference: m.reference,
       receivedAt: m.received_at,
     }));
+    const reservations = (
+      db
+        .prepare(
+          `SELECT r.channel, r.order_id, r.location, r.qty, e.received_at,
+                  json_extract(e.body, '$.meta.order') AS order_name
+           FROM reservations r LEFT JOIN events e ON e.seq = r.opened_seq
+           WHERE r.sku = ? AND r.state = 'open' ORDER BY r.opened_seq LIMIT 200`,
+        )
+        .all(sku) as {
+        channel: string;
+        order_id: string;
+        location: string;
+        qty: number;
+        received_at: number | null;
+        order_name: unknown;
+      }[]
+    ).map((r): ReservationView => ({
+      // Orders pulled from a marketplace are captured under `orders:<destination>`: the destination names it.
+      channel: r.channel.startsWith('orders:') ? r.channel.slice('orders:'.length) : r.channel,
+      orderId: r.order_id,
+      orderName: typeof r.order_name === 'string' && r.order_name !== r.order_id ? r.order_name : null,
+      location: r.location,
+      qty: r.qty,
+      since: r.received_at,
+    }));
     const isKnown = item !== undefined || levels.length > 0 || movements.length > 0;
     return {
       sku: isKnown ? sku : null,
       name: item?.name ?? null,
       barcode: item?.barcode ?? null,
       levels,
+      reservations,
       movements,
     } satisfies StockItemView;
   });

@@ -152,6 +152,16 @@ test('the stock page finds an item by barcode with its levels per channel and it
       lines: [{ sku: 'TEE-M', qty: 20 }],
     },
     sale('R-500', 'TEE-M', 3),
+    // A web shop's order, sent through the ingest API: it holds 2 until it ships.
+    {
+      id: 'pos-1:web-1007',
+      type: 'reserve',
+      location: 'S1',
+      occurredAt: '2026-11-24T09:00:00+01:00',
+      reference: 'W-1007',
+      lines: [{ sku: 'TEE-M', qty: 2 }],
+      meta: { order: '#1007' },
+    },
   ]);
   const app = new AppPage(page);
   await app.open(agent.url);
@@ -163,6 +173,12 @@ test('the stock page finds an item by barcode with its levels per channel and it
   const s1 = stock.levels.getByRole('row', { name: /S1/ });
   await expect(s1).toContainText('17');
   await expect(stock.levels).toContainText('Available on shopify');
+  // On hand 17, reserved 2 by the order, so available 15, and 13 on shopify after its buffer of 2.
+  await expect(s1.getByRole('cell')).toHaveText(['17', '2', '0', '15', '13']);
+  const held = stock.reservations.getByRole('row', { name: /#1007/ });
+  await expect(held).toContainText('pos-1');
+  await expect(held).toContainText('(W-1007)');
+  await expect(held).toContainText('S1');
   await expect(stock.movements.getByRole('row').nth(1)).toContainText('Sale R-500');
   await expect(stock.movements.getByRole('row').nth(2)).toContainText('Goods receipt GR-1');
   await page.screenshot({ path: screenshotPath('stock.png'), fullPage: true });

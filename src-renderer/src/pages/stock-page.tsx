@@ -11,6 +11,7 @@ const TYPE_LABELS: Record<string, string> = {
   count: 'Stock count',
   transfer_out: 'Transfer out',
   transfer_in: 'Transfer in',
+  ship: 'Marketplace shipment',
 };
 
 /** Find an item by SKU or barcode: its levels and available-to-sell per channel, and its ledger history. */
@@ -108,6 +109,41 @@ export function StockPage({ params }: { params: URLSearchParams }) {
                         {c.available}
                       </td>
                     ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h3>Open reservations</h3>
+          {item.reservations.length === 0 ? (
+            <p>No order holds this item.</p>
+          ) : (
+            <table className="data" data-testid="reservations">
+              <caption className="visually-hidden">
+                Orders holding this item, oldest first: they lower available-to-sell on every channel
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Reserved since</th>
+                  <th scope="col">Channel</th>
+                  <th scope="col">Order</th>
+                  <th scope="col">Location</th>
+                  <th scope="col" className="num">
+                    Quantity
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {item.reservations.map((r) => (
+                  <tr key={`${r.channel}|${r.orderId}|${r.location}`}>
+                    <td>{r.since === null ? '—' : formatTime(r.since)}</td>
+                    <td>{r.channel}</td>
+                    <th scope="row">
+                      {r.orderName ?? r.orderId}
+                      {r.orderName !== null && <span className="muted"> ({r.orderId})</span>}
+                    </th>
+                    <td>{r.location}</td>
+                    <td className="num">{r.qty}</td>
                   </tr>
                 ))}
               </tbody>

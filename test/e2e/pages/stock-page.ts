@@ -4,11 +4,14 @@ export class StockPage {
   readonly page: Page;
   readonly levels: Locator;
   readonly movements: Locator;
+  /** Orders holding the item. */
+  readonly reservations: Locator;
 
   constructor(page: Page) {
     this.page = page;
     this.levels = page.getByTestId('levels');
     this.movements = page.getByTestId('movements');
+    this.reservations = page.getByTestId('reservations');
   }
 
   async find(query: string): Promise<void> {
