@@ -21,3 +21,11 @@ export class ConfigError extends AgentError {
     this.name = 'ConfigError';
   }
 }
+
+/** A command was given input it cannot use (an unknown channel, an empty reason); the CLI exits 2 with it. */
+export class UsageError extends AgentError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('bad_usage', message, details);
+    this.name = 'UsageError';
+  }
+}

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { MAX_CHANNEL_BUFFER } from '../../shared/rpc.js';
 import type { Agent } from '../agent/agent.js';
-import { ConfigError } from '../agent/agent-error.js';
+import { UsageError } from '../agent/agent-error.js';
 import { loadConfig } from '../agent/config-loader.js';
 import { channelsOf, type ChannelBuffer } from '../ledger/channel-buffers.js';
 import { withAgent } from './with-agent.js';
@@ -35,11 +35,11 @@ export async function channelsCommand(
   if (change !== undefined) {
     const known = channelsOf(config).map((c) => c.id);
     if (!known.includes(change.channel))
-      throw new ConfigError(
+      throw new UsageError(
         `channel "${change.channel}" is not configured; the channels are: ${known.join(', ') || 'none (no marketplace destination)'}`,
       );
     const reason = change.reason.trim();
-    if (reason === '') throw new ConfigError('--reason: say why the buffer changes');
+    if (reason === '') throw new UsageError('--reason: say why the buffer changes');
     request = {
       channel: change.channel,
       buffer: change.units,

@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { Agent, DATABASE_FILE } from '../agent/agent.js';
-import { AgentError, ConfigError } from '../agent/agent-error.js';
+import { AgentError, ConfigError, UsageError } from '../agent/agent-error.js';
 import { backupDatabase, restoreDatabase } from '../agent/backup.js';
 import { loadConfig } from '../agent/config-loader.js';
 import { readLock } from '../agent/data-dir-lock.js';
@@ -202,7 +202,7 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
       io.err(`${error.message}\n`);
       return EXIT.usage;
     }

@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../../shared/config.js';
 import { Agent } from '../agent/agent.js';
-import { AgentError } from '../agent/agent-error.js';
+import { AgentError, UsageError } from '../agent/agent-error.js';
 import { readLock } from '../agent/data-dir-lock.js';
 import { createLogger } from '../agent/logger.js';
 
@@ -22,11 +22,21 @@ export async function withAgent<T>(
       body: JSON.stringify(request.body),
       signal: AbortSignal.timeout(request.timeoutMs),
     });
-    if (!response.ok)
-      throw new AgentError(
-        'import_failed',
-        `The agent answered ${response.status}: ${await response.text()}`,
-      );
+    if (!response.ok) {
+      // The agent answers errors as `{ type: 'error', reason, message }`: its message names what was wrong.
+      const text = await response.text();
+      let message = text;
+      try {
+        const body = JSON.parse(text) as { message?: unknown };
+        if (typeof body.message === 'string') message = body.message;
+      } catch {
+        // Not JSON (a proxy, a crash): the text as it came.
+      }
+      const said = `The running agent (${lock.address}) answered ${response.status}: ${message}`;
+      // A refused input is a usage error (exit 2), like the same input refused offline.
+      if (response.status === 400) throw new UsageError(said);
+      throw new AgentError('agent_refused', said);
+    }
     return (await response.json()) as T;
   }
   const agent = await Agent.start({

@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StockResponse } from '../../shared/api.js';
 import type { ConfigInput } from '../../shared/config.js';
 import type { AuditEntryView, ChannelSettings, SettingsView } from '../../shared/rpc.js';
+import { UsageError } from '../../src-main/agent/agent-error.js';
+import { withAgent } from '../../src-main/cli/with-agent.js';
 import { FaultSink } from '../simulators/fault-sink.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 
@@ -189,4 +191,40 @@ test('a buffer changed in Settings is published at once, audited, kept over a re
   const entries = await auditOf();
   assert.equal(entries.length, 2);
   assert.deepEqual(entries.map((e) => e.action).sort(), ['channels.buffer_reset', 'channels.buffer_set']);
+});
+
+test('a CLI change the running agent refuses is a usage error quoting the agent, and changes nothing', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const agent = await startAgent(
+    testConfig(dir.path, {
+      channels: [{ id: CHANNEL, buffer: CONFIG_BUFFER }],
+      destinations: [
+        {
+          id: 'mkt',
+          type: 'level_webhook',
+          url: 'http://127.0.0.1:1/levels',
+          secret: SECRET,
+          channel: CHANNEL,
+        },
+      ],
+    }),
+  );
+  t.after(() => agent.stop());
+  const refused = withAgent(
+    agent.agent.config,
+    {
+      path: '/api/v1/control/channels',
+      body: { change: { channel: CHANNEL, buffer: -1, reason: 'x', operator: 'it' } },
+      timeoutMs: 10_000,
+    },
+    () => assert.fail('the running agent is asked, not the database'),
+  );
+  await assert.rejects(refused, (error: Error) => {
+    assert.ok(error instanceof UsageError, String(error));
+    assert.match(error.message, /^The running agent \(http:\/\/127\.0\.0\.1:\d+\) answered 400: /);
+    assert.match(error.message, /change\.buffer: A buffer cannot be negative/);
+    return true;
+  });
+  assert.equal(agent.agent.channelBuffers.bufferOf(CHANNEL), CONFIG_BUFFER);
 });
