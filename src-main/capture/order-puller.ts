@@ -242,6 +242,23 @@ export class OrderPuller {
       if (rest.length > 0)
         events.push({ ...base, lines: rest, id: `${order.orderId}:release:${version}`, type: 'release' });
     }
+    if (isOpen) {
+      // The order moved to another location (a fulfilment location reassigned in the shop): what it held where
+      // it was is released, in the same transaction.
+      const elsewhere = new Map<string, { sku: string; qty: number }[]>();
+      for (const r of stock.openReservationsOf(channel, order.orderId)) {
+        if (r.location === location) continue;
+        elsewhere.set(r.location, [...(elsewhere.get(r.location) ?? []), { sku: r.sku, qty: r.qty }]);
+      }
+      for (const [at, lines] of elsewhere)
+        events.push({
+          ...base,
+          location: at,
+          lines,
+          id: `${order.orderId}:release:${version}:${at}`,
+          type: 'release',
+        });
+    }
     const [result] = await this.#o.capture.capture(channel, events);
     return this.#judge(order, result) ? kind : null;
   }

@@ -191,6 +191,20 @@ describe('marketplace orders become reservations', () => {
     assert.equal(eventCount(), events, 'an order read again unchanged captures nothing');
   });
 
+  test('an order moved to another location releases what it held where it was, and reserves where it is', async () => {
+    const sku = `SKU-${run}`;
+    const at = (location: string) => t.agent.stock.levels({ sku, location })[0]?.reserved ?? 0;
+    book.put({ orderId: 'M1', status: 'open', location: 'S1', lines: [{ sku, qty: 3 }] });
+    await puller.pullNow();
+    assert.deepEqual([at('S1'), at('S2')], [3, 0]);
+    book.put({ ...book.orders.get('M1')!, location: 'S2' });
+    await puller.pullNow();
+    assert.deepEqual([at('S1'), at('S2')], [0, 3], 'moved, not doubled');
+    book.put({ ...book.orders.get('M1')!, status: 'cancelled' });
+    await puller.pullNow();
+    assert.deepEqual([at('S1'), at('S2')], [0, 0]);
+  });
+
   test('a cancelled order that is reopened reserves again, and a second cancel releases again', async () => {
     book.put({ orderId: 'R1', status: 'open', location: null, lines: [{ sku: `SKU-${run}`, qty: 4 }] });
     await puller.pullNow();
