@@ -174,12 +174,29 @@ test('the settings page shows the agent, channels with their oversell guard and 
   page,
   backroom,
 }) => {
+  const clientKey =
+    '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBackroomTestKeyNotARealOne\n-----END PRIVATE KEY-----';
   const { agent } = await backroom({
     config: {
       channels: [
         { id: 'web', buffer: 2, tighten: { afterMinutes: 15, holdBackPercent: 50, holdBackUnits: 1 } },
       ],
     },
+    // A fleet broker over TLS (nothing listens there: only its settings are shown).
+    destinations: [
+      {
+        id: 'fleet',
+        type: 'nats',
+        servers: ['tls://127.0.0.1:1'],
+        subject: 'backroom.events',
+        stream: 'BACKROOM',
+        tls: {
+          ca: '-----BEGIN CERTIFICATE-----\nMIIBfzCCASWgAwIBAgIUBackroomTestCA\n-----END CERTIFICATE-----',
+          cert: '-----BEGIN CERTIFICATE-----\nMIIBfzCCASWgAwIBAgIUBackroomClient\n-----END CERTIFICATE-----',
+          key: clientKey,
+        },
+      },
+    ],
   });
   const app = new AppPage(page);
   await app.open(agent.url);
@@ -198,6 +215,11 @@ test('the settings page shows the agent, channels with their oversell guard and 
   await expect(erp).toContainText('Online');
   await expect(erp).toContainText(/secret\s*••••/);
   await expect(page.locator('body')).not.toContainText(WEBHOOK_SECRET);
+  // Certificates show as their first line and size; the client key is masked.
+  const fleet = settings.destination('fleet');
+  await expect(fleet).toContainText('"ca":"-----BEGIN CERTIFICATE----- … (');
+  await expect(fleet).toContainText('"key":"••••"');
+  await expect(page.locator('body')).not.toContainText('BackroomTestKeyNotARealOne');
   await expect(page.getByRole('form', { name: 'Import mappings from CSV' })).toBeVisible();
   await page.screenshot({ path: screenshotPath('settings.png'), fullPage: true });
 });

@@ -9,11 +9,16 @@ import { hrefOf } from '../route.js';
 import { messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
 import { useLive } from '../stores/live-store.js';
 
+/** A PEM (a certificate in NATS's `tls`) as its first line and size: the whole text says nothing at a glance. */
+function shortPem(text: string): string {
+  return text.startsWith('-----BEGIN ') ? `${text.split('\n', 1)[0]} … (${text.length} characters)` : text;
+}
+
 function show(value: unknown): string {
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return shortPem(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? shortPem(v) : v));
 }
 
 /** What the agent runs with (read from its config file; secrets masked) and how each part stands now. */
