@@ -110,13 +110,13 @@ export class Agent {
       }
       this.catalog.upsert(parseCatalogCsv(text, path));
     }
-    this.channelGuard = new ChannelGuard(db, config, logger, {
+    this.channelGuard = new ChannelGuard(db, outbox, config, logger, {
       onRepublish: (ids) => {
         for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();
       },
     });
     this.audit = new AuditLog(db);
-    this.channelBuffers = new ChannelBuffers(db, config, this.audit, {
+    this.channelBuffers = new ChannelBuffers(db, outbox, config, this.audit, {
       onRepublish: (ids) => {
         for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();
       },

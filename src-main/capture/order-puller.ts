@@ -191,6 +191,8 @@ export class OrderPuller {
     }
     if (order.lines.length === 0) return null;
     const { isKnown, isOpen } = stock.hasOrder(channel, order.orderId);
+    // What the order holds now, read once: it decides whether an open order changed, and what to release.
+    const held = isOpen ? stock.openReservationsOf(channel, order.orderId) : [];
     const base = {
       location,
       occurredAt: order.updatedAt,
@@ -209,7 +211,7 @@ export class OrderPuller {
     let kind: 'reserved' | 'released' | 'shipped' | null = null;
     switch (order.status) {
       case 'open': {
-        if (isOpen && this.#reservesExactly(channel, order.orderId, location, base.lines)) break;
+        if (isOpen && reservesExactly(held, location, base.lines)) break;
         event = { ...base, id: `${order.orderId}:reserve:${version}`, type: 'reserve' };
         kind = 'reserved';
         break;
@@ -234,8 +236,7 @@ export class OrderPuller {
       // the same transaction, so a shipped order never leaves stock reserved.
       const shipped = new Map<string, number>();
       for (const l of order.lines) shipped.set(l.sku, (shipped.get(l.sku) ?? 0) + l.qty);
-      const rest = stock
-        .openReservationsOf(channel, order.orderId)
+      const rest = held
         .filter((r) => r.location === location)
         .map((r) => ({ sku: r.sku, qty: r.qty - (shipped.get(r.sku) ?? 0) }))
         .filter((l) => l.qty > 0);
@@ -246,7 +247,7 @@ export class OrderPuller {
       // The order moved to another location (a fulfilment location reassigned in the shop): what it held where
       // it was is released, in the same transaction.
       const elsewhere = new Map<string, { sku: string; qty: number }[]>();
-      for (const r of stock.openReservationsOf(channel, order.orderId)) {
+      for (const r of held) {
         if (r.location === location) continue;
         elsewhere.set(r.location, [...(elsewhere.get(r.location) ?? []), { sku: r.sku, qty: r.qty }]);
       }
@@ -261,21 +262,6 @@ export class OrderPuller {
     }
     const [result] = await this.#o.capture.capture(channel, events);
     return this.#judge(order, result) ? kind : null;
-  }
-
-  /** True when the order's open reservations at `location` are already exactly these lines. */
-  #reservesExactly(
-    channel: string,
-    orderId: string,
-    location: string,
-    lines: readonly { sku: string; qty: number }[],
-  ): boolean {
-    const want = new Map<string, number>();
-    for (const l of lines) want.set(l.sku, (want.get(l.sku) ?? 0) + l.qty);
-    const open = this.#o.stock.openReservationsOf(channel, orderId);
-    return (
-      open.length === want.size && open.every((r) => r.location === location && want.get(r.sku) === r.qty)
-    );
   }
 
   /** True when the event was newly captured; a rejected one becomes an exception naming the order. */
@@ -293,4 +279,15 @@ export class OrderPuller {
     }
     return false;
   }
+}
+
+/** True when an order's open reservations (`held`) are exactly these lines, all at `location`. */
+function reservesExactly(
+  held: readonly { sku: string; location: string; qty: number }[],
+  location: string,
+  lines: readonly { sku: string; qty: number }[],
+): boolean {
+  const want = new Map<string, number>();
+  for (const l of lines) want.set(l.sku, (want.get(l.sku) ?? 0) + l.qty);
+  return held.length === want.size && held.every((r) => r.location === location && want.get(r.sku) === r.qty);
 }

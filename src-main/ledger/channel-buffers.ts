@@ -2,7 +2,7 @@ import { DESTINATION_MODE, type ResolvedConfig } from '../../shared/config.js';
 import { MAX_CHANNEL_BUFFER } from '../../shared/rpc.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
-import { OutboxRepo } from '../outbox/outbox-repo.js';
+import type { OutboxRepo } from '../outbox/outbox-repo.js';
 
 /** A buffer set in the UI over the config's value. */
 export type BufferOverride = Readonly<{ buffer: number; setBy: string; setAt: number; reason: string }>;
@@ -64,13 +64,14 @@ export class ChannelBuffers {
 
   constructor(
     db: AgentDatabase,
+    outbox: OutboxRepo,
     config: Pick<ResolvedConfig, 'channels' | 'destinations'>,
     audit: AuditLog,
     options: Readonly<{ onRepublish?: (destinationIds: readonly string[]) => void }> = {},
   ) {
     this.#db = db;
     this.#audit = audit;
-    this.#outbox = new OutboxRepo(db);
+    this.#outbox = outbox;
     this.#onRepublish = options.onRepublish ?? (() => {});
     for (const c of channelsOf(config))
       this.#channels.set(c.id, {

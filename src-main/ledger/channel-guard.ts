@@ -1,7 +1,8 @@
-import { DESTINATION_MODE, type ResolvedConfig } from '../../shared/config.js';
+import type { ResolvedConfig } from '../../shared/config.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { Logger } from '../agent/logger.js';
-import { OutboxRepo } from '../outbox/outbox-repo.js';
+import type { OutboxRepo } from '../outbox/outbox-repo.js';
+import { channelsOf } from './channel-buffers.js';
 
 /** How a degraded channel's published quantity tightens (a channel's `tighten` config). */
 export type TightenRule = Readonly<{ afterMinutes: number; holdBackPercent: number; holdBackUnits: number }>;
@@ -50,21 +51,18 @@ export class ChannelGuard {
 
   constructor(
     db: AgentDatabase,
+    outbox: OutboxRepo,
     config: Pick<ResolvedConfig, 'channels' | 'destinations'>,
     logger: Logger,
     options: Readonly<{ now?: () => number; onRepublish?: (destinationIds: readonly string[]) => void }> = {},
   ) {
     this.#db = db;
-    this.#outbox = new OutboxRepo(db);
+    this.#outbox = outbox;
     this.#onRepublish = options.onRepublish ?? (() => {});
     this.#log = logger.child({ module: 'channel-guard' });
     this.#now = options.now ?? Date.now;
     for (const c of config.channels) if (c.tighten) this.#rules.set(c.id, c.tighten);
-    for (const d of config.destinations) {
-      if (DESTINATION_MODE[d.type] !== 'level') continue;
-      const channel = ('channel' in d ? d.channel : undefined) ?? d.id;
-      this.#destinations.set(channel, [...(this.#destinations.get(channel) ?? []), d.id]);
-    }
+    for (const c of channelsOf(config)) this.#destinations.set(c.id, c.destinations);
     for (const channel of this.#rules.keys())
       this.#conditions.set(channel, { channel, isDegraded: false, reason: null, since: null });
   }

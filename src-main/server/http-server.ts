@@ -9,6 +9,7 @@ import Fastify, {
 import type { ApiError, ApiErrorReason } from '../../shared/api.js';
 import { AgentError } from '../agent/agent-error.js';
 import type { Logger } from '../agent/logger.js';
+import type { z } from 'zod';
 
 /** Who made a request: a POS source (by its token) or the local CLI (by the lock file's control token). */
 export type Principal =
@@ -167,4 +168,14 @@ export async function requireOperator(
 ): Promise<FastifyReply | undefined> {
   if (req.principal?.kind === 'operator' || req.principal?.kind === 'control') return undefined;
   return sendError(reply, 'unauthorized', 'This action needs an operator token.');
+}
+
+/** A 400 `bad_shape` naming each field a zod schema refused, as `errors: [{ path, message }]`. */
+export function sendBadInput(reply: FastifyReply, error: z.ZodError): FastifyReply {
+  return sendError(
+    reply,
+    'bad_shape',
+    error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '),
+    { errors: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+  );
 }

@@ -10,7 +10,7 @@ import type { MappingImportReport } from '../connectors/id-mapping-repo.js';
 import type { ChannelBuffer } from '../ledger/channel-buffers.js';
 import type { StockView } from '../ledger/stock-view.js';
 import { RPC } from '../../shared/rpc.js';
-import { requireControl, requireToken, sendError } from './http-server.js';
+import { requireControl, requireToken, sendBadInput, sendError } from './http-server.js';
 
 export type RouteDeps = Readonly<{
   agentId: string;
@@ -125,12 +125,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.post('/api/v1/control/channels', { onRequest: requireControl }, async (req, reply) => {
     const parsed = channelsControl.safeParse(req.body);
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      return sendError(reply, 'bad_shape', errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
-        errors,
-      });
-    }
+    if (!parsed.success) return sendBadInput(reply, parsed.error);
     try {
       return { channels: deps.channels(parsed.data.change) };
     } catch (error) {

@@ -3,7 +3,6 @@ import type { ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
 import type { StatusResponse, StockLevel } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import {
@@ -31,7 +30,7 @@ import type { Dispatcher } from '../outbox/dispatcher.js';
 import type { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
 import { registerAdminRoutes, type AdminRouteDeps } from './admin-routes.js';
-import { sendError } from './http-server.js';
+import { sendBadInput, sendError } from './http-server.js';
 import { readCookie, SESSION_COOKIE, SessionStore } from './session.js';
 
 export type UiRouteDeps = Readonly<{
@@ -73,15 +72,6 @@ function defaultUiDir(): string {
   return here.split(sep).includes('dist')
     ? resolve(here, '../../../src-renderer/dist')
     : resolve(here, '../../src-renderer/dist');
-}
-
-function badInput(reply: FastifyReply, error: z.ZodError) {
-  return sendError(
-    reply,
-    'bad_shape',
-    error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '),
-    { errors: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-  );
 }
 
 /**
@@ -304,7 +294,7 @@ export function registerUiRoutes(app: FastifyInstance, deps: UiRouteDeps): void 
           ...(req.params as object),
         };
         const parsed = route.input.safeParse(raw);
-        if (!parsed.success) return badInput(reply, parsed.error);
+        if (!parsed.success) return sendBadInput(reply, parsed.error);
         return run(parsed.data as RpcParsed<typeof name>, req, reply);
       },
     });
