@@ -53,7 +53,9 @@ test('outbox items queued by schema version 1 are all delivered after the upgrad
   const dataDir = join(dir.path, 'data');
   mkdirSync(dataDir);
   const file = join(dataDir, DATABASE_FILE);
-  const received0 = Date.parse('2026-11-24T09:00:00Z');
+  // Received an hour ago: the fixture must stay inside every retention window whatever today's date is (a fixed
+  // day in the past let retention prune the delivered row once that day was more than `deliveredDays` behind).
+  const received0 = Date.now() - 3600_000;
 
   const v1 = AgentDatabase.open(file, { migrations: migrations.slice(0, 1) });
   const insertEvent = v1.sqlite.prepare(
