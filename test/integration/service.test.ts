@@ -21,6 +21,27 @@ import {
 } from '../support/harness.js';
 
 const UNIT = join(ROOT, 'deploy/systemd/backroom.service');
+/** The webhook destination's request rate in the load test (one event per request). */
+const RATE = 200;
+
+/** Where each of `ids` (event ids of pos-1) stands in the agent's database: its seq and outbox row, or "not stored". */
+function undeliveredReport(file: string, ids: readonly string[]): string {
+  const db = new BetterSqlite3(file, { readonly: true });
+  try {
+    const row = db.prepare(
+      `SELECT e.seq, o.state, o.attempts, o.last_error AS lastError, o.next_attempt_at AS nextAttemptAt
+         FROM events e LEFT JOIN outbox o ON o.event_seq = e.seq
+        WHERE e.source = 'pos-1' AND e.event_id = ?`,
+    );
+    const lines = ids.map((id) => {
+      const r = row.get(id) as Record<string, unknown> | undefined;
+      return `${id}: ${r === undefined ? 'not stored' : JSON.stringify(r)}`;
+    });
+    return `Not delivered (${ids.length}):\n${lines.join('\n')}`;
+  } finally {
+    db.close();
+  }
+}
 const SECRET = 'service-secret-0123456789';
 
 function hasSystemdAnalyze(): boolean {
@@ -122,7 +143,15 @@ describe('headless service', () => {
     const configFile = writeConfig(
       dir.path,
       testConfig(join(dir.path, 'data'), {
-        destinations: [{ id: 'hq', type: 'webhook', url: `${sink.url}/events`, secret: SECRET }],
+        destinations: [
+          {
+            id: 'hq',
+            type: 'webhook',
+            url: `${sink.url}/events`,
+            secret: SECRET,
+            requestsPerSecond: RATE,
+          },
+        ],
         delivery: { baseDelayMs: 20, maxDelayMs: 200 },
       }),
     );
@@ -171,10 +200,23 @@ describe('headless service', () => {
     await clients;
     assert.ok(acks.size > ackedBeforeStop, 'clients carried on against the restarted agent');
 
-    await sink.waitFor(
-      (s) => [...acks.keys()].every((id) => s.appliedCount(`store-test:pos-1:${id}`) === 1),
-      20_000,
-    );
+    // One event per request at RATE requests/s: the backlog needs acks/RATE seconds at best. Wait three times
+    // that (the sink's latency and the restart cost some), plus a margin for a slow machine.
+    const budgetMs = Math.ceil((acks.size / RATE) * 3_000) + 10_000;
+    try {
+      await sink.waitFor(
+        (s) => [...acks.keys()].every((id) => s.appliedCount(`store-test:pos-1:${id}`) === 1),
+        budgetMs,
+      );
+    } catch (error) {
+      throw new Error(
+        `${(error as Error).message}; ${acks.size} acknowledged at ${RATE} requests/s. ` +
+          undeliveredReport(
+            join(dir.path, 'data', DATABASE_FILE),
+            [...acks.keys()].filter((id) => sink.appliedCount(`store-test:pos-1:${id}`) !== 1),
+          ),
+      );
+    }
     assert.ok(sink.isOrderedBy(), JSON.stringify(sink.orderViolations().slice(0, 3)));
     second.proc.kill('SIGTERM');
     assert.equal((await second.exited).code, 0, second.stderr());
