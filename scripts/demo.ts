@@ -5,7 +5,7 @@
  * ../shared/contracts) taking orders now and then. Prints the URL to open and a token to use; stops on Ctrl+C.
  *
  * Options: --port N (default 7420), --seconds N (stop by itself after N seconds), --fresh (start from an empty
- * data folder), --dir PATH (default ./demo-data).
+ * data folder), --dir PATH (default ./demo-data), --erp-port N (the simulated ERP's port; default port + 79).
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,10 +27,12 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     fresh: { type: 'boolean', default: false },
     dir: { type: 'string', default: 'demo-data' },
+    'erp-port': { type: 'string' },
   },
 });
 
 const dir = resolve(values.dir);
+const erpPort = Number(values['erp-port'] ?? Number(values.port) + 79);
 if (values.fresh) rmSync(dir, { recursive: true, force: true });
 mkdirSync(join(dir, 'drop'), { recursive: true });
 
@@ -83,7 +85,7 @@ const config: ConfigInput = {
     {
       id: 'erp',
       type: 'webhook',
-      url: `http://127.0.0.1:${Number(values.port) + 79}/erp/events`,
+      url: `http://127.0.0.1:${erpPort}/erp/events`,
       secret: 'demo-erp-hmac-secret',
     },
     ...(shopify
@@ -122,7 +124,7 @@ writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
 
 // The simulated ERP: a webhook receiver that is a little slow and now and then fails, as real ones do.
 const erp = await FaultSink.start({
-  port: Number(values.port) + 79,
+  port: erpPort,
   secret: 'demo-erp-hmac-secret',
   latencyMs: { min: 5, max: 40 },
   rate5xx: 0.03,
@@ -246,7 +248,10 @@ const statusTimer = setInterval(() => {
 
 let isStopping = false;
 async function stop(): Promise<void> {
-  if (isStopping) return;
+  if (isStopping) {
+    out('stopping already; exiting now');
+    process.exit(1);
+  }
   isStopping = true;
   for (const till of tills) till.stop();
   clearInterval(legacyTimer);
@@ -257,6 +262,14 @@ async function stop(): Promise<void> {
   await shopify?.stop();
   await amazon?.stop();
   out('demo stopped');
+  // Everything above is closed, so the process should end by itself. If a handle a library left open (a file
+  // watcher, a kept-alive socket) still holds it, say which and end anyway: Ctrl+C must end the demo.
+  setTimeout(() => {
+    process.stderr.write(
+      `demo: still open after the stop: ${process.getActiveResourcesInfo().join(', ')}; exiting\n`,
+    );
+    process.exit(0);
+  }, 3_000).unref();
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
