@@ -332,7 +332,7 @@ type DrainResult = {
 async function runBackroomRole(): Promise<void> {
   const { Agent } = await import('../src-main/agent/agent.js');
   const { parseConfig } = await import('../src-main/agent/config-loader.js');
-  const { createLogger } = await import('../src-main/agent/logger.js');
+  const { createLogger } = await import('../src-main/platform/logger.js');
   const baseRss = process.memoryUsage.rss();
   // The parent owns this folder and removes it at the end, whatever happens to this process.
   const dir = process.env.BENCH_DIR!;

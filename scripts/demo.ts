@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { ConfigInput } from '../shared/config.js';
 import { Agent } from '../src-main/agent/agent.js';
 import { loadConfig } from '../src-main/agent/config-loader.js';
-import { createLogger } from '../src-main/agent/logger.js';
+import { createLogger } from '../src-main/platform/logger.js';
 import { readStatus } from '../src-main/agent/status.js';
 import { AmazonFake } from '../test/simulators/amazon-fake.js';
 import { FaultSink } from '../test/simulators/fault-sink.js';

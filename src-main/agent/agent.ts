@@ -33,12 +33,12 @@ import { Routing } from '../outbox/routing.js';
 import { createHttpServer } from '../server/http-server.js';
 import { registerRoutes } from '../server/routes.js';
 import { registerUiRoutes } from '../server/ui-routes.js';
-import { AgentError } from './agent-error.js';
+import { AgentError } from '../platform/errors.js';
 import { DataDirLock } from './data-dir-lock.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../platform/logger.js';
 import { AgentMetrics } from './metrics.js';
 import { readStatus } from './status.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../platform/version.js';
 
 /** The database file inside the data directory. */
 export const DATABASE_FILE = 'backroom.db';

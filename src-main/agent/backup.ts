@@ -13,10 +13,10 @@ import { basename, dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { verifyChain } from '../capture/hash-chain.js';
 import { AgentDatabase } from '../db/agent-database.js';
-import { AgentError } from './agent-error.js';
+import { AgentError } from '../platform/errors.js';
 import { DATABASE_FILE } from './agent.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../platform/version.js';
 
 /** Where a database's event log ends: what `restore` compares to decide whether a backup is older. */
 export type LogEnd = Readonly<{

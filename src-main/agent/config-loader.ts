@@ -8,7 +8,7 @@ import {
   type ResolvedConfig,
   type SecretRef,
 } from '../../shared/config.js';
-import { ConfigError } from './agent-error.js';
+import { ConfigError } from '../platform/errors.js';
 
 /** Renders zod issues as `path: message` lines, the path in dotted form. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {

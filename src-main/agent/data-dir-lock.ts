@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentError } from './agent-error.js';
+import { AgentError } from '../platform/errors.js';
 
 /** What the lock file says about the agent that holds a data directory. */
 export type LockInfo = {

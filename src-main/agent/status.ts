@@ -3,7 +3,7 @@ import { DESTINATION_MODE, type ResolvedConfig } from '../../shared/config.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../platform/version.js';
 
 /** The agent's health as `backroom status` and `GET /api/v1/status` show it. */
 export function readStatus(

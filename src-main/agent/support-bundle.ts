@@ -8,8 +8,8 @@ import {
 import { readFileSync } from 'node:fs';
 import type { ResolvedConfig } from '../../shared/config.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import { AgentError } from './agent-error.js';
-import { VERSION } from './version.js';
+import { AgentError } from '../platform/errors.js';
+import { VERSION } from '../platform/version.js';
 
 /** One outbox row of an event that some destination still lacks. */
 export type BundleDelivery = {

@@ -1,7 +1,7 @@
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Logger } from '../agent/logger.js';
+import type { Logger } from '../platform/logger.js';
 import { importFile, type ImportDeps, type ImportReport } from './import-file.js';
 
 export type DropFolderOptions = Readonly<{

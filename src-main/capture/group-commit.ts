@@ -1,5 +1,5 @@
 import type { IngestResult } from '../../shared/api.js';
-import { AgentError } from '../agent/agent-error.js';
+import { AgentError } from '../platform/errors.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { CaptureItem, CaptureWriter } from './capture-writer.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IngestResult } from '../../shared/api.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { Logger } from '../agent/logger.js';
+import type { Logger } from '../platform/logger.js';
 import { ConnectorError, type OrderSource, type RemoteOrder } from '../connectors/connector-kit.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { StockRepo } from '../ledger/stock-repo.js';

@@ -2,7 +2,7 @@ import { userInfo } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { MAX_CHANNEL_BUFFER } from '../../shared/rpc.js';
 import type { Agent } from '../agent/agent.js';
-import { UsageError } from '../agent/agent-error.js';
+import { UsageError } from '../platform/errors.js';
 import { loadConfig } from '../agent/config-loader.js';
 import { channelsOf, type ChannelBuffer } from '../ledger/channel-buffers.js';
 import { withAgent } from './with-agent.js';

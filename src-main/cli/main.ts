@@ -4,11 +4,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { Agent, DATABASE_FILE } from '../agent/agent.js';
-import { AgentError, ConfigError, UsageError } from '../agent/agent-error.js';
+import { AgentError, ConfigError, UsageError } from '../platform/errors.js';
 import { backupDatabase, restoreDatabase } from '../agent/backup.js';
 import { loadConfig } from '../agent/config-loader.js';
 import { readLock } from '../agent/data-dir-lock.js';
-import { createLogger } from '../agent/logger.js';
+import { createLogger } from '../platform/logger.js';
 import { readStatus } from '../agent/status.js';
 import {
   decryptBundle,
@@ -17,7 +17,7 @@ import {
   readUnsynced,
   type UnsyncedBundle,
 } from '../agent/support-bundle.js';
-import { VERSION } from '../agent/version.js';
+import { VERSION } from '../platform/version.js';
 import { listenForStopRequests } from './stop-request.js';
 import { unsyncedReport } from './unsynced-report.js';
 import type { ImportReport } from '../capture/import-file.js';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { AgentError } from '../agent/agent-error.js';
+import { AgentError } from '../platform/errors.js';
 import { loadConfig } from '../agent/config-loader.js';
 import type { MappingImportReport } from '../connectors/id-mapping-repo.js';
 import { withAgent } from './with-agent.js';

@@ -1,8 +1,8 @@
 import type { ResolvedConfig } from '../../shared/config.js';
 import { Agent } from '../agent/agent.js';
-import { AgentError, UsageError } from '../agent/agent-error.js';
+import { AgentError, UsageError } from '../platform/errors.js';
 import { readLock } from '../agent/data-dir-lock.js';
-import { createLogger } from '../agent/logger.js';
+import { createLogger } from '../platform/logger.js';
 
 /**
  * Runs a CLI write where the one writer is: while an agent runs on the data directory, it is asked over its

@@ -1,4 +1,4 @@
-import type { Logger } from '../agent/logger.js';
+import type { Logger } from '../platform/logger.js';
 import type { Connector, DeliveryResult } from '../outbox/connector.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   type Compilable,
 } from 'kysely';
 import { migrations as allMigrations, type Migration } from '../../migrations/index.js';
-import { AgentError } from '../agent/agent-error.js';
+import { AgentError } from '../platform/errors.js';
 import type { Database } from './schema.js';
 
 export type OpenOptions = Readonly<{

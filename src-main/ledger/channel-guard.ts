@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from '../../shared/config.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { Logger } from '../agent/logger.js';
+import type { Logger } from '../platform/logger.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
 import { channelsOf } from './channel-buffers.js';
 

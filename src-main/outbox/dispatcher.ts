@@ -9,7 +9,7 @@ import {
   type CircuitBreakerPolicy,
 } from 'cockatiel';
 import { assertNever, describeEvent } from '../../shared/events.js';
-import type { Logger } from '../agent/logger.js';
+import type { Logger } from '../platform/logger.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import { unmappedKey } from '../connectors/id-mapping-repo.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';

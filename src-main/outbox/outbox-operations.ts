@@ -1,4 +1,4 @@
-import { AgentError } from '../agent/agent-error.js';
+import { AgentError } from '../platform/errors.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OutboxState } from '../db/schema.js';
 import type { AuditLog } from '../exceptions/audit-log.js';

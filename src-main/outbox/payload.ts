@@ -1,5 +1,5 @@
 import { EVENT_PAYLOAD_VERSION, type PosEvent } from '../../shared/events.js';
-import { AgentError } from '../agent/agent-error.js';
+import { AgentError } from '../platform/errors.js';
 
 /**
  * Reads an event payload queued with `version`. Every version this Backroom ever wrote has a reader here, so an

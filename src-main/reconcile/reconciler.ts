@@ -1,7 +1,7 @@
 import { DESTINATION_MODE, type ResolvedConfig, type ResolvedDestination } from '../../shared/config.js';
 import type { DriftCause, ReconcileFix, ReconcileReport, ReconcileRow } from '../../shared/rpc.js';
-import { AgentError } from '../agent/agent-error.js';
-import type { Logger } from '../agent/logger.js';
+import { AgentError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import type { ConnectorBundle, IdMappings, LevelReader } from '../connectors/connector-kit.js';
 import type { AgentDatabase } from '../db/agent-database.js';

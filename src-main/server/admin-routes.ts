@@ -9,8 +9,8 @@ import type {
   ReconcileReport,
   SettingsView,
 } from '../../shared/rpc.js';
-import { AgentError } from '../agent/agent-error.js';
-import { VERSION } from '../agent/version.js';
+import { AgentError, apiReasonOf } from '../platform/errors.js';
+import { VERSION } from '../platform/version.js';
 import type { SourceTokenRepo } from '../capture/source-token-repo.js';
 import {
   ConnectorError,
@@ -494,9 +494,6 @@ function sendFailure(reply: FastifyReply, error: unknown, what: string) {
             : 'the destination answered something unexpected';
     return sendError(reply, 'unavailable', `${what}: ${hint} (${error.message}). Nothing was changed.`);
   }
-  if (error instanceof AgentError) {
-    const reason = error.reason === 'not_found' ? 'not_found' : 'bad_shape';
-    return sendError(reply, reason, error.message);
-  }
+  if (error instanceof AgentError) return sendError(reply, apiReasonOf(error), error.message);
   throw error;
 }

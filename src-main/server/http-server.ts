@@ -7,8 +7,8 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { ApiError, ApiErrorReason } from '../../shared/api.js';
-import { AgentError } from '../agent/agent-error.js';
-import type { Logger } from '../agent/logger.js';
+import { AgentError, apiReasonOf } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
 import type { z } from 'zod';
 
 /** Who made a request: a POS source (by its token) or the local CLI (by the lock file's control token). */
@@ -114,8 +114,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, req, reply) => {
-    if (error instanceof AgentError && error.reason in STATUS_BY_REASON) {
-      return sendError(reply, error.reason as ApiErrorReason, error.message);
+    if (error instanceof AgentError && apiReasonOf(error) !== 'internal') {
+      return sendError(reply, apiReasonOf(error), error.message);
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AgentError } from '../agent/agent-error.js';
+import { AgentError } from '../platform/errors.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Dispatcher } from '../outbox/dispatcher.js';

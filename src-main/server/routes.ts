@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { HealthResponse, IngestResponse, StatusResponse, StockResponse } from '../../shared/api.js';
 import { MAX_BATCH_EVENTS } from '../../shared/events.js';
 import type { AgentMetrics } from '../agent/metrics.js';
-import { VERSION } from '../agent/version.js';
+import { VERSION } from '../platform/version.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import type { ImportReport } from '../capture/import-file.js';
 import type { MappingImportReport } from '../connectors/id-mapping-repo.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { destinationSchema, type ConfigInput } from '../../shared/config.js';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import {
   createAmazonConnector,
   type AmazonDestination,

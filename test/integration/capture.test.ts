@@ -6,7 +6,7 @@ import type { IngestResult } from '../../shared/api.js';
 import type { ConfigInput } from '../../shared/config.js';
 import { Agent } from '../../src-main/agent/agent.js';
 import { parseConfig } from '../../src-main/agent/config-loader.js';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import { verifyChain } from '../../src-main/capture/hash-chain.js';
 import type {
   ExceptionsTable,

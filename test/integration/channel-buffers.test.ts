@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StockResponse } from '../../shared/api.js';
 import type { ConfigInput } from '../../shared/config.js';
 import type { AuditEntryView, ChannelSettings, SettingsView } from '../../shared/rpc.js';
-import { UsageError } from '../../src-main/agent/agent-error.js';
+import { UsageError } from '../../src-main/platform/errors.js';
 import { withAgent } from '../../src-main/cli/with-agent.js';
 import { FaultSink } from '../simulators/fault-sink.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Agent } from '../../src-main/agent/agent.js';
 import { parseConfig } from '../../src-main/agent/config-loader.js';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 
 type Received = { key: string; body: Record<string, unknown>; at: number; signature: string; raw: string };

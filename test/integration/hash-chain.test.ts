@@ -5,7 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { ConfigInput } from '../../shared/config.js';
 import { Agent, DATABASE_FILE } from '../../src-main/agent/agent.js';
 import { parseConfig } from '../../src-main/agent/config-loader.js';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import { linkHash, sha256, verifyChain, type VerifyReport } from '../../src-main/capture/hash-chain.js';
 import { AgentDatabase } from '../../src-main/db/agent-database.js';
 import { makeEvent, runBackroom, tempDir, testConfig, writeConfig } from '../support/harness.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import { AgentDatabase } from '../../src-main/db/agent-database.js';
 import { ExceptionsRepo } from '../../src-main/exceptions/exceptions-repo.js';
 import type { LedgerItem } from '../../src-main/outbox/connector.js';

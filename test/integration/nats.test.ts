@@ -11,7 +11,7 @@ import { Agent as HttpAgent } from 'undici';
 import type { ConfigInput } from '../../shared/config.js';
 import type { PosEvent } from '../../shared/events.js';
 import { parseConfig } from '../../src-main/agent/config-loader.js';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import {
   createNatsConnector,
   natsSubject,
@@ -527,7 +527,7 @@ function runConsumerChild(
       env: {
         ...process.env,
         CONSUMER_MODULE: join(ROOT, 'src-main/connectors/nats/reference-consumer.ts'),
-        LOGGER_MODULE: join(ROOT, 'src-main/agent/logger.ts'),
+        LOGGER_MODULE: join(ROOT, 'src-main/platform/logger.ts'),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

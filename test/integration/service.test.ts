@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import type { IngestResponse } from '../../shared/api.js';
 import { DATABASE_FILE } from '../../src-main/agent/agent.js';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import { FaultSink } from '../simulators/fault-sink.js';
 import {
   makeEvent,

@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StockResponse } from '../../shared/api.js';
 import { destinationSchema, type ConfigInput, type ResolvedDestination } from '../../shared/config.js';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import { ConnectorError, type ConnectorBundle } from '../../src-main/connectors/connector-kit.js';
 import { createConnector } from '../../src-main/connectors/registry.js';
 import {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { z } from 'zod';
-import { createLogger } from '../../src-main/agent/logger.js';
+import { createLogger } from '../../src-main/platform/logger.js';
 import { TrytonRpc, trytonDateSchema } from '../../src-main/connectors/tryton/tryton-rpc.js';
 import { freePort } from './server-process.js';
 

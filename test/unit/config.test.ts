@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { ConfigInput, ResolvedConfig } from '../../shared/config.js';
-import { AgentError, ConfigError } from '../../src-main/agent/agent-error.js';
+import { AgentError, ConfigError } from '../../src-main/platform/errors.js';
 import { loadConfig, parseConfig } from '../../src-main/agent/config-loader.js';
 import { tempDir, writeConfig } from '../support/harness.js';
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '../../agent/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import type { DeliveryResult, LevelItem, RateHint, SendOutcome } from '../../outbox/connector.js';
 import type { ConnectorState, IdMappings } from '../connector-kit.js';
 import {

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import got, { RequestError, TimeoutError, type Got, type Method } from 'got';
 import type { z } from 'zod';
-import type { Logger } from '../../agent/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import { parseRetryAfter } from '../../outbox/connector.js';
 import { CallFailure } from '../connector-kit.js';
 import type { RateLimits, SpOperation } from './rate-limits.js';

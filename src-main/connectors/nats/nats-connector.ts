@@ -19,7 +19,7 @@ import {
 import { z } from 'zod';
 import type { ResolvedDestination } from '../../../shared/config.js';
 import type { PosEvent } from '../../../shared/events.js';
-import type { Logger } from '../../agent/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import type { DeliveryResult, LedgerItem, SendOutcome } from '../../outbox/connector.js';
 import type { ConnectorBundle, ConnectorContext, ProbeResult } from '../connector-kit.js';
 

@@ -10,8 +10,8 @@ import {
 } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import BetterSqlite3 from 'better-sqlite3';
-import type { Logger } from '../../agent/logger.js';
-import { createLogger } from '../../agent/logger.js';
+import type { Logger } from '../../platform/logger.js';
+import { createLogger } from '../../platform/logger.js';
 
 /*
  * The reference consumer for the central system that reads the fleet stream. JetStream drops a resent message

@@ -1,6 +1,6 @@
 import got, { RequestError, TimeoutError, type Got } from 'got';
 import type { z } from 'zod';
-import type { Logger } from '../../agent/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import { parseRetryAfter } from '../../outbox/connector.js';
 import { CallFailure } from '../connector-kit.js';
 import { graphQlEnvelopeSchema, loginSchema } from './vendure-schemas.js';

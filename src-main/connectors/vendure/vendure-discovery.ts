@@ -1,4 +1,4 @@
-import type { Logger } from '../../agent/logger.js';
+import type { Logger } from '../../platform/logger.js';
 import type { IdMappings } from '../connector-kit.js';
 import type { Operation, VendureAdminClient } from './vendure-admin-client.js';
 import { stockLocationsSchema, variantsBySkuSchema } from './vendure-schemas.js';
