@@ -1,10 +1,22 @@
 // Lint rules, including the folder boundaries of CONVENTIONS.md: shared/ runs anywhere, the agent never imports
 // electron, the renderer never reaches Node or SQL.
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+import { HTTP_LIBRARIES, layersRule } from './eslint/layers.js';
 
 const nodeBuiltins = { group: ['node:*'], message: 'shared/ and src-renderer/ run anywhere: no Node built-ins.' };
 const electron = { name: 'electron', message: 'Only src-main/desktop/ may import electron.' };
+const agentCode = { group: ['**/src-main/**', '**/migrations/**'], message: 'shared/ imports nothing of the agent.' };
+const httpLibraries = {
+  group: HTTP_LIBRARIES,
+  message: 'The engine never imports an HTTP library: connectors own their clients (src-main/connectors/http/).',
+};
+const connectorInternals = {
+  group: ['**/connectors/*/**', '!**/connectors/port/**', '!**/connectors/http/**'],
+  message: 'Only the agent (the composition root) reaches a connector; the rest uses the port (connectors/port/).',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'demo-data/**', 'test-results/**', 'playwright-report/**', 'src-renderer/dist/**'] },
@@ -32,13 +44,42 @@ export default tseslint.config(
   {
     files: ['shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [electron, { name: 'react', message: 'shared/ has no UI.' }], patterns: [nodeBuiltins] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [electron, { name: 'react', message: 'shared/ has no UI.' }], patterns: [nodeBuiltins, agentCode] },
+      ],
     },
+  },
+  {
+    // No import cycles between files anywhere in the agent, and its folders in layers (eslint/layers.js).
+    files: ['src-main/**/*.ts', 'shared/**/*.ts'],
+    plugins: { 'import-x': importX, backroom: { rules: { layers: layersRule } } },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: { 'import-x/no-cycle': 'error', 'backroom/layers': ['error', { root: import.meta.dirname }] },
   },
   {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/desktop/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [electron], patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }] }] },
+  },
+  {
+    // The engine: no HTTP library, no connector internals.
+    files: ['src-main/{platform,db,exceptions,outbox,mappings,ledger,capture,health,reconcile}/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [electron], patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }, httpLibraries, connectorInternals] },
+      ],
+    },
+  },
+  {
+    files: ['src-main/server/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [electron], patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }, connectorInternals] },
+      ],
+    },
   },
   {
     files: ['src-renderer/**/*.{ts,tsx}'],

@@ -36,8 +36,8 @@ import { registerUiRoutes } from '../server/ui-routes.js';
 import { AgentError } from '../platform/errors.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { Logger } from '../platform/logger.js';
-import { AgentMetrics } from './metrics.js';
-import { readStatus } from './status.js';
+import { AgentMetrics } from '../health/metrics.js';
+import { readStatus } from '../health/status.js';
 import { VERSION } from '../platform/version.js';
 
 /** The database file inside the data directory. */

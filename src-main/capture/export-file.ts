@@ -1,4 +1,4 @@
-import { readCsv, type CsvRow } from './csv.js';
+import { readCsv, type CsvRow } from '../platform/csv.js';
 import type { FieldError } from '../../shared/events.js';
 
 /** A problem with one row (CSV line, JSON Lines line, or event of a JSON list) of an export file. */

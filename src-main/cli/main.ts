@@ -9,7 +9,7 @@ import { backupDatabase, restoreDatabase } from '../agent/backup.js';
 import { loadConfig } from '../agent/config-loader.js';
 import { readLock } from '../agent/data-dir-lock.js';
 import { createLogger } from '../platform/logger.js';
-import { readStatus } from '../agent/status.js';
+import { readStatus } from '../health/status.js';
 import {
   decryptBundle,
   encryptBundle,

@@ -1,4 +1,4 @@
-import { readCsv } from '../capture/csv.js';
+import { readCsv } from '../platform/csv.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { IdMappingsTable } from '../db/schema.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';

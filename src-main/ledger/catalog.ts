@@ -1,4 +1,4 @@
-import { readCsv } from '../capture/csv.js';
+import { readCsv } from '../platform/csv.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 
 export type CatalogItem = { sku: string; name: string | null; barcode: string | null };

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { HealthResponse, IngestResponse, StatusResponse, StockResponse } from '../../shared/api.js';
 import { MAX_BATCH_EVENTS } from '../../shared/events.js';
-import type { AgentMetrics } from '../agent/metrics.js';
+import type { AgentMetrics } from '../health/metrics.js';
 import { VERSION } from '../platform/version.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import type { ImportReport } from '../capture/import-file.js';

@@ -20,7 +20,7 @@ import {
   type StockItemView,
   type ThroughputPoint,
 } from '../../shared/rpc.js';
-import { readStatus } from '../agent/status.js';
+import { readStatus } from '../health/status.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { ExceptionStatus, OutboxState } from '../db/schema.js';
 import { SourceTokenRepo } from '../capture/source-token-repo.js';
