@@ -20,6 +20,9 @@ export default defineConfig({
     browserName: 'chromium',
     headless: true,
     viewport: { width: 1024, height: 768 },
+    // The page formats numbers and times for its locale and zone: fixed here, so no test depends on the machine's.
+    locale: 'en-US',
+    timezoneId: 'UTC',
     actionTimeout: 20_000,
     navigationTimeout: 30_000,
     trace: 'retain-on-failure',

@@ -1116,7 +1116,7 @@ export class AmazonFake {
       .sort(
         (a, b) =>
           Date.parse(a.LastUpdateDate) - Date.parse(b.LastUpdateDate) ||
-          a.AmazonOrderId.localeCompare(b.AmazonOrderId),
+          a.AmazonOrderId.localeCompare(b.AmazonOrderId, 'en'),
       );
     const size = typeof query['MaxResultsPerPage'] === 'number' ? query['MaxResultsPerPage'] : 100;
     const start =

@@ -530,7 +530,7 @@ function matchesSearch(
         if (Number.isNaN(wanted)) return false;
         return compare(actual, wanted, term.op);
       }
-      if (term.op !== '=') return compare(actual.localeCompare(term.value), 0, term.op);
+      if (term.op !== '=') return compare(actual.localeCompare(term.value, 'en'), 0, term.op);
       return term.field === null
         ? actual.toLowerCase().includes(term.value.toLowerCase())
         : actual.toLowerCase() === term.value.toLowerCase();
@@ -727,7 +727,7 @@ function compareKeys(a: readonly (string | number)[], b: readonly (string | numb
     if (x === y) continue;
     if (x === undefined) return -1;
     if (y === undefined) return 1;
-    return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+    return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'en');
   }
   return 0;
 }
@@ -1405,7 +1405,7 @@ export class ShopifyFake {
           .filter((l) => l.isActive || args.includeInactive === true)
           .filter((l) => matchesSearch({ name: l.name, id: l.id }, search, ['name']))
           .sort((a, b) =>
-            args.sortKey === 'ID' ? a.id - b.id : a.name.localeCompare(b.name) || a.id - b.id,
+            args.sortKey === 'ID' ? a.id - b.id : a.name.localeCompare(b.name, 'en') || a.id - b.id,
           );
         const keyOf = (l: LocationRecord) => (args.sortKey === 'ID' ? [l.id] : [l.name, l.id]);
         return paginate(locations, args, keyOf, (l) => this.#locationView(l));
