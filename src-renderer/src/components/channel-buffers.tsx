@@ -2,7 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import type { ChannelSettings } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { ReasonField } from './reason-field.js';
 
 /**

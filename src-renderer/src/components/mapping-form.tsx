@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { MappingView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
-import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 
 export type MappingFormProps = {
   /** Destinations to choose from. */

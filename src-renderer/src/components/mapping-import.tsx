@@ -1,7 +1,7 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
 import type { MappingImportResult } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
-import { messageOf } from '../stores/agent-settings-store.js';
+import { messageOf } from '../api/message-of.js';
 
 /**
  * Imports a mapping CSV (`destination,kind,local,remote`, header row first). Good rows are stored; each bad row

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { AuditEntryView } from '../../../shared/rpc.js';
-import { ApiCallError, call } from '../api/client.js';
+import { call } from '../api/client.js';
+import { messageOf } from '../api/message-of.js';
 import { ACTION_LABELS, formatTime } from '../format.js';
 import { useLive } from '../stores/live-store.js';
 
@@ -26,7 +27,7 @@ export function ActivityPage() {
     let isCurrent = true;
     call('audit.list', {})
       .then((r) => isCurrent && (setEntries(r.entries), setError(null)))
-      .catch((e: unknown) => isCurrent && setError(e instanceof ApiCallError ? e.message : String(e)));
+      .catch((e: unknown) => isCurrent && setError(messageOf(e)));
     return () => {
       isCurrent = false;
     };

@@ -4,7 +4,8 @@ import { call } from '../api/client.js';
 import { MappingForm } from '../components/mapping-form.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { ReasonField } from '../components/reason-field.js';
 
 /** Rows drawn at once; the filter narrows the rest. */

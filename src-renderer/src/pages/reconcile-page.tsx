@@ -2,7 +2,8 @@ import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from
 import type { ReconcileFix, ReconcileReport, ReconcileRow } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { formatAgo, formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { ReasonField } from '../components/reason-field.js';
 
 const CAUSE_LABELS: Record<string, string> = {

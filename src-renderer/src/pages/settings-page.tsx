@@ -6,7 +6,8 @@ import { MappingImport } from '../components/mapping-import.js';
 import { SourceTokens } from '../components/source-tokens.js';
 import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
-import { messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { messageOf } from '../api/message-of.js';
+import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { useLive } from '../stores/live-store.js';
 
 /** A PEM (a certificate in NATS's `tls`) as its first line and size: the whole text says nothing at a glance. */

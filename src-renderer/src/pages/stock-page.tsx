@@ -1,6 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { StockItemView } from '../../../shared/rpc.js';
-import { ApiCallError, call } from '../api/client.js';
+import { call } from '../api/client.js';
+import { messageOf } from '../api/message-of.js';
 import { formatTime } from '../format.js';
 
 const TYPE_LABELS: Record<string, string> = {
@@ -29,7 +30,7 @@ export function StockPage({ params }: { params: URLSearchParams }) {
       setItem(await call('stock.item', { q }));
     } catch (e) {
       setItem(null);
-      setError(e instanceof ApiCallError ? e.message : String(e));
+      setError(messageOf(e));
     }
     setBusy(false);
   };
