@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import type { SourceTokenView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
-import { formatTime } from '../format.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
 import { ReasonField } from './reason-field.js';
 
 /**
@@ -11,28 +12,18 @@ import { ReasonField } from './reason-field.js';
  */
 export function SourceTokens() {
   const id = useId();
-  const [configured, setConfigured] = useState<{ id: string }[]>([]);
-  const [tokens, setTokens] = useState<SourceTokenView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const list = useRpc('sources.list', {});
+  const configured = list.data?.configured ?? [];
+  const tokens = list.data?.tokens ?? null;
+  const { reload } = list;
+  // A failed creation that names no field, until the list is loaded again; a failed load shows when there is none.
+  const [createError, setError] = useState<string | null>(null);
+  const error = createError ?? list.error;
   const [source, setSource] = useState('');
   const [label, setLabel] = useState('');
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [created, setCreated] = useState<{ token: string; entry: SourceTokenView } | null>(null);
   const [isBusy, setBusy] = useState(false);
-
-  const reload = useCallback(async () => {
-    try {
-      const result = await call('sources.list', {});
-      setConfigured(result.configured);
-      setTokens(result.tokens);
-      setError(null);
-    } catch (e) {
-      setError(messageOf(e));
-    }
-  }, []);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -43,6 +34,7 @@ export function SourceTokens() {
       setFieldErrors({});
       setSource('');
       setLabel('');
+      setError(null);
       await reload();
     } catch (err) {
       const fields = fieldErrorsOf(err);
@@ -149,7 +141,14 @@ export function SourceTokens() {
           </thead>
           <tbody>
             {tokens.map((t) => (
-              <TokenRow key={t.id} token={t} onRevoked={() => void reload()} />
+              <TokenRow
+                key={t.id}
+                token={t}
+                onRevoked={() => {
+                  setError(null);
+                  void reload();
+                }}
+              />
             ))}
           </tbody>
         </table>

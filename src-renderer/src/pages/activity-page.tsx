@@ -1,8 +1,5 @@
-import { useEffect, useState } from 'react';
-import type { AuditEntryView } from '../../../shared/rpc.js';
-import { call } from '../api/client.js';
-import { messageOf } from '../api/message-of.js';
 import { ACTION_LABELS, formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
 import { useLive } from '../stores/live-store.js';
 
 function describe(json: string | null): string {
@@ -19,19 +16,10 @@ function describe(json: string | null): string {
 
 /** The audit log: every human action with operator, time, reason, before and after. Newest first. */
 export function ActivityPage() {
-  const [entries, setEntries] = useState<AuditEntryView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   // Reload when the agent pushes a new snapshot (at most every 2 s while this page is open).
   const tick = useLive((s) => s.snapshot?.at ?? 0);
-  useEffect(() => {
-    let isCurrent = true;
-    call('audit.list', {})
-      .then((r) => isCurrent && (setEntries(r.entries), setError(null)))
-      .catch((e: unknown) => isCurrent && setError(messageOf(e)));
-    return () => {
-      isCurrent = false;
-    };
-  }, [tick]);
+  const { data, error } = useRpc('audit.list', {}, [tick]);
+  const entries = data?.entries ?? null;
 
   return (
     <section aria-labelledby="activity-title">
