@@ -1,11 +1,12 @@
-import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useId, useMemo, useState, type FormEvent } from 'react';
 import type { MappingView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { MappingForm } from '../components/mapping-form.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf } from '../api/message-of.js';
-import { useAgentSettings } from '../stores/agent-settings-store.js';
+import { useRpc } from '../hooks/use-rpc.js';
+import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 import { ReasonField } from '../components/reason-field.js';
 
 /** Rows drawn at once; the filter narrows the rest. */
@@ -16,32 +17,19 @@ const SHOWN = 500;
  * reason, import a CSV. Every change is in the activity log.
  */
 export function MappingsPage({ params }: { params: URLSearchParams }) {
-  const { settings, load, error: settingsError } = useAgentSettings();
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { settings, error: settingsError } = useLoadedAgentSettings();
   const destinations = useMemo(() => settings?.destinations.map((d) => d.id) ?? [], [settings]);
   const id = useId();
   const [destination, setDestination] = useState(params.get('destination') ?? '');
   const [kind, setKind] = useState<'' | 'item' | 'location'>('');
   const [text, setText] = useState(params.get('q') ?? '');
-  const [mappings, setMappings] = useState<MappingView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const current = destination !== '' ? destination : (destinations[0] ?? '');
-
-  const reload = useCallback(async () => {
-    if (current === '') return;
-    try {
-      const result = await call('mappings.list', { destination: current, ...(kind !== '' ? { kind } : {}) });
-      setMappings(result.mappings);
-      setError(null);
-    } catch (e) {
-      setError(messageOf(e));
-    }
-  }, [current, kind]);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
+  const list = useRpc(
+    'mappings.list',
+    current === '' ? null : { destination: current, ...(kind !== '' ? { kind } : {}) },
+  );
+  const mappings = list.data?.mappings ?? null;
+  const { error, reload } = list;
 
   const needle = text.trim().toLowerCase();
   const filtered = useMemo(

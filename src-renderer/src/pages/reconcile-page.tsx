@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
-import type { ReconcileFix, ReconcileReport, ReconcileRow } from '../../../shared/rpc.js';
+import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
+import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
-import { formatAgo, formatTime } from '../format.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
-import { useAgentSettings } from '../stores/agent-settings-store.js';
+import { formatAgo, formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
+import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 import { ReasonField } from '../components/reason-field.js';
 
 const CAUSE_LABELS: Record<string, string> = {
@@ -26,32 +27,26 @@ const FIX_LABELS: Record<ReconcileFix, string> = {
  * level per SKU and location, what is still in flight, the drift and its likely cause; and the fixes.
  */
 export function ReconcilePage({ params }: { params: URLSearchParams }) {
-  const { settings, load, error: settingsError } = useAgentSettings();
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { settings, error: settingsError } = useLoadedAgentSettings();
   const destinations = useMemo(() => settings?.destinations.filter((d) => d.canReconcile) ?? [], [settings]);
   const id = useId();
   const [chosen, setChosen] = useState(params.get('destination') ?? '');
   const destination = chosen !== '' ? chosen : (destinations[0]?.id ?? '');
-  const [report, setReport] = useState<ReconcileReport | null>(null);
+  const last = useRpc('reconcile.last', destination === '' ? null : { destination });
+  const report = last.data?.report ?? null;
+  const { setData } = last;
   const [isRunning, setRunning] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // What a run or a fix reported; a failed load of the last run shows when neither has anything to say.
+  const [actionError, setError] = useState<string | null>(null);
+  const error = actionError ?? last.error;
   const [notice, setNotice] = useState<string | null>(null);
   const [isAllShown, setAllShown] = useState(false);
-
-  useEffect(() => {
-    setReport(null);
+  // Another destination's notice does not stay on screen (set while rendering, as React advises for this).
+  const [noticeDestination, setNoticeDestination] = useState(destination);
+  if (noticeDestination !== destination) {
+    setNoticeDestination(destination);
     setNotice(null);
-    if (destination === '') return;
-    let isCurrent = true;
-    call('reconcile.last', { destination })
-      .then((r) => isCurrent && setReport(r.report))
-      .catch((e: unknown) => isCurrent && setError(messageOf(e)));
-    return () => {
-      isCurrent = false;
-    };
-  }, [destination]);
+  }
 
   const run = async (e?: FormEvent) => {
     e?.preventDefault();
@@ -59,7 +54,8 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
     setError(null);
     setNotice(null);
     try {
-      setReport(await call('reconcile.run', { destination }));
+      const fresh = await call('reconcile.run', { destination });
+      setData(() => ({ report: fresh }));
     } catch (err) {
       setError(messageOf(err));
     }
@@ -72,21 +68,24 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
       setNotice(message);
       try {
         const fresh = await call('reconcile.run', { destination, sku: row.sku, location: row.location });
-        setReport((r) => {
-          if (r === null) return fresh;
+        setData((data) => {
+          const r = data?.report ?? null;
+          if (r === null) return { report: fresh };
           const next = fresh.rows.find((x) => x.sku === row.sku && x.location === row.location);
           return {
-            ...r,
-            rows: r.rows.flatMap((x) =>
-              x.sku === row.sku && x.location === row.location ? (next ? [next] : []) : [x],
-            ),
+            report: {
+              ...r,
+              rows: r.rows.flatMap((x) =>
+                x.sku === row.sku && x.location === row.location ? (next ? [next] : []) : [x],
+              ),
+            },
           };
         });
       } catch (err) {
         setError(messageOf(err));
       }
     },
-    [destination],
+    [destination, setData],
   );
 
   const rows = report?.rows.filter((r) => isAllShown || r.cause !== 'in_sync') ?? [];

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import type { DestinationSettings, DestinationTestResult, SettingsView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { ChannelBuffersTable } from '../components/channel-buffers.js';
@@ -7,7 +7,7 @@ import { SourceTokens } from '../components/source-tokens.js';
 import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
 import { messageOf } from '../api/message-of.js';
-import { useAgentSettings } from '../stores/agent-settings-store.js';
+import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 import { useLive } from '../stores/live-store.js';
 
 /** A PEM (a certificate in NATS's `tls`) as its first line and size: the whole text says nothing at a glance. */
@@ -24,12 +24,9 @@ function show(value: unknown): string {
 
 /** What the agent runs with (read from its config file; secrets masked) and how each part stands now. */
 export function SettingsPage() {
-  const { settings, load, error } = useAgentSettings();
   // Reload with the live stream's changes of destination state (at most every 2 s while this page is open).
   const stateKey = useLive((s) => s.snapshot?.status.destinations.map((d) => d.state).join() ?? '');
-  useEffect(() => {
-    void load();
-  }, [load, stateKey]);
+  const { settings, load, error } = useLoadedAgentSettings([stateKey]);
 
   return (
     <section aria-labelledby="settings-title">

@@ -1,8 +1,6 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
-import type { StockItemView } from '../../../shared/rpc.js';
-import { call } from '../api/client.js';
-import { messageOf } from '../api/message-of.js';
+import { useId, useState, type FormEvent } from 'react';
 import { formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
 
 const TYPE_LABELS: Record<string, string> = {
   sale: 'Sale',
@@ -19,30 +17,26 @@ const TYPE_LABELS: Record<string, string> = {
 export function StockPage({ params }: { params: URLSearchParams }) {
   const inputId = useId();
   const [query, setQuery] = useState(params.get('q') ?? '');
-  const [item, setItem] = useState<StockItemView | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [isBusy, setBusy] = useState(false);
-
-  const find = async (q: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      setItem(await call('stock.item', { q }));
-    } catch (e) {
-      setItem(null);
-      setError(messageOf(e));
-    }
-    setBusy(false);
-  };
-  const initial = params.get('q');
-  useEffect(() => {
-    if (initial !== null && initial !== '') void find(initial);
-  }, [initial]);
+  // The query last sent: typed and submitted, or given by a link (`#/stock?q=...`).
+  const linked = params.get('q') ?? '';
+  const [sent, setSent] = useState(linked === '' ? null : { q: linked });
+  const [lastLinked, setLastLinked] = useState(linked);
+  if (linked !== lastLinked) {
+    setLastLinked(linked);
+    if (linked !== '') setSent({ q: linked });
+  }
+  const found = useRpc('stock.item', sent);
+  const { error, isLoading: isBusy, reload } = found;
+  // A failed search shows no item, not the one found before it.
+  const item = error === null ? found.data : null;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    window.history.replaceState(null, '', `#/stock?q=${encodeURIComponent(query.trim())}`);
-    void find(query);
+    const q = query.trim();
+    window.history.replaceState(null, '', `#/stock?q=${encodeURIComponent(q)}`);
+    // The client trims the query before sending it, so the trimmed one names the same search.
+    if (q === sent?.q) void reload();
+    else setSent({ q });
   };
 
   const channels = item?.levels[0]?.channels.map((c) => c.channel) ?? [];

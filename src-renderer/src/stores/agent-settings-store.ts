@@ -1,3 +1,4 @@
+import { useEffect, type DependencyList } from 'react';
 import { create } from 'zustand';
 import type { SettingsView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
@@ -23,3 +24,18 @@ export const useAgentSettings = create<AgentSettingsState>()((set) => ({
     }
   },
 }));
+
+/**
+ * The agent's settings for a page: loaded again when it opens and whenever one of `deps` changes.
+ *
+ * @example
+ * const { settings, error } = useLoadedAgentSettings();
+ */
+export function useLoadedAgentSettings(deps: DependencyList = []): AgentSettingsState {
+  const state = useAgentSettings();
+  const { load } = state;
+  useEffect(() => {
+    void load();
+  }, [load, ...deps]);
+  return state;
+}
