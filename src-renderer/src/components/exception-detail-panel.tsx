@@ -5,6 +5,7 @@ import { hrefOf } from '../route.js';
 import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { useExceptions, type OutboxAction } from '../stores/exceptions-store.js';
 import { MappingForm } from './mapping-form.js';
+import { OutcomeMessage, type Outcome } from './outcome-message.js';
 
 type Line = { sku?: string; qty?: number; unitPrice?: string; currency?: string };
 
@@ -13,7 +14,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
   const detail = useExceptions((s) => s.detail);
   const act = useExceptions((s) => s.act);
   const [reason, setReason] = useState('');
-  const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
+  const [result, setResult] = useState<Outcome | null>(null);
   const [isBusy, setBusy] = useState(false);
   /** What the "Map this SKU" form saved; it stays when the exception resolves and the form goes. */
   const [mapped, setMapped] = useState<string | null>(null);
@@ -185,11 +186,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           </p>
         </section>
       )}
-      {result !== null && (
-        <p className={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'}>
-          {result.message}
-        </p>
-      )}
+      <OutcomeMessage outcome={result} />
     </aside>
   );
 }

@@ -2,6 +2,8 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import type { MappingImportResult } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
+import { ErrorMessage } from './error-message.js';
+import { SubmitButton } from './submit-button.js';
 
 /**
  * Imports a mapping CSV (`destination,kind,local,remote`, header row first). Good rows are stored; each bad row
@@ -51,15 +53,11 @@ export function MappingImport({ onImported }: { onImported?: (result: MappingImp
           accept=".csv,text/csv,text/plain"
           aria-describedby={error !== null ? `${id}-error` : undefined}
         />
-        <button type="submit" disabled={isBusy}>
-          {isBusy ? 'Importing…' : 'Import'}
-        </button>
+        <SubmitButton isBusy={isBusy} busyLabel="Importing…">
+          Import
+        </SubmitButton>
       </div>
-      {error !== null && (
-        <p id={`${id}-error`} className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} id={`${id}-error`} />
       {result !== null && (
         <div role="status" data-testid="import-result">
           <p className={result.errors.length === 0 ? 'ok' : ''}>

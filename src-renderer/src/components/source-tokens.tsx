@@ -4,7 +4,11 @@ import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
+import { ErrorMessage } from './error-message.js';
+import { Field, fieldProps } from './field.js';
+import { InlineForm } from './inline-form.js';
 import { ReasonField } from './reason-field.js';
+import { SubmitButton } from './submit-button.js';
 
 /**
  * POS sources: those of the config file, and tokens created here. A new token is shown once, with a warning,
@@ -44,25 +48,9 @@ export function SourceTokens() {
     setBusy(false);
   };
 
-  const field = (name: string) => ({
-    id: `${id}-${name}`,
-    'aria-invalid': fieldErrors[name] !== undefined,
-    'aria-describedby': fieldErrors[name] !== undefined ? `${id}-${name}-error` : undefined,
-  });
-  const problem = (name: string) =>
-    fieldErrors[name] !== undefined && (
-      <span id={`${id}-${name}-error`} className="field-error">
-        {fieldErrors[name]}
-      </span>
-    );
-
   return (
     <div data-testid="sources">
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       <p className="muted small">
         From the configuration file: {configured.map((c) => c.id).join(', ') || 'none'} (their tokens are kept
         there). Tokens created here work beside them; only a fingerprint of each is stored.
@@ -74,30 +62,24 @@ export function SourceTokens() {
         noValidate
       >
         <div className="fields">
-          <div>
-            <label htmlFor={`${id}-source`}>POS source id</label>
+          <Field id={`${id}-source`} label="POS source id" error={fieldErrors.source}>
             <input
-              {...field('source')}
+              {...fieldProps(`${id}-source`, fieldErrors.source)}
               value={source}
               onChange={(e) => setSource(e.target.value)}
               autoComplete="off"
             />
-            {problem('source')}
-          </div>
-          <div>
-            <label htmlFor={`${id}-label`}>For (till, system)</label>
+          </Field>
+          <Field id={`${id}-label`} label="For (till, system)" error={fieldErrors.label}>
             <input
-              {...field('label')}
+              {...fieldProps(`${id}-label`, fieldErrors.label)}
               value={label}
               onChange={(e) => setLabel(e.target.value)}
               autoComplete="off"
             />
-            {problem('label')}
-          </div>
+          </Field>
           <div className="submit">
-            <button type="submit" disabled={isBusy}>
-              Create token
-            </button>
+            <SubmitButton isBusy={isBusy}>Create token</SubmitButton>
           </div>
         </div>
       </form>
@@ -164,8 +146,7 @@ function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: 
   const [error, setError] = useState<string | null>(null);
   const name = `${t.sourceId} token …${t.hint}`;
 
-  const revoke = async (e: FormEvent) => {
-    e.preventDefault();
+  const revoke = async () => {
     try {
       await call('sources.revokeToken', { id: t.id, reason });
       setAsking(false);
@@ -206,12 +187,11 @@ function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: 
           </button>
         )}
         {isAsking && (
-          <form
-            className="inline-form"
-            aria-label={`Revoke ${name}`}
-            onSubmit={(e) => void revoke(e)}
-            onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}
-            noValidate
+          <InlineForm
+            label={`Revoke ${name}`}
+            onSubmit={() => void revoke()}
+            onCancel={() => setAsking(false)}
+            footer={<ErrorMessage message={error} id={`${id}-error`} isInline />}
           >
             <ReasonField
               id={id}
@@ -223,15 +203,7 @@ function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: 
             <button type="submit" className="danger">
               Revoke token
             </button>
-            <button type="button" className="secondary" onClick={() => setAsking(false)}>
-              Cancel
-            </button>
-            {error !== null && (
-              <span id={`${id}-error`} className="error" role="alert">
-                {error}
-              </span>
-            )}
-          </form>
+          </InlineForm>
         )}
       </td>
     </tr>

@@ -1,3 +1,5 @@
+import { ErrorMessage } from '../components/error-message.js';
+import { PageSection } from '../components/page-section.js';
 import { ACTION_LABELS, formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { useLive } from '../stores/live-store.js';
@@ -22,18 +24,11 @@ export function ActivityPage() {
   const entries = data?.entries ?? null;
 
   return (
-    <section aria-labelledby="activity-title">
-      <h1 id="activity-title" tabIndex={-1}>
-        Activity
-      </h1>
+    <PageSection name="activity" title="Activity">
       <p className="muted">
         Every action taken by a person, newest first. Entries cannot be changed or removed.
       </p>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {entries !== null && entries.length === 0 && <p>No actions yet.</p>}
       {entries !== null && entries.length > 0 && (
         <table className="data" data-testid="audit">
@@ -63,6 +58,6 @@ export function ActivityPage() {
           </tbody>
         </table>
       )}
-    </section>
+    </PageSection>
   );
 }

@@ -1,13 +1,18 @@
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useId, useMemo, useState } from 'react';
 import type { MappingView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { ErrorMessage } from '../components/error-message.js';
+import { Field } from '../components/field.js';
+import { InlineForm } from '../components/inline-form.js';
 import { MappingForm } from '../components/mapping-form.js';
 import { MappingImport } from '../components/mapping-import.js';
+import { PageSection } from '../components/page-section.js';
+import { ReasonField } from '../components/reason-field.js';
+import { SubmitButton } from '../components/submit-button.js';
 import { formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
-import { ReasonField } from '../components/reason-field.js';
 
 /** Rows drawn at once; the filter narrows the rest. */
 const SHOWN = 500;
@@ -44,19 +49,12 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
   );
 
   return (
-    <section aria-labelledby="mappings-title">
-      <h1 id="mappings-title" tabIndex={-1}>
-        Mappings
-      </h1>
+    <PageSection name="mappings" title="Mappings">
       <p className="muted">
         Which id each destination knows a SKU or location by. An item whose SKU has no mapping waits (an
         “unmapped” exception) and is sent by itself once the mapping is added.
       </p>
-      {(settingsError ?? error) !== null && (
-        <p className="error" role="alert">
-          {settingsError ?? error}
-        </p>
-      )}
+      <ErrorMessage message={settingsError ?? error} />
       {settings !== null && destinations.length === 0 && <p>No destinations are configured.</p>}
       {destinations.length > 0 && (
         <>
@@ -66,8 +64,7 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
             aria-label="Filter mappings"
             onSubmit={(e) => e.preventDefault()}
           >
-            <div>
-              <label htmlFor={`${id}-destination`}>Destination</label>
+            <Field id={`${id}-destination`} label="Destination">
               <select
                 id={`${id}-destination`}
                 value={current}
@@ -79,9 +76,8 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
                   </option>
                 ))}
               </select>
-            </div>
-            <div>
-              <label htmlFor={`${id}-kind`}>Kind</label>
+            </Field>
+            <Field id={`${id}-kind`} label="Kind">
               <select
                 id={`${id}-kind`}
                 value={kind}
@@ -93,16 +89,15 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
                 <option value="item">Items</option>
                 <option value="location">Locations</option>
               </select>
-            </div>
-            <div>
-              <label htmlFor={`${id}-text`}>Local or remote id contains</label>
+            </Field>
+            <Field id={`${id}-text`} label="Local or remote id contains">
               <input
                 id={`${id}-text`}
                 value={text}
                 onChange={(e) => setText(e.target.value)}
                 placeholder="any"
               />
-            </div>
+            </Field>
           </form>
 
           <h2>Add or change a mapping</h2>
@@ -154,7 +149,7 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
           <MappingImport onImported={() => void reload()} />
         </>
       )}
-    </section>
+    </PageSection>
   );
 }
 
@@ -174,8 +169,7 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
     setReason('');
     setValue(mapping.remoteId);
   };
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = async () => {
     setBusy(true);
     try {
       if (mode === 'change')
@@ -236,12 +230,11 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
         <>
           {mode === 'remove' && <td className="mono">{mapping.remoteId}</td>}
           <td colSpan={mode === 'remove' ? 3 : 4}>
-            <form
-              className="inline-form"
-              aria-label={mode === 'change' ? `Change ${what}` : `Remove ${what}`}
-              onSubmit={(e) => void submit(e)}
-              onKeyDown={(e) => e.key === 'Escape' && close()}
-              noValidate
+            <InlineForm
+              label={mode === 'change' ? `Change ${what}` : `Remove ${what}`}
+              onSubmit={() => void submit()}
+              onCancel={close}
+              footer={<ErrorMessage message={error} id={`${id}-error`} isInline />}
             >
               {mode === 'change' && (
                 <span>
@@ -265,18 +258,10 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
                 isInvalid={mode === 'remove' && error !== null}
                 describedBy={error !== null ? `${id}-error` : undefined}
               />
-              <button type="submit" disabled={isBusy} className={mode === 'remove' ? 'danger' : undefined}>
+              <SubmitButton isBusy={isBusy} className={mode === 'remove' ? 'danger' : undefined}>
                 {mode === 'change' ? 'Save' : 'Remove mapping'}
-              </button>
-              <button type="button" className="secondary" onClick={close}>
-                Cancel
-              </button>
-              {error !== null && (
-                <span id={`${id}-error`} className="error" role="alert">
-                  {error}
-                </span>
-              )}
-            </form>
+              </SubmitButton>
+            </InlineForm>
           </td>
         </>
       )}

@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import { PageSection } from '../components/page-section.js';
 import { ThroughputChart } from '../components/throughput-chart.js';
 import { formatAge, formatAgo, KIND_LABELS, STATE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
@@ -12,12 +13,9 @@ export function OverviewPage() {
   const thresholdId = useId();
   if (snapshot === null) {
     return (
-      <section aria-labelledby="overview-title">
-        <h1 id="overview-title" tabIndex={-1}>
-          Overview
-        </h1>
+      <PageSection name="overview" title="Overview">
         <p role="status">Waiting for the agent…</p>
-      </section>
+      </PageSection>
     );
   }
   const { status } = snapshot;
@@ -25,10 +23,7 @@ export function OverviewPage() {
   const oldest = oldestUnsyncedSeconds(snapshot);
   const destinationIds = status.destinations.map((d) => d.id);
   return (
-    <section aria-labelledby="overview-title">
-      <h1 id="overview-title" tabIndex={-1}>
-        Overview
-      </h1>
+    <PageSection name="overview" title="Overview">
       <div className="tiles">
         <div className="tile">
           <span className="tile-label">Capture rate</span>
@@ -131,6 +126,6 @@ export function OverviewPage() {
           />
         </div>
       </div>
-    </section>
+    </PageSection>
   );
 }

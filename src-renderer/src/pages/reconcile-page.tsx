@@ -2,10 +2,15 @@ import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
 import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { ErrorMessage } from '../components/error-message.js';
+import { Field } from '../components/field.js';
+import { InlineForm } from '../components/inline-form.js';
+import { PageSection } from '../components/page-section.js';
+import { ReasonField } from '../components/reason-field.js';
+import { SubmitButton } from '../components/submit-button.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
-import { ReasonField } from '../components/reason-field.js';
 
 const CAUSE_LABELS: Record<string, string> = {
   in_sync: 'In sync',
@@ -90,26 +95,18 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
 
   const rows = report?.rows.filter((r) => isAllShown || r.cause !== 'in_sync') ?? [];
   return (
-    <section aria-labelledby="reconcile-title">
-      <h1 id="reconcile-title" tabIndex={-1}>
-        Reconciliation
-      </h1>
+    <PageSection name="reconcile" title="Reconciliation">
       <p className="muted">
         Compares each remote level with what Backroom expects it to be, allowing for what is still being sent,
         and explains any difference.
       </p>
-      {settingsError !== null && (
-        <p className="error" role="alert">
-          {settingsError}
-        </p>
-      )}
+      <ErrorMessage message={settingsError} />
       {settings !== null && destinations.length === 0 && (
         <p role="status">No destination can read its levels back, so there is nothing to reconcile.</p>
       )}
       {destinations.length > 0 && (
         <form className="filters" aria-label="Reconcile a destination" onSubmit={(e) => void run(e)}>
-          <div>
-            <label htmlFor={`${id}-destination`}>Destination</label>
+          <Field id={`${id}-destination`} label="Destination">
             <select id={`${id}-destination`} value={destination} onChange={(e) => setChosen(e.target.value)}>
               {destinations.map((d) => (
                 <option key={d.id} value={d.id}>
@@ -117,10 +114,10 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
                 </option>
               ))}
             </select>
-          </div>
-          <button type="submit" disabled={isRunning}>
-            {isRunning ? 'Comparing…' : 'Run now'}
-          </button>
+          </Field>
+          <SubmitButton isBusy={isRunning} busyLabel="Comparing…">
+            Run now
+          </SubmitButton>
           <div className="checkbox">
             <input
               id={`${id}-all`}
@@ -133,11 +130,7 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
         </form>
       )}
       <div aria-live="polite">
-        {error !== null && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorMessage message={error} />
         {notice !== null && (
           <p className="ok" role="status">
             {notice}
@@ -218,7 +211,7 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
           )}
         </>
       )}
-    </section>
+    </PageSection>
   );
 }
 
@@ -308,12 +301,17 @@ function DriftRow({
         <tr className="fix-row">
           <td colSpan={8}>
             {asking !== null && (
-              <form
-                className="inline-form"
-                aria-label={`${FIX_LABELS[asking]}: ${row.sku} at ${row.location}`}
-                onSubmit={(e) => (e.preventDefault(), void fix(asking, reason))}
-                onKeyDown={(e) => e.key === 'Escape' && setAsking(null)}
-                noValidate
+              <InlineForm
+                label={`${FIX_LABELS[asking]}: ${row.sku} at ${row.location}`}
+                onSubmit={() => void fix(asking, reason)}
+                onCancel={() => setAsking(null)}
+                footer={
+                  <span id={`${id}-help`} className="muted small">
+                    {asking === 'accept_remote'
+                      ? `Records an adjustment here so the local level matches ${destination}.`
+                      : 'Nothing changes; the row says who ignored it and why until the drift changes.'}
+                  </span>
+                }
               >
                 <ReasonField
                   id={id}
@@ -322,24 +320,12 @@ function DriftRow({
                   isInvalid={error !== null}
                   describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
                 />
-                <button type="submit" disabled={isBusy}>
+                <SubmitButton isBusy={isBusy}>
                   {asking === 'accept_remote' ? `Adopt ${row.remote ?? '—'}` : 'Ignore this drift'}
-                </button>
-                <button type="button" className="secondary" onClick={() => setAsking(null)}>
-                  Cancel
-                </button>
-                <span id={`${id}-help`} className="muted small">
-                  {asking === 'accept_remote'
-                    ? `Records an adjustment here so the local level matches ${destination}.`
-                    : 'Nothing changes; the row says who ignored it and why until the drift changes.'}
-                </span>
-              </form>
+                </SubmitButton>
+              </InlineForm>
             )}
-            {error !== null && (
-              <p id={`${id}-error`} className="error" role="alert">
-                {error}
-              </p>
-            )}
+            <ErrorMessage message={error} id={`${id}-error`} />
           </td>
         </tr>
       )}

@@ -1,12 +1,14 @@
 import { useId, useState } from 'react';
 import type { DestinationSettings, DestinationTestResult, SettingsView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
+import { messageOf } from '../api/message-of.js';
 import { ChannelBuffersTable } from '../components/channel-buffers.js';
+import { ErrorMessage } from '../components/error-message.js';
 import { MappingImport } from '../components/mapping-import.js';
+import { PageSection } from '../components/page-section.js';
 import { SourceTokens } from '../components/source-tokens.js';
 import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
-import { messageOf } from '../api/message-of.js';
 import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 import { useLive } from '../stores/live-store.js';
 
@@ -29,25 +31,18 @@ export function SettingsPage() {
   const { settings, load, error } = useLoadedAgentSettings([stateKey]);
 
   return (
-    <section aria-labelledby="settings-title">
-      <h1 id="settings-title" tabIndex={-1}>
-        Settings
-      </h1>
+    <PageSection name="settings" title="Settings">
       <p className="muted">
         Read from the agent's configuration file; change them there and restart the agent. Secrets are never
         shown. Channel buffers can also be changed here, and POS source tokens created and revoked.
       </p>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {settings === null ? (
         <p role="status">Loading…</p>
       ) : (
         <SettingsBody settings={settings} onChanged={() => void load()} />
       )}
-    </section>
+    </PageSection>
   );
 }
 

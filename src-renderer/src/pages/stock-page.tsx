@@ -1,4 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
+import { ErrorMessage } from '../components/error-message.js';
+import { PageSection } from '../components/page-section.js';
+import { SubmitButton } from '../components/submit-button.js';
 import { formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 
@@ -41,22 +44,13 @@ export function StockPage({ params }: { params: URLSearchParams }) {
 
   const channels = item?.levels[0]?.channels.map((c) => c.channel) ?? [];
   return (
-    <section aria-labelledby="stock-title">
-      <h1 id="stock-title" tabIndex={-1}>
-        Stock
-      </h1>
+    <PageSection name="stock" title="Stock">
       <form className="search" role="search" onSubmit={submit}>
         <label htmlFor={inputId}>SKU or barcode</label>
         <input id={inputId} value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" />
-        <button type="submit" disabled={isBusy}>
-          Find
-        </button>
+        <SubmitButton isBusy={isBusy}>Find</SubmitButton>
       </form>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {item !== null && item.sku === null && <p role="status">No item matches “{query}”.</p>}
       {item !== null && item.sku !== null && (
         <div role="region" aria-label={`Stock of ${item.sku}`} aria-live="polite">
@@ -180,6 +174,6 @@ export function StockPage({ params }: { params: URLSearchParams }) {
           </table>
         </div>
       )}
-    </section>
+    </PageSection>
   );
 }
