@@ -3,6 +3,7 @@ import type { MappingView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { Field, fieldProps } from './field.js';
+import { Options } from './options.js';
 import { OutcomeMessage, type Outcome } from './outcome-message.js';
 import { SubmitButton } from './submit-button.js';
 
@@ -85,11 +86,7 @@ export function MappingForm({
             onChange={(e) => setDestination(e.target.value)}
           >
             {destinations.length === 0 && <option value="">No destinations</option>}
-            {destinations.map((d) => (
-              <option key={d} value={d}>
-                {d}
-              </option>
-            ))}
+            <Options values={destinations} />
           </select>
         </Field>
         {/* The select offers only valid kinds, so no error is shown under it. */}

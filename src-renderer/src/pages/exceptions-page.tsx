@@ -5,6 +5,7 @@ import { EXCEPTION_KINDS, type ExceptionFilter, type ExceptionView } from '../..
 import { ErrorMessage } from '../components/error-message.js';
 import { ExceptionDetailPanel } from '../components/exception-detail-panel.js';
 import { Field } from '../components/field.js';
+import { Options } from '../components/options.js';
 import { OutcomeMessage, type Outcome } from '../components/outcome-message.js';
 import { PageSection } from '../components/page-section.js';
 import { formatAgeShort, KIND_LABELS } from '../format.js';
@@ -130,11 +131,7 @@ function Filters(props: {
       <Field id={`${id}-kind`} label="Kind">
         <select id={`${id}-kind`} value={filter.kind ?? ''} onChange={(e) => set('kind', e.target.value)}>
           <option value="">All kinds</option>
-          {EXCEPTION_KINDS.map((k) => (
-            <option key={k} value={k}>
-              {KIND_LABELS[k] ?? k}
-            </option>
-          ))}
+          <Options values={EXCEPTION_KINDS} labelOf={(k) => KIND_LABELS[k] ?? k} />
         </select>
       </Field>
       <Field id={`${id}-destination`} label="Destination">
@@ -144,11 +141,7 @@ function Filters(props: {
           onChange={(e) => set('destination', e.target.value)}
         >
           <option value="">All destinations</option>
-          {destinations.map((d) => (
-            <option key={d} value={d}>
-              {d}
-            </option>
-          ))}
+          <Options values={destinations} />
         </select>
       </Field>
       <Field id={`${id}-sku`} label="SKU">

@@ -7,6 +7,7 @@ import { Field } from '../components/field.js';
 import { InlineForm } from '../components/inline-form.js';
 import { MappingForm } from '../components/mapping-form.js';
 import { MappingImport } from '../components/mapping-import.js';
+import { Options } from '../components/options.js';
 import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
 import { SubmitButton } from '../components/submit-button.js';
@@ -70,11 +71,7 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
                 value={current}
                 onChange={(e) => setDestination(e.target.value)}
               >
-                {destinations.map((d) => (
-                  <option key={d} value={d}>
-                    {d}
-                  </option>
-                ))}
+                <Options values={destinations} />
               </select>
             </Field>
             <Field id={`${id}-kind`} label="Kind">
