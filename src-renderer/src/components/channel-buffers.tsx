@@ -8,6 +8,7 @@ import { fieldProps, FieldError } from './field.js';
 import { InlineForm } from './inline-form.js';
 import { ReasonField } from './reason-field.js';
 import { SubmitButton } from './submit-button.js';
+import { TableHead } from './table-head.js';
 
 /**
  * The sales channels with their buffers: available-to-sell = on hand − reserved − safety stock − buffer. A
@@ -22,18 +23,16 @@ export function ChannelBuffersTable({
     return <p>No channels: no marketplace destination is configured, so no buffer applies.</p>;
   return (
     <table className="data" data-testid="channels">
-      <thead>
-        <tr>
-          <th scope="col">Channel</th>
-          <th scope="col">Published to</th>
-          <th scope="col">Buffer</th>
-          <th scope="col">Oversell guard</th>
-          <th scope="col">Now</th>
-          <th scope="col">
-            <span className="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead
+        columns={[
+          'Channel',
+          'Published to',
+          'Buffer',
+          'Oversell guard',
+          'Now',
+          { label: 'Actions', isHidden: true },
+        ]}
+      />
       <tbody>
         {channels.map((c) => (
           <ChannelRow key={c.id} channel={c} onChanged={onChanged} />

@@ -6,6 +6,7 @@ import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { useExceptions, type OutboxAction } from '../stores/exceptions-store.js';
 import { MappingForm } from './mapping-form.js';
 import { OutcomeMessage, type Outcome } from './outcome-message.js';
+import { TableHead } from './table-head.js';
 
 type Line = { sku?: string; qty?: number; unitPrice?: string; currency?: string };
 
@@ -96,17 +97,9 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           {lines.length > 0 && (
             <table className="data compact">
               <caption className="visually-hidden">Lines of the event</caption>
-              <thead>
-                <tr>
-                  <th scope="col">SKU</th>
-                  <th scope="col" className="num">
-                    Qty
-                  </th>
-                  <th scope="col" className="num">
-                    Price
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={['SKU', { label: 'Qty', isNumeric: true }, { label: 'Price', isNumeric: true }]}
+              />
               <tbody>
                 {lines.map((l, i) => (
                   <tr key={i}>
@@ -134,13 +127,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           </dl>
           <table className="data compact" data-testid="attempts">
             <caption>Attempts ({attempts.length})</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Result</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time', 'Result', 'Error']} />
             <tbody>
               {attempts.map((a) => (
                 <tr key={a.id}>

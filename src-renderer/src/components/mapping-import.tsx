@@ -4,6 +4,7 @@ import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
 import { ErrorMessage } from './error-message.js';
 import { SubmitButton } from './submit-button.js';
+import { TableHead } from './table-head.js';
 
 /**
  * Imports a mapping CSV (`destination,kind,local,remote`, header row first). Good rows are stored; each bad row
@@ -67,15 +68,7 @@ export function MappingImport({ onImported }: { onImported?: (result: MappingImp
           {result.errors.length > 0 && (
             <table className="data compact" data-testid="import-errors">
               <caption>Rows not imported</caption>
-              <thead>
-                <tr>
-                  <th scope="col" className="num">
-                    Line
-                  </th>
-                  <th scope="col">Column</th>
-                  <th scope="col">Problem</th>
-                </tr>
-              </thead>
+              <TableHead columns={[{ label: 'Line', isNumeric: true }, 'Column', 'Problem']} />
               <tbody>
                 {result.errors.slice(0, 500).map((e, i) => (
                   <tr key={i}>

@@ -9,6 +9,7 @@ import { Field, fieldProps } from './field.js';
 import { InlineForm } from './inline-form.js';
 import { ReasonField } from './reason-field.js';
 import { SubmitButton } from './submit-button.js';
+import { TableHead } from './table-head.js';
 
 /**
  * POS sources: those of the config file, and tokens created here. A new token is shown once, with a warning,
@@ -109,18 +110,9 @@ export function SourceTokens() {
       {tokens !== null && tokens.length > 0 && (
         <table className="data" data-testid="source-tokens">
           <caption className="visually-hidden">Source tokens created here</caption>
-          <thead>
-            <tr>
-              <th scope="col">Source</th>
-              <th scope="col">For</th>
-              <th scope="col">Token</th>
-              <th scope="col">Created</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={['Source', 'For', 'Token', 'Created', 'State', { label: 'Actions', isHidden: true }]}
+          />
           <tbody>
             {tokens.map((t) => (
               <TokenRow

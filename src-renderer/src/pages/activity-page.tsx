@@ -1,5 +1,6 @@
 import { ErrorMessage } from '../components/error-message.js';
 import { PageSection } from '../components/page-section.js';
+import { TableHead } from '../components/table-head.js';
 import { ACTION_LABELS, formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { useLive } from '../stores/live-store.js';
@@ -32,17 +33,7 @@ export function ActivityPage() {
       {entries !== null && entries.length === 0 && <p>No actions yet.</p>}
       {entries !== null && entries.length > 0 && (
         <table className="data" data-testid="audit">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Operator</th>
-              <th scope="col">Action</th>
-              <th scope="col">On</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Before</th>
-              <th scope="col">After</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Time', 'Operator', 'Action', 'On', 'Reason', 'Before', 'After']} />
           <tbody>
             {entries.map((e) => (
               <tr key={e.id}>

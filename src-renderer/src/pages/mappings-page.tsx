@@ -11,6 +11,7 @@ import { Options } from '../components/options.js';
 import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
 import { SubmitButton } from '../components/submit-button.js';
+import { TableHead } from '../components/table-head.js';
 import { formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
@@ -117,18 +118,16 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
           {mappings !== null && filtered.length === 0 && <p role="status">No mappings match.</p>}
           {filtered.length > 0 && (
             <table className="data" aria-labelledby={`${id}-list`} data-testid="mappings">
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Local</th>
-                  <th scope="col">Remote id</th>
-                  <th scope="col">Made by</th>
-                  <th scope="col">Changed</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Kind',
+                  'Local',
+                  'Remote id',
+                  'Made by',
+                  'Changed',
+                  { label: 'Actions', isHidden: true },
+                ]}
+              />
               <tbody>
                 {filtered.slice(0, SHOWN).map((m) => (
                   <MappingRow key={`${m.kind}:${m.localId}`} mapping={m} onChanged={() => void reload()} />

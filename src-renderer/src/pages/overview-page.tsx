@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import { PageSection } from '../components/page-section.js';
+import { TableHead } from '../components/table-head.js';
 import { ThroughputChart } from '../components/throughput-chart.js';
 import { formatAge, formatAgo, KIND_LABELS, STATE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
@@ -53,17 +54,15 @@ export function OverviewPage() {
         <p>No destinations are configured.</p>
       ) : (
         <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Destination</th>
-              <th scope="col">State</th>
-              <th scope="col" className="num">
-                Queue
-              </th>
-              <th scope="col">Oldest pending</th>
-              <th scope="col">Last delivery</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'Destination',
+              'State',
+              { label: 'Queue', isNumeric: true },
+              'Oldest pending',
+              'Last delivery',
+            ]}
+          />
           <tbody>
             {status.destinations.map((d) => {
               const state = STATE_LABELS[d.state] ?? { label: d.state, tone: 'muted' as const };

@@ -8,6 +8,7 @@ import { InlineForm } from '../components/inline-form.js';
 import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
 import { SubmitButton } from '../components/submit-button.js';
+import { TableHead } from '../components/table-head.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
@@ -175,28 +176,18 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
           ) : (
             <table className="data" data-testid="reconcile-rows">
               <caption className="visually-hidden">Levels per SKU and location</caption>
-              <thead>
-                <tr>
-                  <th scope="col">SKU</th>
-                  <th scope="col">Location</th>
-                  <th scope="col" className="num">
-                    Expected
-                  </th>
-                  <th scope="col" className="num">
-                    In flight
-                  </th>
-                  <th scope="col" className="num">
-                    Remote
-                  </th>
-                  <th scope="col" className="num">
-                    Drift
-                  </th>
-                  <th scope="col">Likely cause</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Fixes</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'SKU',
+                  'Location',
+                  { label: 'Expected', isNumeric: true },
+                  { label: 'In flight', isNumeric: true },
+                  { label: 'Remote', isNumeric: true },
+                  { label: 'Drift', isNumeric: true },
+                  'Likely cause',
+                  { label: 'Fixes', isHidden: true },
+                ]}
+              />
               <tbody>
                 {rows.map((row) => (
                   <DriftRow

@@ -7,6 +7,7 @@ import { ErrorMessage } from '../components/error-message.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { PageSection } from '../components/page-section.js';
 import { SourceTokens } from '../components/source-tokens.js';
+import { TableHead } from '../components/table-head.js';
 import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
 import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
@@ -89,12 +90,7 @@ function SettingsBody({ settings, onChanged }: { settings: SettingsView; onChang
 
       <h2>Locations</h2>
       <table className="data compact narrow">
-        <thead>
-          <tr>
-            <th scope="col">Id</th>
-            <th scope="col">Name</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Id', 'Name']} />
         <tbody>
           {settings.locations.map((l) => (
             <tr key={l.id}>

@@ -2,6 +2,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { ErrorMessage } from '../components/error-message.js';
 import { PageSection } from '../components/page-section.js';
 import { SubmitButton } from '../components/submit-button.js';
+import { TableHead } from '../components/table-head.js';
 import { formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 
@@ -63,28 +64,16 @@ export function StockPage({ params }: { params: URLSearchParams }) {
             <p>No stock recorded yet.</p>
           ) : (
             <table className="data" data-testid="levels">
-              <thead>
-                <tr>
-                  <th scope="col">Location</th>
-                  <th scope="col" className="num">
-                    On hand
-                  </th>
-                  <th scope="col" className="num">
-                    Reserved
-                  </th>
-                  <th scope="col" className="num">
-                    Safety stock
-                  </th>
-                  <th scope="col" className="num">
-                    Available
-                  </th>
-                  {channels.map((c) => (
-                    <th key={c} scope="col" className="num">
-                      Available on {c}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Location',
+                  { label: 'On hand', isNumeric: true },
+                  { label: 'Reserved', isNumeric: true },
+                  { label: 'Safety stock', isNumeric: true },
+                  { label: 'Available', isNumeric: true },
+                  ...channels.map((c) => ({ label: `Available on ${c}`, isNumeric: true })),
+                ]}
+              />
               <tbody>
                 {item.levels.map((l) => (
                   <tr key={l.location}>
@@ -111,17 +100,15 @@ export function StockPage({ params }: { params: URLSearchParams }) {
               <caption className="visually-hidden">
                 Orders holding this item, oldest first: they lower available-to-sell on every channel
               </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Reserved since</th>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Order</th>
-                  <th scope="col">Location</th>
-                  <th scope="col" className="num">
-                    Quantity
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Reserved since',
+                  'Channel',
+                  'Order',
+                  'Location',
+                  { label: 'Quantity', isNumeric: true },
+                ]}
+              />
               <tbody>
                 {item.reservations.map((r) => (
                   <tr key={`${r.channel}|${r.orderId}|${r.location}`}>
@@ -141,20 +128,16 @@ export function StockPage({ params }: { params: URLSearchParams }) {
           <h3>Ledger history</h3>
           <table className="data" data-testid="movements">
             <caption className="visually-hidden">Newest first, at most 200 movements</caption>
-            <thead>
-              <tr>
-                <th scope="col">Captured</th>
-                <th scope="col">Event</th>
-                <th scope="col">Location</th>
-                <th scope="col" className="num">
-                  Change
-                </th>
-                <th scope="col" className="num">
-                  On hand after
-                </th>
-                <th scope="col">Source</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'Captured',
+                'Event',
+                'Location',
+                { label: 'Change', isNumeric: true },
+                { label: 'On hand after', isNumeric: true },
+                'Source',
+              ]}
+            />
             <tbody>
               {item.movements.map((m) => (
                 <tr key={m.id}>
