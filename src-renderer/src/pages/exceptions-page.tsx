@@ -5,6 +5,7 @@ import { EXCEPTION_KINDS, type ExceptionFilter, type ExceptionView } from '../..
 import { ErrorMessage } from '../components/error-message.js';
 import { ExceptionDetailPanel } from '../components/exception-detail-panel.js';
 import { Field } from '../components/field.js';
+import { FilterBar } from '../components/filter-bar.js';
 import { Options } from '../components/options.js';
 import { OutcomeMessage, type Outcome } from '../components/outcome-message.js';
 import { PageSection } from '../components/page-section.js';
@@ -110,12 +111,7 @@ function Filters(props: {
   };
 
   return (
-    <form
-      className="filters"
-      role="search"
-      aria-label="Filter exceptions"
-      onSubmit={(e) => e.preventDefault()}
-    >
+    <FilterBar label="Filter exceptions">
       <Field id={`${id}-status`} label="Status">
         <select
           id={`${id}-status`}
@@ -160,7 +156,7 @@ function Filters(props: {
           ))}
         </select>
       </Field>
-    </form>
+    </FilterBar>
   );
 }
 

@@ -4,6 +4,7 @@ import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { Field } from '../components/field.js';
+import { FilterBar } from '../components/filter-bar.js';
 import { InlineForm } from '../components/inline-form.js';
 import { MappingForm } from '../components/mapping-form.js';
 import { MappingImport } from '../components/mapping-import.js';
@@ -60,12 +61,7 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
       {settings !== null && destinations.length === 0 && <p>No destinations are configured.</p>}
       {destinations.length > 0 && (
         <>
-          <form
-            className="filters"
-            role="search"
-            aria-label="Filter mappings"
-            onSubmit={(e) => e.preventDefault()}
-          >
+          <FilterBar label="Filter mappings">
             <Field id={`${id}-destination`} label="Destination">
               <select
                 id={`${id}-destination`}
@@ -96,7 +92,7 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
                 placeholder="any"
               />
             </Field>
-          </form>
+          </FilterBar>
 
           <h2>Add or change a mapping</h2>
           <MappingForm
