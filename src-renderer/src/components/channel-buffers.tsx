@@ -1,9 +1,14 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import type { ChannelSettings } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+import { ErrorMessage } from './error-message.js';
+import { fieldProps, FieldError } from './field.js';
+import { InlineForm } from './inline-form.js';
 import { ReasonField } from './reason-field.js';
+import { SubmitButton } from './submit-button.js';
+import { TableHead } from './table-head.js';
 
 /**
  * The sales channels with their buffers: available-to-sell = on hand − reserved − safety stock − buffer. A
@@ -18,18 +23,16 @@ export function ChannelBuffersTable({
     return <p>No channels: no marketplace destination is configured, so no buffer applies.</p>;
   return (
     <table className="data" data-testid="channels">
-      <thead>
-        <tr>
-          <th scope="col">Channel</th>
-          <th scope="col">Published to</th>
-          <th scope="col">Buffer</th>
-          <th scope="col">Oversell guard</th>
-          <th scope="col">Now</th>
-          <th scope="col">
-            <span className="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
+      <TableHead
+        columns={[
+          'Channel',
+          'Published to',
+          'Buffer',
+          'Oversell guard',
+          'Now',
+          { label: 'Actions', isHidden: true },
+        ]}
+      />
       <tbody>
         {channels.map((c) => (
           <ChannelRow key={c.id} channel={c} onChanged={onChanged} />
@@ -127,39 +130,28 @@ function BufferForm({
       setBusy(false);
     }
   };
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void save(unitsOf(units));
-  };
   const reasonError = errors['reason'];
   const unitsError = errors['buffer'];
 
   return (
-    <form
-      className="inline-form"
-      aria-label={`Change the buffer of ${c.id}`}
-      onSubmit={submit}
-      onKeyDown={(e) => e.key === 'Escape' && onDone(false)}
-      noValidate
+    <InlineForm
+      label={`Change the buffer of ${c.id}`}
+      onSubmit={() => void save(unitsOf(units))}
+      onCancel={() => onDone(false)}
+      footer={<ErrorMessage message={error} isInline />}
     >
       <span>
         <label htmlFor={`${id}-units`}>Units held back</label>
         <input
-          id={`${id}-units`}
+          {...fieldProps(`${id}-units`, unitsError)}
           inputMode="numeric"
           size={6}
           value={units}
           onChange={(e) => setUnits(e.target.value)}
           autoFocus
-          aria-invalid={unitsError !== undefined}
-          aria-describedby={unitsError !== undefined ? `${id}-units-error` : undefined}
         />
       </span>
-      {unitsError !== undefined && (
-        <span id={`${id}-units-error`} className="field-error">
-          {unitsError}
-        </span>
-      )}
+      <FieldError id={`${id}-units`} error={unitsError} />
       <ReasonField
         id={id}
         value={reason}
@@ -168,27 +160,13 @@ function BufferForm({
         isInvalid={reasonError !== undefined}
         describedBy={reasonError !== undefined ? `${id}-reason-error` : undefined}
       />
-      {reasonError !== undefined && (
-        <span id={`${id}-reason-error`} className="field-error">
-          {reasonError}
-        </span>
-      )}
-      <button type="submit" disabled={isBusy}>
-        Save buffer
-      </button>
+      <FieldError id={`${id}-reason`} error={reasonError} />
+      <SubmitButton isBusy={isBusy}>Save buffer</SubmitButton>
       {c.override !== null && (
         <button type="button" className="secondary" disabled={isBusy} onClick={() => void save(null)}>
           Back to the config file’s {c.configuredBuffer}
         </button>
       )}
-      <button type="button" className="secondary" onClick={() => onDone(false)}>
-        Cancel
-      </button>
-      {error !== null && (
-        <span className="error" role="alert">
-          {error}
-        </span>
-      )}
-    </form>
+    </InlineForm>
   );
 }

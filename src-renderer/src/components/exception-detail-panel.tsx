@@ -5,6 +5,8 @@ import { hrefOf } from '../route.js';
 import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { useExceptions, type OutboxAction } from '../stores/exceptions-store.js';
 import { MappingForm } from './mapping-form.js';
+import { OutcomeMessage, type Outcome } from './outcome-message.js';
+import { TableHead } from './table-head.js';
 
 type Line = { sku?: string; qty?: number; unitPrice?: string; currency?: string };
 
@@ -13,7 +15,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
   const detail = useExceptions((s) => s.detail);
   const act = useExceptions((s) => s.act);
   const [reason, setReason] = useState('');
-  const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
+  const [result, setResult] = useState<Outcome | null>(null);
   const [isBusy, setBusy] = useState(false);
   /** What the "Map this SKU" form saved; it stays when the exception resolves and the form goes. */
   const [mapped, setMapped] = useState<string | null>(null);
@@ -95,17 +97,9 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           {lines.length > 0 && (
             <table className="data compact">
               <caption className="visually-hidden">Lines of the event</caption>
-              <thead>
-                <tr>
-                  <th scope="col">SKU</th>
-                  <th scope="col" className="num">
-                    Qty
-                  </th>
-                  <th scope="col" className="num">
-                    Price
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={['SKU', { label: 'Qty', isNumeric: true }, { label: 'Price', isNumeric: true }]}
+              />
               <tbody>
                 {lines.map((l, i) => (
                   <tr key={i}>
@@ -133,13 +127,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           </dl>
           <table className="data compact" data-testid="attempts">
             <caption>Attempts ({attempts.length})</caption>
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Result</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
+            <TableHead columns={['Time', 'Result', 'Error']} />
             <tbody>
               {attempts.map((a) => (
                 <tr key={a.id}>
@@ -185,11 +173,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           </p>
         </section>
       )}
-      {result !== null && (
-        <p className={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'}>
-          {result.message}
-        </p>
-      )}
+      <OutcomeMessage outcome={result} />
     </aside>
   );
 }

@@ -1,7 +1,11 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { MappingView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
-import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { Field, fieldProps } from './field.js';
+import { Options } from './options.js';
+import { OutcomeMessage, type Outcome } from './outcome-message.js';
+import { SubmitButton } from './submit-button.js';
 
 export type MappingFormProps = {
   /** Destinations to choose from. */
@@ -37,7 +41,7 @@ export function MappingForm({
   const [remote, setRemote] = useState(initial.remote ?? '');
   const [reason, setReason] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
+  const [result, setResult] = useState<Outcome | null>(null);
   const [isBusy, setBusy] = useState(false);
 
   const submit = async (e: FormEvent) => {
@@ -72,85 +76,63 @@ export function MappingForm({
     setBusy(false);
   };
 
-  const field = (name: string) => ({
-    id: `${id}-${name}`,
-    'aria-invalid': errors[name] !== undefined,
-    'aria-describedby': errors[name] !== undefined ? `${id}-${name}-error` : undefined,
-  });
-  const problem = (name: string) =>
-    errors[name] !== undefined && (
-      <span id={`${id}-${name}-error`} className="field-error">
-        {errors[name]}
-      </span>
-    );
-
   return (
     <form className="mapping-form" aria-label={label} onSubmit={(e) => void submit(e)} noValidate>
       <div className="fields">
-        <div>
-          <label htmlFor={`${id}-destination`}>Destination</label>
+        <Field id={`${id}-destination`} label="Destination" error={errors.destination}>
           <select
-            {...field('destination')}
+            {...fieldProps(`${id}-destination`, errors.destination)}
             value={destination}
             onChange={(e) => setDestination(e.target.value)}
           >
             {destinations.length === 0 && <option value="">No destinations</option>}
-            {destinations.map((d) => (
-              <option key={d} value={d}>
-                {d}
-              </option>
-            ))}
+            <Options values={destinations} />
           </select>
-          {problem('destination')}
-        </div>
-        <div>
-          <label htmlFor={`${id}-kind`}>Kind</label>
+        </Field>
+        {/* The select offers only valid kinds, so no error is shown under it. */}
+        <Field id={`${id}-kind`} label="Kind">
           <select
-            {...field('kind')}
+            {...fieldProps(`${id}-kind`, errors.kind)}
             value={kind}
             onChange={(e) => setKind(e.target.value === 'location' ? 'location' : 'item')}
           >
             <option value="item">Item (SKU)</option>
             <option value="location">Location</option>
           </select>
-        </div>
-        <div>
-          <label htmlFor={`${id}-local`}>{kind === 'item' ? 'Local SKU' : 'Local location'}</label>
+        </Field>
+        <Field
+          id={`${id}-local`}
+          label={kind === 'item' ? 'Local SKU' : 'Local location'}
+          error={errors.local}
+        >
           <input
-            {...field('local')}
+            {...fieldProps(`${id}-local`, errors.local)}
             value={local}
             onChange={(e) => setLocal(e.target.value)}
             autoComplete="off"
           />
-          {problem('local')}
-        </div>
-        <div>
-          <label htmlFor={`${id}-remote`}>Remote id</label>
+        </Field>
+        <Field id={`${id}-remote`} label="Remote id" error={errors.remote}>
           <input
-            {...field('remote')}
+            {...fieldProps(`${id}-remote`, errors.remote)}
             value={remote}
             onChange={(e) => setRemote(e.target.value)}
             autoComplete="off"
             placeholder={destination === '' ? '' : `the id in ${destination}`}
           />
-          {problem('remote')}
-        </div>
-        <div>
-          <label htmlFor={`${id}-reason`}>Reason (optional)</label>
-          <input {...field('reason')} value={reason} onChange={(e) => setReason(e.target.value)} />
-          {problem('reason')}
-        </div>
+        </Field>
+        <Field id={`${id}-reason`} label="Reason (optional)" error={errors.reason}>
+          <input
+            {...fieldProps(`${id}-reason`, errors.reason)}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </Field>
         <div className="submit">
-          <button type="submit" disabled={isBusy}>
-            {submitLabel}
-          </button>
+          <SubmitButton isBusy={isBusy}>{submitLabel}</SubmitButton>
         </div>
       </div>
-      {result !== null && (result.ok ? isSuccessShown : true) && (
-        <p className={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'}>
-          {result.message}
-        </p>
-      )}
+      <OutcomeMessage outcome={result?.ok === true && !isSuccessShown ? null : result} />
     </form>
   );
 }

@@ -1,7 +1,10 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
 import type { MappingImportResult } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
-import { messageOf } from '../stores/agent-settings-store.js';
+import { messageOf } from '../api/message-of.js';
+import { ErrorMessage } from './error-message.js';
+import { SubmitButton } from './submit-button.js';
+import { TableHead } from './table-head.js';
 
 /**
  * Imports a mapping CSV (`destination,kind,local,remote`, header row first). Good rows are stored; each bad row
@@ -51,15 +54,11 @@ export function MappingImport({ onImported }: { onImported?: (result: MappingImp
           accept=".csv,text/csv,text/plain"
           aria-describedby={error !== null ? `${id}-error` : undefined}
         />
-        <button type="submit" disabled={isBusy}>
-          {isBusy ? 'Importing…' : 'Import'}
-        </button>
+        <SubmitButton isBusy={isBusy} busyLabel="Importing…">
+          Import
+        </SubmitButton>
       </div>
-      {error !== null && (
-        <p id={`${id}-error`} className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} id={`${id}-error`} />
       {result !== null && (
         <div role="status" data-testid="import-result">
           <p className={result.errors.length === 0 ? 'ok' : ''}>
@@ -69,15 +68,7 @@ export function MappingImport({ onImported }: { onImported?: (result: MappingImp
           {result.errors.length > 0 && (
             <table className="data compact" data-testid="import-errors">
               <caption>Rows not imported</caption>
-              <thead>
-                <tr>
-                  <th scope="col" className="num">
-                    Line
-                  </th>
-                  <th scope="col">Column</th>
-                  <th scope="col">Problem</th>
-                </tr>
-              </thead>
+              <TableHead columns={[{ label: 'Line', isNumeric: true }, 'Column', 'Problem']} />
               <tbody>
                 {result.errors.slice(0, 500).map((e, i) => (
                   <tr key={i}>

@@ -1,9 +1,15 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import type { SourceTokenView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf } from '../stores/agent-settings-store.js';
+import { useRpc } from '../hooks/use-rpc.js';
+import { ErrorMessage } from './error-message.js';
+import { Field, fieldProps } from './field.js';
+import { InlineForm } from './inline-form.js';
 import { ReasonField } from './reason-field.js';
+import { SubmitButton } from './submit-button.js';
+import { TableHead } from './table-head.js';
 
 /**
  * POS sources: those of the config file, and tokens created here. A new token is shown once, with a warning,
@@ -11,28 +17,18 @@ import { ReasonField } from './reason-field.js';
  */
 export function SourceTokens() {
   const id = useId();
-  const [configured, setConfigured] = useState<{ id: string }[]>([]);
-  const [tokens, setTokens] = useState<SourceTokenView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const list = useRpc('sources.list', {});
+  const configured = list.data?.configured ?? [];
+  const tokens = list.data?.tokens ?? null;
+  const { reload } = list;
+  // A failed creation that names no field, until the list is loaded again; a failed load shows when there is none.
+  const [createError, setError] = useState<string | null>(null);
+  const error = createError ?? list.error;
   const [source, setSource] = useState('');
   const [label, setLabel] = useState('');
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({});
   const [created, setCreated] = useState<{ token: string; entry: SourceTokenView } | null>(null);
   const [isBusy, setBusy] = useState(false);
-
-  const reload = useCallback(async () => {
-    try {
-      const result = await call('sources.list', {});
-      setConfigured(result.configured);
-      setTokens(result.tokens);
-      setError(null);
-    } catch (e) {
-      setError(messageOf(e));
-    }
-  }, []);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
@@ -43,6 +39,7 @@ export function SourceTokens() {
       setFieldErrors({});
       setSource('');
       setLabel('');
+      setError(null);
       await reload();
     } catch (err) {
       const fields = fieldErrorsOf(err);
@@ -52,25 +49,9 @@ export function SourceTokens() {
     setBusy(false);
   };
 
-  const field = (name: string) => ({
-    id: `${id}-${name}`,
-    'aria-invalid': fieldErrors[name] !== undefined,
-    'aria-describedby': fieldErrors[name] !== undefined ? `${id}-${name}-error` : undefined,
-  });
-  const problem = (name: string) =>
-    fieldErrors[name] !== undefined && (
-      <span id={`${id}-${name}-error`} className="field-error">
-        {fieldErrors[name]}
-      </span>
-    );
-
   return (
     <div data-testid="sources">
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       <p className="muted small">
         From the configuration file: {configured.map((c) => c.id).join(', ') || 'none'} (their tokens are kept
         there). Tokens created here work beside them; only a fingerprint of each is stored.
@@ -82,30 +63,24 @@ export function SourceTokens() {
         noValidate
       >
         <div className="fields">
-          <div>
-            <label htmlFor={`${id}-source`}>POS source id</label>
+          <Field id={`${id}-source`} label="POS source id" error={fieldErrors.source}>
             <input
-              {...field('source')}
+              {...fieldProps(`${id}-source`, fieldErrors.source)}
               value={source}
               onChange={(e) => setSource(e.target.value)}
               autoComplete="off"
             />
-            {problem('source')}
-          </div>
-          <div>
-            <label htmlFor={`${id}-label`}>For (till, system)</label>
+          </Field>
+          <Field id={`${id}-label`} label="For (till, system)" error={fieldErrors.label}>
             <input
-              {...field('label')}
+              {...fieldProps(`${id}-label`, fieldErrors.label)}
               value={label}
               onChange={(e) => setLabel(e.target.value)}
               autoComplete="off"
             />
-            {problem('label')}
-          </div>
+          </Field>
           <div className="submit">
-            <button type="submit" disabled={isBusy}>
-              Create token
-            </button>
+            <SubmitButton isBusy={isBusy}>Create token</SubmitButton>
           </div>
         </div>
       </form>
@@ -135,21 +110,19 @@ export function SourceTokens() {
       {tokens !== null && tokens.length > 0 && (
         <table className="data" data-testid="source-tokens">
           <caption className="visually-hidden">Source tokens created here</caption>
-          <thead>
-            <tr>
-              <th scope="col">Source</th>
-              <th scope="col">For</th>
-              <th scope="col">Token</th>
-              <th scope="col">Created</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={['Source', 'For', 'Token', 'Created', 'State', { label: 'Actions', isHidden: true }]}
+          />
           <tbody>
             {tokens.map((t) => (
-              <TokenRow key={t.id} token={t} onRevoked={() => void reload()} />
+              <TokenRow
+                key={t.id}
+                token={t}
+                onRevoked={() => {
+                  setError(null);
+                  void reload();
+                }}
+              />
             ))}
           </tbody>
         </table>
@@ -165,8 +138,7 @@ function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: 
   const [error, setError] = useState<string | null>(null);
   const name = `${t.sourceId} token …${t.hint}`;
 
-  const revoke = async (e: FormEvent) => {
-    e.preventDefault();
+  const revoke = async () => {
     try {
       await call('sources.revokeToken', { id: t.id, reason });
       setAsking(false);
@@ -207,12 +179,11 @@ function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: 
           </button>
         )}
         {isAsking && (
-          <form
-            className="inline-form"
-            aria-label={`Revoke ${name}`}
-            onSubmit={(e) => void revoke(e)}
-            onKeyDown={(e) => e.key === 'Escape' && setAsking(false)}
-            noValidate
+          <InlineForm
+            label={`Revoke ${name}`}
+            onSubmit={() => void revoke()}
+            onCancel={() => setAsking(false)}
+            footer={<ErrorMessage message={error} id={`${id}-error`} isInline />}
           >
             <ReasonField
               id={id}
@@ -224,15 +195,7 @@ function TokenRow({ token: t, onRevoked }: { token: SourceTokenView; onRevoked: 
             <button type="submit" className="danger">
               Revoke token
             </button>
-            <button type="button" className="secondary" onClick={() => setAsking(false)}>
-              Cancel
-            </button>
-            {error !== null && (
-              <span id={`${id}-error`} className="error" role="alert">
-                {error}
-              </span>
-            )}
-          </form>
+          </InlineForm>
         )}
       </td>
     </tr>

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ThroughputPoint } from '../../../shared/rpc.js';
+import { TableHead } from './table-head.js';
 
 const COLORS = ['#1f6feb', '#8250df', '#bf3989', '#9a6700', '#0a7f6f'];
 const WINDOW_BUCKETS = 90;
@@ -77,17 +78,7 @@ export function ThroughputChart({ points: raw, destinations, bucketSeconds, at }
       <figcaption className="visually-hidden">
         <table>
           <caption>Events per {bucketSeconds} seconds, last minute</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Captured</th>
-              {destinations.map((d) => (
-                <th key={d} scope="col">
-                  Delivered to {d}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <TableHead columns={['Time', 'Captured', ...destinations.map((d) => `Delivered to ${d}`)]} />
           <tbody>
             {recent.map((p) => (
               <tr key={p.t}>

@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
-import type { AuditEntryView } from '../../../shared/rpc.js';
-import { ApiCallError, call } from '../api/client.js';
+import { ErrorMessage } from '../components/error-message.js';
+import { PageSection } from '../components/page-section.js';
+import { TableHead } from '../components/table-head.js';
 import { ACTION_LABELS, formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
 import { useLive } from '../stores/live-store.js';
 
 function describe(json: string | null): string {
@@ -18,47 +19,21 @@ function describe(json: string | null): string {
 
 /** The audit log: every human action with operator, time, reason, before and after. Newest first. */
 export function ActivityPage() {
-  const [entries, setEntries] = useState<AuditEntryView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   // Reload when the agent pushes a new snapshot (at most every 2 s while this page is open).
   const tick = useLive((s) => s.snapshot?.at ?? 0);
-  useEffect(() => {
-    let isCurrent = true;
-    call('audit.list', {})
-      .then((r) => isCurrent && (setEntries(r.entries), setError(null)))
-      .catch((e: unknown) => isCurrent && setError(e instanceof ApiCallError ? e.message : String(e)));
-    return () => {
-      isCurrent = false;
-    };
-  }, [tick]);
+  const { data, error } = useRpc('audit.list', {}, [tick]);
+  const entries = data?.entries ?? null;
 
   return (
-    <section aria-labelledby="activity-title">
-      <h1 id="activity-title" tabIndex={-1}>
-        Activity
-      </h1>
+    <PageSection name="activity" title="Activity">
       <p className="muted">
         Every action taken by a person, newest first. Entries cannot be changed or removed.
       </p>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {entries !== null && entries.length === 0 && <p>No actions yet.</p>}
       {entries !== null && entries.length > 0 && (
         <table className="data" data-testid="audit">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Operator</th>
-              <th scope="col">Action</th>
-              <th scope="col">On</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Before</th>
-              <th scope="col">After</th>
-            </tr>
-          </thead>
+          <TableHead columns={['Time', 'Operator', 'Action', 'On', 'Reason', 'Before', 'After']} />
           <tbody>
             {entries.map((e) => (
               <tr key={e.id}>
@@ -74,6 +49,6 @@ export function ActivityPage() {
           </tbody>
         </table>
       )}
-    </section>
+    </PageSection>
   );
 }

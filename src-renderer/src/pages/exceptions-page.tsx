@@ -2,7 +2,13 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { EXCEPTION_KINDS, type ExceptionFilter, type ExceptionView } from '../../../shared/rpc.js';
+import { ErrorMessage } from '../components/error-message.js';
 import { ExceptionDetailPanel } from '../components/exception-detail-panel.js';
+import { Field } from '../components/field.js';
+import { FilterBar } from '../components/filter-bar.js';
+import { Options } from '../components/options.js';
+import { OutcomeMessage, type Outcome } from '../components/outcome-message.js';
+import { PageSection } from '../components/page-section.js';
 import { formatAgeShort, KIND_LABELS } from '../format.js';
 import { PAGE_SIZE, useExceptions } from '../stores/exceptions-store.js';
 import { useLive } from '../stores/live-store.js';
@@ -62,17 +68,10 @@ export function ExceptionsPage({ params }: { params: URLSearchParams }) {
   }, [changeKey, refresh]);
 
   return (
-    <section aria-labelledby="exceptions-title" className="exceptions-page">
-      <h1 id="exceptions-title" tabIndex={-1}>
-        Exceptions
-      </h1>
+    <PageSection name="exceptions" title="Exceptions" className="exceptions-page">
       <Filters filter={filter} destinations={destinations} onChange={setFilter} />
       <BulkRetry total={total} />
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       <div className="split">
         <ExceptionTable
           total={total}
@@ -83,7 +82,7 @@ export function ExceptionsPage({ params }: { params: URLSearchParams }) {
         />
         {selectedId !== null && <ExceptionDetailPanel onClose={() => void select(null)} />}
       </div>
-    </section>
+    </PageSection>
   );
 }
 
@@ -112,14 +111,8 @@ function Filters(props: {
   };
 
   return (
-    <form
-      className="filters"
-      role="search"
-      aria-label="Filter exceptions"
-      onSubmit={(e) => e.preventDefault()}
-    >
-      <div>
-        <label htmlFor={`${id}-status`}>Status</label>
+    <FilterBar label="Filter exceptions">
+      <Field id={`${id}-status`} label="Status">
         <select
           id={`${id}-status`}
           value={filter.status ?? ''}
@@ -130,39 +123,27 @@ function Filters(props: {
           <option value="discarded">Discarded</option>
           <option value="">All</option>
         </select>
-      </div>
-      <div>
-        <label htmlFor={`${id}-kind`}>Kind</label>
+      </Field>
+      <Field id={`${id}-kind`} label="Kind">
         <select id={`${id}-kind`} value={filter.kind ?? ''} onChange={(e) => set('kind', e.target.value)}>
           <option value="">All kinds</option>
-          {EXCEPTION_KINDS.map((k) => (
-            <option key={k} value={k}>
-              {KIND_LABELS[k] ?? k}
-            </option>
-          ))}
+          <Options values={EXCEPTION_KINDS} labelOf={(k) => KIND_LABELS[k] ?? k} />
         </select>
-      </div>
-      <div>
-        <label htmlFor={`${id}-destination`}>Destination</label>
+      </Field>
+      <Field id={`${id}-destination`} label="Destination">
         <select
           id={`${id}-destination`}
           value={filter.destination ?? ''}
           onChange={(e) => set('destination', e.target.value)}
         >
           <option value="">All destinations</option>
-          {destinations.map((d) => (
-            <option key={d} value={d}>
-              {d}
-            </option>
-          ))}
+          <Options values={destinations} />
         </select>
-      </div>
-      <div>
-        <label htmlFor={`${id}-sku`}>SKU</label>
+      </Field>
+      <Field id={`${id}-sku`} label="SKU">
         <input id={`${id}-sku`} value={sku} onChange={(e) => setSku(e.target.value)} placeholder="any" />
-      </div>
-      <div>
-        <label htmlFor={`${id}-age`}>Age</label>
+      </Field>
+      <Field id={`${id}-age`} label="Age">
         <select
           id={`${id}-age`}
           value={filter.olderThanMinutes?.toString() ?? ''}
@@ -174,8 +155,8 @@ function Filters(props: {
             </option>
           ))}
         </select>
-      </div>
-    </form>
+      </Field>
+    </FilterBar>
   );
 }
 
@@ -183,7 +164,7 @@ function Filters(props: {
 function BulkRetry({ total }: { total: number | null }) {
   const retryMatching = useExceptions((s) => s.retryMatching);
   const [isConfirming, setConfirming] = useState(false);
-  const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
+  const [result, setResult] = useState<Outcome | null>(null);
   const reasonId = useId();
   const [reason, setReason] = useState('');
   const count = total ?? 0;
@@ -217,11 +198,7 @@ function BulkRetry({ total }: { total: number | null }) {
           </button>
         </span>
       )}
-      {result !== null && (
-        <span className={result.ok ? 'ok' : 'error'} role={result.ok ? 'status' : 'alert'}>
-          {result.message}
-        </span>
-      )}
+      <OutcomeMessage outcome={result} isInline />
     </div>
   );
 }

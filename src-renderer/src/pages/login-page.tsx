@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { ErrorMessage } from '../components/error-message.js';
+import { SubmitButton } from '../components/submit-button.js';
 import { useSession } from '../stores/session-store.js';
 
 /** Operators log in with their name and their operator token as the password. */
@@ -30,14 +32,10 @@ export function LoginPage() {
         <input id="login-name" name="name" ref={nameInput} autoComplete="username" required />
         <label htmlFor="login-password">Password</label>
         <input id="login-password" name="password" type="password" autoComplete="current-password" required />
-        {error !== null && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <button type="submit" disabled={isBusy}>
-          {isBusy ? 'Logging in…' : 'Log in'}
-        </button>
+        <ErrorMessage message={error} />
+        <SubmitButton isBusy={isBusy} busyLabel="Logging in…">
+          Log in
+        </SubmitButton>
       </form>
     </main>
   );

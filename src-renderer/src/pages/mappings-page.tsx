@@ -1,11 +1,21 @@
-import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useId, useMemo, useState } from 'react';
 import type { MappingView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { ErrorMessage } from '../components/error-message.js';
+import { Field } from '../components/field.js';
+import { FilterBar } from '../components/filter-bar.js';
+import { InlineForm } from '../components/inline-form.js';
 import { MappingForm } from '../components/mapping-form.js';
 import { MappingImport } from '../components/mapping-import.js';
-import { formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { Options } from '../components/options.js';
+import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
+import { SubmitButton } from '../components/submit-button.js';
+import { TableHead } from '../components/table-head.js';
+import { formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
+import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 
 /** Rows drawn at once; the filter narrows the rest. */
 const SHOWN = 500;
@@ -15,32 +25,19 @@ const SHOWN = 500;
  * reason, import a CSV. Every change is in the activity log.
  */
 export function MappingsPage({ params }: { params: URLSearchParams }) {
-  const { settings, load, error: settingsError } = useAgentSettings();
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { settings, error: settingsError } = useLoadedAgentSettings();
   const destinations = useMemo(() => settings?.destinations.map((d) => d.id) ?? [], [settings]);
   const id = useId();
   const [destination, setDestination] = useState(params.get('destination') ?? '');
   const [kind, setKind] = useState<'' | 'item' | 'location'>('');
   const [text, setText] = useState(params.get('q') ?? '');
-  const [mappings, setMappings] = useState<MappingView[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const current = destination !== '' ? destination : (destinations[0] ?? '');
-
-  const reload = useCallback(async () => {
-    if (current === '') return;
-    try {
-      const result = await call('mappings.list', { destination: current, ...(kind !== '' ? { kind } : {}) });
-      setMappings(result.mappings);
-      setError(null);
-    } catch (e) {
-      setError(messageOf(e));
-    }
-  }, [current, kind]);
-  useEffect(() => {
-    void reload();
-  }, [reload]);
+  const list = useRpc(
+    'mappings.list',
+    current === '' ? null : { destination: current, ...(kind !== '' ? { kind } : {}) },
+  );
+  const mappings = list.data?.mappings ?? null;
+  const { error, reload } = list;
 
   const needle = text.trim().toLowerCase();
   const filtered = useMemo(
@@ -55,44 +52,26 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
   );
 
   return (
-    <section aria-labelledby="mappings-title">
-      <h1 id="mappings-title" tabIndex={-1}>
-        Mappings
-      </h1>
+    <PageSection name="mappings" title="Mappings">
       <p className="muted">
         Which id each destination knows a SKU or location by. An item whose SKU has no mapping waits (an
         “unmapped” exception) and is sent by itself once the mapping is added.
       </p>
-      {(settingsError ?? error) !== null && (
-        <p className="error" role="alert">
-          {settingsError ?? error}
-        </p>
-      )}
+      <ErrorMessage message={settingsError ?? error} />
       {settings !== null && destinations.length === 0 && <p>No destinations are configured.</p>}
       {destinations.length > 0 && (
         <>
-          <form
-            className="filters"
-            role="search"
-            aria-label="Filter mappings"
-            onSubmit={(e) => e.preventDefault()}
-          >
-            <div>
-              <label htmlFor={`${id}-destination`}>Destination</label>
+          <FilterBar label="Filter mappings">
+            <Field id={`${id}-destination`} label="Destination">
               <select
                 id={`${id}-destination`}
                 value={current}
                 onChange={(e) => setDestination(e.target.value)}
               >
-                {destinations.map((d) => (
-                  <option key={d} value={d}>
-                    {d}
-                  </option>
-                ))}
+                <Options values={destinations} />
               </select>
-            </div>
-            <div>
-              <label htmlFor={`${id}-kind`}>Kind</label>
+            </Field>
+            <Field id={`${id}-kind`} label="Kind">
               <select
                 id={`${id}-kind`}
                 value={kind}
@@ -104,17 +83,16 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
                 <option value="item">Items</option>
                 <option value="location">Locations</option>
               </select>
-            </div>
-            <div>
-              <label htmlFor={`${id}-text`}>Local or remote id contains</label>
+            </Field>
+            <Field id={`${id}-text`} label="Local or remote id contains">
               <input
                 id={`${id}-text`}
                 value={text}
                 onChange={(e) => setText(e.target.value)}
                 placeholder="any"
               />
-            </div>
-          </form>
+            </Field>
+          </FilterBar>
 
           <h2>Add or change a mapping</h2>
           <MappingForm
@@ -136,18 +114,16 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
           {mappings !== null && filtered.length === 0 && <p role="status">No mappings match.</p>}
           {filtered.length > 0 && (
             <table className="data" aria-labelledby={`${id}-list`} data-testid="mappings">
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Local</th>
-                  <th scope="col">Remote id</th>
-                  <th scope="col">Made by</th>
-                  <th scope="col">Changed</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Kind',
+                  'Local',
+                  'Remote id',
+                  'Made by',
+                  'Changed',
+                  { label: 'Actions', isHidden: true },
+                ]}
+              />
               <tbody>
                 {filtered.slice(0, SHOWN).map((m) => (
                   <MappingRow key={`${m.kind}:${m.localId}`} mapping={m} onChanged={() => void reload()} />
@@ -165,7 +141,7 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
           <MappingImport onImported={() => void reload()} />
         </>
       )}
-    </section>
+    </PageSection>
   );
 }
 
@@ -185,8 +161,7 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
     setReason('');
     setValue(mapping.remoteId);
   };
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = async () => {
     setBusy(true);
     try {
       if (mode === 'change')
@@ -247,12 +222,11 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
         <>
           {mode === 'remove' && <td className="mono">{mapping.remoteId}</td>}
           <td colSpan={mode === 'remove' ? 3 : 4}>
-            <form
-              className="inline-form"
-              aria-label={mode === 'change' ? `Change ${what}` : `Remove ${what}`}
-              onSubmit={(e) => void submit(e)}
-              onKeyDown={(e) => e.key === 'Escape' && close()}
-              noValidate
+            <InlineForm
+              label={mode === 'change' ? `Change ${what}` : `Remove ${what}`}
+              onSubmit={() => void submit()}
+              onCancel={close}
+              footer={<ErrorMessage message={error} id={`${id}-error`} isInline />}
             >
               {mode === 'change' && (
                 <span>
@@ -276,18 +250,10 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
                 isInvalid={mode === 'remove' && error !== null}
                 describedBy={error !== null ? `${id}-error` : undefined}
               />
-              <button type="submit" disabled={isBusy} className={mode === 'remove' ? 'danger' : undefined}>
+              <SubmitButton isBusy={isBusy} className={mode === 'remove' ? 'danger' : undefined}>
                 {mode === 'change' ? 'Save' : 'Remove mapping'}
-              </button>
-              <button type="button" className="secondary" onClick={close}>
-                Cancel
-              </button>
-              {error !== null && (
-                <span id={`${id}-error`} className="error" role="alert">
-                  {error}
-                </span>
-              )}
-            </form>
+              </SubmitButton>
+            </InlineForm>
           </td>
         </>
       )}

@@ -1,4 +1,6 @@
 import { useId } from 'react';
+import { PageSection } from '../components/page-section.js';
+import { TableHead } from '../components/table-head.js';
 import { ThroughputChart } from '../components/throughput-chart.js';
 import { formatAge, formatAgo, KIND_LABELS, STATE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
@@ -12,12 +14,9 @@ export function OverviewPage() {
   const thresholdId = useId();
   if (snapshot === null) {
     return (
-      <section aria-labelledby="overview-title">
-        <h1 id="overview-title" tabIndex={-1}>
-          Overview
-        </h1>
+      <PageSection name="overview" title="Overview">
         <p role="status">Waiting for the agent…</p>
-      </section>
+      </PageSection>
     );
   }
   const { status } = snapshot;
@@ -25,10 +24,7 @@ export function OverviewPage() {
   const oldest = oldestUnsyncedSeconds(snapshot);
   const destinationIds = status.destinations.map((d) => d.id);
   return (
-    <section aria-labelledby="overview-title">
-      <h1 id="overview-title" tabIndex={-1}>
-        Overview
-      </h1>
+    <PageSection name="overview" title="Overview">
       <div className="tiles">
         <div className="tile">
           <span className="tile-label">Capture rate</span>
@@ -58,17 +54,15 @@ export function OverviewPage() {
         <p>No destinations are configured.</p>
       ) : (
         <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Destination</th>
-              <th scope="col">State</th>
-              <th scope="col" className="num">
-                Queue
-              </th>
-              <th scope="col">Oldest pending</th>
-              <th scope="col">Last delivery</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'Destination',
+              'State',
+              { label: 'Queue', isNumeric: true },
+              'Oldest pending',
+              'Last delivery',
+            ]}
+          />
           <tbody>
             {status.destinations.map((d) => {
               const state = STATE_LABELS[d.state] ?? { label: d.state, tone: 'muted' as const };
@@ -131,6 +125,6 @@ export function OverviewPage() {
           />
         </div>
       </div>
-    </section>
+    </PageSection>
   );
 }

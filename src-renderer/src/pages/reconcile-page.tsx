@@ -1,9 +1,17 @@
-import { useCallback, useEffect, useId, useMemo, useState, type FormEvent } from 'react';
-import type { ReconcileFix, ReconcileReport, ReconcileRow } from '../../../shared/rpc.js';
+import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
+import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
-import { formatAgo, formatTime } from '../format.js';
-import { fieldErrorsOf, messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { ErrorMessage } from '../components/error-message.js';
+import { Field } from '../components/field.js';
+import { InlineForm } from '../components/inline-form.js';
+import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
+import { SubmitButton } from '../components/submit-button.js';
+import { TableHead } from '../components/table-head.js';
+import { formatAgo, formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
+import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 
 const CAUSE_LABELS: Record<string, string> = {
   in_sync: 'In sync',
@@ -25,32 +33,26 @@ const FIX_LABELS: Record<ReconcileFix, string> = {
  * level per SKU and location, what is still in flight, the drift and its likely cause; and the fixes.
  */
 export function ReconcilePage({ params }: { params: URLSearchParams }) {
-  const { settings, load, error: settingsError } = useAgentSettings();
-  useEffect(() => {
-    void load();
-  }, [load]);
+  const { settings, error: settingsError } = useLoadedAgentSettings();
   const destinations = useMemo(() => settings?.destinations.filter((d) => d.canReconcile) ?? [], [settings]);
   const id = useId();
   const [chosen, setChosen] = useState(params.get('destination') ?? '');
   const destination = chosen !== '' ? chosen : (destinations[0]?.id ?? '');
-  const [report, setReport] = useState<ReconcileReport | null>(null);
+  const last = useRpc('reconcile.last', destination === '' ? null : { destination });
+  const report = last.data?.report ?? null;
+  const { setData } = last;
   const [isRunning, setRunning] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  // What a run or a fix reported; a failed load of the last run shows when neither has anything to say.
+  const [actionError, setError] = useState<string | null>(null);
+  const error = actionError ?? last.error;
   const [notice, setNotice] = useState<string | null>(null);
   const [isAllShown, setAllShown] = useState(false);
-
-  useEffect(() => {
-    setReport(null);
+  // Another destination's notice does not stay on screen (set while rendering, as React advises for this).
+  const [noticeDestination, setNoticeDestination] = useState(destination);
+  if (noticeDestination !== destination) {
+    setNoticeDestination(destination);
     setNotice(null);
-    if (destination === '') return;
-    let isCurrent = true;
-    call('reconcile.last', { destination })
-      .then((r) => isCurrent && setReport(r.report))
-      .catch((e: unknown) => isCurrent && setError(messageOf(e)));
-    return () => {
-      isCurrent = false;
-    };
-  }, [destination]);
+  }
 
   const run = async (e?: FormEvent) => {
     e?.preventDefault();
@@ -58,7 +60,8 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
     setError(null);
     setNotice(null);
     try {
-      setReport(await call('reconcile.run', { destination }));
+      const fresh = await call('reconcile.run', { destination });
+      setData(() => ({ report: fresh }));
     } catch (err) {
       setError(messageOf(err));
     }
@@ -71,45 +74,40 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
       setNotice(message);
       try {
         const fresh = await call('reconcile.run', { destination, sku: row.sku, location: row.location });
-        setReport((r) => {
-          if (r === null) return fresh;
+        setData((data) => {
+          const r = data?.report ?? null;
+          if (r === null) return { report: fresh };
           const next = fresh.rows.find((x) => x.sku === row.sku && x.location === row.location);
           return {
-            ...r,
-            rows: r.rows.flatMap((x) =>
-              x.sku === row.sku && x.location === row.location ? (next ? [next] : []) : [x],
-            ),
+            report: {
+              ...r,
+              rows: r.rows.flatMap((x) =>
+                x.sku === row.sku && x.location === row.location ? (next ? [next] : []) : [x],
+              ),
+            },
           };
         });
       } catch (err) {
         setError(messageOf(err));
       }
     },
-    [destination],
+    [destination, setData],
   );
 
   const rows = report?.rows.filter((r) => isAllShown || r.cause !== 'in_sync') ?? [];
   return (
-    <section aria-labelledby="reconcile-title">
-      <h1 id="reconcile-title" tabIndex={-1}>
-        Reconciliation
-      </h1>
+    <PageSection name="reconcile" title="Reconciliation">
       <p className="muted">
         Compares each remote level with what Backroom expects it to be, allowing for what is still being sent,
         and explains any difference.
       </p>
-      {settingsError !== null && (
-        <p className="error" role="alert">
-          {settingsError}
-        </p>
-      )}
+      <ErrorMessage message={settingsError} />
       {settings !== null && destinations.length === 0 && (
         <p role="status">No destination can read its levels back, so there is nothing to reconcile.</p>
       )}
       {destinations.length > 0 && (
         <form className="filters" aria-label="Reconcile a destination" onSubmit={(e) => void run(e)}>
-          <div>
-            <label htmlFor={`${id}-destination`}>Destination</label>
+          <Field id={`${id}-destination`} label="Destination">
             <select id={`${id}-destination`} value={destination} onChange={(e) => setChosen(e.target.value)}>
               {destinations.map((d) => (
                 <option key={d.id} value={d.id}>
@@ -117,10 +115,10 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
                 </option>
               ))}
             </select>
-          </div>
-          <button type="submit" disabled={isRunning}>
-            {isRunning ? 'Comparing…' : 'Run now'}
-          </button>
+          </Field>
+          <SubmitButton isBusy={isRunning} busyLabel="Comparing…">
+            Run now
+          </SubmitButton>
           <div className="checkbox">
             <input
               id={`${id}-all`}
@@ -133,11 +131,7 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
         </form>
       )}
       <div aria-live="polite">
-        {error !== null && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorMessage message={error} />
         {notice !== null && (
           <p className="ok" role="status">
             {notice}
@@ -182,28 +176,18 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
           ) : (
             <table className="data" data-testid="reconcile-rows">
               <caption className="visually-hidden">Levels per SKU and location</caption>
-              <thead>
-                <tr>
-                  <th scope="col">SKU</th>
-                  <th scope="col">Location</th>
-                  <th scope="col" className="num">
-                    Expected
-                  </th>
-                  <th scope="col" className="num">
-                    In flight
-                  </th>
-                  <th scope="col" className="num">
-                    Remote
-                  </th>
-                  <th scope="col" className="num">
-                    Drift
-                  </th>
-                  <th scope="col">Likely cause</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Fixes</span>
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'SKU',
+                  'Location',
+                  { label: 'Expected', isNumeric: true },
+                  { label: 'In flight', isNumeric: true },
+                  { label: 'Remote', isNumeric: true },
+                  { label: 'Drift', isNumeric: true },
+                  'Likely cause',
+                  { label: 'Fixes', isHidden: true },
+                ]}
+              />
               <tbody>
                 {rows.map((row) => (
                   <DriftRow
@@ -218,7 +202,7 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
           )}
         </>
       )}
-    </section>
+    </PageSection>
   );
 }
 
@@ -308,12 +292,17 @@ function DriftRow({
         <tr className="fix-row">
           <td colSpan={8}>
             {asking !== null && (
-              <form
-                className="inline-form"
-                aria-label={`${FIX_LABELS[asking]}: ${row.sku} at ${row.location}`}
-                onSubmit={(e) => (e.preventDefault(), void fix(asking, reason))}
-                onKeyDown={(e) => e.key === 'Escape' && setAsking(null)}
-                noValidate
+              <InlineForm
+                label={`${FIX_LABELS[asking]}: ${row.sku} at ${row.location}`}
+                onSubmit={() => void fix(asking, reason)}
+                onCancel={() => setAsking(null)}
+                footer={
+                  <span id={`${id}-help`} className="muted small">
+                    {asking === 'accept_remote'
+                      ? `Records an adjustment here so the local level matches ${destination}.`
+                      : 'Nothing changes; the row says who ignored it and why until the drift changes.'}
+                  </span>
+                }
               >
                 <ReasonField
                   id={id}
@@ -322,24 +311,12 @@ function DriftRow({
                   isInvalid={error !== null}
                   describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
                 />
-                <button type="submit" disabled={isBusy}>
+                <SubmitButton isBusy={isBusy}>
                   {asking === 'accept_remote' ? `Adopt ${row.remote ?? '—'}` : 'Ignore this drift'}
-                </button>
-                <button type="button" className="secondary" onClick={() => setAsking(null)}>
-                  Cancel
-                </button>
-                <span id={`${id}-help`} className="muted small">
-                  {asking === 'accept_remote'
-                    ? `Records an adjustment here so the local level matches ${destination}.`
-                    : 'Nothing changes; the row says who ignored it and why until the drift changes.'}
-                </span>
-              </form>
+                </SubmitButton>
+              </InlineForm>
             )}
-            {error !== null && (
-              <p id={`${id}-error`} className="error" role="alert">
-                {error}
-              </p>
-            )}
+            <ErrorMessage message={error} id={`${id}-error`} />
           </td>
         </tr>
       )}

@@ -1,12 +1,16 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import type { DestinationSettings, DestinationTestResult, SettingsView } from '../../../shared/rpc.js';
 import { call } from '../api/client.js';
+import { messageOf } from '../api/message-of.js';
 import { ChannelBuffersTable } from '../components/channel-buffers.js';
+import { ErrorMessage } from '../components/error-message.js';
 import { MappingImport } from '../components/mapping-import.js';
+import { PageSection } from '../components/page-section.js';
 import { SourceTokens } from '../components/source-tokens.js';
+import { TableHead } from '../components/table-head.js';
 import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
-import { messageOf, useAgentSettings } from '../stores/agent-settings-store.js';
+import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 import { useLive } from '../stores/live-store.js';
 
 /** A PEM (a certificate in NATS's `tls`) as its first line and size: the whole text says nothing at a glance. */
@@ -23,33 +27,23 @@ function show(value: unknown): string {
 
 /** What the agent runs with (read from its config file; secrets masked) and how each part stands now. */
 export function SettingsPage() {
-  const { settings, load, error } = useAgentSettings();
   // Reload with the live stream's changes of destination state (at most every 2 s while this page is open).
   const stateKey = useLive((s) => s.snapshot?.status.destinations.map((d) => d.state).join() ?? '');
-  useEffect(() => {
-    void load();
-  }, [load, stateKey]);
+  const { settings, load, error } = useLoadedAgentSettings([stateKey]);
 
   return (
-    <section aria-labelledby="settings-title">
-      <h1 id="settings-title" tabIndex={-1}>
-        Settings
-      </h1>
+    <PageSection name="settings" title="Settings">
       <p className="muted">
         Read from the agent's configuration file; change them there and restart the agent. Secrets are never
         shown. Channel buffers can also be changed here, and POS source tokens created and revoked.
       </p>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {settings === null ? (
         <p role="status">Loading…</p>
       ) : (
         <SettingsBody settings={settings} onChanged={() => void load()} />
       )}
-    </section>
+    </PageSection>
   );
 }
 
@@ -96,12 +90,7 @@ function SettingsBody({ settings, onChanged }: { settings: SettingsView; onChang
 
       <h2>Locations</h2>
       <table className="data compact narrow">
-        <thead>
-          <tr>
-            <th scope="col">Id</th>
-            <th scope="col">Name</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Id', 'Name']} />
         <tbody>
           {settings.locations.map((l) => (
             <tr key={l.id}>

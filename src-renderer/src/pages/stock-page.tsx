@@ -1,7 +1,10 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
-import type { StockItemView } from '../../../shared/rpc.js';
-import { ApiCallError, call } from '../api/client.js';
+import { useId, useState, type FormEvent } from 'react';
+import { ErrorMessage } from '../components/error-message.js';
+import { PageSection } from '../components/page-section.js';
+import { SubmitButton } from '../components/submit-button.js';
+import { TableHead } from '../components/table-head.js';
 import { formatTime } from '../format.js';
+import { useRpc } from '../hooks/use-rpc.js';
 
 const TYPE_LABELS: Record<string, string> = {
   sale: 'Sale',
@@ -18,50 +21,37 @@ const TYPE_LABELS: Record<string, string> = {
 export function StockPage({ params }: { params: URLSearchParams }) {
   const inputId = useId();
   const [query, setQuery] = useState(params.get('q') ?? '');
-  const [item, setItem] = useState<StockItemView | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [isBusy, setBusy] = useState(false);
-
-  const find = async (q: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      setItem(await call('stock.item', { q }));
-    } catch (e) {
-      setItem(null);
-      setError(e instanceof ApiCallError ? e.message : String(e));
-    }
-    setBusy(false);
-  };
-  const initial = params.get('q');
-  useEffect(() => {
-    if (initial !== null && initial !== '') void find(initial);
-  }, [initial]);
+  // The query last sent: typed and submitted, or given by a link (`#/stock?q=...`).
+  const linked = params.get('q') ?? '';
+  const [sent, setSent] = useState(linked === '' ? null : { q: linked });
+  const [lastLinked, setLastLinked] = useState(linked);
+  if (linked !== lastLinked) {
+    setLastLinked(linked);
+    if (linked !== '') setSent({ q: linked });
+  }
+  const found = useRpc('stock.item', sent);
+  const { error, isLoading: isBusy, reload } = found;
+  // A failed search shows no item, not the one found before it.
+  const item = error === null ? found.data : null;
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    window.history.replaceState(null, '', `#/stock?q=${encodeURIComponent(query.trim())}`);
-    void find(query);
+    const q = query.trim();
+    window.history.replaceState(null, '', `#/stock?q=${encodeURIComponent(q)}`);
+    // The client trims the query before sending it, so the trimmed one names the same search.
+    if (q === sent?.q) void reload();
+    else setSent({ q });
   };
 
   const channels = item?.levels[0]?.channels.map((c) => c.channel) ?? [];
   return (
-    <section aria-labelledby="stock-title">
-      <h1 id="stock-title" tabIndex={-1}>
-        Stock
-      </h1>
+    <PageSection name="stock" title="Stock">
       <form className="search" role="search" onSubmit={submit}>
         <label htmlFor={inputId}>SKU or barcode</label>
         <input id={inputId} value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" />
-        <button type="submit" disabled={isBusy}>
-          Find
-        </button>
+        <SubmitButton isBusy={isBusy}>Find</SubmitButton>
       </form>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorMessage message={error} />
       {item !== null && item.sku === null && <p role="status">No item matches “{query}”.</p>}
       {item !== null && item.sku !== null && (
         <div role="region" aria-label={`Stock of ${item.sku}`} aria-live="polite">
@@ -74,28 +64,16 @@ export function StockPage({ params }: { params: URLSearchParams }) {
             <p>No stock recorded yet.</p>
           ) : (
             <table className="data" data-testid="levels">
-              <thead>
-                <tr>
-                  <th scope="col">Location</th>
-                  <th scope="col" className="num">
-                    On hand
-                  </th>
-                  <th scope="col" className="num">
-                    Reserved
-                  </th>
-                  <th scope="col" className="num">
-                    Safety stock
-                  </th>
-                  <th scope="col" className="num">
-                    Available
-                  </th>
-                  {channels.map((c) => (
-                    <th key={c} scope="col" className="num">
-                      Available on {c}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Location',
+                  { label: 'On hand', isNumeric: true },
+                  { label: 'Reserved', isNumeric: true },
+                  { label: 'Safety stock', isNumeric: true },
+                  { label: 'Available', isNumeric: true },
+                  ...channels.map((c) => ({ label: `Available on ${c}`, isNumeric: true })),
+                ]}
+              />
               <tbody>
                 {item.levels.map((l) => (
                   <tr key={l.location}>
@@ -122,17 +100,15 @@ export function StockPage({ params }: { params: URLSearchParams }) {
               <caption className="visually-hidden">
                 Orders holding this item, oldest first: they lower available-to-sell on every channel
               </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Reserved since</th>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Order</th>
-                  <th scope="col">Location</th>
-                  <th scope="col" className="num">
-                    Quantity
-                  </th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  'Reserved since',
+                  'Channel',
+                  'Order',
+                  'Location',
+                  { label: 'Quantity', isNumeric: true },
+                ]}
+              />
               <tbody>
                 {item.reservations.map((r) => (
                   <tr key={`${r.channel}|${r.orderId}|${r.location}`}>
@@ -152,20 +128,16 @@ export function StockPage({ params }: { params: URLSearchParams }) {
           <h3>Ledger history</h3>
           <table className="data" data-testid="movements">
             <caption className="visually-hidden">Newest first, at most 200 movements</caption>
-            <thead>
-              <tr>
-                <th scope="col">Captured</th>
-                <th scope="col">Event</th>
-                <th scope="col">Location</th>
-                <th scope="col" className="num">
-                  Change
-                </th>
-                <th scope="col" className="num">
-                  On hand after
-                </th>
-                <th scope="col">Source</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'Captured',
+                'Event',
+                'Location',
+                { label: 'Change', isNumeric: true },
+                { label: 'On hand after', isNumeric: true },
+                'Source',
+              ]}
+            />
             <tbody>
               {item.movements.map((m) => (
                 <tr key={m.id}>
@@ -185,6 +157,6 @@ export function StockPage({ params }: { params: URLSearchParams }) {
           </table>
         </div>
       )}
-    </section>
+    </PageSection>
   );
 }

@@ -1,6 +1,8 @@
+import { useEffect, type DependencyList } from 'react';
 import { create } from 'zustand';
 import type { SettingsView } from '../../../shared/rpc.js';
-import { ApiCallError, call } from '../api/client.js';
+import { call } from '../api/client.js';
+import { messageOf } from '../api/message-of.js';
 
 type AgentSettingsState = {
   /** What the agent runs with (secrets masked), or null before the first answer. */
@@ -18,20 +20,22 @@ export const useAgentSettings = create<AgentSettingsState>()((set) => ({
     try {
       set({ settings: await call('settings.get', {}), error: null });
     } catch (error) {
-      set({ error: error instanceof ApiCallError ? error.message : String(error) });
+      set({ error: messageOf(error) });
     }
   },
 }));
 
-/** A failed call as a sentence for the user. */
-export function messageOf(error: unknown): string {
-  return error instanceof ApiCallError ? error.message : String(error);
-}
-
-/** Field → message of a failed call (the agent's and the client's zod errors name their field by path). */
-export function fieldErrorsOf(error: unknown): Record<string, string> {
-  if (!(error instanceof ApiCallError)) return {};
-  const fields: Record<string, string> = {};
-  for (const e of error.errors) if (e.path !== '' && !(e.path in fields)) fields[e.path] = e.message;
-  return fields;
+/**
+ * The agent's settings for a page: loaded again when it opens and whenever one of `deps` changes.
+ *
+ * @example
+ * const { settings, error } = useLoadedAgentSettings();
+ */
+export function useLoadedAgentSettings(deps: DependencyList = []): AgentSettingsState {
+  const state = useAgentSettings();
+  const { load } = state;
+  useEffect(() => {
+    void load();
+  }, [load, ...deps]);
+  return state;
 }

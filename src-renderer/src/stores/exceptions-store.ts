@@ -1,6 +1,7 @@
 import { create } from 'zustand';
 import type { ExceptionDetail, ExceptionFilter, ExceptionView } from '../../../shared/rpc.js';
-import { ApiCallError, call } from '../api/client.js';
+import { call } from '../api/client.js';
+import { messageOf } from '../api/message-of.js';
 
 /** Rows fetched per request; the table asks for the pages its visible rows fall on. */
 export const PAGE_SIZE = 100;
@@ -35,10 +36,6 @@ function pagesOf(first: number, last: number): number[] {
   const pages: number[] = [];
   for (let p = Math.floor(first / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p += 1) pages.push(p);
   return pages;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof ApiCallError ? error.message : String(error);
 }
 
 export const useExceptions = create<ExceptionsState>()((set, get) => {
