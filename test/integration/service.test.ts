@@ -215,6 +215,7 @@ describe('headless service', () => {
             join(dir.path, 'data', DATABASE_FILE),
             [...acks.keys()].filter((id) => sink.appliedCount(`store-test:pos-1:${id}`) !== 1),
           ),
+        { cause: error },
       );
     }
     assert.ok(sink.isOrderedBy(), JSON.stringify(sink.orderViolations().slice(0, 3)));
