@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
-import type { AgentMetrics } from '../agent/metrics.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import { SourceTokenRepo } from '../capture/source-token-repo.js';
 import type { ConnectorBundle } from '../connectors/connector-kit.js';
@@ -19,7 +18,7 @@ import { Authenticator } from './auth.js';
 import { controlHandlers, type ControlHandlerDeps } from './handlers/control-handlers.js';
 import { destinationsHandlers } from './handlers/destinations-handlers.js';
 import { exceptionsHandlers, registerExceptionRoutes } from './handlers/exceptions-handlers.js';
-import { registerIngestRoutes } from './handlers/ingest-handlers.js';
+import { registerIngestRoutes, type IngestMetrics } from './handlers/ingest-handlers.js';
 import { mappingsHandlers } from './handlers/mappings-handlers.js';
 import { outboxHandlers, registerOutboxRoutes } from './handlers/outbox-handlers.js';
 import { reconcileHandlers, type ReconcilerPort } from './handlers/reconcile-handlers.js';
@@ -43,7 +42,7 @@ export type AgentServerDeps = ControlHandlerDeps &
     controlToken: string;
     capture: CaptureService;
     stock: StockView;
-    metrics: AgentMetrics;
+    metrics: IngestMetrics;
     status: () => StatusResponse;
     operations: OutboxOperations;
     exceptions: ExceptionsRepo;

@@ -2,18 +2,26 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { HealthResponse, IngestResponse, StockResponse } from '../../../shared/api.js';
 import { MAX_BATCH_EVENTS } from '../../../shared/events.js';
-import type { AgentMetrics } from '../../agent/metrics.js';
 import type { CaptureService } from '../../capture/capture-service.js';
 import type { StockView } from '../../ledger/stock-view.js';
 import { VERSION } from '../../platform/version.js';
 import { guard } from '../auth.js';
 import { sendBadInput, sendError } from '../http-server.js';
 
+/**
+ * What the ingest routes need of the agent's metrics (`src-main/agent/metrics.ts`, which the server, a layer
+ * before the agent, does not import): the captured-events counter and the Prometheus registry.
+ */
+export type IngestMetrics = Readonly<{
+  eventsTotal: { inc: (labels: { source: string; status: string }) => void };
+  registry: { metrics: () => Promise<string>; contentType: string };
+}>;
+
 export type IngestRouteDeps = Readonly<{
   agentId: string;
   capture: CaptureService;
   stock: StockView;
-  metrics: AgentMetrics;
+  metrics: IngestMetrics;
 }>;
 
 const stockQuery = z.object({
