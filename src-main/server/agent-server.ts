@@ -29,7 +29,7 @@ import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
 import { createHttpServer } from './http-server.js';
 import { registerLiveStream } from './live-stream.js';
-import { registerRpc, type HandlerTable } from './rpc-router.js';
+import { combineHandlers, registerRpc, type HandlerTable } from './rpc-router.js';
 import { SessionStore } from './session.js';
 import { defaultUiDir, registerStaticUi } from './static-ui.js';
 
@@ -82,19 +82,19 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
   registerOutboxRoutes(app, deps);
   registerExceptionRoutes(app, deps.exceptions);
 
-  const handlers: HandlerTable = {
-    ...sessionHandlers(sessions),
-    ...statusHandlers(deps.status),
-    ...exceptionsHandlers(deps),
-    ...outboxHandlers(deps),
-    ...stockHandlers(deps),
-    ...mappingsHandlers(deps),
-    ...reconcileHandlers(deps),
-    ...settingsHandlers(deps),
-    ...destinationsHandlers(deps),
-    ...sourcesHandlers({ ...deps, sourceTokens }),
-    ...controlHandlers(deps),
-  };
+  const handlers: HandlerTable = combineHandlers(
+    sessionHandlers(sessions),
+    statusHandlers(deps.status),
+    exceptionsHandlers(deps),
+    outboxHandlers(deps),
+    stockHandlers(deps),
+    mappingsHandlers(deps),
+    reconcileHandlers(deps),
+    settingsHandlers(deps),
+    destinationsHandlers(deps),
+    sourcesHandlers({ ...deps, sourceTokens }),
+    controlHandlers(deps),
+  );
   registerRpc(app, handlers);
 
   registerLiveStream(app, { db, sessions, status: deps.status });

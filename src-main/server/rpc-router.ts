@@ -23,6 +23,31 @@ export type Handler<N extends ApiName> = (
 /** A handler for every name of `shared/agent-api.ts`: one missing, or of the wrong type, does not compile. */
 export type HandlerTable = { [N in ApiName]: Handler<N> };
 
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
+  ? I
+  : never;
+
+/**
+ * Joins the handler groups of the domains into one table. A name handled by two groups fails at start (a spread
+ * would let the later one win in silence); a name handled by none fails to compile where the result is used as
+ * a `HandlerTable`.
+ *
+ * @example const handlers: HandlerTable = combineHandlers(sessionHandlers(sessions), outboxHandlers(deps));
+ */
+export function combineHandlers<G extends Partial<HandlerTable>[]>(
+  ...groups: G
+): UnionToIntersection<G[number]> {
+  const table: Partial<HandlerTable> = {};
+  for (const group of groups) {
+    for (const name of Object.keys(group)) {
+      if (name in table) throw new Error(`Two handlers for "${name}": each name of the API has one.`);
+    }
+    Object.assign(table, group);
+  }
+  // Every group's handlers are in it, each under its own name.
+  return table as UnionToIntersection<G[number]>;
+}
+
 /**
  * Registers every route of the agent's API on its method and path: the caller's access checked before the body
  * is read (`auth.ts`), the input (the query of a GET, the body of a POST, plus `:params`) parsed with the route's
