@@ -14,7 +14,7 @@ import type { ConfigInput } from '../shared/config.js';
 import { Agent } from '../src-main/agent/agent.js';
 import { loadConfig } from '../src-main/agent/config-loader.js';
 import { createLogger } from '../src-main/platform/logger.js';
-import { readStatus } from '../src-main/agent/status.js';
+import { readStatus } from '../src-main/health/status.js';
 import { AmazonFake } from '../test/simulators/amazon-fake.js';
 import { FaultSink } from '../test/simulators/fault-sink.js';
 import { ShopifyFake } from '../test/simulators/shopify-fake.js';

@@ -319,14 +319,35 @@ const reason = z.string().trim().max(1000);
 const empty = z.strictObject({});
 
 /** A phantom type carrier: the value is never read. */
-function out<T>(): T {
+export function out<T>(): T {
   return undefined as unknown as T;
 }
+
+/**
+ * Who may call a route: `public` anyone; `token` any valid token (a till's, an operator's, the local CLI's);
+ * `operator` a named operator (a UI session or an operator token); `operator_or_control` that or the local CLI,
+ * which then names the operator in the input; `control` only the local CLI (the lock file's token).
+ * A route without `access` is for a named operator.
+ */
+export type RpcAccess = 'public' | 'token' | 'operator' | 'operator_or_control' | 'control';
+
+/** One route of the contract. */
+export type RpcRoute = {
+  method: 'GET' | 'POST';
+  path: `/api/v1/${string}`;
+  access?: RpcAccess;
+  input: z.ZodType;
+  output: unknown;
+};
+
+/** Required with the local CLI's control token; a session or an operator token names its operator itself. */
+const operatorName = z.string().min(1).max(100);
 
 export const RPC = {
   'session.login': {
     method: 'POST',
     path: '/api/v1/session',
+    access: 'public',
     input: z.strictObject({
       name: z.string().trim().min(1, 'Enter your name').max(100),
       token: z.string().min(1, 'Enter your password').max(1000),
@@ -337,10 +358,17 @@ export const RPC = {
   'session.logout': {
     method: 'POST',
     path: '/api/v1/session/logout',
+    access: 'public',
     input: empty,
     output: out<{ ok: true }>(),
   },
-  'status.get': { method: 'GET', path: '/api/v1/status', input: empty, output: out<StatusResponse>() },
+  'status.get': {
+    method: 'GET',
+    path: '/api/v1/status',
+    access: 'token',
+    input: empty,
+    output: out<StatusResponse>(),
+  },
   'exceptions.page': {
     method: 'GET',
     path: '/api/v1/exceptions/page',
@@ -365,19 +393,26 @@ export const RPC = {
   'outbox.retry': {
     method: 'POST',
     path: '/api/v1/outbox/retry',
-    input: z.strictObject({ ids, reason: reason.optional() }),
+    access: 'operator_or_control',
+    input: z.strictObject({ ids, reason: reason.optional(), operator: operatorName.optional() }),
     output: out<OperationResult>(),
   },
   'outbox.replay': {
     method: 'POST',
     path: '/api/v1/outbox/replay',
-    input: z.strictObject({ ids, reason: reason.optional() }),
+    access: 'operator_or_control',
+    input: z.strictObject({ ids, reason: reason.optional(), operator: operatorName.optional() }),
     output: out<OperationResult>(),
   },
   'outbox.discard': {
     method: 'POST',
     path: '/api/v1/outbox/discard',
-    input: z.strictObject({ ids, reason: reason.min(1, 'Say why this will never be delivered') }),
+    access: 'operator_or_control',
+    input: z.strictObject({
+      ids,
+      reason: reason.min(1, 'Say why this will never be delivered'),
+      operator: operatorName.optional(),
+    }),
     output: out<OperationResult>(),
   },
   'stock.item': {
@@ -511,13 +546,11 @@ export const RPC = {
   'audit.list': {
     method: 'GET',
     path: '/api/v1/audit',
+    access: 'operator_or_control',
     input: empty,
     output: out<{ entries: AuditEntryView[] }>(),
   },
-} as const satisfies Record<
-  string,
-  { method: 'GET' | 'POST'; path: `/api/v1/${string}`; input: z.ZodType; output: unknown }
->;
+} as const satisfies Record<string, RpcRoute>;
 
 export type RpcName = keyof typeof RPC;
 /** What a caller passes (before defaults are applied). */

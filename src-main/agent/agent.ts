@@ -27,12 +27,9 @@ import { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
 import { pruneDelivered } from '../outbox/retention.js';
 import { Reconciler } from '../reconcile/reconciler.js';
-import { registerOutboxRoutes } from '../server/outbox-routes.js';
 import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
-import { createHttpServer } from '../server/http-server.js';
-import { registerRoutes } from '../server/routes.js';
-import { registerUiRoutes } from '../server/ui-routes.js';
+import { createAgentServer } from '../server/agent-server.js';
 import { AgentError } from '../platform/errors.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { Logger } from '../platform/logger.js';
@@ -234,13 +231,6 @@ export class Agent {
           logger: logger.child({ module: 'drop-folder' }),
         }),
     );
-    this.#server = createHttpServer({
-      logger,
-      sourceTokens: new Map(config.sources.map((s) => [s.token, s.id])),
-      operatorTokens: new Map(config.operators.map((o) => [o.token, o.name])),
-      controlToken: lock.info.controlToken,
-      maxBodyBytes: config.ingest.maxBodyBytes,
-    });
     this.reconciler = new Reconciler({
       db,
       config,
@@ -257,14 +247,11 @@ export class Agent {
     this.outboxOperations = new OutboxOperations(db, this.audit, () => {
       for (const dispatcher of this.dispatchers) dispatcher.wake();
     });
-    registerOutboxRoutes(this.#server, {
-      operations: this.outboxOperations,
-      exceptions: this.exceptions,
-      audit: this.audit,
-      dispatchers: this.dispatchers,
-    });
-    registerRoutes(this.#server, {
-      agentId: config.agentId,
+    this.#server = createAgentServer({
+      logger,
+      config,
+      db,
+      controlToken: lock.info.controlToken,
       capture: this.capture,
       stock: this.stock,
       metrics,
@@ -276,26 +263,20 @@ export class Agent {
           { outbox, exceptions: this.exceptions },
           new Map(this.dispatchers.map((d) => [d.destinationId, d.state])),
         ),
+      operations: this.outboxOperations,
+      exceptions: this.exceptions,
+      audit: this.audit,
+      dispatchers: this.dispatchers,
+      mappings: this.mappings,
+      channelConditions: () => this.channelGuard.conditions(),
+      channelBuffers: this.channelBuffers,
+      connectorOf: (id) => this.connectorOf(id),
+      reconciler: () => this.reconciler,
+      address: () => this.#address,
       importFile: (path: string, source: string): Promise<ImportReport> =>
         importFile(importDeps, source, path),
       importMappings: (csv, origin) => this.importMappings(csv, origin),
       channels: (change) => this.channelsCommand(change),
-    });
-    registerUiRoutes(this.#server, {
-      db,
-      config,
-      dispatchers: this.dispatchers,
-      operations: this.outboxOperations,
-      stock: this.stock,
-      admin: {
-        mappings: this.mappings,
-        audit: this.audit,
-        channelConditions: () => this.channelGuard.conditions(),
-        channelBuffers: this.channelBuffers,
-        connectorOf: (id) => this.connectorOf(id),
-        reconciler: () => this.reconciler,
-        address: () => this.#address,
-      },
     });
   }
 

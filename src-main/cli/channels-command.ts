@@ -4,10 +4,9 @@ import { MAX_CHANNEL_BUFFER } from '../../shared/rpc.js';
 import type { Agent } from '../agent/agent.js';
 import { UsageError } from '../platform/errors.js';
 import { loadConfig } from '../agent/config-loader.js';
-import { channelsOf, type ChannelBuffer } from '../ledger/channel-buffers.js';
+import { channelsOf } from '../ledger/channel-buffers.js';
 import { withAgent } from './with-agent.js';
-
-type Io = { out: (text: string) => void; err: (text: string) => void };
+import type { Io } from './cli-io.js';
 
 /** What `<units>` of `channels buffer` reads as: a whole number of units, or `config` for the config file's. */
 export function parseUnits(value: string): number | null {
@@ -47,7 +46,7 @@ export async function channelsCommand(
       operator: change.operator ?? `cli:${userInfo().username}`,
     };
   }
-  const { channels } = await withAgent<{ channels: ChannelBuffer[] }>(
+  const { channels } = await withAgent(
     config,
     {
       path: '/api/v1/control/channels',

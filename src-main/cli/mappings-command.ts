@@ -2,10 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AgentError } from '../platform/errors.js';
 import { loadConfig } from '../agent/config-loader.js';
-import type { MappingImportReport } from '../connectors/id-mapping-repo.js';
 import { withAgent } from './with-agent.js';
-
-type Io = { out: (text: string) => void; err: (text: string) => void };
+import type { Io } from './cli-io.js';
 
 /**
  * `backroom mappings import --config FILE PATH`: imports identifier mappings from a CSV (`destination`, `kind`,
@@ -23,7 +21,7 @@ export async function mappingsImport(
   if (!existsSync(file)) throw new AgentError('not_found', `No file at ${file}.`);
   const csv = readFileSync(file, 'utf8');
   const origin = `cli:${file}`.slice(0, 100);
-  const report = await withAgent<MappingImportReport>(
+  const report = await withAgent(
     config,
     { path: '/api/v1/control/mappings/import', body: { csv, origin }, timeoutMs: 120_000 },
     (agent) => agent.importMappings(csv, origin),

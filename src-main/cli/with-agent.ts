@@ -1,43 +1,29 @@
 import type { ResolvedConfig } from '../../shared/config.js';
+import type { ApiInput, ApiOutput } from '../../shared/agent-api.js';
 import { Agent } from '../agent/agent.js';
-import { AgentError, UsageError } from '../platform/errors.js';
 import { readLock } from '../agent/data-dir-lock.js';
 import { createLogger } from '../platform/logger.js';
+import { callAgent, controlAt, type ControlAt, type ControlPath } from './agent-client.js';
 
 /**
  * Runs a CLI write where the one writer is: while an agent runs on the data directory, it is asked over its
- * control route (`POST <address><path>` with `body`, the lock's control token); otherwise the database is opened
- * here, without serving, for `offline`. Either way the caller gets the same report.
+ * control call at `path` (`shared/agent-api.ts`'s `CONTROL_RPC`, with `body` as its input and the lock's control
+ * token); otherwise the database is opened here, without serving, for `offline`. Either way the caller gets the
+ * same answer, typed by the contract.
  */
-export async function withAgent<T>(
+export async function withAgent<P extends ControlPath>(
   config: ResolvedConfig,
-  request: Readonly<{ path: `/api/v1/${string}`; body: unknown; timeoutMs: number }>,
-  offline: (agent: Agent) => T | Promise<T>,
-): Promise<T> {
+  request: Readonly<{ path: P; body: ApiInput<ControlAt<P>>; timeoutMs: number }>,
+  offline: (agent: Agent) => ApiOutput<ControlAt<P>> | Promise<ApiOutput<ControlAt<P>>>,
+): Promise<ApiOutput<ControlAt<P>>> {
   const lock = readLock(config.dataDir);
   if (lock?.address) {
-    const response = await fetch(`${lock.address}${request.path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${lock.controlToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(request.body),
-      signal: AbortSignal.timeout(request.timeoutMs),
-    });
-    if (!response.ok) {
-      // The agent answers errors as `{ type: 'error', reason, message }`: its message names what was wrong.
-      const text = await response.text();
-      let message = text;
-      try {
-        const body = JSON.parse(text) as { message?: unknown };
-        if (typeof body.message === 'string') message = body.message;
-      } catch {
-        // Not JSON (a proxy, a crash): the text as it came.
-      }
-      const said = `The running agent (${lock.address}) answered ${response.status}: ${message}`;
-      // A refused input is a usage error (exit 2), like the same input refused offline.
-      if (response.status === 400) throw new UsageError(said);
-      throw new AgentError('agent_refused', said);
-    }
-    return (await response.json()) as T;
+    return callAgent(
+      { address: lock.address, controlToken: lock.controlToken },
+      controlAt(request.path),
+      request.body,
+      request.timeoutMs,
+    );
   }
   const agent = await Agent.start({
     config,

@@ -1,35 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyReply,
-  type FastifyRequest,
 } from 'fastify';
 import type { ApiError, ApiErrorReason } from '../../shared/api.js';
 import { AgentError, apiReasonOf } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
+import { ApiFailure } from './api-failure.js';
 import type { z } from 'zod';
-
-/** Who made a request: a POS source (by its token) or the local CLI (by the lock file's control token). */
-export type Principal =
-  { kind: 'source'; sourceId: string } | { kind: 'control' } | { kind: 'operator'; name: string };
-
-declare module 'fastify' {
-  // Module augmentation needs an interface.
-  // eslint-disable-next-line @typescript-eslint/consistent-type-definitions
-  interface FastifyRequest {
-    principal: Principal | null;
-  }
-}
 
 export type HttpServerOptions = Readonly<{
   logger: Logger;
-  /** Source id by bearer token. */
-  sourceTokens: ReadonlyMap<string, string>;
-  /** Operator name by bearer token. */
-  operatorTokens: ReadonlyMap<string, string>;
-  controlToken: string;
   maxBodyBytes: number;
 }>;
 
@@ -54,13 +36,9 @@ export function sendError(
   return reply.code(STATUS_BY_REASON[reason]).send(body);
 }
 
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
-
 /**
- * The agent's HTTP server (fastify): JSON bodies whatever the content type, a body size limit, bearer-token
- * auth, and one error shape. Routes are registered by the modules that own them.
+ * The agent's HTTP server (fastify): JSON bodies whatever the content type, a body size limit, and one error
+ * shape. Who is calling is told by `auth.ts`; the routes are registered by `agent-server.ts`.
  */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const httpLogger: FastifyBaseLogger = options.logger.child({ module: 'http' });
@@ -90,30 +68,10 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     }
   });
 
-  // Tokens are compared as sha256 digests in constant time.
-  const sources = [...options.sourceTokens].map(([token, sourceId]) => ({ hash: digest(token), sourceId }));
-  const operators = [...options.operatorTokens].map(([token, name]) => ({ hash: digest(token), name }));
-  const control = digest(options.controlToken);
-  app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (req: FastifyRequest) => {
-    const header = req.headers.authorization;
-    const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
-    if (!match) return;
-    const hash = digest(match[1]!.trim());
-    if (timingSafeEqual(hash, control)) {
-      req.principal = { kind: 'control' };
-      return;
-    }
-    const source = sources.find((s) => timingSafeEqual(s.hash, hash));
-    if (source) {
-      req.principal = { kind: 'source', sourceId: source.sourceId };
-      return;
-    }
-    const operator = operators.find((o) => timingSafeEqual(o.hash, hash));
-    if (operator) req.principal = { kind: 'operator', name: operator.name };
-  });
-
   app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (error instanceof ApiFailure) {
+      return sendError(reply, error.reason, error.message, error.errors ? { errors: error.errors } : {});
+    }
     if (error instanceof AgentError && apiReasonOf(error) !== 'internal') {
       return sendError(reply, apiReasonOf(error), error.message);
     }
@@ -139,43 +97,16 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   return app;
 }
 
-/** An onRequest guard (it runs before the body is read) that requires any valid token. */
-export async function requireToken(
-  req: FastifyRequest,
-  reply: FastifyReply,
-): Promise<FastifyReply | undefined> {
-  if (req.principal !== null) return undefined;
-  return sendError(
-    reply,
-    'unauthorized',
-    'A valid bearer token is required (Authorization: Bearer <token>).',
-  );
-}
-
-/** An onRequest guard (it runs before the body is read) that requires the local control token (the CLI on this machine). */
-export async function requireControl(
-  req: FastifyRequest,
-  reply: FastifyReply,
-): Promise<FastifyReply | undefined> {
-  if (req.principal?.kind === 'control') return undefined;
-  return sendError(reply, 'unauthorized', 'This endpoint is for the local backroom command only.');
-}
-
-/** An onRequest guard (it runs before the body is read) for actions people take: an operator token, or the local CLI (which names the operator). */
-export async function requireOperator(
-  req: FastifyRequest,
-  reply: FastifyReply,
-): Promise<FastifyReply | undefined> {
-  if (req.principal?.kind === 'operator' || req.principal?.kind === 'control') return undefined;
-  return sendError(reply, 'unauthorized', 'This action needs an operator token.');
-}
-
-/** A 400 `bad_shape` naming each field a zod schema refused, as `errors: [{ path, message }]`. */
-export function sendBadInput(reply: FastifyReply, error: z.ZodError): FastifyReply {
-  return sendError(
-    reply,
-    'bad_shape',
-    error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '),
-    { errors: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-  );
+/**
+ * The one answer to an input a zod schema refused: a 400 `bad_shape` naming each field, as `errors: [{ path,
+ * message }]` and in the message. `label` leads the message where the public API has always said where the
+ * input was wrong ("Bad query: limit: ...").
+ */
+export function sendBadInput(reply: FastifyReply, error: z.ZodError, label?: 'Bad query'): FastifyReply {
+  const fields = error.issues
+    .map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message))
+    .join('; ');
+  return sendError(reply, 'bad_shape', label === undefined ? fields : `${label}: ${fields}`, {
+    errors: error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  });
 }

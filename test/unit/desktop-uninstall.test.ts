@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import type { StatusResponse } from '../../shared/api.js';
-import { EXIT } from '../../src-main/cli/main.js';
+import { EXIT } from '../../src-main/cli/cli-io.js';
 import { unsyncedReport } from '../../src-main/cli/unsynced-report.js';
 import {
   makeEvent,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MASK, maskSecrets } from '../../src-main/server/admin-routes.js';
+import { MASK, maskSecrets } from '../../src-main/server/mask-secrets.js';
 
 test('every secret of a destination is masked, whatever its type, and other settings are kept', () => {
   const masked = maskSecrets({

@@ -1,0 +1,104 @@
+import type { FastifyInstance } from 'fastify';
+import type { StatusResponse } from '../../shared/api.js';
+import type { ResolvedConfig } from '../../shared/config.js';
+import type { CaptureService } from '../capture/capture-service.js';
+import { SourceTokenRepo } from '../capture/source-token-repo.js';
+import type { ConnectorBundle } from '../connectors/connector-kit.js';
+import type { IdMappingRepo } from '../connectors/id-mapping-repo.js';
+import type { AgentDatabase } from '../db/agent-database.js';
+import type { AuditLog } from '../exceptions/audit-log.js';
+import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
+import type { ChannelBuffers } from '../ledger/channel-buffers.js';
+import type { ChannelCondition } from '../ledger/channel-guard.js';
+import type { StockView } from '../ledger/stock-view.js';
+import type { Dispatcher } from '../outbox/dispatcher.js';
+import type { OutboxOperations } from '../outbox/outbox-operations.js';
+import type { Logger } from '../platform/logger.js';
+import { Authenticator } from './auth.js';
+import { controlHandlers, type ControlHandlerDeps } from './handlers/control-handlers.js';
+import { destinationsHandlers } from './handlers/destinations-handlers.js';
+import { exceptionsHandlers, registerExceptionRoutes } from './handlers/exceptions-handlers.js';
+import type { AgentMetrics } from '../health/metrics.js';
+import { registerIngestRoutes } from './handlers/ingest-handlers.js';
+import { mappingsHandlers } from './handlers/mappings-handlers.js';
+import { outboxHandlers, registerOutboxRoutes } from './handlers/outbox-handlers.js';
+import { reconcileHandlers, type ReconcilerPort } from './handlers/reconcile-handlers.js';
+import { sessionHandlers } from './handlers/session-handlers.js';
+import { settingsHandlers } from './handlers/settings-handlers.js';
+import { sourcesHandlers } from './handlers/sources-handlers.js';
+import { statusHandlers } from './handlers/status-handlers.js';
+import { stockHandlers } from './handlers/stock-handlers.js';
+import { createHttpServer } from './http-server.js';
+import { registerLiveStream } from './live-stream.js';
+import { combineHandlers, registerRpc, type HandlerTable } from './rpc-router.js';
+import { SessionStore } from './session.js';
+import { defaultUiDir, registerStaticUi } from './static-ui.js';
+
+export type AgentServerDeps = ControlHandlerDeps &
+  Readonly<{
+    logger: Logger;
+    config: ResolvedConfig;
+    db: AgentDatabase;
+    /** The lock file's token, by which the local CLI calls. */
+    controlToken: string;
+    capture: CaptureService;
+    stock: StockView;
+    metrics: AgentMetrics;
+    status: () => StatusResponse;
+    operations: OutboxOperations;
+    exceptions: ExceptionsRepo;
+    audit: AuditLog;
+    dispatchers: readonly Dispatcher[];
+    mappings: IdMappingRepo;
+    /** The oversell guard's current condition per guarded channel. */
+    channelConditions: () => readonly ChannelCondition[];
+    channelBuffers: ChannelBuffers;
+    /** A destination's connector bundle (what it can read back, test or pull), if it has a connector. */
+    connectorOf: (destinationId: string) => ConnectorBundle | undefined;
+    /** The reconciler, or undefined while this build has none (its routes then answer 503). */
+    reconciler: () => ReconcilerPort | undefined;
+    /** `http://host:port` the agent listens on ('' before it listens). */
+    address: () => string;
+  }>;
+
+/**
+ * The agent's HTTP server, assembled: who is calling (`auth.ts`, once per request, before any guard), the public
+ * ingest API for tills, the operator API's routes outside the contract, every route of the contract through one
+ * router (`rpc-router.ts`, with a handler per name), the live stream, and the built UI at `/`.
+ */
+export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
+  const { config, db } = deps;
+  const app = createHttpServer({ logger: deps.logger, maxBodyBytes: config.ingest.maxBodyBytes });
+  const sessions = new SessionStore({ operators: config.operators });
+  const sourceTokens = new SourceTokenRepo(db);
+  new Authenticator({
+    sourceTokens: new Map(config.sources.map((s) => [s.token, s.id])),
+    operatorTokens: new Map(config.operators.map((o) => [o.token, o.name])),
+    controlToken: deps.controlToken,
+    sourceOfStoredToken: (token) => sourceTokens.sourceOf(token),
+    sessions,
+  }).install(app);
+
+  registerIngestRoutes(app, { agentId: config.agentId, ...deps });
+  registerOutboxRoutes(app, deps);
+  registerExceptionRoutes(app, deps.exceptions);
+
+  const handlers: HandlerTable = combineHandlers(
+    sessionHandlers(sessions),
+    statusHandlers(deps.status),
+    exceptionsHandlers(deps),
+    outboxHandlers(deps),
+    stockHandlers(deps),
+    mappingsHandlers(deps),
+    reconcileHandlers(deps),
+    settingsHandlers(deps),
+    destinationsHandlers(deps),
+    sourcesHandlers({ ...deps, sourceTokens }),
+    controlHandlers(deps),
+  );
+  registerRpc(app, handlers);
+
+  registerLiveStream(app, { db, sessions, status: deps.status });
+  registerStaticUi(app, defaultUiDir());
+  return app;
+}

@@ -1,0 +1,127 @@
+import type { ResolvedConfig } from '../../../shared/config.js';
+import type { ReconcileFix, ReconcileReport } from '../../../shared/rpc.js';
+import { ConnectorError, type ConnectorBundle } from '../../connectors/connector-kit.js';
+import type { AuditLog } from '../../exceptions/audit-log.js';
+import { AgentError, apiReasonOf } from '../../platform/errors.js';
+import { ApiFailure, fieldFailure, unknownDestination } from '../api-failure.js';
+import type { HandlerTable } from '../rpc-router.js';
+
+/**
+ * What the reconciliation routes need of `src-main/reconcile/reconciler.ts` (the agent's `reconciler`): run a
+ * comparison, apply a fix (which it audits), and the last report kept in memory.
+ */
+export type ReconcilerPort = Readonly<{
+  run: (
+    destinationId: string,
+    scope: Readonly<{ sku?: string; location?: string }>,
+  ) => Promise<ReconcileReport>;
+  fix: (
+    input: Readonly<{
+      destinationId: string;
+      sku: string;
+      location: string;
+      action: ReconcileFix;
+      reason: string;
+      operator: string;
+    }>,
+  ) => Promise<{ action: ReconcileFix; detail: string }>;
+  last: (destinationId: string) => ReconcileReport | null;
+}>;
+
+export type ReconcileHandlerDeps = Readonly<{
+  config: Pick<ResolvedConfig, 'destinations'>;
+  audit: AuditLog;
+  /** A destination's connector bundle (what it can read back), if it has a connector. */
+  connectorOf: (destinationId: string) => ConnectorBundle | undefined;
+  /** The reconciler, or undefined while this build has none (its routes then answer 503). */
+  reconciler: () => ReconcilerPort | undefined;
+}>;
+
+/**
+ * A failure of a remote read or a fix, as the API's error: a connector's in business words (503), an agent
+ * error with its own reason; anything else is a bug and goes on as it is.
+ */
+function failureOf(error: unknown, what: string): ApiFailure {
+  if (error instanceof ConnectorError) {
+    const hint =
+      error.reason === 'auth_failed'
+        ? 'the destination refused the credentials'
+        : error.reason === 'rate_limited'
+          ? 'the destination asked to slow down; try again in a minute'
+          : error.reason === 'unreachable'
+            ? 'the destination cannot be reached'
+            : 'the destination answered something unexpected';
+    return new ApiFailure('unavailable', `${what}: ${hint} (${error.message}). Nothing was changed.`);
+  }
+  if (error instanceof AgentError) return new ApiFailure(apiReasonOf(error), error.message);
+  throw error;
+}
+
+/** Reconciliation: compare a destination's levels with the ledger, fix a drift, show the last comparison. */
+export function reconcileHandlers(
+  deps: ReconcileHandlerDeps,
+): Pick<HandlerTable, 'reconcile.run' | 'reconcile.fix' | 'reconcile.last'> {
+  const destinationIds = new Set(deps.config.destinations.map((d) => d.id));
+  /** The reconciler, once the destination is known to be one that can be reconciled. */
+  const reconcilerFor = (destination: string): ReconcilerPort => {
+    if (!destinationIds.has(destination)) throw unknownDestination(destination);
+    if (deps.connectorOf(destination)?.levels === undefined)
+      throw fieldFailure(
+        'destination',
+        `"${destination}" cannot read its levels back, so it cannot be reconciled`,
+      );
+    const reconciler = deps.reconciler();
+    if (reconciler === undefined)
+      throw new ApiFailure('unavailable', 'Reconciliation is not available in this build of the agent.');
+    return reconciler;
+  };
+
+  return {
+    'reconcile.run': async ({ destination, sku, location }, { operator }) => {
+      const reconciler = reconcilerFor(destination);
+      try {
+        const report = await reconciler.run(destination, {
+          ...(sku !== undefined ? { sku } : {}),
+          ...(location !== undefined ? { location } : {}),
+        });
+        deps.audit.record({
+          operator,
+          action: 'reconcile.run',
+          subject: `destination:${destination}`,
+          reason: null,
+          before: null,
+          after: {
+            ...report.summary,
+            ...(sku !== undefined ? { sku } : {}),
+            ...(location !== undefined ? { location } : {}),
+          },
+        });
+        return report;
+      } catch (error) {
+        throw failureOf(error, `Reading levels from ${destination} failed`);
+      }
+    },
+
+    'reconcile.fix': async (input, { operator }) => {
+      const reconciler = reconcilerFor(input.destination);
+      try {
+        // The reconciler records the fix in the audit log itself (operator, reason, before and after).
+        return await reconciler.fix({
+          destinationId: input.destination,
+          sku: input.sku,
+          location: input.location,
+          action: input.action,
+          reason: input.reason,
+          operator,
+        });
+      } catch (error) {
+        throw failureOf(error, `The fix for ${input.sku} at ${input.location} failed`);
+      }
+    },
+
+    'reconcile.last': ({ destination }) => {
+      if (!destinationIds.has(destination)) throw unknownDestination(destination);
+      return { report: deps.reconciler()?.last(destination) ?? null };
+    },
+  };
+}
