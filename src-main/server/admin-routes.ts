@@ -12,12 +12,9 @@ import type {
 import { AgentError, apiReasonOf } from '../platform/errors.js';
 import { VERSION } from '../platform/version.js';
 import type { SourceTokenRepo } from '../capture/source-token-repo.js';
-import {
-  ConnectorError,
-  probeFailure,
-  type ConnectorBundle,
-  type ProbeResult,
-} from '../connectors/connector-kit.js';
+import { probeFailure } from '../connectors/port/call-failure.js';
+import type { ConnectorBundle, ProbeResult } from '../connectors/port/connector-bundle.js';
+import { ConnectorError } from '../connectors/port/connector-error.js';
 import type { IdMappingRepo, MappingKind } from '../connectors/id-mapping-repo.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OrderCheckpointsTable } from '../db/schema.js';

@@ -25,7 +25,7 @@ import {
   ReferenceConsumer,
   type ConsumerStats,
 } from '../../src-main/connectors/nats/reference-consumer.js';
-import type { DeliveryResult, LedgerItem, SendOutcome } from '../../src-main/outbox/connector.js';
+import type { DeliveryResult, LedgerItem, SendOutcome } from '../../src-main/connectors/port/connector.js';
 import { AgentLives } from '../support/agent-lives.js';
 import { connectorContext } from '../support/connector-context.js';
 import { ROOT, startAgent, tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } from '../support/harness.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../platform/logger.js';
-import type { DeliveryResult, LevelItem, RateHint, SendOutcome } from '../../outbox/connector.js';
-import type { ConnectorState, IdMappings } from '../connector-kit.js';
+import type { DeliveryResult, LevelItem, RateHint, SendOutcome } from '../port/connector.js';
+import type { ConnectorState, IdMappings } from '../port/connector-context.js';
 import {
   buildListingsFeed,
   FEED_CONTENT_TYPE,

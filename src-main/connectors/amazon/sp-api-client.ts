@@ -4,8 +4,8 @@ import { gunzip } from 'node:zlib';
 import got, { RequestError, TimeoutError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
-import { parseRetryAfter } from '../../outbox/connector.js';
-import { CallFailure } from '../connector-kit.js';
+import { parseRetryAfter } from '../http/classify-status.js';
+import { CallFailure } from '../port/call-failure.js';
 import type { RateLimits, SpOperation } from './rate-limits.js';
 import { errorListSchema, lwaErrorSchema, lwaTokenSchema } from './sp-api-schemas.js';
 

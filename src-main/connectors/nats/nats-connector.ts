@@ -20,8 +20,9 @@ import { z } from 'zod';
 import type { ResolvedDestination } from '../../../shared/config.js';
 import type { PosEvent } from '../../../shared/events.js';
 import type { Logger } from '../../platform/logger.js';
-import type { DeliveryResult, LedgerItem, SendOutcome } from '../../outbox/connector.js';
-import type { ConnectorBundle, ConnectorContext, ProbeResult } from '../connector-kit.js';
+import type { DeliveryResult, LedgerItem, SendOutcome } from '../port/connector.js';
+import type { ConnectorBundle, ProbeResult } from '../port/connector-bundle.js';
+import type { ConnectorContext } from '../port/connector-context.js';
 
 export type NatsConfig = Extract<ResolvedDestination, { type: 'nats' }>;
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import got, { AbortError, RequestError, TimeoutError, type Got } from 'got';
 import { z } from 'zod';
-import { parseRetryAfter } from '../../outbox/connector.js';
+import { parseRetryAfter } from '../http/classify-status.js';
 import { ShopifyThrottle, type ThrottleStatus } from './shopify-throttle.js';
 
 /**

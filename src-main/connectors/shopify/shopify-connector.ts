@@ -1,15 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedDestination } from '../../../shared/config.js';
-import type { DeliveryResult, LevelItem, SendOutcome } from '../../outbox/connector.js';
-import {
-  ConnectorError,
-  probeFailure,
-  type ConnectorBundle,
-  type ConnectorContext,
-  type OrderPage,
-  type ProbeResult,
-  type RemoteLevel,
-} from '../connector-kit.js';
+import type { DeliveryResult, LevelItem, SendOutcome } from '../port/connector.js';
+import { probeFailure } from '../port/call-failure.js';
+import type { ConnectorBundle, OrderPage, ProbeResult, RemoteLevel } from '../port/connector-bundle.js';
+import type { ConnectorContext } from '../port/connector-context.js';
+import { ConnectorError } from '../port/connector-error.js';
 import {
   ShopifyClient,
   ShopifyRequestError,

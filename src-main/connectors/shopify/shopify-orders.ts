@@ -1,4 +1,5 @@
-import type { IdMappings, RemoteOrder } from '../connector-kit.js';
+import type { RemoteOrder } from '../port/connector-bundle.js';
+import type { IdMappings } from '../port/connector-context.js';
 import type { LineNode, OrderNode } from './shopify-queries.js';
 
 /**

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import type { ResolvedDestination } from '../../../shared/config.js';
-import type { ConnectorBundle, ConnectorContext, ProbeResult, RemoteLevel } from '../connector-kit.js';
-import { ConnectorError, probeFailure } from '../connector-kit.js';
-import type { DeliveryResult, LedgerItem, SendOutcome } from '../../outbox/connector.js';
+import type { ConnectorBundle, ProbeResult, RemoteLevel } from '../port/connector-bundle.js';
+import type { ConnectorContext } from '../port/connector-context.js';
+import { probeFailure } from '../port/call-failure.js';
+import { ConnectorError } from '../port/connector-error.js';
+import type { DeliveryResult, LedgerItem, SendOutcome } from '../port/connector.js';
 import {
   nextStep,
   PlanError,

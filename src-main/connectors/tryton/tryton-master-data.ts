@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { LedgerItem } from '../../outbox/connector.js';
-import type { ConnectorContext } from '../connector-kit.js';
+import type { LedgerItem } from '../port/connector.js';
+import type { ConnectorContext } from '../port/connector-context.js';
 import type { TrytonConfig } from './tryton-connector.js';
 import {
   bookingDate,

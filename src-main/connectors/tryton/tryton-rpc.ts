@@ -1,7 +1,7 @@
 import got, { RequestError, TimeoutError, type Got } from 'got';
 import { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
-import { parseRetryAfter } from '../../outbox/connector.js';
+import { parseRetryAfter } from '../http/classify-status.js';
 
 /**
  * Why a Tryton call failed, in the terms the connector classifies by:

@@ -1,8 +1,8 @@
 import got, { RequestError, TimeoutError, type Got } from 'got';
 import type { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
-import { parseRetryAfter } from '../../outbox/connector.js';
-import { CallFailure } from '../connector-kit.js';
+import { parseRetryAfter } from '../http/classify-status.js';
+import { CallFailure } from '../port/call-failure.js';
 import { graphQlEnvelopeSchema, loginSchema } from './vendure-schemas.js';
 
 export type VendureAdminClientOptions = Readonly<{

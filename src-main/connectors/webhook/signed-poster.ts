@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import got, { RequestError, TimeoutError } from 'got';
-import { classifyStatus, type DeliveryResult, type RateHint } from '../../outbox/connector.js';
+import { classifyStatus } from '../http/classify-status.js';
+import type { DeliveryResult, RateHint } from '../port/connector.js';
 
 export type SignedPosterOptions = Readonly<{
   url: string;
