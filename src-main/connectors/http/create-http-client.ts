@@ -20,6 +20,9 @@ export type HttpClientOptions = Readonly<{
   headers?: Readonly<Record<string, string>>;
 }>;
 
+/** A connector's HTTP client (a got instance): connectors name this type, never got's. */
+export type HttpClient = Got;
+
 /** Default of `connectTimeoutMs`. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
@@ -33,7 +36,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * @example
  * const http = createHttpClient({ agentId, timeoutMs: 20_000, headers: { 'content-type': 'application/json' } });
  */
-export function createHttpClient(options: HttpClientOptions): Got {
+export function createHttpClient(options: HttpClientOptions): HttpClient {
   const connect = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   const detail = options.userAgentDetail === undefined ? '' : ` ${options.userAgentDetail}`;
   return got.extend({
