@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseRetryAfter } from '../http/classify-status.js';
 import { classifyTransportError } from '../http/classify-transport-error.js';
 import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
+import { ConnectorError } from '../port/connector-error.js';
 import { httpAnswer, type HttpAnswer } from '../http/http-answer.js';
 import { ShopifyThrottle, type ThrottleStatus } from './shopify-throttle.js';
 
@@ -42,6 +43,24 @@ export type ShopifyOperation<T> = Readonly<{
   cost: number;
   data: z.ZodType<T>;
 }>;
+
+/** Sends one operation for a send or a read; `isMutation`: a lost answer leaves its outcome unknown. */
+export type Requester = <T>(operation: ShopifyOperation<T>, isMutation?: boolean) => Promise<T>;
+
+/** The `ConnectorError` of a failed pull or read. */
+export function connectorError(failure: ShopifyFailure): ConnectorError {
+  switch (failure.kind) {
+    case 'rate_limited':
+      return new ConnectorError('rate_limited', failure.detail, failure.retryAfterMs);
+    case 'auth_failed':
+    case 'rejected':
+    case 'invalid_response':
+      return new ConnectorError(failure.kind, failure.detail);
+    case 'retry':
+    case 'unknown':
+      return new ConnectorError('unreachable', failure.detail);
+  }
+}
 
 export type ShopifyClientOptions = Readonly<{
   /** The shop's base URL (`https://my-shop.myshopify.com`). */
