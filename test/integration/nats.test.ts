@@ -12,13 +12,9 @@ import type { ConfigInput } from '../../shared/config.js';
 import type { PosEvent } from '../../shared/events.js';
 import { parseConfig } from '../../src-main/agent/config-loader.js';
 import { createLogger } from '../../src-main/platform/logger.js';
-import {
-  createNatsConnector,
-  natsSubject,
-  subjectToken,
-  type FleetMessage,
-  type NatsConfig,
-} from '../../src-main/connectors/nats/nats-connector.js';
+import { createNatsConnector, type FleetMessage } from '../../src-main/connectors/nats/nats-connector.js';
+import type { NatsConfig } from '../../src-main/connectors/nats/nats-link.js';
+import { natsSubject, subjectToken } from '../../src-main/connectors/nats/nats-subjects.js';
 import { createConnector } from '../../src-main/connectors/registry.js';
 import {
   DedupeStore,
