@@ -7,7 +7,10 @@ import {
   createAmazonConnector,
   type AmazonDestination,
 } from '../../src-main/connectors/amazon/amazon-connector.js';
-import { PENDING_FEED_KEY, type PendingFeed } from '../../src-main/connectors/amazon/listings-publisher.js';
+import {
+  PENDING_FEED_KEY,
+  type PendingFeed,
+} from '../../src-main/connectors/amazon/listings-feed-submitter.js';
 import type { ConnectorBundle, RemoteOrder } from '../../src-main/connectors/port/connector-bundle.js';
 import type { DeliveryResult, LevelItem } from '../../src-main/connectors/port/connector.js';
 import { DeliveryRepo } from '../../src-main/outbox/delivery-repo.js';
