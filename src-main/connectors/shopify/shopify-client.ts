@@ -9,8 +9,10 @@ import { ShopifyThrottle, type ThrottleStatus } from './shopify-throttle.js';
 
 /**
  * Why a request failed, in the terms the connector answers with:
- * - `retry`: nothing reached Shopify, or it answered that it failed (5xx, network error before sending);
- * - `unknown`: the request left and no answer came (timeout after sending): a mutation may have been applied;
+ * - `retry`: nothing reached Shopify, or it answered that it failed (5xx, network error before sending), or a
+ *   read's connection was cut;
+ * - `unknown`: the request left and no answer came (timeout after sending, or a mutation's connection cut):
+ *   a mutation may have been applied;
  * - `rate_limited`: `THROTTLED` or HTTP 429, or the bucket would not hold the request (not sent), `retryAfterMs`
  *   how long until it would;
  * - `auth_failed`: 401/403 or `ACCESS_DENIED`;
