@@ -10,7 +10,8 @@ import { dirname, relative, resolve, sep } from 'node:path';
 export const LAYERS = [
   { name: 'platform', folders: ['platform'] },
   { name: 'db', folders: ['db'] },
-  { name: 'connector port and HTTP kit', folders: ['connectors/port', 'connectors/http'] },
+  { name: 'connector port', folders: ['connectors/port'] },
+  { name: 'HTTP kit', folders: ['connectors/http'] },
   { name: 'exceptions', folders: ['exceptions'] },
   { name: 'outbox', folders: ['outbox'] },
   { name: 'mappings', folders: ['mappings'] },

@@ -16,7 +16,7 @@ import { StockRepo } from '../ledger/stock-repo.js';
 import { ChannelBuffers, type ChannelBuffer } from '../ledger/channel-buffers.js';
 import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
-import type { ConnectorBundle } from '../connectors/connector-kit.js';
+import type { ConnectorBundle } from '../connectors/port/connector-bundle.js';
 import { ConnectorStateRepo } from '../connectors/connector-state-repo.js';
 import { IdMappingRepo, type MappingImportReport } from '../connectors/id-mapping-repo.js';
 import { createConnector, requestsPerSecond } from '../connectors/registry.js';

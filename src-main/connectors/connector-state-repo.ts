@@ -1,5 +1,5 @@
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { ConnectorState } from './connector-kit.js';
+import type { ConnectorState } from './port/connector-context.js';
 
 /** The `connector_state` table: a small JSON key-value store per destination. */
 export class ConnectorStateRepo {

@@ -2,7 +2,7 @@ import { readCsv } from '../platform/csv.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { IdMappingsTable } from '../db/schema.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
-import type { IdMappings } from './connector-kit.js';
+import type { IdMappings } from './port/connector-context.js';
 
 export type MappingKind = IdMappingsTable['kind'];
 export type Mapping = Readonly<{

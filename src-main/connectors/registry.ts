@@ -1,5 +1,6 @@
 import type { ResolvedDestination } from '../../shared/config.js';
-import type { ConnectorBundle, ConnectorContext } from './connector-kit.js';
+import type { ConnectorBundle } from './port/connector-bundle.js';
+import type { ConnectorContext } from './port/connector-context.js';
 import { createAmazonConnector } from './amazon/amazon-connector.js';
 import { createNatsConnector } from './nats/nats-connector.js';
 import { createLevelWebhookConnector } from './level-webhook/level-webhook-connector.js';
@@ -7,8 +8,6 @@ import { createShopifyConnector } from './shopify/shopify-connector.js';
 import { createTrytonConnector } from './tryton/tryton-connector.js';
 import { createVendureConnector } from './vendure/vendure-connector.js';
 import { createWebhookConnector } from './webhook/webhook-connector.js';
-
-export type { ConnectorContext } from './connector-kit.js';
 
 /**
  * The connector of a destination, with what else its API offers (orders to pull, levels to read back), or null

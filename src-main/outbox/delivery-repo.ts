@@ -1,5 +1,5 @@
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { LedgerItem, ResultKind } from './connector.js';
+import type { LedgerItem, ResultKind } from '../connectors/port/connector.js';
 import type { PosEvent } from '../../shared/events.js';
 import { readEventPayload } from './payload.js';
 

@@ -13,7 +13,13 @@ import type { Logger } from '../platform/logger.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import { unmappedKey } from '../connectors/id-mapping-repo.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
-import type { Connector, DeliveryResult, LedgerItem, LevelItem, SendOutcome } from './connector.js';
+import type {
+  Connector,
+  DeliveryResult,
+  LedgerItem,
+  LevelItem,
+  SendOutcome,
+} from '../connectors/port/connector.js';
 import type { DeliveryRepo } from './delivery-repo.js';
 import { backoffDelay, type RetryPolicy } from './retry-policy.js';
 import type { TokenBucket } from './token-bucket.js';

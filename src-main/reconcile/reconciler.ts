@@ -3,7 +3,8 @@ import type { DriftCause, ReconcileFix, ReconcileReport, ReconcileRow } from '..
 import { AgentError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { CaptureService } from '../capture/capture-service.js';
-import type { ConnectorBundle, IdMappings, LevelReader } from '../connectors/connector-kit.js';
+import type { ConnectorBundle, LevelReader } from '../connectors/port/connector-bundle.js';
+import type { IdMappings } from '../connectors/port/connector-context.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';

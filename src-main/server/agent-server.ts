@@ -3,7 +3,7 @@ import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import { SourceTokenRepo } from '../capture/source-token-repo.js';
-import type { ConnectorBundle } from '../connectors/connector-kit.js';
+import type { ConnectorBundle } from '../connectors/port/connector-bundle.js';
 import type { IdMappingRepo } from '../connectors/id-mapping-repo.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLog } from '../exceptions/audit-log.js';

@@ -7,9 +7,12 @@ import {
   createAmazonConnector,
   type AmazonDestination,
 } from '../../src-main/connectors/amazon/amazon-connector.js';
-import { PENDING_FEED_KEY, type PendingFeed } from '../../src-main/connectors/amazon/listings-publisher.js';
-import type { ConnectorBundle, RemoteOrder } from '../../src-main/connectors/connector-kit.js';
-import type { DeliveryResult, LevelItem } from '../../src-main/outbox/connector.js';
+import {
+  PENDING_FEED_KEY,
+  type PendingFeed,
+} from '../../src-main/connectors/amazon/listings-feed-submitter.js';
+import type { ConnectorBundle, RemoteOrder } from '../../src-main/connectors/port/connector-bundle.js';
+import type { DeliveryResult, LevelItem } from '../../src-main/connectors/port/connector.js';
 import { DeliveryRepo } from '../../src-main/outbox/delivery-repo.js';
 import { Dispatcher } from '../../src-main/outbox/dispatcher.js';
 import { OutboxRepo } from '../../src-main/outbox/outbox-repo.js';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../src-main/platform/logger.js';
 import { AgentDatabase } from '../../src-main/db/agent-database.js';
 import { ExceptionsRepo } from '../../src-main/exceptions/exceptions-repo.js';
-import type { LedgerItem } from '../../src-main/outbox/connector.js';
+import type { LedgerItem } from '../../src-main/connectors/port/connector.js';
 import { DeliveryRepo } from '../../src-main/outbox/delivery-repo.js';
 import { Dispatcher } from '../../src-main/outbox/dispatcher.js';
 import { TokenBucket } from '../../src-main/outbox/token-bucket.js';

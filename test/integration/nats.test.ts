@@ -12,20 +12,16 @@ import type { ConfigInput } from '../../shared/config.js';
 import type { PosEvent } from '../../shared/events.js';
 import { parseConfig } from '../../src-main/agent/config-loader.js';
 import { createLogger } from '../../src-main/platform/logger.js';
-import {
-  createNatsConnector,
-  natsSubject,
-  subjectToken,
-  type FleetMessage,
-  type NatsConfig,
-} from '../../src-main/connectors/nats/nats-connector.js';
+import { createNatsConnector, type FleetMessage } from '../../src-main/connectors/nats/nats-connector.js';
+import type { NatsConfig } from '../../src-main/connectors/nats/nats-link.js';
+import { natsSubject, subjectToken } from '../../src-main/connectors/nats/nats-subjects.js';
 import { createConnector } from '../../src-main/connectors/registry.js';
 import {
   DedupeStore,
   ReferenceConsumer,
   type ConsumerStats,
 } from '../../src-main/connectors/nats/reference-consumer.js';
-import type { DeliveryResult, LedgerItem, SendOutcome } from '../../src-main/outbox/connector.js';
+import type { DeliveryResult, LedgerItem, SendOutcome } from '../../src-main/connectors/port/connector.js';
 import { AgentLives } from '../support/agent-lives.js';
 import { connectorContext } from '../support/connector-context.js';
 import { ROOT, startAgent, tempDir, testConfig, TOKEN, TOKEN_2, writeConfig } from '../support/harness.js';

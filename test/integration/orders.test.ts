@@ -2,11 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createLogger } from '../../src-main/platform/logger.js';
 import { OrderPuller, orderSourceId } from '../../src-main/capture/order-puller.js';
-import {
-  ConnectorError,
-  type OrderSource,
-  type RemoteOrder,
-} from '../../src-main/connectors/connector-kit.js';
+import type { OrderSource, RemoteOrder } from '../../src-main/connectors/port/connector-bundle.js';
+import { ConnectorError } from '../../src-main/connectors/port/connector-error.js';
 import { StockRepo } from '../../src-main/ledger/stock-repo.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 

@@ -4,13 +4,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { StockResponse } from '../../shared/api.js';
 import { destinationSchema, type ConfigInput, type ResolvedDestination } from '../../shared/config.js';
 import { createLogger } from '../../src-main/platform/logger.js';
-import { ConnectorError, type ConnectorBundle } from '../../src-main/connectors/connector-kit.js';
+import type { ConnectorBundle } from '../../src-main/connectors/port/connector-bundle.js';
+import { ConnectorError } from '../../src-main/connectors/port/connector-error.js';
 import { createConnector } from '../../src-main/connectors/registry.js';
 import {
   createShopifyConnector,
   type ShopifyConnectorOptions,
 } from '../../src-main/connectors/shopify/shopify-connector.js';
-import type { Connector, DeliveryResult, LevelItem, SendOutcome } from '../../src-main/outbox/connector.js';
+import type {
+  Connector,
+  DeliveryResult,
+  LevelItem,
+  SendOutcome,
+} from '../../src-main/connectors/port/connector.js';
 import { DeliveryRepo } from '../../src-main/outbox/delivery-repo.js';
 import { Dispatcher } from '../../src-main/outbox/dispatcher.js';
 import { OutboxRepo } from '../../src-main/outbox/outbox-repo.js';

@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Agent as HttpAgent } from 'undici';
 import { z } from 'zod';
 import type { ConfigInput } from '../../shared/config.js';
-import type { LedgerItem } from '../../src-main/outbox/connector.js';
+import type { LedgerItem } from '../../src-main/connectors/port/connector.js';
 import type { PosEvent } from '../../shared/events.js';
 import { createTrytonConnector } from '../../src-main/connectors/tryton/tryton-connector.js';
 import { trytonDateSchema } from '../../src-main/connectors/tryton/tryton-rpc.js';

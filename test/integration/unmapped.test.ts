@@ -5,7 +5,7 @@ import { createLogger } from '../../src-main/platform/logger.js';
 import { IdMappingRepo } from '../../src-main/connectors/id-mapping-repo.js';
 import { AgentDatabase } from '../../src-main/db/agent-database.js';
 import { ExceptionsRepo } from '../../src-main/exceptions/exceptions-repo.js';
-import type { Connector, DeliveryResult, LedgerItem } from '../../src-main/outbox/connector.js';
+import type { Connector, DeliveryResult, LedgerItem } from '../../src-main/connectors/port/connector.js';
 import { DeliveryRepo } from '../../src-main/outbox/delivery-repo.js';
 import { Dispatcher } from '../../src-main/outbox/dispatcher.js';
 import { TokenBucket } from '../../src-main/outbox/token-bucket.js';

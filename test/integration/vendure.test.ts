@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { destinationSchema, type ConfigInput } from '../../shared/config.js';
-import {
-  ConnectorError,
-  type ConnectorBundle,
-  type RemoteOrder,
-} from '../../src-main/connectors/connector-kit.js';
+import type { ConnectorBundle, RemoteOrder } from '../../src-main/connectors/port/connector-bundle.js';
+import { ConnectorError } from '../../src-main/connectors/port/connector-error.js';
 import {
   createVendureConnector,
   type VendureDestination,
   type VendureConnectorOptions,
 } from '../../src-main/connectors/vendure/vendure-connector.js';
-import type { DeliveryResult, LevelItem } from '../../src-main/outbox/connector.js';
+import type { DeliveryResult, LevelItem } from '../../src-main/connectors/port/connector.js';
 import { connectorContext, type TestConnectorContext } from '../support/connector-context.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 import { freePort } from '../support/server-process.js';

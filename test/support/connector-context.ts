@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ConnectorContext } from '../../src-main/connectors/connector-kit.js';
+import type { ConnectorContext } from '../../src-main/connectors/port/connector-context.js';
 import { ConnectorStateRepo } from '../../src-main/connectors/connector-state-repo.js';
 import { IdMappingRepo } from '../../src-main/connectors/id-mapping-repo.js';
 import { createLogger } from '../../src-main/platform/logger.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConnectorError } from '../../src-main/connectors/connector-kit.js';
+import { ConnectorError } from '../../src-main/connectors/port/connector-error.js';
 import { runProbe } from '../../src-main/server/handlers/destinations-handlers.js';
 
 test('a connection test with no answer in time is aborted and answered as unreachable', async () => {

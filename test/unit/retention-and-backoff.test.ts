@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { AgentDatabase } from '../../src-main/db/agent-database.js';
-import { classifyStatus, parseRetryAfter } from '../../src-main/outbox/connector.js';
+import { classifyStatus, parseRetryAfter } from '../../src-main/connectors/http/classify-status.js';
 import { pruneDelivered } from '../../src-main/outbox/retention.js';
 import { backoffDelay, type RetryPolicy } from '../../src-main/outbox/retry-policy.js';
 import { TokenBucket } from '../../src-main/outbox/token-bucket.js';

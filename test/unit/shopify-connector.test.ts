@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { parse } from 'graphql';
-import { publishKey, type PublishEntry } from '../../src-main/connectors/shopify/shopify-connector.js';
+import { publishKey, type PublishEntry } from '../../src-main/connectors/shopify/shopify-publisher.js';
 import { toRemoteOrder } from '../../src-main/connectors/shopify/shopify-orders.js';
 import {
   DISCOVER_ITEMS_QUERY,

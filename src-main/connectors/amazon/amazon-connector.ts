@@ -1,13 +1,8 @@
 import type { ResolvedDestination } from '../../../shared/config.js';
-import type { Connector } from '../../outbox/connector.js';
-import {
-  probeFailure,
-  type ConnectorBundle,
-  type ConnectorContext,
-  type LevelReader,
-  type ProbeResult,
-  type RemoteLevel,
-} from '../connector-kit.js';
+import type { Connector } from '../port/connector.js';
+import { probeFailure } from '../port/call-failure.js';
+import type { ConnectorBundle, LevelReader, ProbeResult, RemoteLevel } from '../port/connector-bundle.js';
+import type { ConnectorContext } from '../port/connector-context.js';
 import { createAmazonOrders } from './amazon-orders.js';
 import { defaultChannelQuantity, getListingsItem, resolveSellerSku } from './listings-items.js';
 import { ListingsPublisher } from './listings-publisher.js';

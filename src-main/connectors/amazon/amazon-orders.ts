@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { IdMappings, OrderPage, OrderSource, RemoteOrder, RemoteOrderLine } from '../connector-kit.js';
+import type { OrderPage, OrderSource, RemoteOrder, RemoteOrderLine } from '../port/connector-bundle.js';
+import type { IdMappings } from '../port/connector-context.js';
 import { describeSpError, SpApiFailure, type CallBudget, type SpApiClient } from './sp-api-client.js';
 import { getOrderItemsResponseSchema, getOrdersResponseSchema } from './sp-api-schemas.js';
 

@@ -1,4 +1,4 @@
-import type { DeliveryResult } from '../../outbox/connector.js';
+import type { DeliveryResult } from '../port/connector.js';
 import type { ProcessingReport } from './sp-api-schemas.js';
 
 /** The feed type of the JSON listings feed (Feeds 2021-06-30 + listings-feed-schema-v2). */

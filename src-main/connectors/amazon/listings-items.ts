@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { IdMappings } from '../connector-kit.js';
+import type { IdMappings } from '../port/connector-context.js';
 import { describeSpError, SpApiFailure, type CallBudget, type SpApiClient } from './sp-api-client.js';
 import { listingsItemSchema } from './sp-api-schemas.js';
 

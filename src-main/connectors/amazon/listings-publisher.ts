@@ -1,15 +1,13 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../platform/logger.js';
-import type { DeliveryResult, LevelItem, RateHint, SendOutcome } from '../../outbox/connector.js';
-import type { ConnectorState, IdMappings } from '../connector-kit.js';
+import type { DeliveryResult, LevelItem, RateHint, SendOutcome } from '../port/connector.js';
+import type { ConnectorState, IdMappings } from '../port/connector-context.js';
+import { quantityPatch } from './listings-feed.js';
 import {
-  buildListingsFeed,
-  FEED_CONTENT_TYPE,
-  JSON_LISTINGS_FEED,
-  quantityPatch,
-  resultsFromReport,
-  type QuantityUpdate,
-} from './listings-feed.js';
+  itemKey,
+  ListingsFeedSubmitter,
+  PENDING_FEED_KEY,
+  type PendingFeed,
+} from './listings-feed-submitter.js';
 import { listingsItemPath, resolveSellerSku } from './listings-items.js';
 import type { RateLimits } from './rate-limits.js';
 import {
@@ -19,27 +17,7 @@ import {
   type SpAnswer,
   type SpApiClient,
 } from './sp-api-client.js';
-import {
-  createFeedDocumentResponseSchema,
-  createFeedResponseSchema,
-  feedDocumentSchema,
-  feedSchema,
-  processingReportSchema,
-  submissionResponseSchema,
-} from './sp-api-schemas.js';
-
-/** The `context.state` key of the feed submitted and not yet read back. */
-export const PENDING_FEED_KEY = 'pendingFeed';
-
-/** A submitted feed whose report was not read yet; kept in the destination's state, so it outlives a crash. */
-export type PendingFeed = {
-  feedId: string;
-  /** Epoch ms it was created. */
-  createdAt: number;
-  /** Set once `getFeed` said DONE, so a later send goes straight to the report. */
-  resultFeedDocumentId?: string;
-  messages: { sku: string; location: string; sellerSku: string; quantity: number }[];
-};
+import { submissionResponseSchema } from './sp-api-schemas.js';
 
 export type ListingsPublisherOptions = Readonly<{
   client: SpApiClient;
@@ -56,16 +34,6 @@ export type ListingsPublisherOptions = Readonly<{
   logger: Logger;
 }>;
 
-/** How a feed ended, as far as this send saw. */
-type Settled =
-  | { kind: 'done'; results: Map<string, { quantity: number; result: DeliveryResult }> }
-  | { kind: 'waiting'; result: DeliveryResult };
-
-/** Waits between `getFeed` polls within one send: quick at first (small feeds finish in seconds), then 5 s. */
-const POLL_DELAYS_MS = [250, 500, 1000, 2000, 3000, 5000];
-
-const itemKey = (sku: string, location: string) => `${sku}\u0000${location}`;
-
 /**
  * Publishes available-to-sell quantities as Amazon merchant-fulfilled (DEFAULT channel) quantities: a small send
  * patches each listing (`patchListingsItem`), a large one goes as one JSON_LISTINGS_FEED with one message per
@@ -79,9 +47,11 @@ const itemKey = (sku: string, location: string) => `${sku}\u0000${location}`;
  */
 export class ListingsPublisher {
   readonly #o: ListingsPublisherOptions;
+  readonly #feeds: ListingsFeedSubmitter;
 
   constructor(options: ListingsPublisherOptions) {
     this.#o = options;
+    this.#feeds = new ListingsFeedSubmitter(options);
   }
 
   async send(items: readonly LevelItem[], signal: AbortSignal): Promise<SendOutcome> {
@@ -96,7 +66,7 @@ export class ListingsPublisher {
       // Only a send that carries one of its SKUs waits for it; any other send just looks once, so an
       // unrelated change is not held up by a feed Amazon takes minutes over.
       const isWaiting = items.some((item) => inFeed.has(item.sku));
-      const settled = await this.#settle(pending, budget, isWaiting ? Number.POSITIVE_INFINITY : 1);
+      const settled = await this.#feeds.settle(pending, budget, isWaiting ? Number.POSITIVE_INFINITY : 1);
       for (const i of open()) {
         const item = items[i]!;
         if (settled.kind === 'waiting') {
@@ -159,9 +129,9 @@ export class ListingsPublisher {
       const isFeed =
         toSend.length > this.#o.patchMaxItems &&
         this.#o.state.get<PendingFeed>(PENDING_FEED_KEY) === undefined &&
-        this.#canSubmitFeed();
+        this.#feeds.canSubmit();
       const outcome = isFeed
-        ? await this.#sendFeed(items, toSend, targets, budget)
+        ? await this.#feeds.submit(items, toSend, targets, budget)
         : await this.#sendPatches(items, toSend, targets, budget);
       toSend.forEach((i, n) => (results[i] = outcome[n]));
     }
@@ -241,184 +211,6 @@ export class ListingsPublisher {
     }
   }
 
-  /** Each step of a feed has a small burst and a slow refill; a feed is started only when all of them can go. */
-  #canSubmitFeed(): boolean {
-    const { limits } = this.#o;
-    return (['createFeedDocument', 'createFeed', 'getFeed', 'getFeedDocument'] as const).every(
-      (op) => limits.bucket(op).available() >= 1,
-    );
-  }
-
-  async #sendFeed(
-    items: readonly LevelItem[],
-    indexes: readonly number[],
-    targets: ReadonlyMap<number, string>,
-    budget: CallBudget,
-  ): Promise<DeliveryResult[]> {
-    const { client } = this.#o;
-    const messages = indexes.map((i) => ({
-      sku: items[i]!.sku,
-      location: items[i]!.location,
-      sellerSku: targets.get(i)!,
-      quantity: items[i]!.quantity,
-    }));
-    let pending: PendingFeed;
-    try {
-      const document = buildListingsFeed(this.#o.sellerId, this.#o.productType, messages);
-      const created = await client.call(
-        {
-          op: 'createFeedDocument',
-          method: 'POST',
-          path: '/feeds/2021-06-30/documents',
-          json: { contentType: FEED_CONTENT_TYPE },
-        },
-        budget,
-      );
-      expectSuccess(created, 'createFeedDocument');
-      const { feedDocumentId, url } = client.parse(
-        createFeedDocumentResponseSchema,
-        created,
-        'createFeedDocument',
-        false,
-      );
-      const uploaded = await client.upload(url, JSON.stringify(document), FEED_CONTENT_TYPE, budget.signal);
-      expectSuccess(uploaded, 'feed document upload');
-      const feedAnswer = await client.call(
-        {
-          op: 'createFeed',
-          method: 'POST',
-          path: '/feeds/2021-06-30/feeds',
-          json: {
-            feedType: JSON_LISTINGS_FEED,
-            marketplaceIds: [this.#o.marketplaceId],
-            inputFeedDocumentId: feedDocumentId,
-          },
-        },
-        budget,
-      );
-      expectSuccess(feedAnswer, 'createFeed');
-      const { feedId } = client.parse(createFeedResponseSchema, feedAnswer, 'createFeed', true);
-      pending = { feedId, createdAt: Date.now(), messages };
-      // Kept before anything else can fail: from here on a retry reads this feed instead of sending another.
-      this.#o.state.set(PENDING_FEED_KEY, pending);
-      this.#o.logger.info({ feedId, messages: messages.length }, 'listings feed submitted');
-    } catch (error) {
-      if (!(error instanceof SpApiFailure)) throw error;
-      return messages.map(() => error.result);
-    }
-    const settled = await this.#settle(pending, budget, Number.POSITIVE_INFINITY);
-    return messages.map((m) =>
-      settled.kind === 'waiting'
-        ? settled.result
-        : (settled.results.get(itemKey(m.sku, m.location))?.result ?? {
-            kind: 'retry',
-            detail: `feed ${pending.feedId} gave no result for ${m.sellerSku}`,
-          }),
-    );
-  }
-
-  /**
-   * Follows a submitted feed until its report is read, this send's wait is used up or `maxPolls` looks were
-   * taken: `getFeed` until DONE, then `getFeedDocument` and the report. The pending feed is forgotten once its report is read, or when
-   * Amazon no longer knows it or could not process it (its items are then sent again: quantities are absolute).
-   */
-  async #settle(pending: PendingFeed, budget: CallBudget, maxPolls: number): Promise<Settled> {
-    const { client, state } = this.#o;
-    const feedId = pending.feedId;
-    try {
-      let documentId = pending.resultFeedDocumentId;
-      for (let poll = 0; documentId === undefined; poll += 1) {
-        const answer = await client.call(
-          { op: 'getFeed', method: 'GET', path: `/feeds/2021-06-30/feeds/${encodeURIComponent(feedId)}` },
-          budget,
-        );
-        if (answer.status === 404) {
-          state.delete(PENDING_FEED_KEY);
-          return {
-            kind: 'waiting',
-            result: { kind: 'retry', detail: `Amazon does not know feed ${feedId}; sending again` },
-          };
-        }
-        expectSuccess(answer, 'getFeed');
-        const feed = client.parse(feedSchema, answer, `getFeed ${feedId}`, false);
-        if (feed.processingStatus === 'DONE' && feed.resultFeedDocumentId !== undefined) {
-          documentId = feed.resultFeedDocumentId;
-          pending = { ...pending, resultFeedDocumentId: documentId };
-          state.set(PENDING_FEED_KEY, pending);
-          break;
-        }
-        if (
-          feed.processingStatus === 'DONE' ||
-          feed.processingStatus === 'FATAL' ||
-          feed.processingStatus === 'CANCELLED'
-        ) {
-          // FATAL: "some, none, or all" of it may be applied. Absolute quantities make sending again safe.
-          state.delete(PENDING_FEED_KEY);
-          return {
-            kind: 'waiting',
-            result: {
-              kind: 'retry',
-              detail: `Amazon could not process feed ${feedId} (${feed.processingStatus}); sending again`,
-            },
-          };
-        }
-        const delay = POLL_DELAYS_MS[Math.min(poll, POLL_DELAYS_MS.length - 1)]!;
-        if (poll + 1 >= maxPolls || Date.now() + delay > budget.deadline || budget.signal.aborted)
-          return stillProcessing(pending, feed.processingStatus);
-        try {
-          await sleep(delay, undefined, { signal: budget.signal });
-        } catch {
-          return stillProcessing(pending, feed.processingStatus);
-        }
-      }
-      const docAnswer = await client.call(
-        {
-          op: 'getFeedDocument',
-          method: 'GET',
-          path: `/feeds/2021-06-30/documents/${encodeURIComponent(documentId)}`,
-        },
-        budget,
-      );
-      expectSuccess(docAnswer, 'getFeedDocument');
-      const document = client.parse(feedDocumentSchema, docAnswer, `getFeedDocument ${documentId}`, false);
-      const text = await client.download(document.url, document.compressionAlgorithm, budget.signal);
-      let report;
-      try {
-        report = processingReportSchema.parse(JSON.parse(text));
-      } catch (error) {
-        state.delete(PENDING_FEED_KEY);
-        return {
-          kind: 'waiting',
-          result: {
-            kind: 'retry',
-            detail: `the processing report of feed ${feedId} is unreadable (${(error as Error).message.slice(0, 200)}); sending again`,
-          },
-        };
-      }
-      const updates: QuantityUpdate[] = pending.messages;
-      const outcome = resultsFromReport(report, updates);
-      state.delete(PENDING_FEED_KEY);
-      this.#o.logger.info(
-        { feedId, accepted: report.summary.messagesAccepted, invalid: report.summary.messagesInvalid },
-        'listings feed processed',
-      );
-      return {
-        kind: 'done',
-        results: new Map(
-          pending.messages.map((m, n) => [
-            itemKey(m.sku, m.location),
-            { quantity: m.quantity, result: outcome[n]! },
-          ]),
-        ),
-      };
-    } catch (error) {
-      if (!(error instanceof SpApiFailure)) throw error;
-      // Amazon refused our getFeed or getFeedDocument itself: waiting again would not change that.
-      if (error.result.kind === 'rejected') state.delete(PENDING_FEED_KEY);
-      return { kind: 'waiting', result: error.result };
-    }
-  }
-
   /**
    * Tells the engine how fast sends may come: as often as a listing can be patched, and nothing until the next
    * patch token when none is left (each send needs at least one call).
@@ -446,24 +238,4 @@ function notTried(cause: SpApiFailure): DeliveryResult {
         detail: `not sent: an earlier call of this send failed (${cause.result.detail})`,
       };
   }
-}
-
-/** The result of items whose feed Amazon is still processing: come back when it is likely done. */
-function stillProcessing(pending: PendingFeed, status: string): Settled {
-  const age = Date.now() - pending.createdAt;
-  const retryAfterMs = Math.round(Math.min(30_000, Math.max(1000, age / 4)));
-  return {
-    kind: 'waiting',
-    result: {
-      kind: 'rate_limited',
-      retryAfterMs,
-      detail: `Amazon is still processing feed ${pending.feedId} (${status}); its report is read in ${Math.ceil(retryAfterMs / 1000)} s`,
-    },
-  };
-}
-
-/** A 4xx where a success was due is our request's fault: the items are rejected with Amazon's words. */
-function expectSuccess(answer: SpAnswer, what: string): void {
-  if (answer.status < 200 || answer.status >= 300)
-    throw SpApiFailure.rejected(`${what}: ${describeSpError(answer.status, answer.body)}`);
 }

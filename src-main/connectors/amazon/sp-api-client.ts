@@ -1,11 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import got, { RequestError, TimeoutError, type Got, type Method } from 'got';
 import type { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
-import { parseRetryAfter } from '../../outbox/connector.js';
-import { CallFailure } from '../connector-kit.js';
+import { parseRetryAfter } from '../http/classify-status.js';
+import { classifyTransportError } from '../http/classify-transport-error.js';
+import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
+import { CallFailure } from '../port/call-failure.js';
 import type { RateLimits, SpOperation } from './rate-limits.js';
 import { errorListSchema, lwaErrorSchema, lwaTokenSchema } from './sp-api-schemas.js';
 
@@ -47,9 +48,6 @@ export type SpRequest = Readonly<{
   json?: unknown;
 }>;
 
-/** Phases of got's timeout before which nothing reached the server. */
-const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
-
 /** The `x-amzn-RateLimit-Limit` of an answer: the operation's rate in requests per second. */
 export function readRateLimitHeader(headers: IncomingHttpHeaders): number | null {
   const raw = headers['x-amzn-ratelimit-limit'];
@@ -83,18 +81,16 @@ export function describeSpError(status: number, body: string): string {
  */
 export class SpApiClient {
   readonly #o: SpApiClientOptions;
-  readonly #http: Got;
+  readonly #http: HttpClient;
   #token: { value: string; refreshAt: number } | null = null;
   #refreshing: Promise<string> | null = null;
 
   constructor(options: SpApiClientOptions) {
     this.#o = options;
-    this.#http = got.extend({
-      timeout: { request: options.requestTimeoutMs },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      headers: { 'user-agent': `backroom/${options.agentId} (Language=TypeScript)` },
+    this.#http = createHttpClient({
+      agentId: options.agentId,
+      userAgentDetail: '(Language=TypeScript)',
+      timeoutMs: options.requestTimeoutMs,
     });
   }
 
@@ -216,7 +212,7 @@ export class SpApiClient {
   }
 
   async #send(
-    method: Method,
+    method: SpRequest['method'] | 'PUT',
     url: URL,
     what: string,
     signal: AbortSignal,
@@ -231,13 +227,11 @@ export class SpApiClient {
 
   /** A network error or timeout: `unknown` when a write may have reached Amazon, else `retry`. */
   #failure(error: unknown, method: string, what: string): SpApiFailure {
-    if (!(error instanceof RequestError)) return SpApiFailure.retry(`${what}: ${String(error)}`);
-    const isWrite = method !== 'GET';
-    const wasSent =
-      error instanceof TimeoutError ? !BEFORE_SEND.has(error.event) : error.timings?.upload !== undefined;
-    if (isWrite && wasSent)
-      return SpApiFailure.unknown(`${what}: no answer after the request was sent (${error.code})`);
-    return SpApiFailure.retry(`${what}: ${error.code}: ${error.message}`);
+    const failure = classifyTransportError(error);
+    if (failure === null) return SpApiFailure.retry(`${what}: ${String(error)}`);
+    if (method !== 'GET' && failure.kind === 'maybe_sent')
+      return SpApiFailure.unknown(`${what}: no answer after the request was sent (${failure.code})`);
+    return SpApiFailure.retry(`${what}: ${failure.code}: ${failure.message}`);
   }
 
   /** A cached access token, or a new one (one refresh at a time, shared by concurrent callers). */

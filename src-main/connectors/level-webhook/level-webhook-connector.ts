@@ -1,5 +1,5 @@
 import type { ResolvedDestination } from '../../../shared/config.js';
-import type { Connector, LevelItem, SendOutcome } from '../../outbox/connector.js';
+import type { Connector, LevelItem, SendOutcome } from '../port/connector.js';
 import { createSignedPoster } from '../webhook/signed-poster.js';
 
 type LevelWebhookConfig = Extract<ResolvedDestination, { type: 'level_webhook' }>;

@@ -1,13 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import got, { AbortError, RequestError, TimeoutError, type Got } from 'got';
 import { z } from 'zod';
-import { parseRetryAfter } from '../../outbox/connector.js';
+import { parseRetryAfter } from '../http/classify-status.js';
+import { classifyTransportError } from '../http/classify-transport-error.js';
+import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
+import { ConnectorError } from '../port/connector-error.js';
+import { httpAnswer, type HttpAnswer } from '../http/http-answer.js';
 import { ShopifyThrottle, type ThrottleStatus } from './shopify-throttle.js';
 
 /**
  * Why a request failed, in the terms the connector answers with:
- * - `retry`: nothing reached Shopify, or it answered that it failed (5xx, network error before sending);
- * - `unknown`: the request left and no answer came (timeout after sending): a mutation may have been applied;
+ * - `retry`: nothing reached Shopify, or it answered that it failed (5xx, network error before sending), or a
+ *   read's connection was cut;
+ * - `unknown`: the request left and no answer came (timeout after sending, or a mutation's connection cut):
+ *   a mutation may have been applied;
  * - `rate_limited`: `THROTTLED` or HTTP 429, or the bucket would not hold the request (not sent), `retryAfterMs`
  *   how long until it would;
  * - `auth_failed`: 401/403 or `ACCESS_DENIED`;
@@ -40,6 +45,24 @@ export type ShopifyOperation<T> = Readonly<{
   cost: number;
   data: z.ZodType<T>;
 }>;
+
+/** Sends one operation for a send or a read; `isMutation`: a lost answer leaves its outcome unknown. */
+export type Requester = <T>(operation: ShopifyOperation<T>, isMutation?: boolean) => Promise<T>;
+
+/** The `ConnectorError` of a failed pull or read. */
+export function connectorError(failure: ShopifyFailure): ConnectorError {
+  switch (failure.kind) {
+    case 'rate_limited':
+      return new ConnectorError('rate_limited', failure.detail, failure.retryAfterMs);
+    case 'auth_failed':
+    case 'rejected':
+    case 'invalid_response':
+      return new ConnectorError(failure.kind, failure.detail);
+    case 'retry':
+    case 'unknown':
+      return new ConnectorError('unreachable', failure.detail);
+  }
+}
 
 export type ShopifyClientOptions = Readonly<{
   /** The shop's base URL (`https://my-shop.myshopify.com`). */
@@ -76,9 +99,6 @@ const envelope = z.object({
   extensions: z.object({ cost: costExtension.optional() }).optional(),
 });
 
-/** Phases of got's timeout before which nothing reached Shopify. */
-const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
-
 /** Retry-After of a 429 without one, and the least wait ever answered. */
 const DEFAULT_429_WAIT_MS = 1000;
 
@@ -96,27 +116,24 @@ function describeBody(status: number, body: string): string {
 }
 
 /**
- * The Shopify Admin GraphQL client of one destination: its own got instance (explicit timeouts, got's retries
- * off: the engine owns retries), the access token, zod parsing of every answer, and the shop's leaky bucket, so
+ * The Shopify Admin GraphQL client of one destination: its own got instance from the HTTP kit (explicit
+ * timeouts, got's retries off: the engine owns retries), the access token, zod parsing of every answer, and the shop's leaky bucket, so
  * a request waits (or is refused as `rate_limited`) rather than being sent into a throttle.
  */
 export class ShopifyClient {
   readonly throttle: ShopifyThrottle;
-  readonly #got: Got;
+  readonly #got: HttpClient;
   readonly #endpoint: string;
 
   constructor(options: ShopifyClientOptions) {
     this.throttle = new ShopifyThrottle(options.now);
     this.#endpoint = `${options.url.replace(/\/+$/, '')}/admin/api/${options.apiVersion}/graphql.json`;
-    this.#got = got.extend({
-      timeout: { lookup: 5_000, connect: 5_000, secureConnect: 5_000, request: options.timeoutMs ?? 20_000 },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
+    this.#got = createHttpClient({
+      agentId: options.agentId,
+      timeoutMs: options.timeoutMs ?? 20_000,
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
-        'user-agent': `backroom/${options.agentId}`,
         'x-shopify-access-token': options.accessToken,
       },
     });
@@ -202,7 +219,7 @@ export class ShopifyClient {
     operation: ShopifyOperation<unknown>,
     signal: AbortSignal,
     isMutation: boolean,
-  ): Promise<{ status: number; body: string; retryAfter: string | undefined }> {
+  ): Promise<HttpAnswer> {
     try {
       const response = await this.#got.post(this.#endpoint, {
         body: JSON.stringify({
@@ -212,40 +229,37 @@ export class ShopifyClient {
         }),
         signal,
       });
-      return {
-        status: response.statusCode,
-        body: response.body,
-        retryAfter: response.headers['retry-after'],
-      };
+      return httpAnswer(response);
     } catch (error) {
-      if (error instanceof TimeoutError) {
+      const failure = classifyTransportError(error);
+      if (failure === null) throw error;
+      // Only a mutation that may have reached Shopify has an unknown outcome; a read is simply tried again.
+      const uncertain = failure.kind === 'maybe_sent' && isMutation ? 'unknown' : 'retry';
+      if (failure.timeout !== null)
         throw new ShopifyRequestError(
-          BEFORE_SEND.has(error.event)
-            ? { kind: 'retry', detail: `${operation.name}: timed out connecting to Shopify (${error.event})` }
+          failure.kind === 'not_sent'
+            ? {
+                kind: 'retry',
+                detail: `${operation.name}: timed out connecting to Shopify (${failure.timeout})`,
+              }
             : {
                 kind: 'unknown',
                 detail: `${operation.name}: no answer from Shopify in time after the request was sent`,
               },
         );
-      }
-      if (error instanceof AbortError)
+      if (failure.code === 'ERR_ABORTED')
         throw new ShopifyRequestError({
-          kind: isMutation ? 'unknown' : 'retry',
+          kind: uncertain,
           detail: `${operation.name}: the request was cut off before Shopify answered`,
         });
-      if (error instanceof RequestError)
-        throw new ShopifyRequestError({
-          kind: 'retry',
-          detail: `${operation.name}: ${error.code}: ${error.message}`,
-        });
-      throw error;
+      throw new ShopifyRequestError({
+        kind: uncertain,
+        detail: `${operation.name}: ${failure.code}: ${failure.message}`,
+      });
     }
   }
 
-  #classifyStatus(
-    response: Readonly<{ status: number; body: string; retryAfter: string | undefined }>,
-    operation: ShopifyOperation<unknown>,
-  ): ShopifyFailure {
+  #classifyStatus(response: HttpAnswer, operation: ShopifyOperation<unknown>): ShopifyFailure {
     const detail = `${operation.name}: ${describeBody(response.status, response.body)}`;
     const { status } = response;
     if (status === 401 || status === 403) return { kind: 'auth_failed', detail };

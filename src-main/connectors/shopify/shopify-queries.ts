@@ -20,6 +20,12 @@ export const MORE_LINES_FIRST = 100;
 export const LOCATIONS_PAGE_SIZE = 50;
 /** Most aliases in one read or discovery request. */
 export const MAX_ALIASES = 50;
+/** Most pages of locations, and of one order's lines, read in one go. */
+export const MAX_PAGES = 20;
+
+/** A page or chunk size sized from the bucket: `value` rounded down, kept within [min, max]. */
+export const clamp = (value: number, min: number, max: number) =>
+  Math.max(min, Math.min(max, Math.floor(value)));
 
 // ---- publish ----
 

@@ -1,4 +1,4 @@
-import type { RateHint } from '../../outbox/connector.js';
+import type { RateHint } from '../port/connector.js';
 
 /** Shopify's `extensions.cost.throttleStatus`: the leaky bucket of one app on one store, in cost points. */
 export type ThrottleStatus = Readonly<{

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { ResolvedDestination } from '../../../shared/config.js';
-import type { ConnectorBundle, ConnectorContext, ProbeResult, RemoteLevel } from '../connector-kit.js';
-import { ConnectorError, probeFailure } from '../connector-kit.js';
-import type { DeliveryResult, LedgerItem, SendOutcome } from '../../outbox/connector.js';
+import type { ConnectorBundle, ProbeResult, RemoteLevel } from '../port/connector-bundle.js';
+import type { ConnectorContext } from '../port/connector-context.js';
+import { probeFailure } from '../port/call-failure.js';
+import { ConnectorError } from '../port/connector-error.js';
+import type { DeliveryResult, LedgerItem, SendOutcome } from '../port/connector.js';
 import {
   nextStep,
   PlanError,
@@ -14,9 +15,7 @@ import {
   type WarehouseLayout,
 } from './tryton-documents.js';
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
-import { idSchema, TrytonMasterData, type Store } from './tryton-master-data.js';
-
-export type TrytonConfig = Extract<ResolvedDestination, { type: 'tryton' }>;
+import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './tryton-master-data.js';
 
 /**
  * Items per send. Each item is several calls (search, create, three to six workflow buttons and warnings, a

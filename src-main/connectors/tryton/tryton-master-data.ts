@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { LedgerItem } from '../../outbox/connector.js';
-import type { ConnectorContext } from '../connector-kit.js';
-import type { TrytonConfig } from './tryton-connector.js';
+import type { ResolvedDestination } from '../../../shared/config.js';
+import type { LedgerItem } from '../port/connector.js';
+import type { ConnectorContext } from '../port/connector-context.js';
 import {
   bookingDate,
   PlanError,
@@ -10,6 +10,9 @@ import {
   type WarehouseLayout,
 } from './tryton-documents.js';
 import { trytonDateSchema, type CallOptions, type TrytonDate, type TrytonRpc } from './tryton-rpc.js';
+
+/** A `tryton` destination's config, as the loader resolved it. */
+export type TrytonConfig = Extract<ResolvedDestination, { type: 'tryton' }>;
 
 /** How long Tryton's today and its last closed stock period are trusted before they are read again. */
 const CALENDAR_TTL_MS = 60_000;

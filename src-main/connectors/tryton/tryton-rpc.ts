@@ -1,7 +1,9 @@
-import got, { RequestError, TimeoutError, type Got } from 'got';
 import { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
-import { parseRetryAfter } from '../../outbox/connector.js';
+import { parseRetryAfter } from '../http/classify-status.js';
+import { classifyTransportError } from '../http/classify-transport-error.js';
+import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
+import { httpAnswer, type HttpAnswer } from '../http/http-answer.js';
 
 /**
  * Why a Tryton call failed, in the terms the connector classifies by:
@@ -92,17 +94,6 @@ type Session = Readonly<{ header: string; userId: number; context: Readonly<Reco
 /** A login in progress or done; `value` is set once it succeeded. */
 type PendingSession = { readonly promise: Promise<Session>; value: Session | null };
 
-/** Phases of got's timeout before which nothing reached Tryton. */
-const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
-/** Connection errors that mean the request never reached Tryton. */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-]);
 /** Most warnings acknowledged for one call; Tryton raises a handful at most (one per check), never endlessly. */
 const MAX_WARNINGS = 5;
 
@@ -123,7 +114,7 @@ function words(text: string): string {
  */
 export class TrytonRpc {
   readonly #options: TrytonRpcOptions;
-  readonly #http: Got;
+  readonly #http: HttpClient;
   readonly #endpoint: string;
   #session: PendingSession | null = null;
   #nextId = 1;
@@ -132,12 +123,10 @@ export class TrytonRpc {
     this.#options = options;
     const base = options.url.endsWith('/') ? options.url : `${options.url}/`;
     this.#endpoint = new URL(`${encodeURIComponent(options.database)}/`, base).toString();
-    this.#http = got.extend({
-      timeout: { request: options.timeoutMs ?? 20_000 },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
-      headers: { 'content-type': 'application/json', 'user-agent': `backroom/${options.agentId}` },
+    this.#http = createHttpClient({
+      agentId: options.agentId,
+      timeoutMs: options.timeoutMs ?? 20_000,
+      headers: { 'content-type': 'application/json' },
     });
   }
 
@@ -276,7 +265,7 @@ export class TrytonRpc {
     params: readonly unknown[],
     authorization: string | null,
     options: CallOptions,
-  ): Promise<{ status: number; body: string; retryAfter: string | undefined }> {
+  ): Promise<HttpAnswer> {
     const id = this.#nextId++;
     try {
       const response = await this.#http.post(this.#endpoint, {
@@ -284,32 +273,26 @@ export class TrytonRpc {
         signal: options.signal,
         headers: authorization === null ? {} : { authorization },
       });
-      return {
-        status: response.statusCode,
-        body: response.body,
-        retryAfter: response.headers['retry-after'],
-      };
+      return httpAnswer(response);
     } catch (error) {
-      if (error instanceof TimeoutError) {
-        if (BEFORE_SEND.has(error.event))
-          throw new TrytonCallError(
-            'transient',
-            `Tryton did not accept a connection in time (${error.event})`,
-          );
+      const failure = classifyTransportError(error);
+      if (failure?.kind === 'not_sent')
+        throw new TrytonCallError(
+          'transient',
+          failure.timeout !== null
+            ? `Tryton did not accept a connection in time (${failure.timeout})`
+            : failure.code === 'ERR_ABORTED'
+              ? `${method} was cut short (stopping)`
+              : `Tryton is unreachable (${failure.code})`,
+        );
+      if (failure?.kind === 'maybe_sent')
         throw new TrytonCallError(
           options.isWrite ? 'unknown' : 'transient',
-          `Tryton did not answer ${method} in time`,
+          failure.timeout === null
+            ? `the connection to Tryton failed during ${method} (${failure.code}: ${failure.message})`
+            : `Tryton did not answer ${method} in time`,
         );
-      }
-      if (error instanceof RequestError) {
-        const code = error.code;
-        if (NOT_SENT.has(code)) throw new TrytonCallError('transient', `Tryton is unreachable (${code})`);
-        throw new TrytonCallError(
-          options.isWrite ? 'unknown' : 'transient',
-          `the connection to Tryton failed during ${method} (${code}: ${error.message})`,
-        );
-      }
-      // An abort (stop, or the engine's send timeout) surfaces as a DOMException/AbortError from got.
+      // An abort that got did not wrap (stop, or the engine's send timeout): the request may have left.
       if (options.signal.aborted)
         throw new TrytonCallError(
           options.isWrite ? 'unknown' : 'transient',
@@ -320,12 +303,7 @@ export class TrytonRpc {
   }
 
   /** Reads a JSON-RPC answer: the parsed result, or a classified failure. */
-  #result<T>(
-    schema: z.ZodType<T>,
-    method: string,
-    answer: Readonly<{ status: number; body: string; retryAfter: string | undefined }>,
-    options: CallOptions,
-  ): T {
+  #result<T>(schema: z.ZodType<T>, method: string, answer: HttpAnswer, options: CallOptions): T {
     const { status, body } = answer;
     const uncertain = options.isWrite ? 'unknown' : 'transient';
     if (status === 429)

@@ -1,8 +1,9 @@
-import got, { RequestError, TimeoutError, type Got } from 'got';
 import type { z } from 'zod';
 import type { Logger } from '../../platform/logger.js';
-import { parseRetryAfter } from '../../outbox/connector.js';
-import { CallFailure } from '../connector-kit.js';
+import { parseRetryAfter } from '../http/classify-status.js';
+import { classifyTransportError } from '../http/classify-transport-error.js';
+import { createHttpClient, type HttpClient } from '../http/create-http-client.js';
+import { CallFailure } from '../port/call-failure.js';
 import { graphQlEnvelopeSchema, loginSchema } from './vendure-schemas.js';
 
 export type VendureAdminClientOptions = Readonly<{
@@ -31,8 +32,6 @@ const TRANSIENT_CODES = new Set(['INTERNAL_SERVER_ERROR']);
  */
 const TRANSIENT_MESSAGE =
   /SQLITE_BUSY|database is locked|deadlock|lock wait timeout|connection (terminated|refused|reset|lost)|ECONNREFUSED|ECONNRESET|ETIMEDOUT|too many connections/i;
-/** got timeout phases before which nothing reached Vendure. */
-const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
 
 /** One GraphQL operation: its document, and whether it changes anything (a write's lost answer is `unknown`). */
 export type Operation = Readonly<{ name: string; query: string; isWrite: boolean }>;
@@ -46,7 +45,7 @@ export type Operation = Readonly<{ name: string; query: string; isWrite: boolean
  */
 export class VendureAdminClient {
   readonly #o: VendureAdminClientOptions;
-  readonly #http: Got;
+  readonly #http: HttpClient;
   readonly #endpoint: string;
   #token: string | null = null;
   #loggingIn: Promise<string> | null = null;
@@ -54,14 +53,11 @@ export class VendureAdminClient {
   constructor(options: VendureAdminClientOptions) {
     this.#o = options;
     this.#endpoint = `${options.url.replace(/\/+$/, '')}/admin-api`;
-    this.#http = got.extend({
-      timeout: { lookup: 5000, connect: 5000, secureConnect: 5000, request: options.timeoutMs },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      followRedirect: false,
+    this.#http = createHttpClient({
+      agentId: options.agentId,
+      timeoutMs: options.timeoutMs,
       headers: {
         'content-type': 'application/json',
-        'user-agent': `backroom/${options.agentId}`,
         ...(options.channelToken === undefined ? {} : { 'vendure-token': options.channelToken }),
       },
     });
@@ -69,10 +65,10 @@ export class VendureAdminClient {
 
   /**
    * Runs one operation and returns its `data` parsed by `schema`. Throws `VendureFailure` classified:
-   * network error or timeout before sending → retry; timeout after sending → unknown (a read: retry);
-   * 429 → rate_limited; 5xx, 408, 425, INTERNAL_SERVER_ERROR → retry; FORBIDDEN twice or a refused login →
-   * auth_failed; any other GraphQL error (validation, bad input, not found) → rejected; an answer that is not
-   * the model → invalid_response.
+   * network error or timeout before sending → retry; a timeout or a cut connection after sending → unknown
+   * (a read: retry); 429 → rate_limited; 5xx, 408, 425, INTERNAL_SERVER_ERROR → retry; FORBIDDEN twice or a
+   * refused login → auth_failed; any other GraphQL error (validation, bad input, not found) → rejected; an
+   * answer that is not the model → invalid_response.
    */
   async request<T>(
     operation: Operation,
@@ -180,18 +176,22 @@ export class VendureAdminClient {
         signal,
       });
     } catch (error) {
-      if (error instanceof TimeoutError) {
-        if (BEFORE_SEND.has(error.event))
-          throw VendureFailure.retry(`${operation.name}: timed out connecting (${error.event})`);
+      const failure = classifyTransportError(error);
+      if (failure === null) throw error;
+      if (failure.timeout !== null) {
+        if (failure.kind === 'not_sent')
+          throw VendureFailure.retry(`${operation.name}: timed out connecting (${failure.timeout})`);
         throw operation.isWrite
           ? VendureFailure.unknown(
               `${operation.name}: no answer within ${this.#o.timeoutMs} ms after the request was sent`,
             )
           : VendureFailure.retry(`${operation.name}: no answer within ${this.#o.timeoutMs} ms`);
       }
-      if (error instanceof RequestError)
-        throw VendureFailure.retry(`${operation.name}: ${error.code}: ${error.message}`);
-      throw error;
+      const said = `${operation.name}: ${failure.code}: ${failure.message}`;
+      // A connection cut after a write was sent: Vendure may have applied it.
+      throw failure.kind === 'maybe_sent' && operation.isWrite
+        ? VendureFailure.unknown(said)
+        : VendureFailure.retry(said);
     }
     const status = response.statusCode;
     const said = `${operation.name}: HTTP ${status}`;

@@ -1,15 +1,15 @@
 import type { ResolvedDestination } from '../../../shared/config.js';
-import type { DeliveryResult, LevelItem, SendOutcome } from '../../outbox/connector.js';
-import {
-  probeFailure,
-  type ConnectorBundle,
-  type ConnectorContext,
-  type OrderPage,
-  type ProbeResult,
-  type RemoteLevel,
-  type RemoteOrder,
-  type RemoteOrderLine,
-} from '../connector-kit.js';
+import type { DeliveryResult, LevelItem, SendOutcome } from '../port/connector.js';
+import { probeFailure } from '../port/call-failure.js';
+import type {
+  ConnectorBundle,
+  OrderPage,
+  ProbeResult,
+  RemoteLevel,
+  RemoteOrder,
+  RemoteOrderLine,
+} from '../port/connector-bundle.js';
+import type { ConnectorContext } from '../port/connector-context.js';
 import { VendureAdminClient, VendureFailure, type Operation } from './vendure-admin-client.js';
 import { VendureDiscovery, type Resolved } from './vendure-discovery.js';
 import {

@@ -1,5 +1,5 @@
 import type { Logger } from '../../platform/logger.js';
-import type { IdMappings } from '../connector-kit.js';
+import type { IdMappings } from '../port/connector-context.js';
 import type { Operation, VendureAdminClient } from './vendure-admin-client.js';
 import { stockLocationsSchema, variantsBySkuSchema } from './vendure-schemas.js';
 

@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
-import got, { RequestError, TimeoutError } from 'got';
-import { classifyStatus, type DeliveryResult, type RateHint } from '../../outbox/connector.js';
+import { classifyStatus } from '../http/classify-status.js';
+import { classifyTransportError, type TransportFailure } from '../http/classify-transport-error.js';
+import { createHttpClient } from '../http/create-http-client.js';
+import type { DeliveryResult, RateHint } from '../port/connector.js';
 
 export type SignedPosterOptions = Readonly<{
   url: string;
@@ -51,22 +53,32 @@ export function describeAnswer(status: number, body: string): string {
   return said === '' ? `HTTP ${status}` : `HTTP ${status}: ${said}`;
 }
 
-/** Phases of got's timeout before which nothing reached the destination. */
-const BEFORE_SEND = new Set(['lookup', 'connect', 'secureConnect']);
+/**
+ * A request without an answer: `retry` when it never reached the receiver, `unknown` when it may have (the
+ * retry carries the same Idempotency-Key, so a receiver that applied it answers 2xx or 409).
+ */
+function transportResult(failure: TransportFailure): DeliveryResult {
+  if (failure.kind === 'not_sent')
+    return failure.timeout === null
+      ? { kind: 'retry', detail: `${failure.code}: ${failure.message}` }
+      : { kind: 'retry', detail: `timed out connecting (${failure.timeout})` };
+  return failure.timeout === null
+    ? { kind: 'unknown', detail: `${failure.code}: ${failure.message}` }
+    : { kind: 'unknown', detail: 'no answer in time after the request was sent' };
+}
 
 /**
  * POSTs a JSON body signed with `X-Backroom-Signature: sha256=<hex HMAC-SHA256 of the body>` and classifies the
- * answer by the webhook contract (CONTRACT.md). got's own retries are off: the engine owns retries.
+ * answer by the webhook contract (CONTRACT.md), through the HTTP kit (got's own retries off: the engine owns
+ * retries).
  */
 export function createSignedPoster(
   options: SignedPosterOptions,
 ): (body: string, idempotencyKey: string | undefined, signal: AbortSignal) => Promise<PostAnswer> {
-  const client = got.extend({
-    timeout: { request: options.timeoutMs ?? 10_000 },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    headers: { 'content-type': 'application/json', 'user-agent': `backroom/${options.agentId}` },
+  const client = createHttpClient({
+    agentId: options.agentId,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    headers: { 'content-type': 'application/json' },
   });
   const sign = (body: string) => `sha256=${createHmac('sha256', options.secret).update(body).digest('hex')}`;
   return async (body, key, signal) => {
@@ -87,14 +99,9 @@ export function createSignedPoster(
       const rate = readRateHeaders(response.headers);
       return rate === undefined ? { result } : { result, rate };
     } catch (error) {
-      if (error instanceof TimeoutError) {
-        return BEFORE_SEND.has(error.event)
-          ? { result: { kind: 'retry', detail: `timed out connecting (${error.event})` } }
-          : { result: { kind: 'unknown', detail: 'no answer in time after the request was sent' } };
-      }
-      if (error instanceof RequestError)
-        return { result: { kind: 'retry', detail: `${error.code}: ${error.message}` } };
-      throw error;
+      const failure = classifyTransportError(error);
+      if (failure === null) throw error;
+      return { result: transportResult(failure) };
     }
   };
 }

@@ -1,5 +1,5 @@
 import type { ResolvedDestination } from '../../../shared/config.js';
-import type { Connector, LedgerItem, SendOutcome } from '../../outbox/connector.js';
+import type { Connector, LedgerItem, SendOutcome } from '../port/connector.js';
 import { createSignedPoster } from './signed-poster.js';
 
 type WebhookConfig = Extract<ResolvedDestination, { type: 'webhook' }>;

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../../../shared/config.js';
 import type { DestinationTestResult } from '../../../shared/rpc.js';
-import { probeFailure, type ConnectorBundle, type ProbeResult } from '../../connectors/connector-kit.js';
+import { probeFailure } from '../../connectors/port/call-failure.js';
+import type { ConnectorBundle, ProbeResult } from '../../connectors/port/connector-bundle.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';
 import { ApiFailure, fieldFailure } from '../api-failure.js';
 import type { HandlerTable } from '../rpc-router.js';

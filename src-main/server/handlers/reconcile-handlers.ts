@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../../../shared/config.js';
 import type { ReconcileFix, ReconcileReport } from '../../../shared/rpc.js';
-import { ConnectorError, type ConnectorBundle } from '../../connectors/connector-kit.js';
+import type { ConnectorBundle } from '../../connectors/port/connector-bundle.js';
+import { ConnectorError } from '../../connectors/port/connector-error.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';
 import { AgentError, apiReasonOf } from '../../platform/errors.js';
 import { ApiFailure, fieldFailure, unknownDestination } from '../api-failure.js';

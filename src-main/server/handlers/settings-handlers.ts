@@ -1,7 +1,7 @@
 import { DESTINATION_MODE, type ResolvedConfig } from '../../../shared/config.js';
 import type { ChannelSettings, DestinationSettings, SettingsView } from '../../../shared/rpc.js';
 import { orderCheckpointOf } from '../../capture/order-checkpoint-views.js';
-import type { ConnectorBundle } from '../../connectors/connector-kit.js';
+import type { ConnectorBundle } from '../../connectors/port/connector-bundle.js';
 import type { AgentDatabase } from '../../db/agent-database.js';
 import type { ChannelBuffer, ChannelBuffers } from '../../ledger/channel-buffers.js';
 import type { ChannelCondition } from '../../ledger/channel-guard.js';

@@ -1,0 +1,71 @@
+import type { Connector } from './connector.js';
+import type { ConnectorErrorReason } from './connector-error.js';
+
+/** One line of a marketplace order, in local SKUs. */
+export type RemoteOrderLine = Readonly<{ sku: string; qty: number }>;
+
+/**
+ * A marketplace order as the connector read it, translated to local identifiers through the mappings.
+ * - `status`: `open` (to be fulfilled: reserve), `fulfilled` (shipped: on hand falls, reservation released),
+ *   `cancelled` (reservation released).
+ * - `location`: the local location that fulfils it, or null when the remote system does not say (then the
+ *   destination's configured order location is used).
+ * - `unmappedItems`: remote item ids of lines with no local SKU; they raise an exception and are left out.
+ */
+export type RemoteOrder = Readonly<{
+  orderId: string;
+  /** The order number staff know (`#1001`, `114-…`); defaults to orderId. */
+  name?: string;
+  /** RFC 3339 time of the order's last change in the remote system. */
+  updatedAt: string;
+  status: 'open' | 'fulfilled' | 'cancelled';
+  location: string | null;
+  lines: readonly RemoteOrderLine[];
+  unmappedItems?: readonly string[];
+}>;
+
+export type OrderPage = Readonly<{ orders: readonly RemoteOrder[]; nextCursor: string | null }>;
+
+/** A marketplace that has orders to pull (Shopify, Amazon, Vendure). */
+export type OrderSource = Readonly<{
+  /**
+   * One page of orders updated at or after `since` (RFC 3339; null: from the beginning), oldest change first
+   * where the API allows; pass the previous page's `nextCursor` to go on. Throws `ConnectorError` on failure.
+   */
+  pullOrders: (since: string | null, cursor: string | null, signal: AbortSignal) => Promise<OrderPage>;
+}>;
+
+/** A level as the remote system holds it; `quantity` null when the remote system has no such item there. */
+export type RemoteLevel = Readonly<{ sku: string; location: string; quantity: number | null }>;
+
+/** Reads levels back for reconciliation (on hand for an ERP, available for a marketplace). */
+export type LevelReader = Readonly<{
+  /** What the remote system's level means, for the reconciliation view. */
+  measures: 'on_hand' | 'available';
+  /** Reads the given items; unmapped items come back with quantity null. Throws `ConnectorError` on failure. */
+  readLevels: (
+    items: readonly Readonly<{ sku: string; location: string }>[],
+    signal: AbortSignal,
+  ) => Promise<RemoteLevel[]>;
+}>;
+
+/** A destination's connector and what else its API offers. */
+export type ConnectorBundle = Readonly<{
+  connector: Connector;
+  orders?: OrderSource;
+  levels?: LevelReader;
+  /**
+   * A connection test (the settings page's "Test connection"): checks that the remote system is reachable and
+   * accepts the credentials, with the cheapest read-only call its API has. It changes nothing remote and never
+   * throws for a remote failure: it answers `ok: false` with the reason and the remote's own words. Absent when
+   * the API offers no such call (a webhook: its delivery results show its state).
+   */
+  probe?: (signal: AbortSignal) => Promise<ProbeResult>;
+  /** Releases connections (NATS); called once when the agent stops. */
+  close?: () => Promise<void>;
+}>;
+
+/** What a connection test found: `detail` says what answered (ok) or why it failed, in the remote's words. */
+export type ProbeResult =
+  | Readonly<{ ok: true; detail: string }>
+  | Readonly<{ ok: false; reason: ConnectorErrorReason; detail: string }>;
