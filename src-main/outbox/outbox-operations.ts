@@ -1,6 +1,7 @@
 import { AgentError } from '../platform/errors.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { OutboxState } from '../db/schema.js';
+import type { OutboxItemState } from '../../shared/outbox-item-states.js';
+import type { OperationResult } from '../../shared/rpc.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 
 export type OutboxItemView = {
@@ -13,7 +14,7 @@ export type OutboxItemView = {
   location: string;
   reference: string | null;
   idempotencyKey: string;
-  state: OutboxState;
+  state: OutboxItemState;
   attempts: number;
   nextAttemptAt: number;
   lastError: string | null;
@@ -29,9 +30,7 @@ export type OutboxItemView = {
 /** Who acts and why; every operation is written to the audit log with both. */
 export type Actor = Readonly<{ operator: string; reason: string | null }>;
 
-export type OperationResult = { changed: number[]; skipped: { id: number; why: string }[] };
-
-const RETRYABLE: readonly OutboxState[] = ['rejected', 'dead', 'pending', 'held'];
+const RETRYABLE: readonly OutboxItemState[] = ['rejected', 'dead', 'pending', 'held'];
 
 /**
  * What staff can do to outbox items: retry (same idempotency key), replay as new (a new key, so the destination
@@ -50,7 +49,7 @@ export class OutboxOperations {
   }
 
   list(
-    filter: Readonly<{ destinationId?: string; state?: OutboxState; afterId?: number; limit?: number }>,
+    filter: Readonly<{ destinationId?: string; state?: OutboxItemState; afterId?: number; limit?: number }>,
   ): OutboxItemView[] {
     const { query } = this.#db;
     let q = query
@@ -198,7 +197,7 @@ export class OutboxOperations {
     apply: (
       row: {
         id: number;
-        state: OutboxState;
+        state: OutboxItemState;
         event_seq: number;
         destination_id: string;
         location: string;

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { OUTBOX_ITEM_STATES as STATES } from '../../shared/outbox-item-states.js';
 import { AgentError } from '../platform/errors.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
@@ -13,8 +14,6 @@ export type OutboxRouteDeps = Readonly<{
   audit: AuditLog;
   dispatchers: readonly Dispatcher[];
 }>;
-
-const STATES = ['pending', 'in_flight', 'delivered', 'rejected', 'dead', 'discarded', 'held'] as const;
 
 const listQuery = z.object({
   destination: z.string().min(1).optional(),

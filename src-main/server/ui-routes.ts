@@ -22,7 +22,8 @@ import {
 } from '../../shared/rpc.js';
 import { readStatus } from '../agent/status.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { ExceptionStatus, OutboxState } from '../db/schema.js';
+import type { ExceptionStatus } from '../../shared/exception-kinds.js';
+import type { OutboxItemState as OutboxState } from '../../shared/outbox-item-states.js';
 import { SourceTokenRepo } from '../capture/source-token-repo.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { StockView } from '../ledger/stock-view.js';
