@@ -19,6 +19,7 @@ export const EXCEPTION_KINDS = [
   'unmapped_location',
   'order_pull_failed',
   'order_unmapped_item',
+  'order_rejected',
   'reconcile_drift',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
@@ -58,5 +59,6 @@ export const EXCEPTION_KIND_FACTS = {
   unmapped_location: { actions: ['map'], resolvesItself: false },
   order_pull_failed: { actions: [], resolvesItself: true },
   order_unmapped_item: { actions: [], resolvesItself: false },
+  order_rejected: { actions: [], resolvesItself: false },
   reconcile_drift: { actions: ['reconcile'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

@@ -1,6 +1,7 @@
 import { readCsv } from '../capture/csv.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { IdMappingsTable } from '../db/schema.js';
+import { unmappedException } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { IdMappings } from './connector-kit.js';
 
@@ -21,11 +22,6 @@ export type MappingImportReport = Readonly<{
   unchanged: number;
   errors: MappingRowError[];
 }>;
-
-/** The dedupe key of the exception raised while an item or location has no mapping for a destination. */
-export function unmappedKey(destinationId: string, kind: MappingKind, localId: string): string {
-  return `unmapped_${kind === 'item' ? 'sku' : 'location'}:${destinationId}:${localId}`;
-}
 
 /**
  * Identifier mappings of every destination, and the release of what waited for them: setting a mapping puts
@@ -242,7 +238,7 @@ export class IdMappingRepo {
         )
         .run(m.destinationId, m.localId);
     this.#exceptions.resolveByKey(
-      unmappedKey(m.destinationId, m.kind, m.localId),
+      unmappedException(m.destinationId, m.kind, m.localId).dedupeKey,
       `mapped to ${m.remoteId} (${m.origin})`,
       now,
     );

@@ -1,30 +1,21 @@
+import type { ExceptionKind } from '../../shared/exception-kinds.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { ExceptionsTable } from '../db/schema.js';
+import type { DedupeKey } from './exception-catalog.js';
 
-/** Kinds of exception; each has a message in business words and the actions that fit (see README). */
-export type ExceptionKind =
-  | 'unknown_sku'
-  | 'unknown_location'
-  | 'negative_stock'
-  | 'bad_import_row'
-  | 'bad_import_file'
-  | 'delivery_rejected'
-  | 'delivery_dead_letter'
-  | 'destination_auth_failed'
-  | 'destination_misconfigured'
-  | 'unmapped_sku'
-  | 'unmapped_location'
-  | 'order_pull_failed'
-  | 'order_unmapped_item'
-  | 'reconcile_drift';
+/**
+ * An exception to raise: its kind with a dedupe key of that same kind (both from `EXCEPTION_CATALOG`), so a key
+ * can never be filed under another kind.
+ */
+export type RaiseException = { [K in ExceptionKind]: RaiseOf<K> }[ExceptionKind];
 
-export type RaiseException = Readonly<{
-  kind: ExceptionKind;
+type RaiseOf<K extends ExceptionKind> = Readonly<{
+  kind: K;
   /**
    * Exceptions with the same key while one is open count up on that one instead of adding a row, so a SKU sold
    * a hundred times before it is mapped is one exception with 100 occurrences. `null` always adds a row.
    */
-  dedupeKey: string | null;
+  dedupeKey: DedupeKey<K> | null;
   message: string;
   details: Record<string, unknown>;
   source?: string | null;
@@ -75,7 +66,7 @@ export class ExceptionsRepo {
   }
 
   /** Resolves the open exception with this key, if any (for conditions that clear by themselves). */
-  resolveByKey(dedupeKey: string, resolution: string, now = Date.now()): boolean {
+  resolveByKey(dedupeKey: DedupeKey, resolution: string, now = Date.now()): boolean {
     return this.#resolveByKey.run(now, resolution, dedupeKey).changes > 0;
   }
 

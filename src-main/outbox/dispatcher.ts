@@ -11,7 +11,7 @@ import {
 import { assertNever, describeEvent } from '../../shared/events.js';
 import type { Logger } from '../platform/logger.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import { unmappedKey } from '../connectors/id-mapping-repo.js';
+import { EXCEPTION_CATALOG, unmappedException } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Connector, DeliveryResult, LedgerItem, LevelItem, SendOutcome } from './connector.js';
 import type { DeliveryRepo } from './delivery-repo.js';
@@ -131,8 +131,9 @@ export class Dispatcher {
    */
   resume(resolution = 'delivery resumed'): void {
     this.#o.repo.setPaused(this.#o.destinationId, null, Date.now());
-    this.#o.exceptions.resolveByKey(`destination_auth_failed:${this.#o.destinationId}`, resolution);
-    this.#o.exceptions.resolveByKey(`destination_misconfigured:${this.#o.destinationId}`, resolution);
+    const { destination_auth_failed, destination_misconfigured } = EXCEPTION_CATALOG;
+    this.#o.exceptions.resolveByKey(destination_auth_failed.key(this.#o.destinationId), resolution);
+    this.#o.exceptions.resolveByKey(destination_misconfigured.key(this.#o.destinationId), resolution);
     this.wake();
   }
 
@@ -220,8 +221,13 @@ export class Dispatcher {
       (item) =>
         this.#o.exceptions.raise({
           kind: 'delivery_rejected',
-          dedupeKey: `delivery_rejected:${item.outboxId}`,
-          message: `Event ${item.seq} at ${lane.location} was not sent to ${this.#o.destinationId}: ${item.error}`,
+          dedupeKey: EXCEPTION_CATALOG.delivery_rejected.key(item.outboxId),
+          message: EXCEPTION_CATALOG.delivery_rejected.unreadableMessage({
+            seq: item.seq,
+            location: lane.location,
+            destinationId: this.#o.destinationId,
+            error: item.error,
+          }),
           details: { outboxId: item.outboxId, error: item.error },
           source: item.source,
           eventSeq: item.seq,
@@ -313,8 +319,18 @@ export class Dispatcher {
           case 'rejected':
             this.#o.exceptions.raise({
               kind: 'delivery_rejected',
-              dedupeKey: `delivery_rejected:${this.#o.destinationId}:${item.sku}:${item.location}`,
-              message: `${this.#o.destinationId} refused the stock level of ${item.sku} at ${item.location} (${item.quantity}): ${result.detail}`,
+              dedupeKey: EXCEPTION_CATALOG.delivery_rejected.levelKey(
+                this.#o.destinationId,
+                item.sku,
+                item.location,
+              ),
+              message: EXCEPTION_CATALOG.delivery_rejected.levelMessage({
+                destinationId: this.#o.destinationId,
+                sku: item.sku,
+                location: item.location,
+                quantity: item.quantity,
+                detail: result.detail,
+              }),
               details: { quantity: item.quantity, version: item.version, error: result.detail },
               sku: item.sku,
               location: item.location,
@@ -388,11 +404,15 @@ export class Dispatcher {
   ): void {
     const destinationId = this.#o.destinationId;
     const isItem = result.mapping === 'item';
-    const subject = isItem ? `SKU ${result.localId}` : `location ${result.localId}`;
+    const exception = unmappedException(destinationId, result.mapping, result.localId);
     this.#o.exceptions.raise({
-      kind: isItem ? 'unmapped_sku' : 'unmapped_location',
-      dedupeKey: unmappedKey(destinationId, result.mapping, result.localId),
-      message: `${destinationId} has no ${isItem ? 'item' : 'location'} mapped to ${subject}${about.what ? ` (${about.what} waits for it)` : ''}: ${result.detail}. Map it (Mappings, or a mapping CSV); what waits for it is then sent by itself.`,
+      ...exception,
+      message: EXCEPTION_CATALOG[exception.kind].message({
+        destinationId,
+        localId: result.localId,
+        what: about.what,
+        detail: result.detail,
+      }),
       details: { mapping: result.mapping, localId: result.localId, error: result.detail },
       source: about.source ?? null,
       eventSeq: about.eventSeq ?? null,
@@ -409,15 +429,24 @@ export class Dispatcher {
     const isAuth = result.kind === 'auth_failed';
     const reason = isAuth ? `credentials refused: ${result.detail}` : `set up wrongly: ${result.detail}`;
     this.#o.repo.setPaused(destinationId, reason, Date.now());
-    this.#o.exceptions.raise({
-      kind: isAuth ? 'destination_auth_failed' : 'destination_misconfigured',
-      dedupeKey: `${isAuth ? 'destination_auth_failed' : 'destination_misconfigured'}:${destinationId}`,
-      message: isAuth
-        ? `${destinationId} refused Backroom's credentials (${result.detail}). Delivery to it is paused; fix the credentials and resume it.`
-        : `${destinationId} cannot take anything as it is set up: ${result.detail}. Delivery to it is paused and nothing is lost; fix it and resume it.`,
-      details: { error: result.detail },
-      destinationId,
-    });
+    const about = { details: { error: result.detail }, destinationId };
+    const words = { destinationId, detail: result.detail };
+    const { destination_auth_failed, destination_misconfigured } = EXCEPTION_CATALOG;
+    this.#o.exceptions.raise(
+      isAuth
+        ? {
+            kind: 'destination_auth_failed',
+            dedupeKey: destination_auth_failed.key(destinationId),
+            message: destination_auth_failed.message(words),
+            ...about,
+          }
+        : {
+            kind: 'destination_misconfigured',
+            dedupeKey: destination_misconfigured.key(destinationId),
+            message: destination_misconfigured.message(words),
+            ...about,
+          },
+    );
     this.#log.warn({ detail: result.detail, kind: result.kind }, 'destination paused');
   }
 
@@ -455,8 +484,12 @@ export class Dispatcher {
           repo.markFailed(item.outboxId, 'rejected', result.detail);
           exceptions.raise({
             kind: 'delivery_rejected',
-            dedupeKey: `delivery_rejected:${item.outboxId}`,
-            message: `${describeEvent(item.event)} was not accepted by ${destinationId}: ${result.detail}. Fix the cause and retry it, or discard it with a reason.`,
+            dedupeKey: EXCEPTION_CATALOG.delivery_rejected.key(item.outboxId),
+            message: EXCEPTION_CATALOG.delivery_rejected.message({
+              what: describeEvent(item.event),
+              destinationId,
+              detail: result.detail,
+            }),
             details: { outboxId: item.outboxId, idempotencyKey: item.idempotencyKey, error: result.detail },
             source: item.source,
             eventSeq: item.seq,
@@ -490,8 +523,13 @@ export class Dispatcher {
             repo.markFailed(item.outboxId, 'dead', result.detail);
             exceptions.raise({
               kind: 'delivery_dead_letter',
-              dedupeKey: `delivery_dead_letter:${item.outboxId}`,
-              message: `${describeEvent(item.event)} could not be delivered to ${destinationId} after ${attempts} attempts (last: ${result.detail}). Retry it once ${destinationId} works again, or discard it with a reason.`,
+              dedupeKey: EXCEPTION_CATALOG.delivery_dead_letter.key(item.outboxId),
+              message: EXCEPTION_CATALOG.delivery_dead_letter.message({
+                what: describeEvent(item.event),
+                destinationId,
+                detail: result.detail,
+                attempts,
+              }),
               details: { outboxId: item.outboxId, attempts, error: result.detail },
               source: item.source,
               eventSeq: item.seq,

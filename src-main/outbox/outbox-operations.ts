@@ -3,6 +3,7 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 import type { OperationResult } from '../../shared/rpc.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
+import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 
 export type OutboxItemView = {
   id: number;
@@ -29,6 +30,13 @@ export type OutboxItemView = {
 
 /** Who acts and why; every operation is written to the audit log with both. */
 export type Actor = Readonly<{ operator: string; reason: string | null }>;
+
+/** The keys of the exceptions an outbox item can have open: refused, or out of attempts. */
+const deliveryKeys = (outboxId: number) =>
+  [
+    EXCEPTION_CATALOG.delivery_rejected.key(outboxId),
+    EXCEPTION_CATALOG.delivery_dead_letter.key(outboxId),
+  ] as const;
 
 const RETRYABLE: readonly OutboxItemState[] = ['rejected', 'dead', 'pending', 'held'];
 
@@ -171,12 +179,7 @@ export class OutboxOperations {
           `UPDATE exceptions SET status = 'discarded', resolved_at = ?, resolution = ?
            WHERE status = 'open' AND dedupe_key IN (?, ?)`,
         )
-        .run(
-          now,
-          `discarded by ${actor.operator}: ${actor.reason}`,
-          `delivery_rejected:${row.id}`,
-          `delivery_dead_letter:${row.id}`,
-        );
+        .run(now, `discarded by ${actor.operator}: ${actor.reason}`, ...deliveryKeys(row.id));
       return { state: 'discarded' };
     });
   }
@@ -187,7 +190,7 @@ export class OutboxOperations {
         `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
          WHERE status = 'open' AND dedupe_key IN (?, ?)`,
       )
-      .run(now, resolution, `delivery_rejected:${outboxId}`, `delivery_dead_letter:${outboxId}`);
+      .run(now, resolution, ...deliveryKeys(outboxId));
   }
 
   #each(
