@@ -18,7 +18,7 @@ import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
 import type { ConnectorBundle } from '../connectors/connector-kit.js';
 import { ConnectorStateRepo } from '../connectors/connector-state-repo.js';
-import { IdMappingRepo, type MappingImportReport } from '../connectors/id-mapping-repo.js';
+import { IdMappingRepo, type MappingImportReport } from '../mappings/id-mapping-repo.js';
 import { createConnector, requestsPerSecond } from '../connectors/registry.js';
 import { DeliveryRepo } from '../outbox/delivery-repo.js';
 import { Dispatcher } from '../outbox/dispatcher.js';

@@ -33,6 +33,9 @@ const unmappedMessage = (
 ) =>
   `${a.destinationId} has no ${subject === 'SKU' ? 'item' : 'location'} mapped to ${subject} ${a.localId}${a.what ? ` (${a.what} waits for it)` : ''}: ${a.detail}. Map it (Mappings, or a mapping CSV); what waits for it is then sent by itself.`;
 
+const mappedTo = (m: Readonly<{ remoteId: string; origin: string }>) =>
+  `mapped to ${m.remoteId} (${m.origin})`;
+
 /**
  * Every exception kind the agent raises, with its key, its wording and how it is resolved. Raising and resolving
  * code takes keys and words from here, so the two ends of a kind cannot drift apart.
@@ -125,12 +128,14 @@ export const EXCEPTION_CATALOG = {
   unmapped_sku: {
     key: (destinationId: string, sku: string) => `unmapped_sku:${destinationId}:${sku}`,
     message: (a: Parameters<typeof unmappedMessage>[1]) => unmappedMessage('SKU', a),
+    resolvedAs: mappedTo,
     resolution: 'IdMappingRepo: setting the mapping (by hand, CSV or discovery) releases what it held',
     automatically: null,
   },
   unmapped_location: {
     key: (destinationId: string, location: string) => `unmapped_location:${destinationId}:${location}`,
     message: (a: Parameters<typeof unmappedMessage>[1]) => unmappedMessage('location', a),
+    resolvedAs: mappedTo,
     resolution: 'IdMappingRepo: setting the mapping (by hand, CSV or discovery) releases what it held',
     automatically: null,
   },

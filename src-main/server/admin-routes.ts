@@ -18,7 +18,7 @@ import {
   type ConnectorBundle,
   type ProbeResult,
 } from '../connectors/connector-kit.js';
-import type { IdMappingRepo, MappingKind } from '../connectors/id-mapping-repo.js';
+import type { IdMappingRepo, MappingKind } from '../mappings/id-mapping-repo.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OrderCheckpointsTable } from '../db/schema.js';
 import type { AuditLog } from '../exceptions/audit-log.js';

@@ -6,7 +6,7 @@ import type { AgentMetrics } from '../agent/metrics.js';
 import { VERSION } from '../platform/version.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import type { ImportReport } from '../capture/import-file.js';
-import type { MappingImportReport } from '../connectors/id-mapping-repo.js';
+import type { MappingImportReport } from '../mappings/id-mapping-repo.js';
 import type { ChannelBuffer } from '../ledger/channel-buffers.js';
 import type { StockView } from '../ledger/stock-view.js';
 import { RPC } from '../../shared/rpc.js';

@@ -1,9 +1,10 @@
 import { readCsv } from '../capture/csv.js';
+import type { IdMappings } from '../connectors/connector-kit.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { IdMappingsTable } from '../db/schema.js';
-import { unmappedException } from '../exceptions/exception-catalog.js';
+import { EXCEPTION_CATALOG, unmappedException } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
-import type { IdMappings } from './connector-kit.js';
+import { DeliveryRepo } from '../outbox/delivery-repo.js';
 
 export type MappingKind = IdMappingsTable['kind'];
 export type Mapping = Readonly<{
@@ -25,13 +26,15 @@ export type MappingImportReport = Readonly<{
 
 /**
  * Identifier mappings of every destination, and the release of what waited for them: setting a mapping puts
- * the destination's held items back in their lanes (each is judged again, so one still unmapped is held again)
- * and resolves the `unmapped_sku` / `unmapped_location` exception, all in one transaction; then `onReleased`
- * wakes the destination's dispatcher. Nobody has to touch the queue.
+ * the destination's held items back in their lanes through the outbox's `DeliveryRepo.releaseHeld` (each is
+ * judged again, so one still unmapped is held again) and resolves the `unmapped_sku` / `unmapped_location`
+ * exception, all in one transaction; then `onReleased` wakes the destination's dispatcher. Nobody has to touch
+ * the queue.
  */
 export class IdMappingRepo {
   readonly #db: AgentDatabase;
   readonly #exceptions: ExceptionsRepo;
+  readonly #delivery: DeliveryRepo;
   readonly #destinations: ReadonlySet<string>;
   readonly #onReleased: (destinationId: string) => void;
   readonly #get;
@@ -45,6 +48,7 @@ export class IdMappingRepo {
   ) {
     this.#db = db;
     this.#exceptions = exceptions;
+    this.#delivery = new DeliveryRepo(db);
     this.#destinations = new Set(destinationIds);
     this.#onReleased = onReleased;
     this.#get = db.sqlite.prepare<[string, string, string], { remote_id: string }>(
@@ -219,28 +223,8 @@ export class IdMappingRepo {
            origin = excluded.origin, updated_at = excluded.updated_at`,
       )
       .run(m.destinationId, m.kind, m.localId, m.remoteId, m.origin, now);
-    // Every held item of the destination is judged again; those still unmapped are held again at once.
-    this.#db.sqlite
-      .prepare(
-        `UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE destination_id = ? AND state = 'held'`,
-      )
-      .run(now, m.destinationId);
-    if (m.kind === 'item')
-      this.#db.sqlite
-        .prepare(
-          `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND sku = ? AND held_at IS NOT NULL`,
-        )
-        .run(m.destinationId, m.localId);
-    else
-      this.#db.sqlite
-        .prepare(
-          `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND location = ? AND held_at IS NOT NULL`,
-        )
-        .run(m.destinationId, m.localId);
-    this.#exceptions.resolveByKey(
-      unmappedException(m.destinationId, m.kind, m.localId).dedupeKey,
-      `mapped to ${m.remoteId} (${m.origin})`,
-      now,
-    );
+    this.#delivery.releaseHeld(m.destinationId, m, now);
+    const { kind, dedupeKey } = unmappedException(m.destinationId, m.kind, m.localId);
+    this.#exceptions.resolveByKey(dedupeKey, EXCEPTION_CATALOG[kind].resolvedAs(m), now);
   }
 }
