@@ -16,6 +16,9 @@ export type Mapping = Readonly<{
   updatedAt: number;
 }>;
 
+/** A mapping to write: who made it is its `origin`; the time is taken when it is written. */
+export type NewMapping = Omit<Mapping, 'updatedAt'>;
+
 /** One bad row of a mapping CSV, named by line and column. */
 export type MappingRowError = Readonly<{ line: number; field: string; message: string }>;
 export type MappingImportReport = Readonly<{
@@ -79,15 +82,7 @@ export class IdMappingRepo {
    * Sets one mapping (replacing the one there) and releases what waited for it. Throws naming the field when
    * the destination is unknown or an id is empty.
    */
-  set(
-    m: Readonly<{
-      destinationId: string;
-      kind: MappingKind;
-      localId: string;
-      remoteId: string;
-      origin: string;
-    }>,
-  ): void {
+  set(m: NewMapping): void {
     const problem = this.#check(m.destinationId, m.kind, m.localId, m.remoteId);
     if (problem) throw new Error(`${problem.field}: ${problem.message}`);
     this.#db.transaction(() => this.#put(m, Date.now()));
@@ -206,16 +201,7 @@ export class IdMappingRepo {
   }
 
   /** Writes one mapping and releases what waited for it; runs inside the caller's transaction. */
-  #put(
-    m: Readonly<{
-      destinationId: string;
-      kind: MappingKind;
-      localId: string;
-      remoteId: string;
-      origin: string;
-    }>,
-    now: number,
-  ): void {
+  #put(m: NewMapping, now: number): void {
     this.#db.sqlite
       .prepare(
         `INSERT INTO id_mappings (destination_id, kind, local_id, remote_id, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)

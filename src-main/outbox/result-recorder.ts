@@ -220,6 +220,8 @@ export class ResultRecorder {
         return;
       }
       this.#o.onResult?.(result.kind);
+      // What an exception about this item names.
+      const about = { source: item.source, eventSeq: item.seq, location: item.event.location, destinationId };
       repo.recordAttempt({
         outboxId: item.outboxId,
         destinationId,
@@ -246,10 +248,7 @@ export class ResultRecorder {
               detail: result.detail,
             }),
             details: { outboxId: item.outboxId, idempotencyKey: item.idempotencyKey, error: result.detail },
-            source: item.source,
-            eventSeq: item.seq,
-            location: item.event.location,
-            destinationId,
+            ...about,
           });
           break;
         case 'auth_failed':
@@ -286,10 +285,7 @@ export class ResultRecorder {
                 attempts,
               }),
               details: { outboxId: item.outboxId, attempts, error: result.detail },
-              source: item.source,
-              eventSeq: item.seq,
-              location: item.event.location,
-              destinationId,
+              ...about,
             });
             break;
           }
