@@ -100,14 +100,16 @@ export const EXCEPTION_CATALOG = {
       a: Readonly<{ destinationId: string; sku: string; location: string; quantity: number; detail: string }>,
     ) =>
       `${a.destinationId} refused the stock level of ${a.sku} at ${a.location} (${a.quantity}): ${a.detail}`,
-    resolution: 'OutboxOperations: retry or replay as new resolves it, discard closes it as discarded',
+    resolution:
+      'OutboxOperations via ExceptionsRepo.closeOfOutboxItem: retry or replay as new resolves it, discard closes it as discarded',
     automatically: null,
   },
   delivery_dead_letter: {
     key: (outboxId: number) => `delivery_dead_letter:${outboxId}`,
     message: (a: Delivery & Readonly<{ attempts: number }>) =>
       `${a.what} could not be delivered to ${a.destinationId} after ${a.attempts} attempts (last: ${a.detail}). Retry it once ${a.destinationId} works again, or discard it with a reason.`,
-    resolution: 'OutboxOperations: retry or replay as new resolves it, discard closes it as discarded',
+    resolution:
+      'OutboxOperations via ExceptionsRepo.closeOfOutboxItem: retry or replay as new resolves it, discard closes it as discarded',
     automatically: null,
   },
   destination_auth_failed: {

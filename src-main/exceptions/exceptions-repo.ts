@@ -1,7 +1,7 @@
 import type { ExceptionKind } from '../../shared/exception-kinds.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { ExceptionsTable } from '../db/schema.js';
-import type { DedupeKey } from './exception-catalog.js';
+import { EXCEPTION_CATALOG, type DedupeKey } from './exception-catalog.js';
 
 /**
  * An exception to raise: its kind with a dedupe key of that same kind (both from `EXCEPTION_CATALOG`), so a key
@@ -32,6 +32,7 @@ export class ExceptionsRepo {
   readonly #db: AgentDatabase;
   readonly #raise;
   readonly #resolveByKey;
+  readonly #closeOfOutboxItem;
 
   constructor(db: AgentDatabase) {
     this.#db = db;
@@ -46,6 +47,10 @@ export class ExceptionsRepo {
     this.#resolveByKey = db.sqlite.prepare(
       `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
        WHERE dedupe_key = ? AND status = 'open'`,
+    );
+    this.#closeOfOutboxItem = db.sqlite.prepare(
+      `UPDATE exceptions SET status = ?, resolved_at = ?, resolution = ?
+       WHERE status = 'open' AND dedupe_key IN (?, ?)`,
     );
   }
 
@@ -68,6 +73,25 @@ export class ExceptionsRepo {
   /** Resolves the open exception with this key, if any (for conditions that clear by themselves). */
   resolveByKey(dedupeKey: DedupeKey, resolution: string, now = Date.now()): boolean {
     return this.#resolveByKey.run(now, resolution, dedupeKey).changes > 0;
+  }
+
+  /**
+   * Closes what an outbox item has open (refused, or out of attempts) once a person acted on it: `resolved` when
+   * it was retried or replayed as new, `discarded` when it was given up. Runs inside the caller's transaction.
+   */
+  closeOfOutboxItem(
+    outboxId: number,
+    status: 'resolved' | 'discarded',
+    resolution: string,
+    now = Date.now(),
+  ): void {
+    this.#closeOfOutboxItem.run(
+      status,
+      now,
+      resolution,
+      EXCEPTION_CATALOG.delivery_rejected.key(outboxId),
+      EXCEPTION_CATALOG.delivery_dead_letter.key(outboxId),
+    );
   }
 
   /** Open exceptions counted by kind. */

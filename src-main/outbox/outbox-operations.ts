@@ -3,7 +3,7 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 import type { OperationResult } from '../../shared/rpc.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
-import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
+import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 
 export type OutboxItemView = {
   id: number;
@@ -31,13 +31,6 @@ export type OutboxItemView = {
 /** Who acts and why; every operation is written to the audit log with both. */
 export type Actor = Readonly<{ operator: string; reason: string | null }>;
 
-/** The keys of the exceptions an outbox item can have open: refused, or out of attempts. */
-const deliveryKeys = (outboxId: number) =>
-  [
-    EXCEPTION_CATALOG.delivery_rejected.key(outboxId),
-    EXCEPTION_CATALOG.delivery_dead_letter.key(outboxId),
-  ] as const;
-
 const RETRYABLE: readonly OutboxItemState[] = ['rejected', 'dead', 'pending', 'held'];
 
 /**
@@ -48,11 +41,14 @@ const RETRYABLE: readonly OutboxItemState[] = ['rejected', 'dead', 'pending', 'h
 export class OutboxOperations {
   readonly #db: AgentDatabase;
   readonly #audit: AuditLog;
+  /** Closes the exceptions of the items acted on (the exceptions module owns that table). */
+  readonly #exceptions: ExceptionsRepo;
   readonly #onChange: () => void;
 
   constructor(db: AgentDatabase, audit: AuditLog, onChange: () => void) {
     this.#db = db;
     this.#audit = audit;
+    this.#exceptions = new ExceptionsRepo(db);
     this.#onChange = onChange;
   }
 
@@ -128,7 +124,7 @@ export class OutboxOperations {
           `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ?`,
         )
         .run(now, row.id);
-      this.#resolveExceptions(row.id, `retried by ${actor.operator}`, now);
+      this.#exceptions.closeOfOutboxItem(row.id, 'resolved', `retried by ${actor.operator}`, now);
       return { state: 'pending' };
     });
   }
@@ -157,7 +153,7 @@ export class OutboxOperations {
       this.#db
         .prepare(`UPDATE outbox SET state = 'discarded', last_error = ? WHERE id = ?`)
         .run(`replayed as ${String(inserted.lastInsertRowid)}`, row.id);
-      this.#resolveExceptions(row.id, `replayed as new by ${actor.operator}`, now);
+      this.#exceptions.closeOfOutboxItem(row.id, 'resolved', `replayed as new by ${actor.operator}`, now);
       return { state: 'discarded', replayedAs: Number(inserted.lastInsertRowid), idempotencyKey: key };
     });
   }
@@ -174,23 +170,14 @@ export class OutboxOperations {
       if (row.state === 'delivered' || row.state === 'discarded') return `is already ${row.state}`;
       if (row.state === 'in_flight') return 'is being sent right now';
       this.#db.prepare(`UPDATE outbox SET state = 'discarded', lease_until = NULL WHERE id = ?`).run(row.id);
-      this.#db
-        .prepare(
-          `UPDATE exceptions SET status = 'discarded', resolved_at = ?, resolution = ?
-           WHERE status = 'open' AND dedupe_key IN (?, ?)`,
-        )
-        .run(now, `discarded by ${actor.operator}: ${actor.reason}`, ...deliveryKeys(row.id));
+      this.#exceptions.closeOfOutboxItem(
+        row.id,
+        'discarded',
+        `discarded by ${actor.operator}: ${actor.reason}`,
+        now,
+      );
       return { state: 'discarded' };
     });
-  }
-
-  #resolveExceptions(outboxId: number, resolution: string, now: number): void {
-    this.#db
-      .prepare(
-        `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
-         WHERE status = 'open' AND dedupe_key IN (?, ?)`,
-      )
-      .run(now, resolution, ...deliveryKeys(outboxId));
   }
 
   #each(
