@@ -94,8 +94,8 @@ function exceptionAt(i: number, now: number): RaiseException & { at: number } {
   }[kind];
   return {
     kind,
-    // Unique keys: every row is its own exception (no counting up), as 100,000 distinct problems would be.
-    dedupeKey: `bench:${i}`,
+    // No key: every row is its own exception (no counting up), as 100,000 distinct problems would be.
+    dedupeKey: null,
     message,
     details: { reference, sku, error: '422 product archived' },
     source: 'pos-1',

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { StatusResponse, StockLevel } from './api.js';
+import { EXCEPTION_STATUSES, type ExceptionStatus } from './exception-kinds.js';
+import type { OutboxItemState } from './outbox-item-states.js';
 
 /**
  * The UI's contract with the agent: one map of `name -> { method, path, input, output }`. The agent parses every
@@ -9,27 +11,6 @@ import type { StatusResponse, StockLevel } from './api.js';
  *
  * GET inputs travel as the query string; POST inputs as a JSON body. A `:name` in a path is taken from the input.
  */
-
-/** Exception kinds, as the agent raises them (`src-main/exceptions/exceptions-repo.ts`). */
-export const EXCEPTION_KINDS = [
-  'unknown_sku',
-  'unknown_location',
-  'negative_stock',
-  'bad_import_row',
-  'bad_import_file',
-  'delivery_rejected',
-  'delivery_dead_letter',
-  'destination_auth_failed',
-  'destination_misconfigured',
-  'unmapped_sku',
-  'unmapped_location',
-  'order_pull_failed',
-  'order_unmapped_item',
-  'reconcile_drift',
-] as const;
-
-export const EXCEPTION_STATUSES = ['open', 'resolved', 'discarded'] as const;
-export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
 
 /** Which exceptions a page or a bulk action covers. Absent fields do not filter. */
 export const exceptionFilterSchema = z.strictObject({
@@ -63,9 +44,6 @@ export type ExceptionView = {
 };
 
 export type ExceptionPage = { total: number; offset: number; rows: ExceptionView[] };
-
-export type OutboxItemState =
-  'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded' | 'held';
 
 export type DeliveryAttemptView = { id: number; at: number; result: string; detail: string | null };
 

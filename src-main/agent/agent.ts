@@ -18,7 +18,8 @@ import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
 import type { ConnectorBundle } from '../connectors/port/connector-bundle.js';
 import { ConnectorStateRepo } from '../connectors/connector-state-repo.js';
-import { IdMappingRepo, type MappingImportReport } from '../connectors/id-mapping-repo.js';
+import { IdMappingRepo, type MappingImportReport } from '../mappings/id-mapping-repo.js';
+import { MappingChanges } from '../mappings/mapping-changes.js';
 import { createConnector, requestsPerSecond } from '../connectors/registry.js';
 import { DeliveryRepo } from '../outbox/delivery-repo.js';
 import { Dispatcher } from '../outbox/dispatcher.js';
@@ -62,6 +63,8 @@ export class Agent {
   readonly stock: StockView;
   readonly catalog: Catalog;
   readonly mappings: IdMappingRepo;
+  /** People's changes to mappings, each audited. */
+  readonly mappingChanges: MappingChanges;
   /** Compares remote levels with the ledger and fixes drift. */
   readonly reconciler: Reconciler;
   /** The oversell guard: tightens what degraded channels are sent. */
@@ -148,6 +151,7 @@ export class Agent {
       config.destinations.map((d) => d.id),
       (destinationId) => this.dispatchers.find((d) => d.destinationId === destinationId)?.wake(),
     );
+    this.mappingChanges = new MappingChanges(this.mappings, this.audit);
     const connectorState = new ConnectorStateRepo(db);
     const bundles = new Map<string, ConnectorBundle>();
     this.dispatchers = config.destinations.flatMap((destination) => {
@@ -268,6 +272,7 @@ export class Agent {
       audit: this.audit,
       dispatchers: this.dispatchers,
       mappings: this.mappings,
+      mappingChanges: this.mappingChanges,
       channelConditions: () => this.channelGuard.conditions(),
       channelBuffers: this.channelBuffers,
       connectorOf: (id) => this.connectorOf(id),
@@ -385,20 +390,11 @@ export class Agent {
   }
 
   /**
-   * Imports a mapping CSV (`IdMappingRepo.importCsv`), audited under `origin`; held items of the mapped SKUs
-   * go back to their lanes.
+   * Imports a mapping CSV (`MappingChanges.importCsv`), audited under `origin` whatever it changed; held items
+   * of the mapped SKUs go back to their lanes.
    */
   importMappings(csv: string, origin: string): MappingImportReport {
-    const report = this.mappings.importCsv(csv, origin);
-    this.audit.record({
-      operator: origin,
-      action: 'mappings.import',
-      subject: 'mappings',
-      reason: null,
-      before: null,
-      after: { imported: report.imported, unchanged: report.unchanged, errors: report.errors.length },
-    });
-    return report;
+    return this.mappingChanges.importCsv(csv, { operator: origin, origin, isNoOpAudited: true });
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { IngestResult } from '../../shared/api.js';
 import { describeEvent, lineDelta, orderKeyOf, type PosEvent } from '../../shared/events.js';
 import type { AgentDatabase } from '../db/agent-database.js';
+import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Catalog } from '../ledger/catalog.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
@@ -168,8 +169,8 @@ export class CaptureWriter {
       exceptions.raise(
         {
           kind: 'unknown_location',
-          dedupeKey: `unknown_location:${event.location}`,
-          message: `${what} names location "${event.location}", which is not configured. It was recorded; add the location to the config or correct the POS setup.`,
+          dedupeKey: EXCEPTION_CATALOG.unknown_location.key(event.location),
+          message: EXCEPTION_CATALOG.unknown_location.message({ what, location: event.location }),
           details: { eventId: event.id, reference: event.reference ?? null },
           source,
           eventSeq: seq,
@@ -207,8 +208,8 @@ export class CaptureWriter {
         exceptions.raise(
           {
             kind: 'unknown_sku',
-            dedupeKey: `unknown_sku:${line.sku}`,
-            message: `${what} at ${event.location} has SKU "${line.sku}", which is not in the item catalog. It was recorded; add the item or correct the SKU so it can be sent on.`,
+            dedupeKey: EXCEPTION_CATALOG.unknown_sku.key(line.sku),
+            message: EXCEPTION_CATALOG.unknown_sku.message({ what, sku: line.sku, location: event.location }),
             details: { eventId: event.id, reference: event.reference ?? null, line: lineNo },
             source,
             eventSeq: seq,
@@ -218,13 +219,14 @@ export class CaptureWriter {
           now,
         );
       }
-      const negativeKey = `negative_stock:${line.sku}:${event.location}`;
+      const negative = EXCEPTION_CATALOG.negative_stock;
+      const negativeKey = negative.key(line.sku, event.location);
       if (after < 0 && before >= 0) {
         exceptions.raise(
           {
             kind: 'negative_stock',
             dedupeKey: negativeKey,
-            message: `Stock of ${line.sku} at ${event.location} fell to ${after} after ${what}. Count the item or post the missing receipt.`,
+            message: negative.message({ what, sku: line.sku, location: event.location, after }),
             details: { eventId: event.id, reference: event.reference ?? null, before, after },
             source,
             eventSeq: seq,
@@ -234,7 +236,7 @@ export class CaptureWriter {
           now,
         );
       } else if (after >= 0 && before < 0) {
-        exceptions.resolveByKey(negativeKey, `stock back to ${after} after ${what}`, now);
+        exceptions.resolveByKey(negativeKey, negative.resolvedAs({ what, after }), now);
       }
     });
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AgentDatabase } from '../db/agent-database.js';
+import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { CaptureService } from './capture-service.js';
 import { parseExport, problemsFor, type RowProblem } from './export-file.js';
@@ -79,8 +80,8 @@ export async function importFile(deps: ImportDeps, source: string, path: string)
     if (error !== null) {
       exceptions.raise({
         kind: 'bad_import_file',
-        dedupeKey: `bad_import_file:${contentHash}`,
-        message: `The file ${file} from ${source} could not be imported: ${error}. Nothing of it was captured; fix the file and drop it in again.`,
+        dedupeKey: EXCEPTION_CATALOG.bad_import_file.key(contentHash),
+        message: EXCEPTION_CATALOG.bad_import_file.message({ file, source, error }),
         details: { file, contentHash, error },
         source,
       });
@@ -88,8 +89,13 @@ export async function importFile(deps: ImportDeps, source: string, path: string)
     for (const p of problems) {
       exceptions.raise({
         kind: 'bad_import_row',
-        dedupeKey: `bad_import_row:${contentHash}:${p.line}:${p.field}`,
-        message: `Line ${p.line} of ${file} was not captured: ${p.field} ${p.message}. Fix the row and drop the file in again (rows already captured are not taken twice).`,
+        dedupeKey: EXCEPTION_CATALOG.bad_import_row.key(contentHash, p.line, p.field),
+        message: EXCEPTION_CATALOG.bad_import_row.message({
+          file,
+          line: p.line,
+          field: p.field,
+          problem: p.message,
+        }),
         details: { file, contentHash, line: p.line, field: p.field, error: p.message },
         source,
       });

@@ -4,6 +4,7 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import type { Logger } from '../platform/logger.js';
 import type { OrderSource, RemoteOrder } from '../connectors/port/connector-bundle.js';
 import { ConnectorError } from '../connectors/port/connector-error.js';
+import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
 import type { CaptureService } from './capture-service.js';
@@ -143,7 +144,8 @@ export class OrderPuller {
         Date.now(),
         report.orders,
       );
-    this.#o.exceptions.resolveByKey(`order_pull_failed:${destinationId}`, 'orders pulled again');
+    const pullFailed = EXCEPTION_CATALOG.order_pull_failed;
+    this.#o.exceptions.resolveByKey(pullFailed.key(destinationId), pullFailed.resolvedAs());
     this.#o.onPulled?.(true);
     if (report.reserved + report.released + report.shipped > 0) this.#log.info(report, 'orders pulled');
     return report;
@@ -163,10 +165,8 @@ export class OrderPuller {
     const isAuth = error instanceof ConnectorError && error.reason === 'auth_failed';
     this.#o.exceptions.raise({
       kind: 'order_pull_failed',
-      dedupeKey: `order_pull_failed:${destinationId}`,
-      message: isAuth
-        ? `${destinationId} refused Backroom's credentials when reading orders (${message}). Its new orders are not reserved here until the credentials are fixed.`
-        : `Orders could not be read from ${destinationId} (${message}). Backroom keeps trying; until then its new orders are not reserved here.`,
+      dedupeKey: EXCEPTION_CATALOG.order_pull_failed.key(destinationId),
+      message: EXCEPTION_CATALOG.order_pull_failed.message({ destinationId, error: message, isAuth }),
       details: { error: message, reason: error instanceof ConnectorError ? error.reason : 'unexpected' },
       destinationId,
     });
@@ -183,8 +183,12 @@ export class OrderPuller {
     for (const remoteItem of order.unmappedItems ?? []) {
       this.#o.exceptions.raise({
         kind: 'order_unmapped_item',
-        dedupeKey: `order_unmapped_item:${destinationId}:${remoteItem}`,
-        message: `An order from ${destinationId} (${order.name ?? order.orderId}) has an item (${remoteItem}) that is mapped to no SKU here, so it was not reserved. Map the item; later orders then reserve it.`,
+        dedupeKey: EXCEPTION_CATALOG.order_unmapped_item.key(destinationId, remoteItem),
+        message: EXCEPTION_CATALOG.order_unmapped_item.message({
+          destinationId,
+          order: order.name ?? order.orderId,
+          remoteItem,
+        }),
         details: { orderId: order.orderId, remoteItem },
         destinationId,
         location,
@@ -271,9 +275,13 @@ export class OrderPuller {
     if (result?.status === 'rejected') {
       const why = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
       this.#o.exceptions.raise({
-        kind: 'order_pull_failed',
-        dedupeKey: `order_rejected:${this.#o.destinationId}:${order.orderId}`,
-        message: `Order ${order.name ?? order.orderId} from ${this.#o.destinationId} could not be reserved: ${why}.`,
+        kind: 'order_rejected',
+        dedupeKey: EXCEPTION_CATALOG.order_rejected.key(this.#o.destinationId, order.orderId),
+        message: EXCEPTION_CATALOG.order_rejected.message({
+          destinationId: this.#o.destinationId,
+          order: order.name ?? order.orderId,
+          why,
+        }),
         details: { orderId: order.orderId, errors: result.errors },
         destinationId: this.#o.destinationId,
       });

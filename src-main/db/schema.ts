@@ -1,4 +1,6 @@
 import type { Generated } from 'kysely';
+import type { ExceptionStatus } from '../../shared/exception-kinds.js';
+import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 
 /**
  * The database as Kysely sees it. Columns are nullable or not, never optional; names are the SQL names.
@@ -66,19 +68,13 @@ export type StockLevelsTable = {
   updated_seq: number;
 };
 
-/**
- * `rejected`: the destination refused it; `dead`: it ran out of attempts or age. Both wait for a person.
- * `held`: it names a SKU the destination has no mapping for; it goes back to `pending` when one is added.
- */
-export type OutboxState = 'pending' | 'in_flight' | 'delivered' | 'rejected' | 'dead' | 'discarded' | 'held';
-
 export type OutboxTable = {
   id: Generated<number>;
   destination_id: string;
   event_seq: number;
   location: string;
   idempotency_key: string;
-  state: OutboxState;
+  state: OutboxItemState;
   attempts: number;
   next_attempt_at: number;
   lease_until: number | null;
@@ -103,8 +99,6 @@ export type LevelDirtyTable = {
 };
 
 export type ItemsTable = { sku: string; name: string | null; barcode: string | null };
-
-export type ExceptionStatus = 'open' | 'resolved' | 'discarded';
 
 export type ExceptionsTable = {
   id: Generated<number>;

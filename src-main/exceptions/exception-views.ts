@@ -1,6 +1,6 @@
 import type { ExceptionFilter, ExceptionPage, ExceptionView } from '../../shared/rpc.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { ExceptionStatus } from '../db/schema.js';
+import type { ExceptionStatus } from '../../shared/exception-kinds.js';
 
 /** The exceptions as the UI reads them: pages of a filter, one with its details, and what a bulk retry covers. */
 

@@ -1,30 +1,21 @@
+import type { ExceptionKind } from '../../shared/exception-kinds.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { ExceptionsTable } from '../db/schema.js';
+import { EXCEPTION_CATALOG, type DedupeKey } from './exception-catalog.js';
 
-/** Kinds of exception; each has a message in business words and the actions that fit (see README). */
-export type ExceptionKind =
-  | 'unknown_sku'
-  | 'unknown_location'
-  | 'negative_stock'
-  | 'bad_import_row'
-  | 'bad_import_file'
-  | 'delivery_rejected'
-  | 'delivery_dead_letter'
-  | 'destination_auth_failed'
-  | 'destination_misconfigured'
-  | 'unmapped_sku'
-  | 'unmapped_location'
-  | 'order_pull_failed'
-  | 'order_unmapped_item'
-  | 'reconcile_drift';
+/**
+ * An exception to raise: its kind with a dedupe key of that same kind (both from `EXCEPTION_CATALOG`), so a key
+ * can never be filed under another kind.
+ */
+export type RaiseException = { [K in ExceptionKind]: RaiseOf<K> }[ExceptionKind];
 
-export type RaiseException = Readonly<{
-  kind: ExceptionKind;
+type RaiseOf<K extends ExceptionKind> = Readonly<{
+  kind: K;
   /**
    * Exceptions with the same key while one is open count up on that one instead of adding a row, so a SKU sold
    * a hundred times before it is mapped is one exception with 100 occurrences. `null` always adds a row.
    */
-  dedupeKey: string | null;
+  dedupeKey: DedupeKey<K> | null;
   message: string;
   details: Record<string, unknown>;
   source?: string | null;
@@ -41,6 +32,7 @@ export class ExceptionsRepo {
   readonly #db: AgentDatabase;
   readonly #raise;
   readonly #resolveByKey;
+  readonly #closeOfOutboxItem;
 
   constructor(db: AgentDatabase) {
     this.#db = db;
@@ -55,6 +47,10 @@ export class ExceptionsRepo {
     this.#resolveByKey = db.sqlite.prepare(
       `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
        WHERE dedupe_key = ? AND status = 'open'`,
+    );
+    this.#closeOfOutboxItem = db.sqlite.prepare(
+      `UPDATE exceptions SET status = ?, resolved_at = ?, resolution = ?
+       WHERE status = 'open' AND dedupe_key IN (?, ?)`,
     );
   }
 
@@ -75,8 +71,27 @@ export class ExceptionsRepo {
   }
 
   /** Resolves the open exception with this key, if any (for conditions that clear by themselves). */
-  resolveByKey(dedupeKey: string, resolution: string, now = Date.now()): boolean {
+  resolveByKey(dedupeKey: DedupeKey, resolution: string, now = Date.now()): boolean {
     return this.#resolveByKey.run(now, resolution, dedupeKey).changes > 0;
+  }
+
+  /**
+   * Closes what an outbox item has open (refused, or out of attempts) once a person acted on it: `resolved` when
+   * it was retried or replayed as new, `discarded` when it was given up. Runs inside the caller's transaction.
+   */
+  closeOfOutboxItem(
+    outboxId: number,
+    status: 'resolved' | 'discarded',
+    resolution: string,
+    now = Date.now(),
+  ): void {
+    this.#closeOfOutboxItem.run(
+      status,
+      now,
+      resolution,
+      EXCEPTION_CATALOG.delivery_rejected.key(outboxId),
+      EXCEPTION_CATALOG.delivery_dead_letter.key(outboxId),
+    );
   }
 
   /** Open exceptions counted by kind. */

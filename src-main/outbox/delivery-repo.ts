@@ -1,5 +1,6 @@
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { LedgerItem, ResultKind } from '../connectors/port/connector.js';
+import type { IdMappingsTable } from '../db/schema.js';
 import type { PosEvent } from '../../shared/events.js';
 import { readEventPayload } from './payload.js';
 
@@ -129,20 +130,49 @@ export class DeliveryRepo {
       .run(nextAttemptAt, error, countsAsAttempt ? 1 : 0, outboxId);
   }
 
-  /** Out of the lane until a mapping is added (`IdMappingRepo` puts it back); not counted as an attempt. */
+  /** Out of the lane until a mapping is added (`releaseHeld` puts it back); not counted as an attempt. */
   markHeld(outboxId: number, error: string): void {
     this.#db
       .prepare(`UPDATE outbox SET state = 'held', lease_until = NULL, last_error = ? WHERE id = ?`)
       .run(error, outboxId);
   }
 
-  /** A level mark waits for a mapping: not due until `IdMappingRepo` clears `held_at`. */
+  /** A level mark waits for a mapping: not due until `releaseHeld` clears `held_at`. */
   markLevelHeld(destinationId: string, sku: string, location: string, now: number): void {
     this.#db
       .prepare(
         `UPDATE level_dirty SET held_at = ?, next_attempt_at = ? WHERE destination_id = ? AND sku = ? AND location = ?`,
       )
       .run(now, HELD_UNTIL, destinationId, sku, location);
+  }
+
+  /**
+   * A mapping was set: every held item of the destination goes back to `pending`, due now, and is judged again
+   * (one still unmapped is held again at once; capture order holds, since they keep their ids); the level marks
+   * held for the mapped SKU or location are due again. Runs inside the caller's transaction.
+   */
+  releaseHeld(
+    destinationId: string,
+    mapped: Readonly<{ kind: IdMappingsTable['kind']; localId: string }>,
+    now: number,
+  ): void {
+    this.#db.sqlite
+      .prepare(
+        `UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE destination_id = ? AND state = 'held'`,
+      )
+      .run(now, destinationId);
+    if (mapped.kind === 'item')
+      this.#db.sqlite
+        .prepare(
+          `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND sku = ? AND held_at IS NOT NULL`,
+        )
+        .run(destinationId, mapped.localId);
+    else
+      this.#db.sqlite
+        .prepare(
+          `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND location = ? AND held_at IS NOT NULL`,
+        )
+        .run(destinationId, mapped.localId);
   }
 
   /** Out of the lane, waiting for a person: `rejected` by the destination or `dead` after too many attempts. */

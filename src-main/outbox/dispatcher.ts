@@ -8,10 +8,9 @@ import {
   noJitterGenerator,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
-import { assertNever, describeEvent } from '../../shared/events.js';
+import { assertNever } from '../../shared/events.js';
 import type { Logger } from '../platform/logger.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import { unmappedKey } from '../connectors/id-mapping-repo.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type {
   Connector,
@@ -21,7 +20,8 @@ import type {
   SendOutcome,
 } from '../connectors/port/connector.js';
 import type { DeliveryRepo } from './delivery-repo.js';
-import { backoffDelay, type RetryPolicy } from './retry-policy.js';
+import { ResultRecorder, type DispatchCounters } from './result-recorder.js';
+import type { RetryPolicy } from './retry-policy.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export type DispatcherOptions = Readonly<{
@@ -83,11 +83,14 @@ export class Dispatcher {
   #idleWaiters: (() => void)[] = [];
   #isIdle = false;
   /** Requests sent, by result kind of their first item (for metrics and tests). */
-  readonly counters = { requests: 0, delivered: 0, failures: new Map<string, number>() };
+  readonly counters: DispatchCounters = { requests: 0, delivered: 0, failures: new Map<string, number>() };
+  /** What each result means: the items' next state and the exceptions to raise. */
+  readonly #results: ResultRecorder;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'dispatcher', destination: options.destinationId });
+    this.#results = new ResultRecorder({ ...options, logger: this.#log, counters: this.counters });
     this.#breaker = circuitBreaker(handleType(TransientFailure), {
       // No jitter: cockatiel's default (decorrelated jitter) can wait almost 0 ms before a probe, so a down
       // destination would be probed far sooner than "1 s, doubling" promises.
@@ -136,9 +139,7 @@ export class Dispatcher {
    * exception with `resolution`; if the credentials are still refused, the next send raises a new one.
    */
   resume(resolution = 'delivery resumed'): void {
-    this.#o.repo.setPaused(this.#o.destinationId, null, Date.now());
-    this.#o.exceptions.resolveByKey(`destination_auth_failed:${this.#o.destinationId}`, resolution);
-    this.#o.exceptions.resolveByKey(`destination_misconfigured:${this.#o.destinationId}`, resolution);
+    this.#results.resume(resolution);
     this.wake();
   }
 
@@ -223,17 +224,7 @@ export class Dispatcher {
       lane.location,
       connector.maxBatch,
       now + timeout * 2,
-      (item) =>
-        this.#o.exceptions.raise({
-          kind: 'delivery_rejected',
-          dedupeKey: `delivery_rejected:${item.outboxId}`,
-          message: `Event ${item.seq} at ${lane.location} was not sent to ${this.#o.destinationId}: ${item.error}`,
-          details: { outboxId: item.outboxId, error: item.error },
-          source: item.source,
-          eventSeq: item.seq,
-          location: lane.location,
-          destinationId: this.#o.destinationId,
-        }),
+      (item) => this.#results.raiseUnreadable(item, lane.location),
     );
     // Nothing claimable (the lane is busy): look again shortly rather than spin.
     if (items.length === 0) return 10;
@@ -260,7 +251,7 @@ export class Dispatcher {
         });
         return;
       }
-      this.#o.db.transaction(() => this.#recordLedger(items, outcome));
+      this.#o.db.transaction(() => this.#results.recordLedger(items, outcome));
     } catch (error) {
       this.#log.error({ err: error }, 'a lane send failed; its items go back to the queue');
       if (this.#o.db.sqlite.open) {
@@ -293,67 +284,7 @@ export class Dispatcher {
       });
       return this.#abort.signal.aborted ? 0 : 1000;
     }
-    this.#o.db.transaction(() => {
-      items.forEach((item, i) => {
-        const result: DeliveryResult = outcome.results[i] ?? {
-          kind: 'retry',
-          detail: 'the connector gave no result for this item',
-        };
-        const at = Date.now();
-        this.#o.onResult?.(result.kind);
-        this.#o.repo.recordAttempt({
-          outboxId: null,
-          destinationId: this.#o.destinationId,
-          sku: item.sku,
-          location: item.location,
-          at,
-          result: result.kind,
-          detail: 'detail' in result ? result.detail : null,
-        });
-        switch (result.kind) {
-          case 'delivered':
-          case 'already_applied':
-            this.#o.repo.markLevelSent(this.#o.destinationId, item.sku, item.location, item.version);
-            this.counters.delivered += 1;
-            break;
-          case 'rejected':
-            this.#o.exceptions.raise({
-              kind: 'delivery_rejected',
-              dedupeKey: `delivery_rejected:${this.#o.destinationId}:${item.sku}:${item.location}`,
-              message: `${this.#o.destinationId} refused the stock level of ${item.sku} at ${item.location} (${item.quantity}): ${result.detail}`,
-              details: { quantity: item.quantity, version: item.version, error: result.detail },
-              sku: item.sku,
-              location: item.location,
-              destinationId: this.#o.destinationId,
-            });
-            // It is retried only when the level changes again or someone retries it.
-            this.#o.repo.markLevelSent(this.#o.destinationId, item.sku, item.location, item.version);
-            break;
-          case 'auth_failed':
-          case 'misconfigured':
-            this.#pause(result);
-            this.#o.repo.markLevelRetry(this.#o.destinationId, item.sku, item.location, 0, false);
-            break;
-          case 'unmapped':
-            this.#raiseUnmapped(result, { sku: item.sku, location: item.location });
-            this.#o.repo.markLevelHeld(this.#o.destinationId, item.sku, item.location, at);
-            break;
-          case 'rate_limited':
-          case 'retry':
-          case 'unknown': {
-            const attempts = marks[i]!.attempts + 1;
-            const delay =
-              result.kind === 'rate_limited' && result.retryAfterMs !== null
-                ? result.retryAfterMs
-                : backoffDelay(this.#o.policy, attempts);
-            this.#o.repo.markLevelRetry(this.#o.destinationId, item.sku, item.location, at + delay, true);
-            break;
-          }
-          default:
-            assertNever(result);
-        }
-      });
-    });
+    this.#o.db.transaction(() => this.#results.recordLevel(items, marks, outcome));
     return 0;
   }
 
@@ -385,140 +316,5 @@ export class Dispatcher {
       if (this.#abort.signal.aborted) return null;
       throw error;
     }
-  }
-
-  /** One open exception per (destination, unmapped SKU or location), counting the items it holds. */
-  #raiseUnmapped(
-    result: Extract<DeliveryResult, { kind: 'unmapped' }>,
-    about: Readonly<{ source?: string; eventSeq?: number; sku?: string; location: string; what?: string }>,
-  ): void {
-    const destinationId = this.#o.destinationId;
-    const isItem = result.mapping === 'item';
-    const subject = isItem ? `SKU ${result.localId}` : `location ${result.localId}`;
-    this.#o.exceptions.raise({
-      kind: isItem ? 'unmapped_sku' : 'unmapped_location',
-      dedupeKey: unmappedKey(destinationId, result.mapping, result.localId),
-      message: `${destinationId} has no ${isItem ? 'item' : 'location'} mapped to ${subject}${about.what ? ` (${about.what} waits for it)` : ''}: ${result.detail}. Map it (Mappings, or a mapping CSV); what waits for it is then sent by itself.`,
-      details: { mapping: result.mapping, localId: result.localId, error: result.detail },
-      source: about.source ?? null,
-      eventSeq: about.eventSeq ?? null,
-      sku: isItem ? result.localId : (about.sku ?? null),
-      location: about.location,
-      destinationId,
-    });
-  }
-
-  /** Pauses the destination with one exception: credentials refused, or set up so nothing can be applied. */
-  #pause(result: Extract<DeliveryResult, { kind: 'auth_failed' | 'misconfigured' }>): void {
-    if (this.#o.repo.pausedReason(this.#o.destinationId) !== null) return;
-    const { destinationId } = this.#o;
-    const isAuth = result.kind === 'auth_failed';
-    const reason = isAuth ? `credentials refused: ${result.detail}` : `set up wrongly: ${result.detail}`;
-    this.#o.repo.setPaused(destinationId, reason, Date.now());
-    this.#o.exceptions.raise({
-      kind: isAuth ? 'destination_auth_failed' : 'destination_misconfigured',
-      dedupeKey: `${isAuth ? 'destination_auth_failed' : 'destination_misconfigured'}:${destinationId}`,
-      message: isAuth
-        ? `${destinationId} refused Backroom's credentials (${result.detail}). Delivery to it is paused; fix the credentials and resume it.`
-        : `${destinationId} cannot take anything as it is set up: ${result.detail}. Delivery to it is paused and nothing is lost; fix it and resume it.`,
-      details: { error: result.detail },
-      destinationId,
-    });
-    this.#log.warn({ detail: result.detail, kind: result.kind }, 'destination paused');
-  }
-
-  #recordLedger(items: readonly LedgerItem[], outcome: SendOutcome): void {
-    const now = Date.now();
-    const { repo, exceptions, policy, destinationId } = this.#o;
-    let isLaneBlocked = false;
-    items.forEach((item, i) => {
-      const result: DeliveryResult = outcome.results[i] ?? {
-        kind: 'retry',
-        detail: 'the connector gave no result for this item',
-      };
-      if (isLaneBlocked) {
-        // An earlier item of the lane must go first: this one waits, untried.
-        repo.markRetry(item.outboxId, now, null, false);
-        return;
-      }
-      this.#o.onResult?.(result.kind);
-      repo.recordAttempt({
-        outboxId: item.outboxId,
-        destinationId,
-        location: item.event.location,
-        at: now,
-        result: result.kind,
-        detail: 'detail' in result ? result.detail : null,
-      });
-      switch (result.kind) {
-        case 'delivered':
-        case 'already_applied':
-          repo.markDelivered(item.outboxId, now);
-          repo.recordDelivery(destinationId, now);
-          this.counters.delivered += 1;
-          break;
-        case 'rejected':
-          repo.markFailed(item.outboxId, 'rejected', result.detail);
-          exceptions.raise({
-            kind: 'delivery_rejected',
-            dedupeKey: `delivery_rejected:${item.outboxId}`,
-            message: `${describeEvent(item.event)} was not accepted by ${destinationId}: ${result.detail}. Fix the cause and retry it, or discard it with a reason.`,
-            details: { outboxId: item.outboxId, idempotencyKey: item.idempotencyKey, error: result.detail },
-            source: item.source,
-            eventSeq: item.seq,
-            location: item.event.location,
-            destinationId,
-          });
-          break;
-        case 'auth_failed':
-        case 'misconfigured':
-          this.#pause(result);
-          repo.markRetry(item.outboxId, now, null, false);
-          isLaneBlocked = true;
-          break;
-        case 'unmapped':
-          // Held out of the lane (the rest flow); a later item of the same SKU is held too, so per-SKU order
-          // holds when the mapping arrives and both go back in capture order.
-          repo.markHeld(item.outboxId, result.detail);
-          this.#raiseUnmapped(result, {
-            source: item.source,
-            eventSeq: item.seq,
-            location: item.event.location,
-            what: describeEvent(item.event),
-          });
-          break;
-        case 'retry':
-        case 'unknown':
-        case 'rate_limited': {
-          this.counters.failures.set(result.kind, (this.counters.failures.get(result.kind) ?? 0) + 1);
-          const attempts = item.attempts + 1;
-          if (attempts >= policy.maxAttempts || now - item.receivedAt > policy.maxAgeMs) {
-            repo.markFailed(item.outboxId, 'dead', result.detail);
-            exceptions.raise({
-              kind: 'delivery_dead_letter',
-              dedupeKey: `delivery_dead_letter:${item.outboxId}`,
-              message: `${describeEvent(item.event)} could not be delivered to ${destinationId} after ${attempts} attempts (last: ${result.detail}). Retry it once ${destinationId} works again, or discard it with a reason.`,
-              details: { outboxId: item.outboxId, attempts, error: result.detail },
-              source: item.source,
-              eventSeq: item.seq,
-              location: item.event.location,
-              destinationId,
-            });
-            break;
-          }
-          const delay =
-            result.kind === 'rate_limited' && result.retryAfterMs !== null
-              ? result.retryAfterMs
-              : backoffDelay(policy, attempts);
-          if (result.kind === 'rate_limited' && result.retryAfterMs !== null)
-            this.#o.bucket.pause(result.retryAfterMs);
-          repo.markRetry(item.outboxId, now + delay, result.detail, true);
-          isLaneBlocked = true;
-          break;
-        }
-        default:
-          assertNever(result);
-      }
-    });
   }
 }

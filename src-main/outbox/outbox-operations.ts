@@ -1,7 +1,9 @@
 import { AgentError } from '../platform/errors.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { OutboxState } from '../db/schema.js';
+import type { OutboxItemState } from '../../shared/outbox-item-states.js';
+import type { OperationResult } from '../../shared/rpc.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
+import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 
 export type OutboxItemView = {
   id: number;
@@ -13,7 +15,7 @@ export type OutboxItemView = {
   location: string;
   reference: string | null;
   idempotencyKey: string;
-  state: OutboxState;
+  state: OutboxItemState;
   attempts: number;
   nextAttemptAt: number;
   lastError: string | null;
@@ -29,9 +31,7 @@ export type OutboxItemView = {
 /** Who acts and why; every operation is written to the audit log with both. */
 export type Actor = Readonly<{ operator: string; reason: string | null }>;
 
-export type OperationResult = { changed: number[]; skipped: { id: number; why: string }[] };
-
-const RETRYABLE: readonly OutboxState[] = ['rejected', 'dead', 'pending', 'held'];
+const RETRYABLE: readonly OutboxItemState[] = ['rejected', 'dead', 'pending', 'held'];
 
 /**
  * What staff can do to outbox items: retry (same idempotency key), replay as new (a new key, so the destination
@@ -41,16 +41,19 @@ const RETRYABLE: readonly OutboxState[] = ['rejected', 'dead', 'pending', 'held'
 export class OutboxOperations {
   readonly #db: AgentDatabase;
   readonly #audit: AuditLog;
+  /** Closes the exceptions of the items acted on (the exceptions module owns that table). */
+  readonly #exceptions: ExceptionsRepo;
   readonly #onChange: () => void;
 
   constructor(db: AgentDatabase, audit: AuditLog, onChange: () => void) {
     this.#db = db;
     this.#audit = audit;
+    this.#exceptions = new ExceptionsRepo(db);
     this.#onChange = onChange;
   }
 
   list(
-    filter: Readonly<{ destinationId?: string; state?: OutboxState; afterId?: number; limit?: number }>,
+    filter: Readonly<{ destinationId?: string; state?: OutboxItemState; afterId?: number; limit?: number }>,
   ): OutboxItemView[] {
     const { query } = this.#db;
     let q = query
@@ -121,7 +124,7 @@ export class OutboxOperations {
           `UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE id = ?`,
         )
         .run(now, row.id);
-      this.#resolveExceptions(row.id, `retried by ${actor.operator}`, now);
+      this.#exceptions.closeOfOutboxItem(row.id, 'resolved', `retried by ${actor.operator}`, now);
       return { state: 'pending' };
     });
   }
@@ -150,7 +153,7 @@ export class OutboxOperations {
       this.#db
         .prepare(`UPDATE outbox SET state = 'discarded', last_error = ? WHERE id = ?`)
         .run(`replayed as ${String(inserted.lastInsertRowid)}`, row.id);
-      this.#resolveExceptions(row.id, `replayed as new by ${actor.operator}`, now);
+      this.#exceptions.closeOfOutboxItem(row.id, 'resolved', `replayed as new by ${actor.operator}`, now);
       return { state: 'discarded', replayedAs: Number(inserted.lastInsertRowid), idempotencyKey: key };
     });
   }
@@ -167,28 +170,14 @@ export class OutboxOperations {
       if (row.state === 'delivered' || row.state === 'discarded') return `is already ${row.state}`;
       if (row.state === 'in_flight') return 'is being sent right now';
       this.#db.prepare(`UPDATE outbox SET state = 'discarded', lease_until = NULL WHERE id = ?`).run(row.id);
-      this.#db
-        .prepare(
-          `UPDATE exceptions SET status = 'discarded', resolved_at = ?, resolution = ?
-           WHERE status = 'open' AND dedupe_key IN (?, ?)`,
-        )
-        .run(
-          now,
-          `discarded by ${actor.operator}: ${actor.reason}`,
-          `delivery_rejected:${row.id}`,
-          `delivery_dead_letter:${row.id}`,
-        );
+      this.#exceptions.closeOfOutboxItem(
+        row.id,
+        'discarded',
+        `discarded by ${actor.operator}: ${actor.reason}`,
+        now,
+      );
       return { state: 'discarded' };
     });
-  }
-
-  #resolveExceptions(outboxId: number, resolution: string, now: number): void {
-    this.#db
-      .prepare(
-        `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
-         WHERE status = 'open' AND dedupe_key IN (?, ?)`,
-      )
-      .run(now, resolution, `delivery_rejected:${outboxId}`, `delivery_dead_letter:${outboxId}`);
   }
 
   #each(
@@ -198,7 +187,7 @@ export class OutboxOperations {
     apply: (
       row: {
         id: number;
-        state: OutboxState;
+        state: OutboxItemState;
         event_seq: number;
         destination_id: string;
         location: string;

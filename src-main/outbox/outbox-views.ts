@@ -1,6 +1,6 @@
 import type { DeliveryAttemptView, ExceptionDetail } from '../../shared/rpc.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { OutboxState } from '../db/schema.js';
+import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 
 /** The outbox and its delivery attempts as the UI reads them. */
 
@@ -14,7 +14,7 @@ export function outboxItemSummary(db: AgentDatabase, id: number): ExceptionDetai
     | {
         id: number;
         destination_id: string;
-        state: OutboxState;
+        state: OutboxItemState;
         idempotency_key: string;
         attempts: number;
         last_error: string | null;

@@ -7,6 +7,7 @@ import type { ConnectorBundle, LevelReader } from '../connectors/port/connector-
 import type { IdMappings } from '../connectors/port/connector-context.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
+import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { StockView } from '../ledger/stock-view.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
@@ -113,14 +114,15 @@ export class Reconciler {
           this.#log.warn({ err: error, destination: id }, 'reconciliation could not read levels');
           continue;
         }
-        const key = `reconcile_drift:${id}`;
+        const drift = EXCEPTION_CATALOG.reconcile_drift;
+        const key = drift.key(id);
         const drifting = report.rows.filter((r) => r.ignored === null && isDrift(r.cause));
-        if (drifting.length === 0) this.#d.exceptions.resolveByKey(key, 'levels match again');
+        if (drifting.length === 0) this.#d.exceptions.resolveByKey(key, drift.resolvedAs());
         else
           this.#d.exceptions.raise({
             kind: 'reconcile_drift',
             dedupeKey: key,
-            message: `${drifting.length} level${drifting.length === 1 ? '' : 's'} at ${id} differ from Backroom's ledger (for example ${drifting[0]!.sku} at ${drifting[0]!.location}: ${drifting[0]!.explanation}). Open Reconciliation to push the local level, adopt the remote one, or ignore it.`,
+            message: drift.message({ destinationId: id, count: drifting.length, example: drifting[0]! }),
             details: {
               items: drifting
                 .slice(0, 20)

@@ -4,7 +4,8 @@ import type { ResolvedConfig } from '../../shared/config.js';
 import type { CaptureService } from '../capture/capture-service.js';
 import { SourceTokenRepo } from '../capture/source-token-repo.js';
 import type { ConnectorBundle } from '../connectors/port/connector-bundle.js';
-import type { IdMappingRepo } from '../connectors/id-mapping-repo.js';
+import type { IdMappingRepo } from '../mappings/id-mapping-repo.js';
+import type { MappingChanges } from '../mappings/mapping-changes.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
@@ -50,6 +51,7 @@ export type AgentServerDeps = ControlHandlerDeps &
     audit: AuditLog;
     dispatchers: readonly Dispatcher[];
     mappings: IdMappingRepo;
+    mappingChanges: MappingChanges;
     /** The oversell guard's current condition per guarded channel. */
     channelConditions: () => readonly ChannelCondition[];
     channelBuffers: ChannelBuffers;

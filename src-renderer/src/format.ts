@@ -50,6 +50,7 @@ export const KIND_LABELS: Record<string, string> = {
   unmapped_location: 'Unmapped location',
   order_pull_failed: 'Orders not read',
   order_unmapped_item: 'Unmapped order item',
+  order_rejected: 'Order not reserved',
   reconcile_drift: 'Levels differ',
 };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createLogger } from '../../src-main/platform/logger.js';
-import { IdMappingRepo } from '../../src-main/connectors/id-mapping-repo.js';
+import { IdMappingRepo } from '../../src-main/mappings/id-mapping-repo.js';
 import { AgentDatabase } from '../../src-main/db/agent-database.js';
 import { ExceptionsRepo } from '../../src-main/exceptions/exceptions-repo.js';
 import type { Connector, DeliveryResult, LedgerItem } from '../../src-main/connectors/port/connector.js';

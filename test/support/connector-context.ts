@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ConnectorContext } from '../../src-main/connectors/port/connector-context.js';
 import { ConnectorStateRepo } from '../../src-main/connectors/connector-state-repo.js';
-import { IdMappingRepo } from '../../src-main/connectors/id-mapping-repo.js';
+import { IdMappingRepo } from '../../src-main/mappings/id-mapping-repo.js';
 import { createLogger } from '../../src-main/platform/logger.js';
 import { AgentDatabase } from '../../src-main/db/agent-database.js';
 import { ExceptionsRepo } from '../../src-main/exceptions/exceptions-repo.js';

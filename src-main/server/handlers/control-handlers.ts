@@ -1,5 +1,5 @@
 import type { ImportReport } from '../../capture/import-file.js';
-import type { MappingImportReport } from '../../connectors/id-mapping-repo.js';
+import type { MappingImportReport } from '../../mappings/id-mapping-repo.js';
 import type { ChannelBuffer } from '../../ledger/channel-buffers.js';
 import { ApiFailure } from '../api-failure.js';
 import type { HandlerTable } from '../rpc-router.js';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { EXCEPTION_STATUSES, type ExceptionDetail } from '../../../shared/rpc.js';
+import { EXCEPTION_STATUSES } from '../../../shared/exception-kinds.js';
+import type { ExceptionDetail } from '../../../shared/rpc.js';
 import { capturedEvent } from '../../capture/event-views.js';
 import type { AgentDatabase } from '../../db/agent-database.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';

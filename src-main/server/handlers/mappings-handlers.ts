@@ -1,14 +1,15 @@
 import type { ResolvedConfig } from '../../../shared/config.js';
 import type { MappingView } from '../../../shared/rpc.js';
-import type { IdMappingRepo, MappingKind } from '../../connectors/id-mapping-repo.js';
-import type { AuditLog } from '../../exceptions/audit-log.js';
+import type { IdMappingRepo, MappingKind } from '../../mappings/id-mapping-repo.js';
+import type { MappingChanges } from '../../mappings/mapping-changes.js';
 import { unknownDestination } from '../api-failure.js';
 import type { HandlerTable } from '../rpc-router.js';
 
 export type MappingsHandlerDeps = Readonly<{
   config: Pick<ResolvedConfig, 'destinations'>;
   mappings: IdMappingRepo;
-  audit: AuditLog;
+  /** People's changes to mappings, each audited in one place. */
+  mappingChanges: MappingChanges;
 }>;
 
 /** Mappings listed at most per request; the page filters within them. */
@@ -27,16 +28,17 @@ function toView(m: Readonly<MappingView>): MappingView {
 
 /**
  * Identifier mappings (a local SKU or location and the id a destination knows it by), set by hand or imported
- * from a CSV. Every write is in the audit log with the operator, what was there before and after, and the reason.
+ * from a CSV. Every write goes through `MappingChanges`, which audits it with the operator, what was there before
+ * and after, and the reason.
  */
 export function mappingsHandlers(
   deps: MappingsHandlerDeps,
 ): Pick<HandlerTable, 'mappings.list' | 'mappings.set' | 'mappings.remove' | 'mappings.import'> {
-  const { mappings, audit } = deps;
+  const { mappings, mappingChanges } = deps;
   const destinationIds = new Set(deps.config.destinations.map((d) => d.id));
-  const mappingOf = (destinationId: string, kind: MappingKind, localId: string): MappingView | null => {
-    const found = mappings.list({ destinationId, kind, localId, limit: 1 })[0];
-    return found === undefined ? null : toView(found);
+  const refOf = (input: Readonly<{ destination: string; kind: MappingKind; local: string }>) => {
+    if (!destinationIds.has(input.destination)) throw unknownDestination(input.destination);
+    return { destinationId: input.destination, kind: input.kind, localId: input.local };
   };
 
   return {
@@ -51,60 +53,22 @@ export function mappingsHandlers(
         .map(toView),
     }),
 
-    'mappings.set': (input, { operator }) => {
-      if (!destinationIds.has(input.destination)) throw unknownDestination(input.destination);
-      const before = mappingOf(input.destination, input.kind, input.local);
-      // The same mapping again changes nothing (and keeps who made it).
-      if (before?.remoteId === input.remote) return { mapping: before };
-      // Setting it releases the destination's held items and resolves the unmapped exception, in one transaction.
-      mappings.set({
-        destinationId: input.destination,
-        kind: input.kind,
-        localId: input.local,
-        remoteId: input.remote,
-        origin: operator,
-      });
-      const after = mappingOf(input.destination, input.kind, input.local);
-      audit.record({
-        operator,
-        action: 'mappings.set',
-        subject: `mapping:${input.destination}:${input.kind}:${input.local}`,
-        reason: input.reason === undefined || input.reason === '' ? null : input.reason,
-        before: before === null ? null : { remote: before.remoteId, origin: before.origin },
-        after: { remote: input.remote },
-      });
-      // Written just above, in this same synchronous handler: it is there.
-      return { mapping: after! };
-    },
+    // Setting one releases the destination's held items and resolves the unmapped exception, in one transaction.
+    'mappings.set': (input, { operator }) => ({
+      mapping: toView(
+        mappingChanges.set(refOf(input), input.remote, {
+          operator,
+          reason: input.reason === undefined || input.reason === '' ? null : input.reason,
+        }),
+      ),
+    }),
 
-    'mappings.remove': (input, { operator }) => {
-      if (!destinationIds.has(input.destination)) throw unknownDestination(input.destination);
-      const before = mappingOf(input.destination, input.kind, input.local);
-      if (before === null) return { removed: false };
-      const removed = mappings.remove(input.destination, input.kind, input.local);
-      audit.record({
-        operator,
-        action: 'mappings.remove',
-        subject: `mapping:${input.destination}:${input.kind}:${input.local}`,
-        reason: input.reason,
-        before: { remote: before.remoteId, origin: before.origin },
-        after: null,
-      });
-      return { removed };
-    },
+    'mappings.remove': (input, { operator }) => ({
+      removed: mappingChanges.remove(refOf(input), { operator, reason: input.reason }),
+    }),
 
     'mappings.import': ({ csv }, { operator }) => {
-      const report = mappings.importCsv(csv);
-      // One entry per import, not per row: an import may hold thousands of rows; the file's rows are its record.
-      if (report.imported > 0 || report.errors.length > 0)
-        audit.record({
-          operator,
-          action: 'mappings.import',
-          subject: 'mappings',
-          reason: null,
-          before: null,
-          after: { imported: report.imported, unchanged: report.unchanged, errors: report.errors.length },
-        });
+      const report = mappingChanges.importCsv(csv, { operator, origin: 'csv', isNoOpAudited: false });
       return { imported: report.imported, unchanged: report.unchanged, errors: [...report.errors] };
     },
   };

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { OUTBOX_ITEM_STATES } from '../../../shared/outbox-item-states.js';
 import { z } from 'zod';
 import { AgentError } from '../../platform/errors.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';
@@ -41,11 +42,10 @@ export function outboxHandlers(
   };
 }
 
-const OUTBOX_STATES = ['pending', 'in_flight', 'delivered', 'rejected', 'dead', 'discarded', 'held'] as const;
 
 const listQuery = z.object({
   destination: z.string().min(1).optional(),
-  state: z.enum(OUTBOX_STATES).optional(),
+  state: z.enum(OUTBOX_ITEM_STATES).optional(),
   afterId: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });

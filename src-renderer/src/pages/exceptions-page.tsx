@@ -1,7 +1,8 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { EXCEPTION_KINDS, type ExceptionFilter, type ExceptionView } from '../../../shared/rpc.js';
+import { EXCEPTION_KINDS } from '../../../shared/exception-kinds.js';
+import type { ExceptionFilter, ExceptionView } from '../../../shared/rpc.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { ExceptionDetailPanel } from '../components/exception-detail-panel.js';
 import { Field } from '../components/field.js';

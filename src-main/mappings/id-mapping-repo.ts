@@ -1,8 +1,10 @@
 import { readCsv } from '../platform/csv.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { IdMappingsTable } from '../db/schema.js';
+import { EXCEPTION_CATALOG, unmappedException } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
-import type { IdMappings } from './port/connector-context.js';
+import type { IdMappings } from '../connectors/port/connector-context.js';
+import { DeliveryRepo } from '../outbox/delivery-repo.js';
 
 export type MappingKind = IdMappingsTable['kind'];
 export type Mapping = Readonly<{
@@ -14,6 +16,9 @@ export type Mapping = Readonly<{
   updatedAt: number;
 }>;
 
+/** A mapping to write: who made it is its `origin`; the time is taken when it is written. */
+export type NewMapping = Omit<Mapping, 'updatedAt'>;
+
 /** One bad row of a mapping CSV, named by line and column. */
 export type MappingRowError = Readonly<{ line: number; field: string; message: string }>;
 export type MappingImportReport = Readonly<{
@@ -22,20 +27,17 @@ export type MappingImportReport = Readonly<{
   errors: MappingRowError[];
 }>;
 
-/** The dedupe key of the exception raised while an item or location has no mapping for a destination. */
-export function unmappedKey(destinationId: string, kind: MappingKind, localId: string): string {
-  return `unmapped_${kind === 'item' ? 'sku' : 'location'}:${destinationId}:${localId}`;
-}
-
 /**
  * Identifier mappings of every destination, and the release of what waited for them: setting a mapping puts
- * the destination's held items back in their lanes (each is judged again, so one still unmapped is held again)
- * and resolves the `unmapped_sku` / `unmapped_location` exception, all in one transaction; then `onReleased`
- * wakes the destination's dispatcher. Nobody has to touch the queue.
+ * the destination's held items back in their lanes through the outbox's `DeliveryRepo.releaseHeld` (each is
+ * judged again, so one still unmapped is held again) and resolves the `unmapped_sku` / `unmapped_location`
+ * exception, all in one transaction; then `onReleased` wakes the destination's dispatcher. Nobody has to touch
+ * the queue.
  */
 export class IdMappingRepo {
   readonly #db: AgentDatabase;
   readonly #exceptions: ExceptionsRepo;
+  readonly #delivery: DeliveryRepo;
   readonly #destinations: ReadonlySet<string>;
   readonly #onReleased: (destinationId: string) => void;
   readonly #get;
@@ -49,6 +51,7 @@ export class IdMappingRepo {
   ) {
     this.#db = db;
     this.#exceptions = exceptions;
+    this.#delivery = new DeliveryRepo(db);
     this.#destinations = new Set(destinationIds);
     this.#onReleased = onReleased;
     this.#get = db.sqlite.prepare<[string, string, string], { remote_id: string }>(
@@ -79,15 +82,7 @@ export class IdMappingRepo {
    * Sets one mapping (replacing the one there) and releases what waited for it. Throws naming the field when
    * the destination is unknown or an id is empty.
    */
-  set(
-    m: Readonly<{
-      destinationId: string;
-      kind: MappingKind;
-      localId: string;
-      remoteId: string;
-      origin: string;
-    }>,
-  ): void {
+  set(m: NewMapping): void {
     const problem = this.#check(m.destinationId, m.kind, m.localId, m.remoteId);
     if (problem) throw new Error(`${problem.field}: ${problem.message}`);
     this.#db.transaction(() => this.#put(m, Date.now()));
@@ -206,16 +201,7 @@ export class IdMappingRepo {
   }
 
   /** Writes one mapping and releases what waited for it; runs inside the caller's transaction. */
-  #put(
-    m: Readonly<{
-      destinationId: string;
-      kind: MappingKind;
-      localId: string;
-      remoteId: string;
-      origin: string;
-    }>,
-    now: number,
-  ): void {
+  #put(m: NewMapping, now: number): void {
     this.#db.sqlite
       .prepare(
         `INSERT INTO id_mappings (destination_id, kind, local_id, remote_id, origin, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -223,28 +209,8 @@ export class IdMappingRepo {
            origin = excluded.origin, updated_at = excluded.updated_at`,
       )
       .run(m.destinationId, m.kind, m.localId, m.remoteId, m.origin, now);
-    // Every held item of the destination is judged again; those still unmapped are held again at once.
-    this.#db.sqlite
-      .prepare(
-        `UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE destination_id = ? AND state = 'held'`,
-      )
-      .run(now, m.destinationId);
-    if (m.kind === 'item')
-      this.#db.sqlite
-        .prepare(
-          `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND sku = ? AND held_at IS NOT NULL`,
-        )
-        .run(m.destinationId, m.localId);
-    else
-      this.#db.sqlite
-        .prepare(
-          `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND location = ? AND held_at IS NOT NULL`,
-        )
-        .run(m.destinationId, m.localId);
-    this.#exceptions.resolveByKey(
-      unmappedKey(m.destinationId, m.kind, m.localId),
-      `mapped to ${m.remoteId} (${m.origin})`,
-      now,
-    );
+    this.#delivery.releaseHeld(m.destinationId, m, now);
+    const { kind, dedupeKey } = unmappedException(m.destinationId, m.kind, m.localId);
+    this.#exceptions.resolveByKey(dedupeKey, EXCEPTION_CATALOG[kind].resolvedAs(m), now);
   }
 }

@@ -1,0 +1,203 @@
+import type { EXCEPTION_KIND_FACTS, ExceptionKind } from '../../shared/exception-kinds.js';
+import type { IdMappingsTable } from '../db/schema.js';
+
+/**
+ * A dedupe key: the kind, a colon, then what makes two occurrences the same exception. While one with the key is
+ * open, raising it again counts up on that row. The strings are stored: an existing database keeps deduplicating
+ * only while each key function returns exactly what it did, so change none of them.
+ */
+export type DedupeKey<K extends ExceptionKind = ExceptionKind> = `${K}:${string}`;
+
+type KeyOf<K extends ExceptionKind> = (...args: never[]) => DedupeKey<K>;
+
+/**
+ * One kind's entry: `key` builds its dedupe key from typed parts, `message` its wording (the problem in business
+ * words, then what to do); `resolution` says how it ends, and `automatically` what closes it with nobody acting
+ * (and in which code), which must be set exactly when `shared/` tells the UI the kind resolves by itself.
+ */
+type CatalogEntry<K extends ExceptionKind> = Readonly<{
+  key: KeyOf<K>;
+  /** Level-mode delivery names the destination's (sku, location) rather than an outbox item. */
+  levelKey?: KeyOf<K>;
+  message: (...args: never[]) => string;
+  resolution: string;
+  automatically: (typeof EXCEPTION_KIND_FACTS)[K]['resolvesItself'] extends true ? string : null;
+  [more: string]: unknown;
+}>;
+
+type Delivery = Readonly<{ what: string; destinationId: string; detail: string }>;
+
+const unmappedMessage = (
+  subject: string,
+  a: Readonly<{ destinationId: string; localId: string; what?: string | undefined; detail: string }>,
+) =>
+  `${a.destinationId} has no ${subject === 'SKU' ? 'item' : 'location'} mapped to ${subject} ${a.localId}${a.what ? ` (${a.what} waits for it)` : ''}: ${a.detail}. Map it (Mappings, or a mapping CSV); what waits for it is then sent by itself.`;
+
+const mappedTo = (m: Readonly<{ remoteId: string; origin: string }>) =>
+  `mapped to ${m.remoteId} (${m.origin})`;
+
+/**
+ * Every exception kind the agent raises, with its key, its wording and how it is resolved. Raising and resolving
+ * code takes keys and words from here, so the two ends of a kind cannot drift apart.
+ *
+ * @example
+ * exceptions.raise({
+ *   kind: 'unknown_sku',
+ *   dedupeKey: EXCEPTION_CATALOG.unknown_sku.key(sku),
+ *   message: EXCEPTION_CATALOG.unknown_sku.message({ what, sku, location }),
+ *   details: {},
+ * });
+ */
+export const EXCEPTION_CATALOG = {
+  unknown_sku: {
+    key: (sku: string) => `unknown_sku:${sku}`,
+    message: (a: Readonly<{ what: string; sku: string; location: string }>) =>
+      `${a.what} at ${a.location} has SKU "${a.sku}", which is not in the item catalog. It was recorded; add the item or correct the SKU so it can be sent on.`,
+    resolution: 'by hand: add the item to the catalog or correct the SKU at the POS',
+    automatically: null,
+  },
+  unknown_location: {
+    key: (location: string) => `unknown_location:${location}`,
+    message: (a: Readonly<{ what: string; location: string }>) =>
+      `${a.what} names location "${a.location}", which is not configured. It was recorded; add the location to the config or correct the POS setup.`,
+    resolution: 'by hand: add the location to the config or correct the POS setup',
+    automatically: null,
+  },
+  negative_stock: {
+    key: (sku: string, location: string) => `negative_stock:${sku}:${location}`,
+    message: (a: Readonly<{ what: string; sku: string; location: string; after: number }>) =>
+      `Stock of ${a.sku} at ${a.location} fell to ${a.after} after ${a.what}. Count the item or post the missing receipt.`,
+    resolvedAs: (a: Readonly<{ what: string; after: number }>) => `stock back to ${a.after} after ${a.what}`,
+    resolution: 'a count or the missing receipt, captured like any event',
+    automatically: 'CaptureWriter, when a movement brings the level back to 0 or above',
+  },
+  bad_import_row: {
+    key: (contentHash: string, line: number, field: string) =>
+      `bad_import_row:${contentHash}:${line}:${field}`,
+    message: (a: Readonly<{ file: string; line: number; field: string; problem: string }>) =>
+      `Line ${a.line} of ${a.file} was not captured: ${a.field} ${a.problem}. Fix the row and drop the file in again (rows already captured are not taken twice).`,
+    resolution: 'by hand: fix the row and drop the file in again',
+    automatically: null,
+  },
+  bad_import_file: {
+    key: (contentHash: string) => `bad_import_file:${contentHash}`,
+    message: (a: Readonly<{ file: string; source: string; error: string }>) =>
+      `The file ${a.file} from ${a.source} could not be imported: ${a.error}. Nothing of it was captured; fix the file and drop it in again.`,
+    resolution: 'by hand: fix the file and drop it in again',
+    automatically: null,
+  },
+  delivery_rejected: {
+    key: (outboxId: number) => `delivery_rejected:${outboxId}`,
+    levelKey: (destinationId: string, sku: string, location: string) =>
+      `delivery_rejected:${destinationId}:${sku}:${location}`,
+    message: (a: Delivery) =>
+      `${a.what} was not accepted by ${a.destinationId}: ${a.detail}. Fix the cause and retry it, or discard it with a reason.`,
+    /** An item whose payload this Backroom cannot read (queued by a newer version). */
+    unreadableMessage: (
+      a: Readonly<{ seq: number; location: string; destinationId: string; error: string }>,
+    ) => `Event ${a.seq} at ${a.location} was not sent to ${a.destinationId}: ${a.error}`,
+    levelMessage: (
+      a: Readonly<{ destinationId: string; sku: string; location: string; quantity: number; detail: string }>,
+    ) =>
+      `${a.destinationId} refused the stock level of ${a.sku} at ${a.location} (${a.quantity}): ${a.detail}`,
+    resolution:
+      'OutboxOperations via ExceptionsRepo.closeOfOutboxItem: retry or replay as new resolves it, discard closes it as discarded',
+    automatically: null,
+  },
+  delivery_dead_letter: {
+    key: (outboxId: number) => `delivery_dead_letter:${outboxId}`,
+    message: (a: Delivery & Readonly<{ attempts: number }>) =>
+      `${a.what} could not be delivered to ${a.destinationId} after ${a.attempts} attempts (last: ${a.detail}). Retry it once ${a.destinationId} works again, or discard it with a reason.`,
+    resolution:
+      'OutboxOperations via ExceptionsRepo.closeOfOutboxItem: retry or replay as new resolves it, discard closes it as discarded',
+    automatically: null,
+  },
+  destination_auth_failed: {
+    key: (destinationId: string) => `destination_auth_failed:${destinationId}`,
+    message: (a: Readonly<{ destinationId: string; detail: string }>) =>
+      `${a.destinationId} refused Backroom's credentials (${a.detail}). Delivery to it is paused; fix the credentials and resume it.`,
+    resolution:
+      'Dispatcher.resume, once the credentials are fixed (a new one is raised if they are still refused)',
+    automatically: null,
+  },
+  destination_misconfigured: {
+    key: (destinationId: string) => `destination_misconfigured:${destinationId}`,
+    message: (a: Readonly<{ destinationId: string; detail: string }>) =>
+      `${a.destinationId} cannot take anything as it is set up: ${a.detail}. Delivery to it is paused and nothing is lost; fix it and resume it.`,
+    resolution: 'Dispatcher.resume, once the setup is fixed',
+    automatically: null,
+  },
+  unmapped_sku: {
+    key: (destinationId: string, sku: string) => `unmapped_sku:${destinationId}:${sku}`,
+    message: (a: Parameters<typeof unmappedMessage>[1]) => unmappedMessage('SKU', a),
+    resolvedAs: mappedTo,
+    resolution: 'IdMappingRepo: setting the mapping (by hand, CSV or discovery) releases what it held',
+    automatically: null,
+  },
+  unmapped_location: {
+    key: (destinationId: string, location: string) => `unmapped_location:${destinationId}:${location}`,
+    message: (a: Parameters<typeof unmappedMessage>[1]) => unmappedMessage('location', a),
+    resolvedAs: mappedTo,
+    resolution: 'IdMappingRepo: setting the mapping (by hand, CSV or discovery) releases what it held',
+    automatically: null,
+  },
+  order_pull_failed: {
+    key: (destinationId: string) => `order_pull_failed:${destinationId}`,
+    message: (a: Readonly<{ destinationId: string; error: string; isAuth: boolean }>) =>
+      a.isAuth
+        ? `${a.destinationId} refused Backroom's credentials when reading orders (${a.error}). Its new orders are not reserved here until the credentials are fixed.`
+        : `Orders could not be read from ${a.destinationId} (${a.error}). Backroom keeps trying; until then its new orders are not reserved here.`,
+    resolvedAs: () => 'orders pulled again',
+    resolution: 'fix the credentials or wait for the marketplace',
+    automatically: 'OrderPuller, after the next good pull',
+  },
+  order_unmapped_item: {
+    key: (destinationId: string, remoteItem: string) => `order_unmapped_item:${destinationId}:${remoteItem}`,
+    message: (a: Readonly<{ destinationId: string; order: string; remoteItem: string }>) =>
+      `An order from ${a.destinationId} (${a.order}) has an item (${a.remoteItem}) that is mapped to no SKU here, so it was not reserved. Map the item; later orders then reserve it.`,
+    resolution: 'by hand: map the item; later orders then reserve it',
+    automatically: null,
+  },
+  order_rejected: {
+    /**
+     * Raised under `order_pull_failed` before the kind existed; the key is unchanged, so such a row still open
+     * keeps counting up (under its old kind) until someone closes it.
+     */
+    key: (destinationId: string, orderId: string) => `order_rejected:${destinationId}:${orderId}`,
+    message: (a: Readonly<{ destinationId: string; order: string; why: string }>) =>
+      `Order ${a.order} from ${a.destinationId} could not be reserved: ${a.why}.`,
+    resolution:
+      'by hand: the order as the marketplace sent it fails validation here; fix it there or by hand',
+    automatically: null,
+  },
+  reconcile_drift: {
+    key: (destinationId: string) => `reconcile_drift:${destinationId}`,
+    message: (
+      a: Readonly<{
+        destinationId: string;
+        count: number;
+        example: Readonly<{ sku: string; location: string; explanation: string }>;
+      }>,
+    ) =>
+      `${a.count} level${a.count === 1 ? '' : 's'} at ${a.destinationId} differ from Backroom's ledger (for example ${a.example.sku} at ${a.example.location}: ${a.example.explanation}). Open Reconciliation to push the local level, adopt the remote one, or ignore it.`,
+    resolvedAs: () => 'levels match again',
+    resolution: 'the reconciliation page: push the local level, adopt the remote one, or ignore it',
+    automatically: 'Reconciler.runScheduled, when a scheduled pass finds no unexplained drift',
+  },
+} as const satisfies { [K in ExceptionKind]: CatalogEntry<K> };
+
+/** The exception raised while an item or location has no mapping for a destination: its kind and dedupe key. */
+export function unmappedException(
+  destinationId: string,
+  mapping: IdMappingsTable['kind'],
+  localId: string,
+):
+  | Readonly<{ kind: 'unmapped_sku'; dedupeKey: DedupeKey<'unmapped_sku'> }>
+  | Readonly<{ kind: 'unmapped_location'; dedupeKey: DedupeKey<'unmapped_location'> }> {
+  return mapping === 'item'
+    ? { kind: 'unmapped_sku', dedupeKey: EXCEPTION_CATALOG.unmapped_sku.key(destinationId, localId) }
+    : {
+        kind: 'unmapped_location',
+        dedupeKey: EXCEPTION_CATALOG.unmapped_location.key(destinationId, localId),
+      };
+}
