@@ -6,20 +6,37 @@ import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 import { HTTP_LIBRARIES, layersRule } from './eslint/layers.js';
 
-const nodeBuiltins = { group: ['node:*'], message: 'shared/ and src-renderer/ run anywhere: no Node built-ins.' };
+const nodeBuiltins = {
+  group: ['node:*'],
+  message: 'shared/ and src-renderer/ run anywhere: no Node built-ins.',
+};
 const electron = { name: 'electron', message: 'Only src-main/desktop/ may import electron.' };
-const agentCode = { group: ['**/src-main/**', '**/migrations/**'], message: 'shared/ imports nothing of the agent.' };
+const agentCode = {
+  group: ['**/src-main/**', '**/migrations/**'],
+  message: 'shared/ imports nothing of the agent.',
+};
 const httpLibraries = {
   group: HTTP_LIBRARIES,
-  message: 'The engine never imports an HTTP library: connectors own their clients (src-main/connectors/http/).',
+  message:
+    'The engine never imports an HTTP library: connectors own their clients (src-main/connectors/http/).',
 };
 const connectorInternals = {
   group: ['**/connectors/*/**', '!**/connectors/port/**', '!**/connectors/http/**'],
-  message: 'Only the agent (the composition root) reaches a connector; the rest uses the port (connectors/port/).',
+  message:
+    'Only the agent (the composition root) reaches a connector; the rest uses the port (connectors/port/).',
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'demo-data/**', 'test-results/**', 'playwright-report/**', 'src-renderer/dist/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'demo-data/**',
+      'test-results/**',
+      'playwright-report/**',
+      'src-renderer/dist/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -32,7 +49,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' },
+          ],
+        },
       ],
       // Route handlers and hooks are async by contract even when they do not await.
       '@typescript-eslint/require-await': 'off',
@@ -46,7 +67,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [electron, { name: 'react', message: 'shared/ has no UI.' }], patterns: [nodeBuiltins, agentCode] },
+        {
+          paths: [electron, { name: 'react', message: 'shared/ has no UI.' }],
+          patterns: [nodeBuiltins, agentCode],
+        },
       ],
     },
   },
@@ -60,7 +84,15 @@ export default tseslint.config(
   {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/desktop/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: [electron], patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }],
+        },
+      ],
+    },
   },
   {
     // The engine: no HTTP library, no connector internals.
@@ -68,7 +100,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [electron], patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }, httpLibraries, connectorInternals] },
+        {
+          paths: [electron],
+          patterns: [
+            { group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' },
+            httpLibraries,
+            connectorInternals,
+          ],
+        },
       ],
     },
   },
@@ -77,7 +116,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [electron], patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }, connectorInternals] },
+        {
+          paths: [electron],
+          patterns: [
+            { group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' },
+            connectorInternals,
+          ],
+        },
       ],
     },
   },
@@ -87,8 +132,15 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [electron, { name: 'better-sqlite3', message: 'The UI never sees SQL.' }, { name: 'kysely', message: 'The UI never sees SQL.' }],
-          patterns: [nodeBuiltins, { group: ['**/src-main/**'], message: 'The UI reaches the agent through the typed client only.' }],
+          paths: [
+            electron,
+            { name: 'better-sqlite3', message: 'The UI never sees SQL.' },
+            { name: 'kysely', message: 'The UI never sees SQL.' },
+          ],
+          patterns: [
+            nodeBuiltins,
+            { group: ['**/src-main/**'], message: 'The UI reaches the agent through the typed client only.' },
+          ],
         },
       ],
     },

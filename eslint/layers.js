@@ -32,8 +32,7 @@ export function placeOf(file) {
   if (!file.startsWith(`${SRC_MAIN}/`)) return null;
   const inner = file.slice(SRC_MAIN.length + 1);
   for (let layer = 0; layer < LAYERS.length; layer += 1)
-    for (const folder of LAYERS[layer].folders)
-      if (inner.startsWith(`${folder}/`)) return { layer, folder };
+    for (const folder of LAYERS[layer].folders) if (inner.startsWith(`${folder}/`)) return { layer, folder };
   return { layer: -1, folder: inner.includes('/') ? inner.slice(0, inner.indexOf('/')) : '' };
 }
 
@@ -46,7 +45,8 @@ export const layersRule = {
     messages: {
       upward:
         '{{from}} ({{fromLayer}}) may not import {{to}} ({{toLayer}}): a layer imports only the layers before it ({{order}}).',
-      sideways: '{{from}} may not import {{to}}: folders of the layer "{{fromLayer}}" do not import each other.',
+      sideways:
+        '{{from}} may not import {{to}}: folders of the layer "{{fromLayer}}" do not import each other.',
       unplaced: '{{folder}} is in no layer: add it to LAYERS in eslint/layers.js.',
     },
   },
@@ -57,11 +57,17 @@ export const layersRule = {
     if (from === null) return {};
     const check = (node, source) => {
       if (typeof source !== 'string' || !source.startsWith('.')) return;
-      const target = relative(root, resolve(dirname(context.filename), source)).split(sep).join('/');
+      const target = relative(root, resolve(dirname(context.filename), source))
+        .split(sep)
+        .join('/');
       const to = placeOf(target);
       if (to === null) return;
       if (from.layer === -1 || to.layer === -1) {
-        context.report({ node, messageId: 'unplaced', data: { folder: (from.layer === -1 ? from : to).folder } });
+        context.report({
+          node,
+          messageId: 'unplaced',
+          data: { folder: (from.layer === -1 ? from : to).folder },
+        });
         return;
       }
       if (to.folder === from.folder || to.layer < from.layer) return;
@@ -84,4 +90,13 @@ export const layersRule = {
 };
 
 /** HTTP libraries: only the connectors' HTTP kit and the server may import them. */
-export const HTTP_LIBRARIES = ['got', 'undici', 'fastify', '@fastify/*', 'node:http', 'node:https', 'http', 'https'];
+export const HTTP_LIBRARIES = [
+  'got',
+  'undici',
+  'fastify',
+  '@fastify/*',
+  'node:http',
+  'node:https',
+  'http',
+  'https',
+];

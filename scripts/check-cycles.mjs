@@ -26,7 +26,14 @@ function importsOf(file) {
   const out = [];
   for (const m of text.matchAll(IMPORT)) {
     const base = resolve(dirname(file), m[1]);
-    const candidates = [base, base.replace(/\.js$/, '.ts'), base.replace(/\.js$/, '.tsx'), base.replace(/\.cjs$/, '.cts'), `${base}.ts`, join(base, 'index.ts')];
+    const candidates = [
+      base,
+      base.replace(/\.js$/, '.ts'),
+      base.replace(/\.js$/, '.tsx'),
+      base.replace(/\.cjs$/, '.cts'),
+      `${base}.ts`,
+      join(base, 'index.ts'),
+    ];
     const hit = candidates.find((c) => known.has(c));
     if (hit !== undefined) out.push(hit);
   }
@@ -70,7 +77,13 @@ for (const f of files) if (!indexOf.has(f)) visit(f);
 
 if (cycles.length > 0) {
   console.error(`Import cycles (type imports included) among ${files.length} files:`);
-  for (const c of cycles) console.error(`  ${c.map((f) => relative(ROOT, f)).sort().join(' <-> ')}`);
+  for (const c of cycles)
+    console.error(
+      `  ${c
+        .map((f) => relative(ROOT, f))
+        .sort()
+        .join(' <-> ')}`,
+    );
   process.exit(1);
 }
 console.log(`no import cycles among ${files.length} files`);

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AgentError } from '../platform/errors.js';
 import { loadConfig } from '../agent/config-loader.js';
-import type { MappingImportReport } from '../mappings/id-mapping-repo.js';
 import { withAgent } from './with-agent.js';
 import type { Io } from './cli-io.js';
 

@@ -18,9 +18,14 @@ async function lintWith(file: string, extraImport: string): Promise<string[]> {
 
 describe('lint keeps the layers of src-main', () => {
   test('the outbox importing an HTTP library (got) fails lint', async () => {
-    const messages = await lintWith('src-main/outbox/retry-policy.ts', "export { default as got } from 'got';");
+    const messages = await lintWith(
+      'src-main/outbox/retry-policy.ts',
+      "export { default as got } from 'got';",
+    );
     assert.ok(
-      messages.some((m) => m.startsWith('no-restricted-imports:') && m.includes('never imports an HTTP library')),
+      messages.some(
+        (m) => m.startsWith('no-restricted-imports:') && m.includes('never imports an HTTP library'),
+      ),
       messages.join('\n'),
     );
   });
@@ -31,15 +36,22 @@ describe('lint keeps the layers of src-main', () => {
       "export { createHttpServer } from '../server/http-server.js';",
     );
     assert.ok(
-      messages.some((m) => m.startsWith('backroom/layers:') && m.includes('outbox (outbox) may not import server')),
+      messages.some(
+        (m) => m.startsWith('backroom/layers:') && m.includes('outbox (outbox) may not import server'),
+      ),
       messages.join('\n'),
     );
   });
 
   test('shared/ importing agent code fails lint', async () => {
-    const messages = await lintWith('shared/api.ts', "export { VERSION } from '../src-main/platform/version.js';");
+    const messages = await lintWith(
+      'shared/api.ts',
+      "export { VERSION } from '../src-main/platform/version.js';",
+    );
     assert.ok(
-      messages.some((m) => m.startsWith('no-restricted-imports:') && m.includes('imports nothing of the agent')),
+      messages.some(
+        (m) => m.startsWith('no-restricted-imports:') && m.includes('imports nothing of the agent'),
+      ),
       messages.join('\n'),
     );
   });

@@ -42,7 +42,6 @@ export function outboxHandlers(
   };
 }
 
-
 const listQuery = z.object({
   destination: z.string().min(1).optional(),
   state: z.enum(OUTBOX_ITEM_STATES).optional(),
