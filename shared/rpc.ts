@@ -388,7 +388,11 @@ export const RPC = {
     access: 'operator_or_control',
     input: z.strictObject({
       ids,
-      reason: reason.min(1, 'Say why this will never be delivered'),
+      reason: z
+        .string({ error: 'Discarding needs a reason. Say why this will never be delivered.' })
+        .trim()
+        .min(1, 'Discarding needs a reason. Say why this will never be delivered.')
+        .max(1000),
       operator: operatorName.optional(),
     }),
     output: out<OperationResult>(),

@@ -1,33 +1,14 @@
 import type { ResolvedConfig } from '../../../shared/config.js';
-import type { ReconcileFix, ReconcileReport } from '../../../shared/rpc.js';
 import type { ConnectorBundle } from '../../connectors/port/connector-bundle.js';
 import { ConnectorError } from '../../connectors/port/connector-error.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';
+import type { Reconciler } from '../../reconcile/reconciler.js';
 import { AgentError, apiReasonOf } from '../../platform/errors.js';
 import { ApiFailure, fieldFailure, unknownDestination } from '../api-failure.js';
 import type { HandlerTable } from '../rpc-router.js';
 
-/**
- * What the reconciliation routes need of `src-main/reconcile/reconciler.ts` (the agent's `reconciler`): run a
- * comparison, apply a fix (which it audits), and the last report kept in memory.
- */
-export type ReconcilerPort = Readonly<{
-  run: (
-    destinationId: string,
-    scope: Readonly<{ sku?: string; location?: string }>,
-  ) => Promise<ReconcileReport>;
-  fix: (
-    input: Readonly<{
-      destinationId: string;
-      sku: string;
-      location: string;
-      action: ReconcileFix;
-      reason: string;
-      operator: string;
-    }>,
-  ) => Promise<{ action: ReconcileFix; detail: string }>;
-  last: (destinationId: string) => ReconcileReport | null;
-}>;
+/** What the reconciliation routes use of the agent's reconciler: run a comparison, apply a fix (which it audits), and the last report kept in memory. */
+export type ReconcilerPort = Pick<Reconciler, 'run' | 'fix' | 'last'>;
 
 export type ReconcileHandlerDeps = Readonly<{
   config: Pick<ResolvedConfig, 'destinations'>;
