@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { EXCEPTION_STATUSES, type ExceptionStatus } from './exception-kinds.js';
+import { OUTBOX_ITEM_STATES, type OutboxItemState } from './outbox-item-states.js';
 import { RPC, out, type MappingImportResult, type RpcRoute } from './rpc.js';
 
 /**
@@ -8,7 +10,7 @@ import { RPC, out, type MappingImportResult, type RpcRoute } from './rpc.js';
  * control names (and `status.get`) through it. The control calls stay out of `RPC`, so the UI cannot name them.
  */
 
-/** A line of an export file that was not captured (it is also raised as a `bad_import_row` exception). */
+/** A row of an export file that was not captured (it is also raised as a `bad_import_row` exception). */
 export type ImportRowProblem = { line: number; field: string; message: string };
 
 /** What `backroom import` reports: how the file was captured (`src-main/capture/import-file.ts`). */
@@ -32,6 +34,7 @@ export type ChannelBufferView = Readonly<{
   buffer: number;
   /** The config file's buffer (0 for a channel only named by a destination). */
   configured: number;
+  /** Whether the config's `channels` declares it (else a level destination implies it). */
   isDeclared: boolean;
   override: Readonly<{ buffer: number; setBy: string; setAt: number; reason: string }> | null;
   /** The level destinations publishing to it. */
@@ -71,8 +74,101 @@ export const CONTROL_RPC = {
   },
 } as const satisfies Record<`control.${string}`, RpcRoute>;
 
-/** Every route of the agent's API, the UI's and the CLI's. */
-export const AGENT_API = { ...RPC, ...CONTROL_RPC } as const satisfies Record<string, RpcRoute>;
+/** An outbox item as the operator API lists it (`GET /api/v1/outbox`). */
+export type OutboxItemView = {
+  id: number;
+  destinationId: string;
+  eventSeq: number;
+  eventId: string;
+  source: string;
+  type: string;
+  location: string;
+  reference: string | null;
+  idempotencyKey: string;
+  state: OutboxItemState;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+  deliveredAt: number | null;
+  /**
+   * For a pending item behind another in its lane (same destination and location): the item it waits for, with
+   * that item's last error, so staff see what holds it back. Null when nothing does.
+   */
+  blockedBy: { id: number; lastError: string | null; nextAttemptAt: number } | null;
+};
+
+/** An exception as stored (the table's columns), as the operator API lists it (`GET /api/v1/exceptions`). */
+export type StoredException = {
+  id: number;
+  kind: string;
+  status: ExceptionStatus;
+  dedupe_key: string | null;
+  message: string;
+  /** JSON object with the business objects involved. */
+  details: string;
+  source: string | null;
+  event_seq: number | null;
+  sku: string | null;
+  location: string | null;
+  destination_id: string | null;
+  occurrences: number;
+  created_at: number;
+  last_seen_at: number;
+  resolved_at: number | null;
+  resolution: string | null;
+};
+
+/** A destination's breaker as `POST /api/v1/destinations/:id/resume` answers it. */
+export type DestinationBreakerState = 'closed' | 'open' | 'half_open' | 'paused';
+
+/**
+ * The operator API for scripts (README, "Outbox operations"): an operator token, or the local CLI naming the
+ * operator. The UI uses the paged routes of `RPC` instead.
+ */
+export const OPERATOR_RPC = {
+  'outbox.list': {
+    method: 'GET',
+    path: '/api/v1/outbox',
+    access: 'operator_or_control',
+    input: z.object({
+      destination: z.string().min(1).optional(),
+      state: z.enum(OUTBOX_ITEM_STATES).optional(),
+      afterId: z.coerce.number().int().min(0).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+    }),
+    output: out<{ items: OutboxItemView[] }>(),
+  },
+  'exceptions.list': {
+    method: 'GET',
+    path: '/api/v1/exceptions',
+    access: 'operator_or_control',
+    input: z.object({
+      status: z.enum(EXCEPTION_STATUSES).optional(),
+      kind: z.string().optional(),
+      limit: z.coerce.number().int().min(1).max(5000).optional(),
+    }),
+    output: out<{ exceptions: StoredException[] }>(),
+  },
+  'destinations.resume': {
+    method: 'POST',
+    path: '/api/v1/destinations/:id/resume',
+    access: 'operator_or_control',
+    /** `id` from the path; the body is optional (an operator token names its operator, a reason may be left out). */
+    input: z.object({
+      id: z.string().min(1),
+      operator: z.string().min(1).optional(),
+      reason: z.string().optional(),
+    }),
+    output: out<{ destination: string; state: DestinationBreakerState }>(),
+  },
+} as const satisfies Record<string, RpcRoute>;
+
+/** Every route of the agent's API: the UI's, the operator API's and the CLI's. */
+export const AGENT_API = { ...RPC, ...OPERATOR_RPC, ...CONTROL_RPC } as const satisfies Record<
+  string,
+  RpcRoute
+>;
 
 export type ApiName = keyof typeof AGENT_API;
 /** What a caller passes (before defaults are applied). */

@@ -1,8 +1,9 @@
+import type { ImportRowProblem } from '../../shared/agent-api.js';
 import { readCsv, type CsvRow } from '../platform/csv.js';
 import type { FieldError } from '../../shared/events.js';
 
 /** A problem with one row (CSV line, JSON Lines line, or event of a JSON list) of an export file. */
-export type RowProblem = { line: number; field: string; message: string };
+export type RowProblem = ImportRowProblem;
 
 /** An event assembled from a file, with the file lines it came from (its rows, in order). */
 export type FileEvent = { raw: Record<string, unknown>; lines: number[] };

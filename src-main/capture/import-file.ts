@@ -1,3 +1,4 @@
+import type { ImportFileReport } from '../../shared/agent-api.js';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { AgentDatabase } from '../db/agent-database.js';
@@ -7,19 +8,8 @@ import type { CaptureService } from './capture-service.js';
 import { parseExport, problemsFor, type RowProblem } from './export-file.js';
 import { sha256 } from './hash-chain.js';
 
-export type ImportReport = {
-  file: string;
-  contentHash: string;
-  /** `processed`: read and captured (some rows may have failed); `failed`: nothing could be captured. */
-  outcome: 'processed' | 'failed' | 'already_imported';
-  accepted: number;
-  duplicate: number;
-  /** Rows not captured, each also raised as a `bad_import_row` exception. */
-  problems: RowProblem[];
-  /** Why the whole file could not be read, when it could not. */
-  error: string | null;
-  importedAt: string;
-};
+/** What importing a file did (the answer of `backroom import`, whether the running agent or the CLI did it). */
+export type ImportReport = ImportFileReport;
 
 export type ImportDeps = Readonly<{ db: AgentDatabase; capture: CaptureService; exceptions: ExceptionsRepo }>;
 

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { ExceptionStatus } from '../../shared/exception-kinds.js';
+import type { StoredException } from '../../shared/agent-api.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 
 /**
@@ -100,25 +100,8 @@ export type LevelDirtyTable = {
 
 export type ItemsTable = { sku: string; name: string | null; barcode: string | null };
 
-export type ExceptionsTable = {
-  id: Generated<number>;
-  kind: string;
-  status: ExceptionStatus;
-  dedupe_key: string | null;
-  message: string;
-  /** JSON object with the business objects involved. */
-  details: string;
-  source: string | null;
-  event_seq: number | null;
-  sku: string | null;
-  location: string | null;
-  destination_id: string | null;
-  occurrences: number;
-  created_at: number;
-  last_seen_at: number;
-  resolved_at: number | null;
-  resolution: string | null;
-};
+/** The exceptions table: its columns are what the operator API lists (`StoredException`). */
+export type ExceptionsTable = Omit<StoredException, 'id'> & { id: Generated<number> };
 
 export type ImportedFilesTable = {
   content_hash: string;

@@ -1,3 +1,4 @@
+import type { ChannelBufferView } from '../../shared/agent-api.js';
 import { DESTINATION_MODE, type ResolvedConfig } from '../../shared/config.js';
 import { MAX_CHANNEL_BUFFER } from '../../shared/rpc.js';
 import type { AgentDatabase } from '../db/agent-database.js';
@@ -5,21 +6,9 @@ import type { AuditLog } from '../exceptions/audit-log.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
 
 /** A buffer set in the UI over the config's value. */
-export type BufferOverride = Readonly<{ buffer: number; setBy: string; setAt: number; reason: string }>;
-
-/** One sales channel and the buffer it is published with. */
-export type ChannelBuffer = Readonly<{
-  channel: string;
-  /** The buffer in effect: the override when there is one, else the config's. */
-  buffer: number;
-  /** The config file's buffer (0 for a channel only named by a destination). */
-  configured: number;
-  /** Whether the config's `channels` declares it (else a level destination implies it). */
-  isDeclared: boolean;
-  override: BufferOverride | null;
-  /** The level destinations publishing to it. */
-  destinations: readonly string[];
-}>;
+/** One sales channel and the buffer it is published with (as `backroom channels list` shows it). */
+export type ChannelBuffer = ChannelBufferView;
+export type BufferOverride = NonNullable<ChannelBuffer['override']>;
 
 /**
  * The channels of a config with their configured buffers: those it declares, in their order, then one per level

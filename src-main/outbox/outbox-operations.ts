@@ -1,32 +1,10 @@
 import { AgentError } from '../platform/errors.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
+import type { OutboxItemView } from '../../shared/agent-api.js';
 import type { OperationResult } from '../../shared/rpc.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
-
-export type OutboxItemView = {
-  id: number;
-  destinationId: string;
-  eventSeq: number;
-  eventId: string;
-  source: string;
-  type: string;
-  location: string;
-  reference: string | null;
-  idempotencyKey: string;
-  state: OutboxItemState;
-  attempts: number;
-  nextAttemptAt: number;
-  lastError: string | null;
-  createdAt: number;
-  deliveredAt: number | null;
-  /**
-   * For a pending item behind another in its lane (same destination and location): the item it waits for, with
-   * that item's last error, so staff see what holds it back. Null when nothing does.
-   */
-  blockedBy: { id: number; lastError: string | null; nextAttemptAt: number } | null;
-};
 
 /** Who acts and why; every operation is written to the audit log with both. */
 export type Actor = Readonly<{ operator: string; reason: string | null }>;

@@ -18,11 +18,11 @@ import type { Logger } from '../platform/logger.js';
 import { Authenticator } from './auth.js';
 import { controlHandlers, type ControlHandlerDeps } from './handlers/control-handlers.js';
 import { destinationsHandlers } from './handlers/destinations-handlers.js';
-import { exceptionsHandlers, registerExceptionRoutes } from './handlers/exceptions-handlers.js';
+import { exceptionsHandlers } from './handlers/exceptions-handlers.js';
 import type { AgentMetrics } from '../health/metrics.js';
 import { registerIngestRoutes } from './handlers/ingest-handlers.js';
 import { mappingsHandlers } from './handlers/mappings-handlers.js';
-import { outboxHandlers, registerOutboxRoutes } from './handlers/outbox-handlers.js';
+import { outboxHandlers } from './handlers/outbox-handlers.js';
 import { reconcileHandlers, type ReconcilerPort } from './handlers/reconcile-handlers.js';
 import { sessionHandlers } from './handlers/session-handlers.js';
 import { settingsHandlers } from './handlers/settings-handlers.js';
@@ -82,8 +82,6 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
   }).install(app);
 
   registerIngestRoutes(app, { agentId: config.agentId, ...deps });
-  registerOutboxRoutes(app, deps);
-  registerExceptionRoutes(app, deps.exceptions);
 
   const handlers: HandlerTable = combineHandlers(
     sessionHandlers(sessions),

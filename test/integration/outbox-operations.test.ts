@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigInput } from '../../shared/config.js';
 import type { AuditRow } from '../../src-main/exceptions/audit-log.js';
 import type { ExceptionRow } from '../../src-main/exceptions/exceptions-repo.js';
-import type { OutboxItemView } from '../../src-main/outbox/outbox-operations.js';
+import type { OutboxItemView } from '../../shared/agent-api.js';
 import { FaultSink, type FaultSinkOptions } from '../simulators/fault-sink.js';
 import { TOKEN, makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 

@@ -1,6 +1,3 @@
-import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { EXCEPTION_STATUSES } from '../../../shared/exception-kinds.js';
 import type { ExceptionDetail } from '../../../shared/rpc.js';
 import { capturedEvent } from '../../capture/event-views.js';
 import type { AgentDatabase } from '../../db/agent-database.js';
@@ -14,12 +11,11 @@ import type { ExceptionsRepo } from '../../exceptions/exceptions-repo.js';
 import type { OutboxOperations } from '../../outbox/outbox-operations.js';
 import { deliveryAttemptsOf, outboxItemSummary } from '../../outbox/outbox-views.js';
 import { ApiFailure } from '../api-failure.js';
-import { guard } from '../auth.js';
-import { sendBadInput } from '../http-server.js';
 import type { HandlerTable } from '../rpc-router.js';
 
 export type ExceptionsHandlerDeps = Readonly<{
   db: AgentDatabase;
+  exceptions: ExceptionsRepo;
   operations: OutboxOperations;
   audit: AuditLog;
 }>;
@@ -33,7 +29,10 @@ const RETRY_CHUNK = 1000;
  */
 export function exceptionsHandlers(
   deps: ExceptionsHandlerDeps,
-): Pick<HandlerTable, 'exceptions.page' | 'exceptions.detail' | 'exceptions.retryMatching' | 'audit.list'> {
+): Pick<
+  HandlerTable,
+  'exceptions.page' | 'exceptions.detail' | 'exceptions.retryMatching' | 'exceptions.list' | 'audit.list'
+> {
   const { db } = deps;
   return {
     'exceptions.page': ({ offset, limit, ...filter }) =>
@@ -68,27 +67,14 @@ export function exceptionsHandlers(
     },
 
     'audit.list': () => ({ entries: deps.audit.list() }),
-  };
-}
 
-const exceptionsQuery = z.object({
-  status: z.enum(EXCEPTION_STATUSES).optional(),
-  kind: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(5000).optional(),
-});
-
-/** `GET /api/v1/exceptions` of the operator API (README): exception rows as stored, newest first. */
-export function registerExceptionRoutes(app: FastifyInstance, exceptions: ExceptionsRepo): void {
-  app.get('/api/v1/exceptions', { onRequest: guard('operator_or_control') }, async (req, reply) => {
-    const parsed = exceptionsQuery.safeParse(req.query);
-    if (!parsed.success) return sendBadInput(reply, parsed.error, 'Bad query');
-    const q = parsed.data;
-    return {
-      exceptions: exceptions.list({
-        ...(q.status !== undefined ? { status: q.status } : {}),
-        ...(q.kind !== undefined ? { kind: q.kind } : {}),
-        ...(q.limit !== undefined ? { limit: q.limit } : {}),
+    // The operator API's list: exception rows as stored, newest first.
+    'exceptions.list': ({ status, kind, limit }) => ({
+      exceptions: deps.exceptions.list({
+        ...(status !== undefined ? { status } : {}),
+        ...(kind !== undefined ? { kind } : {}),
+        ...(limit !== undefined ? { limit } : {}),
       }),
-    };
-  });
+    }),
+  };
 }
