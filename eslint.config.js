@@ -26,6 +26,15 @@ const connectorInternals = {
     'Only the agent (the composition root) reaches a connector; the rest uses the port (connectors/port/).',
 };
 
+/** The agent's restricted imports (outside desktop/): no electron, no UI code, and `extra` patterns. */
+const agentImports = (...extra) => [
+  'error',
+  {
+    paths: [electron],
+    patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }, ...extra],
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -84,47 +93,16 @@ export default tseslint.config(
   {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/desktop/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [electron],
-          patterns: [{ group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' }],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': agentImports() },
   },
   {
     // The engine: no HTTP library, no connector internals.
     files: ['src-main/{platform,db,exceptions,outbox,mappings,ledger,capture,health,reconcile}/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [electron],
-          patterns: [
-            { group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' },
-            httpLibraries,
-            connectorInternals,
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': agentImports(httpLibraries, connectorInternals) },
   },
   {
     files: ['src-main/server/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [electron],
-          patterns: [
-            { group: ['**/src-renderer/**'], message: 'The agent never imports UI code.' },
-            connectorInternals,
-          ],
-        },
-      ],
-    },
+    rules: { 'no-restricted-imports': agentImports(connectorInternals) },
   },
   {
     files: ['src-renderer/**/*.{ts,tsx}'],

@@ -1,26 +1,11 @@
 import type { ExceptionFilter, ExceptionPage, ExceptionView } from '../../shared/rpc.js';
 import type { AgentDatabase } from '../db/agent-database.js';
-import type { ExceptionStatus } from '../../shared/exception-kinds.js';
+import type { StoredException } from '../../shared/agent-api.js';
 
 /** The exceptions as the UI reads them: pages of a filter, one with its details, and what a bulk retry covers. */
 
-type ExceptionRowSql = {
-  id: number;
-  kind: string;
-  status: ExceptionStatus;
-  message: string;
-  sku: string | null;
-  location: string | null;
-  destination_id: string | null;
-  event_seq: number | null;
-  outbox_id: number | null;
-  occurrences: number;
-  created_at: number;
-  last_seen_at: number;
-  resolved_at: number | null;
-  resolution: string | null;
-  details: string;
-};
+/** A row of `EXCEPTION_COLUMNS`: the stored exception and the outbox item its details name. */
+type ExceptionRowSql = Omit<StoredException, 'dedupe_key' | 'source'> & { outbox_id: number | null };
 
 const EXCEPTION_COLUMNS = `id, kind, status, message, sku, location, destination_id, event_seq,
   json_extract(details, '$.outboxId') AS outbox_id, occurrences, created_at, last_seen_at, resolved_at,
