@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { EXCEPTION_STATUSES, type ExceptionStatus } from './exception-kinds.js';
 import { OUTBOX_ITEM_STATES, type OutboxItemState } from './outbox-item-states.js';
-import { RPC, out, type MappingImportResult, type RpcRoute } from './rpc.js';
+import { RPC, out, type RpcRoute } from './rpc.js';
+import { type MappingImportResult } from './rpc-views.js';
 
 /**
  * The agent's whole API: the UI's routes (`RPC`) and the local CLI's control calls (`CONTROL_RPC`), one map of

@@ -1,4 +1,4 @@
-import type { ExceptionDetail } from '../../shared/rpc.js';
+import type { ExceptionDetail } from '../../shared/rpc-views.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 
 /** The captured events as the UI reads them. */

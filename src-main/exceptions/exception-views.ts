@@ -1,4 +1,5 @@
-import type { ExceptionFilter, ExceptionPage, ExceptionView } from '../../shared/rpc.js';
+import type { ExceptionFilter } from '../../shared/rpc.js';
+import type { ExceptionPage, ExceptionView } from '../../shared/rpc-views.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { StoredException } from '../../shared/agent-api.js';
 

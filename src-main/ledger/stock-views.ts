@@ -1,4 +1,4 @@
-import type { MovementView, ReservationView } from '../../shared/rpc.js';
+import type { MovementView, ReservationView } from '../../shared/rpc-views.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 
 /** An item's ledger as the UI's stock page reads it: the item, its movements and the orders holding it. */

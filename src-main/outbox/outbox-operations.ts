@@ -2,7 +2,7 @@ import { AgentError } from '../platform/errors.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 import type { OutboxItemView } from '../../shared/agent-api.js';
-import type { OperationResult } from '../../shared/rpc.js';
+import type { OperationResult } from '../../shared/rpc-views.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 

@@ -1,4 +1,4 @@
-import type { DeliveryAttemptView, ExceptionDetail } from '../../shared/rpc.js';
+import type { DeliveryAttemptView, ExceptionDetail } from '../../shared/rpc-views.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 

@@ -1,5 +1,5 @@
 import { DESTINATION_MODE, type ResolvedConfig, type ResolvedDestination } from '../../shared/config.js';
-import type { DriftCause, ReconcileFix, ReconcileReport, ReconcileRow } from '../../shared/rpc.js';
+import type { DriftCause, ReconcileFix, ReconcileReport, ReconcileRow } from '../../shared/rpc-views.js';
 import { AgentError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { CaptureService } from '../capture/capture-service.js';

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { StatusResponse } from '../../shared/api.js';
-import { EVENT_STREAM_PATH, type LiveSnapshot } from '../../shared/rpc.js';
+import { EVENT_STREAM_PATH } from '../../shared/rpc.js';
+import { type LiveSnapshot } from '../../shared/rpc-views.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import { itemsWaitingForPerson } from '../outbox/outbox-views.js';
 import { guard } from './auth.js';

@@ -1,4 +1,4 @@
-import type { ThroughputPoint } from '../../shared/rpc.js';
+import type { ThroughputPoint } from '../../shared/rpc-views.js';
 import { lastEventSeq } from '../capture/event-views.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import { deliveriesBetween, lastDeliveryAttemptId } from '../outbox/outbox-views.js';

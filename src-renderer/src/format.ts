@@ -1,4 +1,4 @@
-import type { ConnectionTestReason } from '../../shared/rpc.js';
+import type { ConnectionTestReason } from '../../shared/rpc-views.js';
 
 /** "3 min", "2 h 5 min": an age for people. */
 export function formatAge(seconds: number | null): string {

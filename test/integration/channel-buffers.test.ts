@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StockResponse } from '../../shared/api.js';
 import type { ConfigInput } from '../../shared/config.js';
-import type { AuditEntryView, ChannelSettings, SettingsView } from '../../shared/rpc.js';
+import type { AuditEntryView, ChannelSettings, SettingsView } from '../../shared/rpc-views.js';
 import { UsageError } from '../../src-main/platform/errors.js';
 import { withAgent } from '../../src-main/cli/with-agent.js';
 import { FaultSink } from '../simulators/fault-sink.js';

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../../../shared/config.js';
-import type { DestinationTestResult } from '../../../shared/rpc.js';
+import type { DestinationTestResult } from '../../../shared/rpc-views.js';
 import { probeFailure } from '../../connectors/port/call-failure.js';
 import type { ConnectorBundle, ProbeResult } from '../../connectors/port/connector-bundle.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';

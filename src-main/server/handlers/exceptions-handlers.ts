@@ -1,4 +1,4 @@
-import type { ExceptionDetail } from '../../../shared/rpc.js';
+import type { ExceptionDetail } from '../../../shared/rpc-views.js';
 import { capturedEvent } from '../../capture/event-views.js';
 import type { AgentDatabase } from '../../db/agent-database.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../../../shared/config.js';
-import type { MappingView } from '../../../shared/rpc.js';
+import type { MappingView } from '../../../shared/rpc-views.js';
 import type { IdMappingRepo, MappingKind } from '../../mappings/id-mapping-repo.js';
 import type { MappingChanges } from '../../mappings/mapping-changes.js';
 import { unknownDestination } from '../api-failure.js';

@@ -1,5 +1,5 @@
 import { DESTINATION_MODE, type ResolvedConfig } from '../../../shared/config.js';
-import type { ChannelSettings, DestinationSettings, SettingsView } from '../../../shared/rpc.js';
+import type { ChannelSettings, DestinationSettings, SettingsView } from '../../../shared/rpc-views.js';
 import { orderCheckpointOf } from '../../capture/order-checkpoint-views.js';
 import type { ConnectorBundle } from '../../connectors/port/connector-bundle.js';
 import type { AgentDatabase } from '../../db/agent-database.js';

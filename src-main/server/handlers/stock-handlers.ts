@@ -1,4 +1,4 @@
-import type { StockItemView } from '../../../shared/rpc.js';
+import type { StockItemView } from '../../../shared/rpc-views.js';
 import type { AgentDatabase } from '../../db/agent-database.js';
 import type { StockView } from '../../ledger/stock-view.js';
 import { itemBySkuOrBarcode, movementsOfSku, openReservationsOfSku } from '../../ledger/stock-views.js';

@@ -1,14 +1,8 @@
 import type { z } from 'zod';
 import type { ApiError, ApiErrorReason } from '../../../shared/api.js';
 import type { FieldError } from '../../../shared/events.js';
-import {
-  EVENT_STREAM_PATH,
-  RPC,
-  type PushedEvents,
-  type RpcInput,
-  type RpcName,
-  type RpcOutput,
-} from '../../../shared/rpc.js';
+import { EVENT_STREAM_PATH, RPC, type RpcInput, type RpcName, type RpcOutput } from '../../../shared/rpc.js';
+import { type PushedEvents } from '../../../shared/rpc-views.js';
 
 /** A failed call: the agent's `reason` and message, or `invalid_input` when the input failed its schema here. */
 export class ApiCallError extends Error {

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import type { ChannelSettings } from '../../../shared/rpc.js';
+import type { ChannelSettings } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { formatTime } from '../format.js';

@@ -1,5 +1,5 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import type { ExceptionDetail } from '../../../shared/rpc.js';
+import type { ExceptionDetail } from '../../../shared/rpc-views.js';
 import { formatTime, KIND_LABELS } from '../format.js';
 import { hrefOf } from '../route.js';
 import { useAgentSettings } from '../stores/agent-settings-store.js';

@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
-import type { MappingImportResult } from '../../../shared/rpc.js';
+import type { MappingImportResult } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
 import { ErrorMessage } from './error-message.js';

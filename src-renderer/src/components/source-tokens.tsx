@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { SourceTokenView } from '../../../shared/rpc.js';
+import type { SourceTokenView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { formatTime } from '../format.js';

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ThroughputPoint } from '../../../shared/rpc.js';
+import type { ThroughputPoint } from '../../../shared/rpc-views.js';
 import { TableHead } from './table-head.js';
 
 const COLORS = ['#1f6feb', '#8250df', '#bf3989', '#9a6700', '#0a7f6f'];

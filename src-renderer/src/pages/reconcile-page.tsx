@@ -1,5 +1,5 @@
 import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
-import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc.js';
+import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { ErrorMessage } from '../components/error-message.js';

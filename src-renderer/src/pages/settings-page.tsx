@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import type { DestinationSettings, DestinationTestResult, SettingsView } from '../../../shared/rpc.js';
+import type { DestinationSettings, DestinationTestResult, SettingsView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
 import { ChannelBuffersTable } from '../components/channel-buffers.js';

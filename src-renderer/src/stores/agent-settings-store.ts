@@ -1,6 +1,6 @@
 import { useEffect, type DependencyList } from 'react';
 import { create } from 'zustand';
-import type { SettingsView } from '../../../shared/rpc.js';
+import type { SettingsView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
 

@@ -1,5 +1,6 @@
 import { create } from 'zustand';
-import type { ExceptionDetail, ExceptionFilter, ExceptionView } from '../../../shared/rpc.js';
+import type { ExceptionFilter } from '../../../shared/rpc.js';
+import type { ExceptionDetail, ExceptionView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
 

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { LiveSnapshot } from '../../../shared/rpc.js';
+import type { LiveSnapshot } from '../../../shared/rpc-views.js';
 import { subscribe } from '../api/client.js';
 
 type LiveState = {

@@ -1,0 +1,273 @@
+import type { StatusResponse, StockLevel } from './api.js';
+import type { ExceptionStatus } from './exception-kinds.js';
+import type { OutboxItemState } from './outbox-item-states.js';
+
+/**
+ * What the UI's routes answer (`shared/rpc.ts` names them as each route's output): views of exceptions, stock,
+ * mappings, reconciliation and settings, as the agent sends them.
+ */
+
+export type ExceptionView = {
+  id: number;
+  kind: string;
+  status: ExceptionStatus;
+  /** The problem in business words, with what to do about it. */
+  message: string;
+  sku: string | null;
+  location: string | null;
+  destinationId: string | null;
+  eventSeq: number | null;
+  /** The outbox item the exception is about (delivery exceptions), or null. */
+  outboxId: number | null;
+  occurrences: number;
+  createdAt: number;
+  lastSeenAt: number;
+  resolvedAt: number | null;
+  resolution: string | null;
+};
+
+export type ExceptionPage = { total: number; offset: number; rows: ExceptionView[] };
+
+export type DeliveryAttemptView = { id: number; at: number; result: string; detail: string | null };
+
+export type ExceptionDetail = {
+  exception: ExceptionView & { details: Record<string, unknown> };
+  /** The captured event as validated, or null when the exception has none (a bad import row). */
+  event: {
+    seq: number;
+    source: string;
+    eventId: string;
+    type: string;
+    location: string;
+    receivedAt: number;
+    body: Record<string, unknown>;
+  } | null;
+  outbox: {
+    id: number;
+    destinationId: string;
+    state: OutboxItemState;
+    idempotencyKey: string;
+    attempts: number;
+    lastError: string | null;
+  } | null;
+  /** Every delivery attempt of the outbox item, oldest first. */
+  attempts: DeliveryAttemptView[];
+};
+
+export type OperationResult = { changed: number[]; skipped: { id: number; why: string }[] };
+
+export type AuditEntryView = {
+  id: number;
+  at: number;
+  operator: string;
+  action: string;
+  subject: string;
+  reason: string | null;
+  /** JSON text of the state before and after, as recorded. */
+  before: string | null;
+  after: string | null;
+};
+
+export type MovementView = {
+  id: number;
+  eventSeq: number;
+  location: string;
+  delta: number;
+  onHandAfter: number;
+  type: string;
+  eventId: string;
+  source: string;
+  reference: string | null;
+  receivedAt: number;
+};
+
+export type StockItemView = {
+  /** The SKU that matched (by SKU or barcode), or null when nothing did. */
+  sku: string | null;
+  name: string | null;
+  barcode: string | null;
+  levels: StockLevel[];
+  /** Orders holding the item (open reservations), oldest first: why available-to-sell is below on hand. */
+  reservations: ReservationView[];
+  /** Newest first. */
+  movements: MovementView[];
+};
+
+/** An order's open reservation of one item at one location. */
+export type ReservationView = {
+  /** Where the order comes from: a marketplace destination (orders it pulls) or a source that sent it. */
+  channel: string;
+  orderId: string;
+  /** The order's name in its channel (Shopify's `#1007`), when known. */
+  orderName: string | null;
+  location: string;
+  qty: number;
+  /** When it was first reserved here (epoch ms), when known. */
+  since: number | null;
+};
+
+/** One point of the throughput chart: counts within the bucket that starts at `t` (epoch seconds). */
+export type ThroughputPoint = { t: number; captured: number; delivered: Record<string, number> };
+
+/** What the live stream pushes: the agent's status plus what the overview draws. */
+export type LiveSnapshot = {
+  at: number;
+  status: StatusResponse;
+  /** Events captured per minute over the last minute. */
+  captureRatePerMinute: number;
+  bucketSeconds: number;
+  throughput: ThroughputPoint[];
+  /** Outbox items that wait for a person (rejected or out of attempts). */
+  waitingForPerson: number;
+};
+
+/** Pushed over `GET /api/v1/events/stream` (server-sent events), by event name. */
+export type PushedEvents = { snapshot: LiveSnapshot };
+
+/** One identifier mapping: a local SKU or location and the id a destination knows it by. */
+export type MappingView = {
+  destinationId: string;
+  kind: 'item' | 'location';
+  localId: string;
+  remoteId: string;
+  /** Who made it: `csv`, `discovered`, or the operator's name. */
+  origin: string;
+  updatedAt: number;
+};
+
+export type MappingImportResult = {
+  imported: number;
+  unchanged: number;
+  errors: { line: number; field: string; message: string }[];
+};
+
+/** Why a remote level differs from what Backroom expects it to be. */
+export const DRIFT_CAUSES = [
+  'in_sync',
+  /** Updates or movements still queued for the destination explain the difference; it settles by itself. */
+  'pending_delivery',
+  /** The item or location has no mapping for this destination. */
+  'not_mapped',
+  /** The destination has no such item (or no level for it there). */
+  'missing_remote',
+  /** Lower than expected: likely an order taken remotely that Backroom has not pulled yet, or a remote edit. */
+  'remote_lower',
+  /** Higher than expected: likely a remote edit (stock entered by hand in the remote system). */
+  'remote_higher',
+] as const;
+export type DriftCause = (typeof DRIFT_CAUSES)[number];
+
+/**
+ * What may be done about one drifting item: `republish` pushes the local level again (marketplaces);
+ * `accept_remote` adopts the remote level by recording an adjustment event with the reason; `ignore` records
+ * that someone looked and left it (the row says so until the drift changes).
+ */
+export const RECONCILE_FIXES = ['republish', 'accept_remote', 'ignore'] as const;
+export type ReconcileFix = (typeof RECONCILE_FIXES)[number];
+
+export type ReconcileRow = {
+  sku: string;
+  location: string;
+  /** What the remote level should be by Backroom's ledger once everything queued is delivered. */
+  expected: number;
+  /** What the remote level should be now, given what is still queued (ledger destinations). */
+  expectedNow: number;
+  remote: number | null;
+  /** remote − expectedNow, or null when the remote has no level. */
+  drift: number | null;
+  cause: DriftCause;
+  /** The likely cause and the fix, in business words. */
+  explanation: string;
+  fixes: ReconcileFix[];
+  /** Set when someone chose `ignore` for this same drift: who and why. */
+  ignored: { operator: string; reason: string; at: number } | null;
+};
+
+export type ReconcileReport = {
+  destinationId: string;
+  /** `on_hand` for an ERP, `available` for a marketplace. */
+  measures: 'on_hand' | 'available';
+  at: number;
+  rows: ReconcileRow[];
+  summary: { items: number; inSync: number; drifting: number; pending: number; unknown: number };
+};
+
+/** A destination as the settings page shows it: secrets masked. */
+export type DestinationSettings = {
+  id: string;
+  type: string;
+  mode: 'ledger' | 'level';
+  state: string;
+  /** Config keys and values, each secret shown as `••••`. */
+  settings: Record<string, unknown>;
+  canReconcile: boolean;
+  /** Whether its connector has a connection test (`destinations.test`); a webhook has none. */
+  canTest: boolean;
+  pullsOrders: boolean;
+  orders: {
+    lastPullAt: number | null;
+    lastError: string | null;
+    ordersSeen: number;
+    updatedAfter: string | null;
+  } | null;
+};
+
+/**
+ * Why a connection test failed: the connectors' reasons (`ConnectorErrorReason`; the agent's handler does not
+ * compile if they part): cannot be reached, credentials refused, refused, asked to slow down, odd answer.
+ */
+export type ConnectionTestReason =
+  'unreachable' | 'auth_failed' | 'rejected' | 'rate_limited' | 'invalid_response';
+
+/**
+ * What a destination's connection test found: `detail` says what answered, or why it failed in the remote
+ * system's words; `ms` how long the test took.
+ */
+export type DestinationTestResult =
+  | { ok: true; detail: string; ms: number }
+  | { ok: false; reason: ConnectionTestReason; detail: string; ms: number };
+
+/** A sales channel as the settings page shows it. */
+export type ChannelSettings = {
+  id: string;
+  /** The buffer in effect: `override`'s when set, else the config file's. */
+  buffer: number;
+  configuredBuffer: number;
+  /** Whether the config declares the channel (else a marketplace destination implies it). */
+  isDeclared: boolean;
+  /** A buffer set in the UI over the config's, with who set it, when and why. */
+  override: { buffer: number; setBy: string; setAt: number; reason: string } | null;
+  /** The marketplace destinations publishing to it. */
+  destinations: string[];
+  tighten: { afterMinutes: number; holdBackPercent: number; holdBackUnits: number } | null;
+  isDegraded: boolean;
+  degradedReason: string | null;
+};
+
+export type SettingsView = {
+  agentId: string;
+  version: string;
+  dataDir: string;
+  listen: string;
+  locations: { id: string; name: string }[];
+  channels: ChannelSettings[];
+  destinations: DestinationSettings[];
+  delivery: Record<string, number>;
+  retention: Record<string, number>;
+  stock: { safetyStock: number; safetyStockBySku: Record<string, number> };
+  /** Minutes between scheduled reconciliation runs; 0: by hand only. */
+  reconcile: { everyMinutes: number };
+};
+
+/** A POS source token created in the UI, as staff see it (the token itself is shown once, when created). */
+export type SourceTokenView = {
+  id: number;
+  sourceId: string;
+  label: string;
+  /** The token's last four characters. */
+  hint: string;
+  createdAt: number;
+  createdBy: string;
+  revokedAt: number | null;
+  revokedBy: string | null;
+};
