@@ -190,8 +190,9 @@ export class Agent {
           onResult: (kind) => {
             metrics.deliveryResults.inc({ destination: destination.id, result: kind });
             if (kind === 'delivered' || kind === 'already_applied')
-              this.channelGuard.report(destination.id, true);
-            else if (kind === 'retry' || kind === 'unknown') this.channelGuard.report(destination.id, false);
+              this.channelGuard.report(destination.id, 'publish', true);
+            else if (kind === 'retry' || kind === 'unknown')
+              this.channelGuard.report(destination.id, 'publish', false);
           },
         }),
       ];
@@ -221,7 +222,7 @@ export class Agent {
           defaultLocation: destination.orders.location,
           pollSeconds: destination.orders.pollSeconds,
           overlapSeconds: destination.orders.overlapSeconds,
-          onPulled: (isOk) => this.channelGuard.report(destination.id, isOk),
+          onPulled: (isOk) => this.channelGuard.report(destination.id, 'pull', isOk),
         }),
       ];
     });

@@ -11,10 +11,19 @@ export type TightenRule = Readonly<{ afterMinutes: number; holdBackPercent: numb
 export type ChannelCondition = Readonly<{
   channel: string;
   isDegraded: boolean;
-  /** `unreachable` (deliveries or order pulls failing) or `queue_old` (an unpublished level is old). */
-  reason: 'unreachable' | 'queue_old' | null;
+  /**
+   * `unreachable`: publishing to one of the channel's destinations keeps failing; `orders_unread`: the orders of
+   * a destination selling the same stock (this channel's or another's) cannot be read, so sales there are not
+   * reserved here; `queue_old`: an unpublished level is old.
+   */
+  reason: 'unreachable' | 'orders_unread' | 'queue_old' | null;
+  /** The destination behind `unreachable` or `orders_unread`, else null. */
+  destinationId: string | null;
   since: number | null;
 }>;
+
+/** What a destination's health is reported for: its level publishes, or its order pulls. */
+export type GuardedActivity = 'publish' | 'pull';
 
 /**
  * Applies a tightening rule to an available-to-sell that already has on hand − reserved − safety stock −
@@ -28,12 +37,17 @@ export function tighten(available: number, rule: TightenRule): number {
 }
 
 /**
- * The oversell guard. It watches each channel's level destinations: a destination whose deliveries or order
- * pulls keep failing has been unreachable since its first failure after a success; a destination whose oldest
- * unpublished level waits past `afterMinutes` is behind. While either lasts longer than the channel's
- * `afterMinutes`, the channel is degraded and `publishable` tightens what it is sent. When the condition
- * changes, every level of the channel's destinations is marked to be published again, so tightening and its
- * restore both reach the marketplace.
+ * The oversell guard. It keeps two kinds of health per level destination, each failing since its first failure
+ * after a success: its publishes (the dispatcher's results) and its order pulls (the order puller's). A guarded
+ * channel is degraded, and `publishable` tightens what it is sent, while for longer than its `afterMinutes`:
+ * - publishing to one of its own destinations fails (`unreachable`): it may sell what it no longer has;
+ * - the orders of any destination that sells the same stock cannot be read (`orders_unread`): sales made there
+ *   are not reserved here, so every channel selling those locations' stock may oversell, not only that one.
+ *   Publish health never masks pull health: a marketplace that takes our levels but whose orders cannot be read
+ *   is the main way to oversell;
+ * - or its oldest unpublished level waits (`queue_old`).
+ * When the condition changes, every level of the channel's destinations is marked to be published again, so
+ * tightening and its restore both reach the marketplace.
  */
 export class ChannelGuard {
   readonly #db: AgentDatabase;
@@ -42,8 +56,13 @@ export class ChannelGuard {
   readonly #rules = new Map<string, TightenRule>();
   /** Level destinations of each channel. */
   readonly #destinations = new Map<string, string[]>();
-  /** Destination → when it started failing (null while it works). */
-  readonly #failingSince = new Map<string, number>();
+  /** The locations whose stock each destination sells (null: every location). */
+  readonly #scope = new Map<string, ReadonlySet<string> | null>();
+  /** Per activity, destination → when it started failing (absent while it works). */
+  readonly #failingSince: Readonly<Record<GuardedActivity, Map<string, number>>> = {
+    publish: new Map(),
+    pull: new Map(),
+  };
   readonly #conditions = new Map<string, ChannelCondition>();
   readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
@@ -63,8 +82,8 @@ export class ChannelGuard {
     this.#now = options.now ?? Date.now;
     for (const c of config.channels) if (c.tighten) this.#rules.set(c.id, c.tighten);
     for (const c of channelsOf(config)) this.#destinations.set(c.id, c.destinations);
-    for (const channel of this.#rules.keys())
-      this.#conditions.set(channel, { channel, isDegraded: false, reason: null, since: null });
+    for (const d of config.destinations) this.#scope.set(d.id, scopeOf(d));
+    for (const channel of this.#rules.keys()) this.#conditions.set(channel, SYNCED(channel));
   }
 
   /** Looks at every guarded channel now and every `everyMs`. */
@@ -78,10 +97,14 @@ export class ChannelGuard {
     if (this.#timer) clearInterval(this.#timer);
   }
 
-  /** A delivery to or an order pull from `destinationId` worked (true) or failed transiently (false). */
-  report(destinationId: string, isOk: boolean): void {
-    if (isOk) this.#failingSince.delete(destinationId);
-    else if (!this.#failingSince.has(destinationId)) this.#failingSince.set(destinationId, this.#now());
+  /**
+   * A publish to (`publish`) or an order pull from (`pull`) `destinationId` worked (true) or failed transiently
+   * (false). The two are kept apart: a publish that works says nothing of whether orders can be read.
+   */
+  report(destinationId: string, activity: GuardedActivity, isOk: boolean): void {
+    const failing = this.#failingSince[activity];
+    if (isOk) failing.delete(destinationId);
+    else if (!failing.has(destinationId)) failing.set(destinationId, this.#now());
   }
 
   /** What may be published to `channel` given its available-to-sell: tightened while it is degraded. */
@@ -101,21 +124,12 @@ export class ChannelGuard {
     for (const [channel, rule] of this.#rules) {
       const limit = now - rule.afterMinutes * 60_000;
       const destinations = this.#destinations.get(channel) ?? [];
-      const failing = destinations
-        .map((d) => this.#failingSince.get(d))
-        .filter((t): t is number => t !== undefined && t <= limit);
-      const oldest = this.#oldestUnpublished(destinations);
-      const next: ChannelCondition =
-        failing.length > 0
-          ? { channel, isDegraded: true, reason: 'unreachable', since: Math.min(...failing) }
-          : oldest !== null && oldest <= limit
-            ? { channel, isDegraded: true, reason: 'queue_old', since: oldest }
-            : { channel, isDegraded: false, reason: null, since: null };
+      const next = this.#judge(channel, destinations, limit);
       const before = this.#conditions.get(channel);
       this.#conditions.set(channel, next);
       if (before?.isDegraded !== next.isDegraded) {
         this.#log.warn(
-          { channel, reason: next.reason },
+          { channel, reason: next.reason, destination: next.destinationId },
           next.isDegraded
             ? 'channel degraded: tightening what it is sent'
             : 'channel synced: restoring its levels',
@@ -123,6 +137,27 @@ export class ChannelGuard {
         this.#republish(destinations, now);
       }
     }
+  }
+
+  /** The condition of `channel` now: the first of unreachable, orders unread and queue old that lasts past `limit`. */
+  #judge(channel: string, destinations: readonly string[], limit: number): ChannelCondition {
+    const unreachable = earliest(
+      destinations.map((d) => [d, this.#failingSince.publish.get(d)] as const),
+      limit,
+    );
+    if (unreachable !== null) return { channel, isDegraded: true, reason: 'unreachable', ...unreachable };
+    const sells = destinations.map((d) => this.#scope.get(d) ?? null);
+    const unread = earliest(
+      [...this.#failingSince.pull].filter(([d]) =>
+        sells.some((s) => overlaps(s, this.#scope.get(d) ?? null)),
+      ),
+      limit,
+    );
+    if (unread !== null) return { channel, isDegraded: true, reason: 'orders_unread', ...unread };
+    const oldest = this.#oldestUnpublished(destinations);
+    if (oldest !== null && oldest <= limit)
+      return { channel, isDegraded: true, reason: 'queue_old', destinationId: null, since: oldest };
+    return SYNCED(channel);
   }
 
   #oldestUnpublished(destinations: readonly string[]): number | null {
@@ -144,4 +179,39 @@ export class ChannelGuard {
     });
     this.#onRepublish(destinations);
   }
+}
+
+/** A channel with nothing wrong. */
+const SYNCED = (channel: string): ChannelCondition => ({
+  channel,
+  isDegraded: false,
+  reason: null,
+  destinationId: null,
+  since: null,
+});
+
+/** The locations whose stock a destination sells: its `locations` filter and where its orders are fulfilled. */
+function scopeOf(destination: ResolvedConfig['destinations'][number]): ReadonlySet<string> | null {
+  if (!('locations' in destination) || destination.locations === undefined) return null;
+  const orders = 'orders' in destination ? destination.orders : undefined;
+  return new Set([...destination.locations, ...(orders === undefined ? [] : [orders.location])]);
+}
+
+/** Whether two stock scopes share a location (null is every location). */
+function overlaps(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
+  if (a === null || b === null) return true;
+  for (const location of a) if (b.has(location)) return true;
+  return false;
+}
+
+/** The destination failing the longest, if it has been failing since `limit` or before. */
+function earliest(
+  failing: Iterable<readonly [string, number | undefined]>,
+  limit: number,
+): { destinationId: string; since: number } | null {
+  let found: { destinationId: string; since: number } | null = null;
+  for (const [destinationId, since] of failing)
+    if (since !== undefined && since <= limit && (found === null || since < found.since))
+      found = { destinationId, since };
+  return found;
 }

@@ -91,12 +91,12 @@ test('what a marketplace is sent never exceeds on hand − reserved − safety s
           try {
             for (const [i, step] of steps.entries()) {
               if (step.kind === 'degrade') {
-                agent.agent.channelGuard.report(destination, false);
+                agent.agent.channelGuard.report(destination, 'publish', false);
                 await new Promise((r) => setTimeout(r, 2));
                 agent.agent.channelGuard.evaluate();
                 isDegraded = true;
               } else if (step.kind === 'recover') {
-                agent.agent.channelGuard.report(destination, true);
+                agent.agent.channelGuard.report(destination, 'publish', true);
                 agent.agent.channelGuard.evaluate();
                 isDegraded = false;
               } else {

@@ -869,6 +869,8 @@ export class ShopifyFake {
   readonly #byKey = new Map<string, { input: string; result: MutationResult }>();
 
   readonly #faults: ShopifyFault[] = [];
+  /** Operations down until restored (`failOperation`): operation name → the HTTP status they get. */
+  readonly #failingOperations = new Map<string, number>();
   readonly #requests: MutableRequest[] = [];
   readonly #applied = new Map<string, number>();
   #replays = 0;
@@ -1100,6 +1102,20 @@ export class ShopifyFake {
     this.#faults.push(...faults);
   }
 
+  /**
+   * Answers every request of one GraphQL operation (by the `operationName` it is sent with) with an HTTP `status`
+   * (default 503) until `restoreOperation`, while the others work: part of the shop down, as when its orders
+   * cannot be read but inventory can be written.
+   */
+  failOperation(operationName: string, status = 503): void {
+    this.#failingOperations.set(operationName, status);
+  }
+
+  /** Ends `failOperation` for that operation. */
+  restoreOperation(operationName: string): void {
+    this.#failingOperations.delete(operationName);
+  }
+
   // ---- records ----
 
   /** Every request received, in arrival order. */
@@ -1228,6 +1244,11 @@ export class ShopifyFake {
       );
     if (fault?.kind === 'http_5xx')
       return this.#send(res, entry, fault.status ?? 503, { errors: 'Service Unavailable' });
+    const down = this.#failingOperations.get(operationNameOf(raw) ?? '');
+    if (down !== undefined) {
+      entry.fault = 'http_5xx';
+      return this.#send(res, entry, down, { errors: 'Service Unavailable' });
+    }
 
     let body: unknown;
     try {
@@ -1868,4 +1889,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** The `operationName` a GraphQL request body names, or null (not JSON, or none named). */
+function operationNameOf(raw: Buffer): string | null {
+  try {
+    const body: unknown = JSON.parse(raw.toString('utf8'));
+    return isRecord(body) && typeof body['operationName'] === 'string' ? body['operationName'] : null;
+  } catch {
+    return null;
+  }
 }

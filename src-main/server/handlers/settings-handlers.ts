@@ -40,13 +40,22 @@ function channelView(
     destinations: [...c.destinations],
     tighten,
     isDegraded: condition?.isDegraded ?? false,
-    degradedReason:
-      condition?.reason === 'unreachable'
-        ? 'its deliveries or order pulls are failing'
-        : condition?.reason === 'queue_old'
-          ? 'its oldest unpublished level waits too long'
-          : null,
+    degradedReason: degradedReason(condition),
   };
+}
+
+/** Why a channel is tightened, in words for the settings page. */
+function degradedReason(condition: ChannelCondition | undefined): string | null {
+  switch (condition?.reason ?? null) {
+    case 'unreachable':
+      return `publishing to ${condition?.destinationId ?? 'one of its destinations'} keeps failing`;
+    case 'orders_unread':
+      return `the orders of ${condition?.destinationId ?? 'a destination'} cannot be read, and it sells the same stock`;
+    case 'queue_old':
+      return 'its oldest unpublished level waits too long';
+    case null:
+      return null;
+  }
 }
 
 /**
