@@ -5,6 +5,7 @@ import { up as payloadVersion } from './0003-payload-version.js';
 import { up as connectors } from './0004-connectors.js';
 import { up as sourceTokens } from './0005-source-tokens.js';
 import { up as channelBuffers } from './0006-channel-buffers.js';
+import { up as operatorRoles } from './0007-operator-roles.js';
 
 /**
  * Every migration in order. A test checks this list against the files in this folder, so a migration that is
@@ -17,6 +18,7 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: '0004-connectors', up: connectors },
   { version: 5, name: '0005-source-tokens', up: sourceTokens },
   { version: 6, name: '0006-channel-buffers', up: channelBuffers },
+  { version: 7, name: '0007-operator-roles', up: operatorRoles },
 ];
 
 export type { Migration, MigrationDb } from './migration.js';

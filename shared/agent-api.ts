@@ -153,6 +153,7 @@ export const OPERATOR_RPC = {
   },
   'destinations.resume': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/destinations/:id/resume',
     access: 'operator_or_control',
     /** `id` from the path; the body is optional (an operator token names its operator, a reason may be left out). */

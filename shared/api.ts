@@ -9,7 +9,14 @@ export type ApiError = {
 };
 
 export type ApiErrorReason =
-  'bad_json' | 'bad_shape' | 'too_large' | 'unauthorized' | 'not_found' | 'unavailable' | 'internal';
+  | 'bad_json'
+  | 'bad_shape'
+  | 'too_large'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'unavailable'
+  | 'internal';
 
 /** Per-event answer of `POST /api/v1/events`, in request order. */
 export type IngestResult =

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OPERATOR_ROLES } from './operator-roles.js';
 import { EVENT_TYPES } from './events.js';
 
 /** A secret given inline, or read from an environment variable or a file when the agent starts. */
@@ -329,7 +330,19 @@ export const configSchema = z
       })
       .default({ everyMinutes: 60 }),
     /** People who may act on the outbox and exceptions through the API; the token names the operator. */
-    operators: z.array(z.strictObject({ name: z.string().min(1).max(100), token: secretSchema })).default([]),
+    /**
+     * People who may act through the API and the UI, each with a role (`shared/operator-roles.ts`). Without one,
+     * an operator is an admin, as every operator was before roles existed: an upgrade locks nobody out.
+     */
+    operators: z
+      .array(
+        z.strictObject({
+          name: z.string().min(1).max(100),
+          token: secretSchema,
+          role: z.enum(OPERATOR_ROLES).default('admin'),
+        }),
+      )
+      .default([]),
     ingest: z
       .strictObject({
         /** Largest request body accepted; larger gets 413. */

@@ -1,5 +1,6 @@
 import type { StatusResponse, StockLevel } from './api.js';
 import type { ExceptionStatus } from './exception-kinds.js';
+import type { OperatorRole } from './operator-roles.js';
 import type { OutboxItemState } from './outbox-item-states.js';
 
 /**
@@ -66,6 +67,8 @@ export type AuditEntryView = {
   /** JSON text of the state before and after, as recorded. */
   before: string | null;
   after: string | null;
+  /** The role the operator acted in (null: before roles existed, or the local CLI under another name). */
+  role: OperatorRole | null;
 };
 
 export type MovementView = {
@@ -193,6 +196,15 @@ export type ReconcileReport = {
 };
 
 /** A destination as the settings page shows it: secrets masked. */
+/** A destination as any operator may see it: enough to choose one on the mappings and reconciliation pages. */
+export type DestinationSummary = {
+  id: string;
+  type: string;
+  mode: 'ledger' | 'level';
+  /** Whether its levels can be read back, so it can be reconciled. */
+  canReconcile: boolean;
+};
+
 export type DestinationSettings = {
   id: string;
   type: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { StatusResponse } from './api.js';
 import { EXCEPTION_STATUSES } from './exception-kinds.js';
+import { hasRole, type OperatorRole } from './operator-roles.js';
 import {
   RECONCILE_FIXES,
   type ExceptionPage,
@@ -12,6 +13,7 @@ import {
   type MappingImportResult,
   type ReconcileFix,
   type ReconcileReport,
+  type DestinationSummary,
   type DestinationTestResult,
   type ChannelSettings,
   type SettingsView,
@@ -64,6 +66,8 @@ export type RpcRoute = {
   method: 'GET' | 'POST';
   path: `/api/v1/${string}`;
   access?: RpcAccess;
+  /** The least role of an operator who may call it (default `clerk`); the local CLI may call every route. */
+  role?: OperatorRole;
   input: z.ZodType;
   output: unknown;
 };
@@ -80,9 +84,14 @@ export const RPC = {
       name: z.string().trim().min(1, 'Enter your name').max(100),
       token: z.string().min(1, 'Enter your password').max(1000),
     }),
-    output: out<{ operator: string }>(),
+    output: out<{ operator: string; role: OperatorRole }>(),
   },
-  'session.me': { method: 'GET', path: '/api/v1/session', input: empty, output: out<{ operator: string }>() },
+  'session.me': {
+    method: 'GET',
+    path: '/api/v1/session',
+    input: empty,
+    output: out<{ operator: string; role: OperatorRole }>(),
+  },
   'session.logout': {
     method: 'POST',
     path: '/api/v1/session/logout',
@@ -114,12 +123,14 @@ export const RPC = {
   },
   'exceptions.retryMatching': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/exceptions/retry-matching',
     input: z.strictObject({ filter: exceptionFilterSchema, reason: reason.optional() }),
     output: out<{ matched: number; changed: number; skipped: number }>(),
   },
   'outbox.retry': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/outbox/retry',
     access: 'operator_or_control',
     input: z.strictObject({ ids, reason: reason.optional(), operator: operatorName.optional() }),
@@ -127,6 +138,7 @@ export const RPC = {
   },
   'outbox.replay': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/outbox/replay',
     access: 'operator_or_control',
     input: z.strictObject({ ids, reason: reason.optional(), operator: operatorName.optional() }),
@@ -134,6 +146,7 @@ export const RPC = {
   },
   'outbox.discard': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/outbox/discard',
     access: 'operator_or_control',
     input: z.strictObject({
@@ -166,6 +179,7 @@ export const RPC = {
   },
   'mappings.set': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/mappings',
     input: z.strictObject({
       destination: z.string().min(1, 'Choose a destination').max(64),
@@ -178,6 +192,7 @@ export const RPC = {
   },
   'mappings.remove': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/mappings/remove',
     input: z.strictObject({
       destination: z.string().min(1).max(64),
@@ -189,6 +204,7 @@ export const RPC = {
   },
   'mappings.import': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/mappings/import',
     input: z.strictObject({ csv: z.string().min(1, 'Choose a CSV file').max(10_000_000) }),
     output: out<MappingImportResult>(),
@@ -205,6 +221,7 @@ export const RPC = {
   },
   'reconcile.fix': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/reconcile/fix',
     input: z.strictObject({
       destination: z.string().min(1).max(64),
@@ -221,9 +238,16 @@ export const RPC = {
     input: z.strictObject({ destination: z.string().min(1).max(64) }),
     output: out<{ report: ReconcileReport | null }>(),
   },
-  'settings.get': { method: 'GET', path: '/api/v1/settings', input: empty, output: out<SettingsView>() },
+  'settings.get': {
+    method: 'GET',
+    role: 'manager',
+    path: '/api/v1/settings',
+    input: empty,
+    output: out<SettingsView>(),
+  },
   'channels.setBuffer': {
     method: 'POST',
+    role: 'manager',
     path: '/api/v1/channels/buffer',
     input: z.strictObject({
       channel: z.string().min(1, 'Choose a channel').max(64),
@@ -238,8 +262,16 @@ export const RPC = {
     }),
     output: out<{ channel: ChannelSettings }>(),
   },
+  'destinations.list': {
+    method: 'GET',
+    path: '/api/v1/destinations',
+    input: empty,
+    /** `reconcile.everyMinutes`: the reconciliation schedule (0: off). */
+    output: out<{ destinations: DestinationSummary[]; reconcile: { everyMinutes: number } }>(),
+  },
   'destinations.test': {
     method: 'POST',
+    role: 'admin',
     path: '/api/v1/destinations/test',
     input: z.strictObject({ destination: z.string().min(1, 'Choose a destination').max(64) }),
     /** Reads only: checks reachability and credentials, changes nothing remote. */
@@ -247,12 +279,14 @@ export const RPC = {
   },
   'sources.list': {
     method: 'GET',
+    role: 'admin',
     path: '/api/v1/sources',
     input: empty,
     output: out<{ configured: { id: string }[]; tokens: SourceTokenView[] }>(),
   },
   'sources.createToken': {
     method: 'POST',
+    role: 'admin',
     path: '/api/v1/sources/tokens',
     input: z.strictObject({
       source: z
@@ -268,6 +302,7 @@ export const RPC = {
   },
   'sources.revokeToken': {
     method: 'POST',
+    role: 'admin',
     path: '/api/v1/sources/tokens/revoke',
     input: z.strictObject({
       id: z.number().int().positive(),
@@ -285,6 +320,12 @@ export const RPC = {
 } as const satisfies Record<string, RpcRoute>;
 
 export type RpcName = keyof typeof RPC;
+
+/** Whether an operator of `role` may call the route `name` (the UI shows only what it may). */
+export function mayCall(role: OperatorRole, name: RpcName): boolean {
+  const route: RpcRoute = RPC[name];
+  return hasRole(role, route.role ?? 'clerk');
+}
 /** What a caller passes (before defaults are applied). */
 export type RpcInput<N extends RpcName> = z.input<(typeof RPC)[N]['input']>;
 /** What a handler receives (after parsing). */

@@ -115,7 +115,8 @@ export class Agent {
         for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();
       },
     });
-    this.audit = new AuditLog(db);
+    const roles = new Map(config.operators.map((o) => [o.name, o.role]));
+    this.audit = new AuditLog(db, (operator) => roles.get(operator) ?? null);
     this.channelBuffers = new ChannelBuffers(db, outbox, config, this.audit, {
       onRepublish: (ids) => {
         for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { OperatorRole } from '../../shared/operator-roles.js';
 import type { StoredException } from '../../shared/agent-api.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 
@@ -144,6 +145,8 @@ export type AuditLogTable = {
   reason: string | null;
   before: string | null;
   after: string | null;
+  /** The role the operator acted in; null before roles existed, or for a name that is no configured operator. */
+  role: OperatorRole | null;
 };
 
 /** Local id → remote id of one destination; `origin` says who made it (csv, operator name, discovered). */

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLogTable } from '../db/schema.js';
+import type { OperatorRole } from '../../shared/operator-roles.js';
 
 export type AuditEntry = Readonly<{
   operator: string;
@@ -16,12 +17,18 @@ export type AuditEntry = Readonly<{
 /** A stored entry: the row as the database holds it (before/after as JSON text). */
 export type AuditRow = Selectable<AuditLogTable>;
 
-/** The append-only audit log: every human action with its operator, time, reason, before and after. */
+/**
+ * The append-only audit log: every human action with its operator, the role they acted in, time, reason, before
+ * and after. The role is looked up once here (`roleOf`, from the config's operators) rather than carried by
+ * every caller, so no action can be recorded without it.
+ */
 export class AuditLog {
   readonly #db: AgentDatabase;
+  readonly #roleOf: (operator: string) => OperatorRole | null;
 
-  constructor(db: AgentDatabase) {
+  constructor(db: AgentDatabase, roleOf: (operator: string) => OperatorRole | null = () => null) {
     this.#db = db;
+    this.#roleOf = roleOf;
   }
 
   record(entry: AuditEntry, now = Date.now()): void {
@@ -29,6 +36,7 @@ export class AuditLog {
       this.#db.query.insertInto('audit_log').values({
         at: now,
         operator: entry.operator,
+        role: this.#roleOf(entry.operator),
         action: entry.action,
         subject: entry.subject,
         reason: entry.reason,

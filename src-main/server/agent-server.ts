@@ -72,10 +72,14 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
   const { config, db } = deps;
   const app = createHttpServer({ logger: deps.logger, maxBodyBytes: config.ingest.maxBodyBytes });
   const sessions = new SessionStore({ operators: config.operators });
+  const roles = new Map(config.operators.map((o) => [o.name, o.role]));
+  // A name that is no configured operator has no session and no token, so this is only asked of configured ones.
+  const roleOf = (operator: string) => roles.get(operator) ?? 'clerk';
   const sourceTokens = new SourceTokenRepo(db);
   new Authenticator({
     sourceTokens: new Map(config.sources.map((s) => [s.token, s.id])),
     operatorTokens: new Map(config.operators.map((o) => [o.token, o.name])),
+    roleOf,
     controlToken: deps.controlToken,
     sourceOfStoredToken: (token) => sourceTokens.sourceOf(token),
     sessions,
@@ -84,7 +88,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
   registerIngestRoutes(app, { agentId: config.agentId, ...deps });
 
   const handlers: HandlerTable = combineHandlers(
-    sessionHandlers(sessions),
+    sessionHandlers(sessions, roleOf),
     statusHandlers(deps.status),
     exceptionsHandlers(deps),
     outboxHandlers(deps),

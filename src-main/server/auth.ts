@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasRole, type OperatorRole } from '../../shared/operator-roles.js';
 import type { RpcAccess } from '../../shared/rpc.js';
 import { ApiFailure } from './api-failure.js';
 import { sendError } from './http-server.js';
@@ -10,7 +11,9 @@ import { readCookie, SESSION_COOKIE, type SessionStore } from './session.js';
  * operator (by an operator token or a UI session cookie).
  */
 export type Principal =
-  { kind: 'source'; sourceId: string } | { kind: 'control' } | { kind: 'operator'; name: string };
+  | { kind: 'source'; sourceId: string }
+  | { kind: 'control' }
+  | { kind: 'operator'; name: string; role: OperatorRole };
 
 declare module 'fastify' {
   // Module augmentation needs an interface.
@@ -25,6 +28,8 @@ export type AuthOptions = Readonly<{
   sourceTokens: ReadonlyMap<string, string>;
   /** Operator name by bearer token (the config file's `operators`). */
   operatorTokens: ReadonlyMap<string, string>;
+  /** The role of a configured operator, by name. */
+  roleOf: (operator: string) => OperatorRole;
   /** The lock file's token: the local `backroom` command. */
   controlToken: string;
   /** The source of a POS token created in the UI (hashed in the database, revocable), or null. */
@@ -53,8 +58,10 @@ export class Authenticator {
   readonly #control: Buffer;
   readonly #sourceOfStoredToken: (token: string) => string | null;
   readonly #sessions: SessionStore;
+  readonly #roleOf: (operator: string) => OperatorRole;
 
   constructor(options: AuthOptions) {
+    this.#roleOf = options.roleOf;
     this.#sources = [...options.sourceTokens].map(([token, sourceId]) => ({ hash: digest(token), sourceId }));
     this.#operators = [...options.operatorTokens].map(([token, name]) => ({ hash: digest(token), name }));
     this.#control = digest(options.controlToken);
@@ -75,7 +82,7 @@ export class Authenticator {
       const source = this.#sources.find((s) => timingSafeEqual(s.hash, hash));
       if (source) return { kind: 'source', sourceId: source.sourceId };
       const operator = this.#operators.find((o) => timingSafeEqual(o.hash, hash));
-      if (operator) return { kind: 'operator', name: operator.name };
+      if (operator) return { kind: 'operator', name: operator.name, role: this.#roleOf(operator.name) };
       const sourceId = this.#sourceOfStoredToken(token);
       if (sourceId !== null) return { kind: 'source', sourceId };
     }
@@ -89,7 +96,7 @@ export class Authenticator {
       if (host === undefined || (origin !== `http://${host}` && origin !== `https://${host}`))
         throw new ApiFailure('unauthorized', 'This request came from another site.');
     }
-    return { kind: 'operator', name };
+    return { kind: 'operator', name, role: this.#roleOf(name) };
   }
 
   /** Sets `request.principal` on every request, before any route's guard runs. */
@@ -121,14 +128,23 @@ const GUARDS: Record<RpcAccess, { isAllowed: (p: Principal | null) => boolean; r
 
 /**
  * An onRequest guard (it runs before the body is read) that answers 401 unless the request's principal has
- * `access`.
+ * `access`, and 403 when an operator's role is below `role` (the local CLI may do everything).
  *
  * @example app.get('/metrics', { onRequest: guard('token') }, handler);
  */
-export function guard(access: RpcAccess) {
+export function guard(access: RpcAccess, role: OperatorRole = 'clerk') {
   const { isAllowed, refusal } = GUARDS[access];
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
-    isAllowed(request.principal) ? undefined : sendError(reply, 'unauthorized', refusal);
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const { principal } = request;
+    if (!isAllowed(principal)) return sendError(reply, 'unauthorized', refusal);
+    if (principal?.kind === 'operator' && !hasRole(principal.role, role))
+      return sendError(
+        reply,
+        'forbidden',
+        `${principal.name} is a ${principal.role}: this needs a ${role}${role === 'admin' ? '' : ' or an admin'}.`,
+      );
+    return undefined;
+  };
 }
 
 /** The name of the operator making a request ('' when it is not an operator's). */

@@ -20,6 +20,7 @@ const STATUS_BY_REASON: Record<ApiErrorReason, number> = {
   bad_shape: 400,
   too_large: 413,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   unavailable: 503,
   internal: 500,

@@ -60,7 +60,7 @@ export function registerRpc(app: FastifyInstance, handlers: HandlerTable): void 
     app.route({
       method: route.method,
       url: route.path,
-      onRequest: guard('access' in route ? route.access : 'operator'),
+      onRequest: guard('access' in route ? route.access : 'operator', 'role' in route ? route.role : 'clerk'),
       handler: async (request, reply) => {
         const raw = {
           ...((route.method === 'GET' ? request.query : (request.body ?? {})) as object),

@@ -1,5 +1,7 @@
 import { useEffect, useRef } from 'react';
+import type { OperatorRole } from '../../shared/operator-roles.js';
 import { DataAtRiskBanner } from './components/data-at-risk-banner.js';
+import { useMayCall } from './hooks/use-may-call.js';
 import { ActivityPage } from './pages/activity-page.js';
 import { ExceptionsPage } from './pages/exceptions-page.js';
 import { LoginPage } from './pages/login-page.js';
@@ -13,17 +15,20 @@ import { useLive } from './stores/live-store.js';
 import { useSession } from './stores/session-store.js';
 
 export function App() {
-  const { operator, isChecked, check } = useSession();
+  const { operator, role, isChecked, check } = useSession();
   useEffect(() => {
     void check();
   }, [check]);
   if (!isChecked) return null;
-  return operator === null ? <LoginPage /> : <Shell operator={operator} />;
+  return operator === null || role === null ? <LoginPage /> : <Shell operator={operator} role={role} />;
 }
 
-function Shell({ operator }: { operator: string }) {
+function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
   const route = useRoute();
   const logout = useSession((s) => s.logout);
+  const may = useMayCall();
+  // A page whose data the role may not read is left out of the navigation (its URL still explains why).
+  const pages = PAGES.filter((p) => p.id !== 'settings' || may('settings.get'));
   const isConnected = useLive((s) => s.isConnected);
   const hasSnapshot = useLive((s) => s.snapshot !== null);
   const start = useLive((s) => s.start);
@@ -44,7 +49,7 @@ function Shell({ operator }: { operator: string }) {
         <span className="brand">Backroom</span>
         <nav aria-label="Pages">
           <ul>
-            {PAGES.map((p) => (
+            {pages.map((p) => (
               <li key={p.id}>
                 <a href={hrefOf(p.id)} aria-current={route.page === p.id ? 'page' : undefined}>
                   {p.label}
@@ -54,7 +59,7 @@ function Shell({ operator }: { operator: string }) {
           </ul>
         </nav>
         <span className="operator">
-          Signed in as <strong>{operator}</strong>
+          Signed in as <strong>{operator}</strong> · <span data-testid="operator-role">{role}</span>
         </span>
         <button type="button" className="secondary" onClick={() => void logout()}>
           Log out

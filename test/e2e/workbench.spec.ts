@@ -183,3 +183,48 @@ test('the stock page finds an item by barcode with its levels per channel and it
   await expect(stock.movements.getByRole('row').nth(2)).toContainText('Goods receipt GR-1');
   await page.screenshot({ path: screenshotPath('stock.png'), fullPage: true });
 });
+
+test('a clerk sees an exception but cannot retry or discard it: the actions are not offered, and the agent refuses them', async ({
+  page,
+  backroom,
+}) => {
+  const clerk = { name: 'Cleo', password: 'cleo-e2e-token-0123456789' };
+  const { agent, send } = await backroom({
+    sink: { rejectWhen: (event) => event.reference === 'R-000777' },
+    config: {
+      operators: [
+        { name: OPERATOR.name, token: OPERATOR.password, role: 'manager' },
+        { name: clerk.name, token: clerk.password, role: 'clerk' },
+      ],
+    },
+  });
+  const app = new AppPage(page);
+  await app.open(agent.url);
+  await app.login(clerk.name, clerk.password);
+  await expect(page.getByTestId('operator-role')).toHaveText('clerk');
+  await send([sale('R-000777')]);
+
+  await app.goTo('Exceptions');
+  const exceptions = new ExceptionsPage(page);
+  await exceptions.open('Sale R-000777 was not accepted by erp');
+  await expect(exceptions.detail.getByTestId('outbox-state')).toHaveText('rejected');
+  for (const action of ['Retry now', 'Replay as new', 'Discard'])
+    await expect(exceptions.detail.getByRole('button', { name: action })).toHaveCount(0);
+  await expect(exceptions.detail.getByTestId('role-note')).toContainText('manager');
+  await expect(page.getByRole('link', { name: 'Settings' })).toHaveCount(0);
+  await page.screenshot({ path: screenshotPath('exceptions-clerk.png') });
+
+  // The same request the manager's button sends, made from the clerk's session: refused, nothing changes.
+  const outboxId = agent.agent.outboxOperations.list({ state: 'rejected' })[0]!.id;
+  const refused = await page.evaluate(async (id) => {
+    const response = await fetch('/api/v1/outbox/discard', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: [id], reason: 'clerk tries' }),
+    });
+    return { status: response.status, body: (await response.json()) as { reason: string; message: string } };
+  }, outboxId);
+  expect(refused.status).toBe(403);
+  expect(refused.body.message).toMatch(/Cleo is a clerk: this needs a manager/);
+  await expect(exceptions.detail.getByTestId('outbox-state')).toHaveText('rejected');
+});

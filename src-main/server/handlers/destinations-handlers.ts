@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from '../../../shared/config.js';
+import { DESTINATION_MODE, type ResolvedConfig } from '../../../shared/config.js';
 import type { DestinationTestResult } from '../../../shared/rpc-views.js';
 import { probeFailure } from '../../connectors/port/call-failure.js';
 import type { ConnectorBundle, ProbeResult } from '../../connectors/port/connector-bundle.js';
@@ -55,12 +55,22 @@ export async function runProbe(
 /** Connection tests: read-only calls, audited with their result (who tested what, and what it said). */
 export function destinationsHandlers(
   deps: Readonly<{
-    config: Pick<ResolvedConfig, 'destinations'>;
+    config: Pick<ResolvedConfig, 'destinations' | 'reconcile'>;
     audit: AuditLog;
     connectorOf: (destinationId: string) => ConnectorBundle | undefined;
   }>,
-): Pick<HandlerTable, 'destinations.test'> {
+): Pick<HandlerTable, 'destinations.list' | 'destinations.test'> {
   return {
+    'destinations.list': () => ({
+      destinations: deps.config.destinations.map((d) => ({
+        id: d.id,
+        type: d.type,
+        mode: DESTINATION_MODE[d.type],
+        canReconcile: deps.connectorOf(d.id)?.levels !== undefined,
+      })),
+      reconcile: { everyMinutes: deps.config.reconcile.everyMinutes },
+    }),
+
     'destinations.test': async ({ destination }, { operator, request }) => {
       const configured = deps.config.destinations.find((d) => d.id === destination);
       if (configured === undefined)

@@ -1,3 +1,4 @@
+import type { OperatorRole } from '../../../shared/operator-roles.js';
 import { ApiFailure } from '../api-failure.js';
 import type { HandlerTable } from '../rpc-router.js';
 import { readCookie, SESSION_COOKIE, type SessionStore } from '../session.js';
@@ -10,6 +11,7 @@ import { CLEARED_SESSION_COOKIE, LoginThrottle, sessionCookie } from '../session
  */
 export function sessionHandlers(
   sessions: SessionStore,
+  roleOf: (operator: string) => OperatorRole,
 ): Pick<HandlerTable, 'session.login' | 'session.me' | 'session.logout'> {
   const throttle = new LoginThrottle();
   return {
@@ -24,9 +26,9 @@ export function sessionHandlers(
       }
       throttle.recordSuccess(request.ip);
       void reply.header('set-cookie', sessionCookie(session.id, sessions.maxAgeSeconds));
-      return { operator: session.operator };
+      return { operator: session.operator, role: roleOf(session.operator) };
     },
-    'session.me': (_input, { operator }) => ({ operator }),
+    'session.me': (_input, { operator }) => ({ operator, role: roleOf(operator) }),
     'session.logout': (_input, { request, reply }) => {
       const id = readCookie(request.headers.cookie, SESSION_COOKIE);
       if (id !== null) sessions.logout(id);

@@ -3,10 +3,12 @@ import type { ChannelSettings } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { formatTime } from '../format.js';
+import { useMayCall } from '../hooks/use-may-call.js';
 import { ErrorMessage } from './error-message.js';
 import { fieldProps, FieldError } from './field.js';
 import { InlineForm } from './inline-form.js';
 import { ReasonField } from './reason-field.js';
+import { RoleNote } from './role-note.js';
 import { SubmitButton } from './submit-button.js';
 import { TableHead } from './table-head.js';
 
@@ -19,30 +21,44 @@ export function ChannelBuffersTable({
   channels,
   onChanged,
 }: Readonly<{ channels: readonly ChannelSettings[]; onChanged: () => void }>) {
+  const may = useMayCall();
+  const canChange = may('channels.setBuffer');
   if (channels.length === 0)
     return <p>No channels: no marketplace destination is configured, so no buffer applies.</p>;
   return (
-    <table className="data" data-testid="channels">
-      <TableHead
-        columns={[
-          'Channel',
-          'Published to',
-          'Buffer',
-          'Oversell guard',
-          'Now',
-          { label: 'Actions', isHidden: true },
-        ]}
-      />
-      <tbody>
-        {channels.map((c) => (
-          <ChannelRow key={c.id} channel={c} onChanged={onChanged} />
-        ))}
-      </tbody>
-    </table>
+    <>
+      <table className="data" data-testid="channels">
+        <TableHead
+          columns={[
+            'Channel',
+            'Published to',
+            'Buffer',
+            'Oversell guard',
+            'Now',
+            { label: 'Actions', isHidden: true },
+          ]}
+        />
+        <tbody>
+          {channels.map((c) => (
+            <ChannelRow key={c.id} channel={c} canChange={canChange} onChanged={onChanged} />
+          ))}
+        </tbody>
+      </table>
+      {!canChange && <RoleNote route="channels.setBuffer">change a channel’s buffer</RoleNote>}
+    </>
   );
 }
 
-function ChannelRow({ channel: c, onChanged }: { channel: ChannelSettings; onChanged: () => void }) {
+function ChannelRow({
+  channel: c,
+  canChange,
+  onChanged,
+}: {
+  channel: ChannelSettings;
+  /** Whether the operator's role may change a buffer; without it the row has no actions. */
+  canChange: boolean;
+  onChanged: () => void;
+}) {
   const [isEditing, setEditing] = useState(false);
   return (
     <tr data-testid={`channel-${c.id}`}>
@@ -76,7 +92,7 @@ function ChannelRow({ channel: c, onChanged }: { channel: ChannelSettings; onCha
         )}
       </td>
       <td className="row-actions">
-        {isEditing ? (
+        {!canChange ? null : isEditing ? (
           <BufferForm
             channel={c}
             onDone={(isChanged) => {

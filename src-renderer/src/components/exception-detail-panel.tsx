@@ -1,11 +1,13 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { ExceptionDetail } from '../../../shared/rpc-views.js';
 import { formatTime, KIND_LABELS } from '../format.js';
+import { useMayCall } from '../hooks/use-may-call.js';
+import { useRpc } from '../hooks/use-rpc.js';
 import { hrefOf } from '../route.js';
-import { useAgentSettings } from '../stores/agent-settings-store.js';
 import { useExceptions, type OutboxAction } from '../stores/exceptions-store.js';
 import { MappingForm } from './mapping-form.js';
 import { OutcomeMessage, type Outcome } from './outcome-message.js';
+import { RoleNote } from './role-note.js';
 import { TableHead } from './table-head.js';
 
 type Line = { sku?: string; qty?: number; unitPrice?: string; currency?: string };
@@ -14,6 +16,7 @@ type Line = { sku?: string; qty?: number; unitPrice?: string; currency?: string 
 export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
   const detail = useExceptions((s) => s.detail);
   const act = useExceptions((s) => s.act);
+  const may = useMayCall();
   const [reason, setReason] = useState('');
   const [result, setResult] = useState<Outcome | null>(null);
   const [isBusy, setBusy] = useState(false);
@@ -40,6 +43,13 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
   const lines = (event?.body.lines as Line[] | undefined) ?? [];
   const canAct =
     exception.status === 'open' && outbox !== null && ['rejected', 'dead', 'pending'].includes(outbox.state);
+  // Each button asks its own route, so a role split between them later needs no change here.
+  const mayRetry = may('outbox.retry');
+  const mayReplay = may('outbox.replay');
+  const mayDiscard = may('outbox.discard');
+  const isMapFix =
+    exception.status === 'open' &&
+    (exception.kind === 'unmapped_sku' || exception.kind === 'unmapped_location');
 
   const run = async (action: OutboxAction) => {
     setBusy(true);
@@ -141,31 +151,49 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
         </section>
       )}
 
-      {exception.status === 'open' &&
-        (exception.kind === 'unmapped_sku' || exception.kind === 'unmapped_location') && (
+      {isMapFix &&
+        (may('mappings.set') ? (
           <MapThis exception={exception} onMapped={setMapped} />
-        )}
+        ) : (
+          <RoleNote route="mappings.set">
+            {`map this ${exception.kind === 'unmapped_sku' ? 'SKU' : 'location'}`}
+          </RoleNote>
+        ))}
       {mapped !== null && (
         <p className="ok" role="status" data-testid="mapped">
           {mapped}
         </p>
       )}
 
-      {canAct && (
+      {canAct && !mayRetry && !mayReplay && !mayDiscard && (
+        <RoleNote route="outbox.retry">retry or discard this delivery</RoleNote>
+      )}
+      {canAct && (mayRetry || mayReplay || mayDiscard) && (
         <section aria-labelledby="detail-actions" className="actions">
           <h3 id="detail-actions">Fix it</h3>
           <label htmlFor={reasonId}>Reason (required to discard)</label>
           <textarea id={reasonId} rows={2} value={reason} onChange={(e) => setReason(e.target.value)} />
           <div className="buttons">
-            <button type="button" disabled={isBusy} onClick={() => void run('retry')}>
-              Retry now
-            </button>
-            <button type="button" disabled={isBusy} className="secondary" onClick={() => void run('replay')}>
-              Replay as new
-            </button>
-            <button type="button" disabled={isBusy} className="danger" onClick={() => void run('discard')}>
-              Discard
-            </button>
+            {mayRetry && (
+              <button type="button" disabled={isBusy} onClick={() => void run('retry')}>
+                Retry now
+              </button>
+            )}
+            {mayReplay && (
+              <button
+                type="button"
+                disabled={isBusy}
+                className="secondary"
+                onClick={() => void run('replay')}
+              >
+                Replay as new
+              </button>
+            )}
+            {mayDiscard && (
+              <button type="button" disabled={isBusy} className="danger" onClick={() => void run('discard')}>
+                Discard
+              </button>
+            )}
           </div>
           <p className="muted small">
             Retry sends it again with the same key (the destination will not apply it twice). Replay as new
@@ -190,22 +218,18 @@ function MapThis({
   exception: ExceptionDetail['exception'];
   onMapped: (message: string) => void;
 }) {
-  const settings = useAgentSettings((s) => s.settings);
-  const load = useAgentSettings((s) => s.load);
+  const { data: configured } = useRpc('destinations.list', {});
   const refresh = useExceptions((s) => s.refresh);
-  useEffect(() => {
-    if (settings === null) void load();
-  }, [settings, load]);
   const isItem = exception.kind === 'unmapped_sku';
   const localId =
     typeof exception.details.localId === 'string'
       ? exception.details.localId
       : ((isItem ? exception.sku : exception.location) ?? '');
   const destinations = useMemo(() => {
-    const ids = settings?.destinations.map((d) => d.id) ?? [];
+    const ids = configured?.destinations.map((d) => d.id) ?? [];
     const own = exception.destinationId;
     return own !== null && !ids.includes(own) ? [own, ...ids] : ids;
-  }, [settings, exception.destinationId]);
+  }, [configured, exception.destinationId]);
   const title = isItem ? 'Map this SKU' : 'Map this location';
   return (
     <section aria-labelledby="detail-map" className="actions">

@@ -33,12 +33,13 @@ export function ActivityPage() {
       {entries !== null && entries.length === 0 && <p>No actions yet.</p>}
       {entries !== null && entries.length > 0 && (
         <table className="data" data-testid="audit">
-          <TableHead columns={['Time', 'Operator', 'Action', 'On', 'Reason', 'Before', 'After']} />
+          <TableHead columns={['Time', 'Operator', 'Role', 'Action', 'On', 'Reason', 'Before', 'After']} />
           <tbody>
             {entries.map((e) => (
               <tr key={e.id}>
                 <td>{formatTime(e.at)}</td>
                 <td>{e.operator}</td>
+                <td>{e.role ?? '—'}</td>
                 <td>{ACTION_LABELS[e.action] ?? e.action}</td>
                 <td className="mono">{e.subject}</td>
                 <td>{e.reason ?? '—'}</td>

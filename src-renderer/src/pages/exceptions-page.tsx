@@ -11,7 +11,9 @@ import { FilterBar } from '../components/filter-bar.js';
 import { Options } from '../components/options.js';
 import { OutcomeMessage, type Outcome } from '../components/outcome-message.js';
 import { PageSection } from '../components/page-section.js';
+import { RoleNote } from '../components/role-note.js';
 import { formatAgeShort, KIND_LABELS } from '../format.js';
+import { useMayCall } from '../hooks/use-may-call.js';
 import { PAGE_SIZE, useExceptions } from '../stores/exceptions-store.js';
 import { useLive } from '../stores/live-store.js';
 
@@ -165,6 +167,7 @@ function Filters(props: {
 /** Retries every delivery behind the open exceptions that match the filter, after a confirmation. */
 function BulkRetry({ total }: { total: number | null }) {
   const retryMatching = useExceptions((s) => s.retryMatching);
+  const may = useMayCall();
   const [isConfirming, setConfirming] = useState(false);
   const [result, setResult] = useState<Outcome | null>(null);
   const reasonId = useId();
@@ -175,7 +178,11 @@ function BulkRetry({ total }: { total: number | null }) {
       <span className="count-label" data-testid="match-count">
         {total === null ? 'Loading…' : `${count.toLocaleString()} matching`}
       </span>
-      {!isConfirming ? (
+      {!may('exceptions.retryMatching') ? (
+        <RoleNote route="exceptions.retryMatching" isInline>
+          retry all matching deliveries
+        </RoleNote>
+      ) : !isConfirming ? (
         <button type="button" disabled={count === 0} onClick={() => (setConfirming(true), setResult(null))}>
           Retry all matching…
         </button>

@@ -11,11 +11,12 @@ import { MappingImport } from '../components/mapping-import.js';
 import { Options } from '../components/options.js';
 import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
+import { RoleNote } from '../components/role-note.js';
 import { SubmitButton } from '../components/submit-button.js';
 import { TableHead } from '../components/table-head.js';
 import { formatTime } from '../format.js';
+import { useMayCall } from '../hooks/use-may-call.js';
 import { useRpc } from '../hooks/use-rpc.js';
-import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 
 /** Rows drawn at once; the filter narrows the rest. */
 const SHOWN = 500;
@@ -25,8 +26,11 @@ const SHOWN = 500;
  * reason, import a CSV. Every change is in the activity log.
  */
 export function MappingsPage({ params }: { params: URLSearchParams }) {
-  const { settings, error: settingsError } = useLoadedAgentSettings();
-  const destinations = useMemo(() => settings?.destinations.map((d) => d.id) ?? [], [settings]);
+  const { data: configured, error: settingsError } = useRpc('destinations.list', {});
+  const may = useMayCall();
+  const destinations = useMemo(() => configured?.destinations.map((d) => d.id) ?? [], [configured]);
+  const canRemove = may('mappings.remove');
+  const canSet = may('mappings.set');
   const id = useId();
   const [destination, setDestination] = useState(params.get('destination') ?? '');
   const [kind, setKind] = useState<'' | 'item' | 'location'>('');
@@ -58,7 +62,7 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
         “unmapped” exception) and is sent by itself once the mapping is added.
       </p>
       <ErrorMessage message={settingsError ?? error} />
-      {settings !== null && destinations.length === 0 && <p>No destinations are configured.</p>}
+      {configured !== null && destinations.length === 0 && <p>No destinations are configured.</p>}
       {destinations.length > 0 && (
         <>
           <FilterBar label="Filter mappings">
@@ -94,14 +98,20 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
             </Field>
           </FilterBar>
 
-          <h2>Add or change a mapping</h2>
-          <MappingForm
-            key={current}
-            destinations={destinations}
-            initial={{ destination: current }}
-            label="Add a mapping"
-            onSaved={() => void reload()}
-          />
+          {canSet ? (
+            <>
+              <h2>Add or change a mapping</h2>
+              <MappingForm
+                key={current}
+                destinations={destinations}
+                initial={{ destination: current }}
+                label="Add a mapping"
+                onSaved={() => void reload()}
+              />
+            </>
+          ) : (
+            <RoleNote route="mappings.set">add, change, remove or import mappings</RoleNote>
+          )}
 
           <h2 id={`${id}-list`}>
             Mappings of {current}{' '}
@@ -121,12 +131,18 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
                   'Remote id',
                   'Made by',
                   'Changed',
-                  { label: 'Actions', isHidden: true },
+                  ...(canSet || canRemove ? [{ label: 'Actions', isHidden: true }] : []),
                 ]}
               />
               <tbody>
                 {filtered.slice(0, SHOWN).map((m) => (
-                  <MappingRow key={`${m.kind}:${m.localId}`} mapping={m} onChanged={() => void reload()} />
+                  <MappingRow
+                    key={`${m.kind}:${m.localId}`}
+                    mapping={m}
+                    canChange={canSet}
+                    canRemove={canRemove}
+                    onChanged={() => void reload()}
+                  />
                 ))}
               </tbody>
             </table>
@@ -137,16 +153,30 @@ export function MappingsPage({ params }: { params: URLSearchParams }) {
             </p>
           )}
 
-          <h2>Import from CSV</h2>
-          <MappingImport onImported={() => void reload()} />
+          {may('mappings.import') && (
+            <>
+              <h2>Import from CSV</h2>
+              <MappingImport onImported={() => void reload()} />
+            </>
+          )}
         </>
       )}
     </PageSection>
   );
 }
 
-/** One mapping; “Change” and “Remove” open inline forms in the row. */
-function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: () => void }) {
+/** One mapping; “Change” and “Remove” open inline forms in the row, each shown only to a role that may. */
+function MappingRow({
+  mapping,
+  canChange,
+  canRemove,
+  onChanged,
+}: {
+  mapping: MappingView;
+  canChange: boolean;
+  canRemove: boolean;
+  onChanged: () => void;
+}) {
   const [mode, setMode] = useState<'view' | 'change' | 'remove'>('view');
   const [value, setValue] = useState(mapping.remoteId);
   const [reason, setReason] = useState('');
@@ -199,24 +229,30 @@ function MappingRow({ mapping, onChanged }: { mapping: MappingView; onChanged: (
           <td className="mono">{mapping.remoteId}</td>
           <td>{mapping.origin}</td>
           <td>{formatTime(mapping.updatedAt)}</td>
-          <td className="row-actions">
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => setMode('change')}
-              aria-label={`Change ${what}`}
-            >
-              Change
-            </button>
-            <button
-              type="button"
-              className="secondary"
-              onClick={() => setMode('remove')}
-              aria-label={`Remove ${what}`}
-            >
-              Remove
-            </button>
-          </td>
+          {(canChange || canRemove) && (
+            <td className="row-actions">
+              {canChange && (
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => setMode('change')}
+                  aria-label={`Change ${what}`}
+                >
+                  Change
+                </button>
+              )}
+              {canRemove && (
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => setMode('remove')}
+                  aria-label={`Remove ${what}`}
+                >
+                  Remove
+                </button>
+              )}
+            </td>
+          )}
         </>
       ) : (
         <>

@@ -7,11 +7,12 @@ import { Field } from '../components/field.js';
 import { InlineForm } from '../components/inline-form.js';
 import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
+import { RoleNote } from '../components/role-note.js';
 import { SubmitButton } from '../components/submit-button.js';
 import { TableHead } from '../components/table-head.js';
 import { formatAgo, formatTime } from '../format.js';
+import { useMayCall } from '../hooks/use-may-call.js';
 import { useRpc } from '../hooks/use-rpc.js';
-import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 
 const CAUSE_LABELS: Record<string, string> = {
   in_sync: 'In sync',
@@ -33,7 +34,8 @@ const FIX_LABELS: Record<ReconcileFix, string> = {
  * level per SKU and location, what is still in flight, the drift and its likely cause; and the fixes.
  */
 export function ReconcilePage({ params }: { params: URLSearchParams }) {
-  const { settings, error: settingsError } = useLoadedAgentSettings();
+  const { data: settings, error: settingsError } = useRpc('destinations.list', {});
+  const canFix = useMayCall()('reconcile.fix');
   const destinations = useMemo(() => settings?.destinations.filter((d) => d.canReconcile) ?? [], [settings]);
   const id = useId();
   const [chosen, setChosen] = useState(params.get('destination') ?? '');
@@ -171,6 +173,9 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
               <strong>{report.summary.unknown}</strong> unknown
             </li>
           </ul>
+          {!canFix && rows.some((r) => r.fixes.length > 0) && (
+            <RoleNote route="reconcile.fix">push, adopt or ignore a drift</RoleNote>
+          )}
           {rows.length === 0 ? (
             <p role="status">Everything matches.</p>
           ) : (
@@ -185,7 +190,7 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
                   { label: 'Remote', isNumeric: true },
                   { label: 'Drift', isNumeric: true },
                   'Likely cause',
-                  { label: 'Fixes', isHidden: true },
+                  ...(canFix ? [{ label: 'Fixes', isHidden: true }] : []),
                 ]}
               />
               <tbody>
@@ -194,6 +199,7 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
                     key={`${row.sku}@${row.location}`}
                     row={row}
                     destination={destination}
+                    canFix={canFix}
                     onFixed={(message) => void onFixed(row, message)}
                   />
                 ))}
@@ -210,10 +216,13 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
 function DriftRow({
   row,
   destination,
+  canFix,
   onFixed,
 }: {
   row: ReconcileRow;
   destination: string;
+  /** Whether the operator's role may fix a drift; without it the row has no fix buttons. */
+  canFix: boolean;
   onFixed: (message: string) => void;
 }) {
   const id = useId();
@@ -268,25 +277,27 @@ function DriftRow({
             </div>
           )}
         </td>
-        <td className="row-actions">
-          {row.fixes.map((f) => (
-            <button
-              key={f}
-              type="button"
-              className={f === 'republish' ? undefined : 'secondary'}
-              disabled={isBusy}
-              aria-label={`${FIX_LABELS[f]}: ${row.sku} at ${row.location}`}
-              aria-expanded={f === 'republish' ? undefined : asking === f}
-              onClick={() =>
-                f === 'republish'
-                  ? void fix(f, 'Pushed the local level from reconciliation')
-                  : (setAsking(f), setError(null))
-              }
-            >
-              {FIX_LABELS[f]}
-            </button>
-          ))}
-        </td>
+        {canFix && (
+          <td className="row-actions">
+            {row.fixes.map((f) => (
+              <button
+                key={f}
+                type="button"
+                className={f === 'republish' ? undefined : 'secondary'}
+                disabled={isBusy}
+                aria-label={`${FIX_LABELS[f]}: ${row.sku} at ${row.location}`}
+                aria-expanded={f === 'republish' ? undefined : asking === f}
+                onClick={() =>
+                  f === 'republish'
+                    ? void fix(f, 'Pushed the local level from reconciliation')
+                    : (setAsking(f), setError(null))
+                }
+              >
+                {FIX_LABELS[f]}
+              </button>
+            ))}
+          </td>
+        )}
       </tr>
       {(asking !== null || error !== null) && (
         <tr className="fix-row">

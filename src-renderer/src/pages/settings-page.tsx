@@ -6,12 +6,15 @@ import { ChannelBuffersTable } from '../components/channel-buffers.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { PageSection } from '../components/page-section.js';
+import { RoleNote } from '../components/role-note.js';
 import { SourceTokens } from '../components/source-tokens.js';
 import { TableHead } from '../components/table-head.js';
 import { formatAgo, formatTime, STATE_LABELS, TEST_FAILURE_LABELS } from '../format.js';
+import { useMayCall } from '../hooks/use-may-call.js';
 import { hrefOf } from '../route.js';
 import { useLoadedAgentSettings } from '../stores/agent-settings-store.js';
 import { useLive } from '../stores/live-store.js';
+import { useSession } from '../stores/session-store.js';
 
 /** A PEM (a certificate in NATS's `tls`) as its first line and size: the whole text says nothing at a glance. */
 function shortPem(text: string): string {
@@ -25,8 +28,26 @@ function show(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? shortPem(v) : v));
 }
 
-/** What the agent runs with (read from its config file; secrets masked) and how each part stands now. */
+/**
+ * What the agent runs with (read from its config file; secrets masked) and how each part stands now. A role
+ * that may not read the settings (a clerk who opened the URL; the link is hidden) is told so, and nothing is
+ * asked of the agent, which would refuse it.
+ */
 export function SettingsPage() {
+  const may = useMayCall();
+  const role = useSession((s) => s.role);
+  if (!may('settings.get'))
+    return (
+      <PageSection name="settings" title="Settings">
+        <p className="muted" role="status" data-testid="settings-forbidden">
+          Your role ({role}) cannot see the settings.
+        </p>
+      </PageSection>
+    );
+  return <AllowedSettingsPage />;
+}
+
+function AllowedSettingsPage() {
   // Reload with the live stream's changes of destination state (at most every 2 s while this page is open).
   const stateKey = useLive((s) => s.snapshot?.status.destinations.map((d) => d.state).join() ?? '');
   const { settings, load, error } = useLoadedAgentSettings([stateKey]);
@@ -48,6 +69,7 @@ export function SettingsPage() {
 }
 
 function SettingsBody({ settings, onChanged }: { settings: SettingsView; onChanged: () => void }) {
+  const may = useMayCall();
   return (
     <>
       <h2>Agent</h2>
@@ -119,18 +141,28 @@ function SettingsBody({ settings, onChanged }: { settings: SettingsView; onChang
       )}
 
       <h2>Mapping import</h2>
-      <MappingImport />
+      {may('mappings.import') ? (
+        <MappingImport />
+      ) : (
+        <RoleNote route="mappings.import">import mappings from a CSV file</RoleNote>
+      )}
       <p className="small">
         <a href={hrefOf('mappings')}>See and change mappings</a>
       </p>
 
       <h2>POS sources</h2>
-      <SourceTokens />
+      {/* Not mounted without the role: listing the tokens is itself an admin's call. */}
+      {may('sources.list') ? (
+        <SourceTokens />
+      ) : (
+        <RoleNote route="sources.list">see, create and revoke POS source tokens</RoleNote>
+      )}
     </>
   );
 }
 
 function DestinationCard({ destination: d }: { destination: DestinationSettings }) {
+  const may = useMayCall();
   const state = STATE_LABELS[d.state] ?? { label: d.state, tone: 'muted' as const };
   return (
     <section className="card" aria-labelledby={`dest-${d.id}`} data-testid={`settings-destination-${d.id}`}>
@@ -151,8 +183,12 @@ function DestinationCard({ destination: d }: { destination: DestinationSettings 
         <div className="fact">
           <dt>Connection</dt>
           <dd>
-            {d.canTest ? (
+            {d.canTest && may('destinations.test') ? (
               <ConnectionTest destination={d.id} />
+            ) : d.canTest ? (
+              <RoleNote route="destinations.test" isInline>
+                test the connection
+              </RoleNote>
             ) : (
               <span className="muted">
                 No connection test for a {d.type} destination; its delivery results show whether it works
