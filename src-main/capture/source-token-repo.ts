@@ -1,18 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { SourceTokenView } from '../../shared/rpc-views.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 
 /** A token as staff see it: never the token itself. */
-export type SourceToken = Readonly<{
-  id: number;
-  sourceId: string;
-  label: string;
-  /** The token's last four characters. */
-  hint: string;
-  createdAt: number;
-  createdBy: string;
-  revokedAt: number | null;
-  revokedBy: string | null;
-}>;
+export type SourceToken = Readonly<SourceTokenView>;
 
 type Row = {
   id: number;

@@ -1,5 +1,5 @@
 import type { Generated } from 'kysely';
-import type { OperatorRole } from '../../shared/operator-roles.js';
+import type { AuditEntryView } from '../../shared/rpc-views.js';
 import type { StoredException } from '../../shared/agent-api.js';
 import type { OutboxItemState } from '../../shared/outbox-item-states.js';
 
@@ -136,18 +136,8 @@ export type DestinationStateTable = {
 };
 
 /** Append-only: every human action, with its operator and reason. */
-export type AuditLogTable = {
-  id: Generated<number>;
-  at: number;
-  operator: string;
-  action: string;
-  subject: string;
-  reason: string | null;
-  before: string | null;
-  after: string | null;
-  /** The role the operator acted in; null before roles existed, or for a name that is no configured operator. */
-  role: OperatorRole | null;
-};
+/** The audit log: its columns are what the UI's activity page lists (`AuditEntryView`). */
+export type AuditLogTable = Omit<AuditEntryView, 'id'> & { id: Generated<number> };
 
 /** Local id → remote id of one destination; `origin` says who made it (csv, operator name, discovered). */
 export type IdMappingsTable = {
