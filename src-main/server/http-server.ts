@@ -51,6 +51,19 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     forceCloseConnections: 'idle',
   });
 
+  // A request still being answered when the agent stops keeps its connection: once answered, that connection is
+  // idle but open, and close() would wait for the client to drop it (fastify keeps connections alive 72 s). So
+  // from the moment close() is called every answer says `Connection: close`: the requests in flight finish, their
+  // connections end with them, and the stop takes as long as the slowest request, not the keep-alive.
+  let isClosing = false;
+  app.addHook('preClose', async () => {
+    isClosing = true;
+  });
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (isClosing) void reply.header('connection', 'close');
+    return payload;
+  });
+
   // A POS that sends JSON as text/plain (or with no content type) is still understood; anything not JSON is 400.
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
