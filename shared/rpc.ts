@@ -321,10 +321,14 @@ export const RPC = {
 
 export type RpcName = keyof typeof RPC;
 
+/** The least operator role that may call `route` (the agent's guard and the UI both ask this). */
+export function leastRoleOf(route: RpcRoute): OperatorRole {
+  return route.role ?? 'clerk';
+}
+
 /** Whether an operator of `role` may call the route `name` (the UI shows only what it may). */
 export function mayCall(role: OperatorRole, name: RpcName): boolean {
-  const route: RpcRoute = RPC[name];
-  return hasRole(role, route.role ?? 'clerk');
+  return hasRole(role, leastRoleOf(RPC[name]));
 }
 /** What a caller passes (before defaults are applied). */
 export type RpcInput<N extends RpcName> = z.input<(typeof RPC)[N]['input']>;

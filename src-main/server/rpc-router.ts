@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AGENT_API, type ApiName, type ApiOutput, type ApiParsed } from '../../shared/agent-api.js';
+import { leastRoleOf } from '../../shared/rpc.js';
 import { guard, operatorNameOf, type Principal } from './auth.js';
 import { sendBadInput } from './http-server.js';
 
@@ -60,7 +61,7 @@ export function registerRpc(app: FastifyInstance, handlers: HandlerTable): void 
     app.route({
       method: route.method,
       url: route.path,
-      onRequest: guard('access' in route ? route.access : 'operator', 'role' in route ? route.role : 'clerk'),
+      onRequest: guard('access' in route ? route.access : 'operator', leastRoleOf(route)),
       handler: async (request, reply) => {
         const raw = {
           ...((route.method === 'GET' ? request.query : (request.body ?? {})) as object),

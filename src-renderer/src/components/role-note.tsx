@@ -1,5 +1,4 @@
-import type { RpcName } from '../../../shared/rpc.js';
-import { leastRoleFor } from '../hooks/use-may-call.js';
+import { leastRoleOf, RPC, type RpcName } from '../../../shared/rpc.js';
 
 /**
  * The one short line shown where a whole action area is hidden from the operator's role, so a clerk knows the
@@ -21,7 +20,7 @@ export function RoleNote({
   /** A span inside a line of text or a table cell, rather than a paragraph of its own. */
   isInline?: boolean;
 }>) {
-  const role = leastRoleFor(route);
+  const role = leastRoleOf(RPC[route]);
   const Tag = isInline === true ? 'span' : 'p';
   return (
     <Tag className="muted small" data-testid="role-note">

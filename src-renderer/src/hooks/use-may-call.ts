@@ -1,6 +1,5 @@
 import { useCallback } from 'react';
-import type { OperatorRole } from '../../../shared/operator-roles.js';
-import { mayCall, RPC, type RpcName, type RpcRoute } from '../../../shared/rpc.js';
+import { mayCall, type RpcName } from '../../../shared/rpc.js';
 import { useSession } from '../stores/session-store.js';
 
 /**
@@ -14,10 +13,4 @@ import { useSession } from '../stores/session-store.js';
 export function useMayCall(): (name: RpcName) => boolean {
   const role = useSession((s) => s.role);
   return useCallback((name: RpcName) => role !== null && mayCall(role, name), [role]);
-}
-
-/** The least role that may call `name` (what a hidden action's note names), read from the same table. */
-export function leastRoleFor(name: RpcName): OperatorRole {
-  const route: RpcRoute = RPC[name];
-  return route.role ?? 'clerk';
 }
