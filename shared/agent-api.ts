@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EXCEPTION_STATUSES, type ExceptionStatus } from './exception-kinds.js';
 import { OUTBOX_ITEM_STATES, type OutboxItemState } from './outbox-item-states.js';
 import { RPC, out, type RpcRoute } from './rpc.js';
-import { type MappingImportResult } from './rpc-views.js';
+import { type ImportFileReport, type MappingImportResult } from './rpc-views.js';
 
 /**
  * The agent's whole API: the UI's routes (`RPC`) and the local CLI's control calls (`CONTROL_RPC`), one map of
@@ -11,22 +11,7 @@ import { type MappingImportResult } from './rpc-views.js';
  * control names (and `status.get`) through it. The control calls stay out of `RPC`, so the UI cannot name them.
  */
 
-/** A row of an export file that was not captured (it is also raised as a `bad_import_row` exception). */
-export type ImportRowProblem = { line: number; field: string; message: string };
-
-/** What `backroom import` reports: how the file was captured (`src-main/capture/import-file.ts`). */
-export type ImportFileReport = {
-  file: string;
-  contentHash: string;
-  /** `processed`: read and captured (some rows may have failed); `failed`: nothing could be captured. */
-  outcome: 'processed' | 'failed' | 'already_imported';
-  accepted: number;
-  duplicate: number;
-  problems: ImportRowProblem[];
-  /** Why the whole file could not be read, when it could not. */
-  error: string | null;
-  importedAt: string;
-};
+export type { ImportRowProblem, ImportFileReport } from './rpc-views.js';
 
 /** A channel's buffer as `backroom channels` lists it (`src-main/ledger/channel-buffers.ts`). */
 export type ChannelBufferView = Readonly<{

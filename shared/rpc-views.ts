@@ -283,3 +283,105 @@ export type SourceTokenView = {
   revokedAt: number | null;
   revokedBy: string | null;
 };
+
+/** What capturing a workbench entry did. */
+export type EntryResult = {
+  /** `duplicate`: the same entry (same id, same content) was captured before; nothing moved twice. */
+  status: 'accepted' | 'duplicate';
+  eventId: string;
+  seq: number;
+  /** SKUs of the entry the catalog does not know (captured anyway; an `unknown_sku` exception is raised). */
+  unknownSkus: string[];
+};
+
+/** A SKU or barcode looked up as it is scanned. */
+export type ItemLookupView = {
+  /** False for a code the catalog does not know: it may still be entered as an unknown SKU. */
+  found: boolean;
+  sku: string;
+  name: string | null;
+  barcode: string | null;
+  /** On hand at the asked location (0 when the item never moved there), or null when no location was asked. */
+  onHand: number | null;
+};
+
+/** One row of the Stock page: an item at a location. */
+export type StockRowView = {
+  sku: string;
+  name: string | null;
+  barcode: string | null;
+  location: string;
+  onHand: number;
+  reserved: number;
+  safetyStock: number;
+  /** Available-to-sell per channel, as published (after buffers and the oversell guard). */
+  channels: { channel: string; available: number }[];
+  /** Epoch ms of the last movement, or null. */
+  lastMovementAt: number | null;
+};
+
+export type StockListView = { total: number; offset: number; rows: StockRowView[]; locations: string[] };
+
+/** A transfer sent to a location that has not been received there yet. */
+export type ExpectedTransferView = {
+  /** The transfer's reference (what receiving it names). */
+  transfer: string;
+  from: string;
+  to: string;
+  seq: number;
+  sentAt: number;
+  sentBy: string | null;
+  lines: { sku: string; name: string | null; qty: number }[];
+};
+
+export type CountLineView = {
+  sku: string;
+  name: string | null;
+  /** What staff counted, or null while not counted yet. */
+  counted: number | null;
+  /** The ledger's level when the item was counted, and the ledger point (event seq) it was read at. */
+  ledgerAtCount: number | null;
+  countedAtSeq: number | null;
+  countedAt: number | null;
+  countedBy: string | null;
+  /** The ledger's level now. */
+  levelNow: number;
+  /** Movements since the item was counted (levelNow − ledgerAtCount); kept, never erased, by the count. */
+  movedSinceCount: number;
+  /** What the count will move: counted − ledgerAtCount (0 while not counted). */
+  difference: number;
+  /** The last known unit price and the difference's value in it, when a price is known. */
+  unitPrice: string | null;
+  currency: string | null;
+  value: string | null;
+};
+
+export type CountSessionView = {
+  id: number;
+  location: string;
+  label: string | null;
+  status: 'open' | 'posted' | 'cancelled';
+  createdBy: string;
+  createdAt: number;
+  closedAt: number | null;
+  /** The event the count was captured as, once posted. */
+  postedSeq: number | null;
+  lines: CountLineView[];
+};
+
+/** A row of an export file that was not captured (it is also raised as a `bad_import_row` exception). */
+export type ImportRowProblem = { line: number; field: string; message: string };
+
+/** What `backroom import` reports: how the file was captured (`src-main/capture/import-file.ts`). */
+export type ImportFileReport = {
+  file: string;
+  contentHash: string;
+  /** `processed`: read and captured (some rows may have failed); `failed`: nothing could be captured. */
+  outcome: 'processed' | 'failed' | 'already_imported';
+  accepted: number;
+  duplicate: number;
+  problems: ImportRowProblem[];
+  /** Why the whole file could not be read, when it could not. */
+  error: string | null;
+  importedAt: string;
+};

@@ -18,7 +18,23 @@ import {
   type ChannelSettings,
   type SettingsView,
   type SourceTokenView,
+  type EntryResult,
+  type ItemLookupView,
+  type StockListView,
+  type ExpectedTransferView,
+  type CountSessionView,
+  type ImportFileReport,
 } from './rpc-views.js';
+import {
+  adjustInputSchema,
+  countRecordInputSchema,
+  countStartInputSchema,
+  itemLookupInputSchema,
+  receiveInputSchema,
+  stockListInputSchema,
+  transferInInputSchema,
+  transferOutInputSchema,
+} from './stock-entry.js';
 
 /**
  * The UI's contract with the agent: one map of `name -> { method, path, input, output }`. The agent parses every
@@ -165,6 +181,181 @@ export const RPC = {
     path: '/api/v1/stock/item',
     input: z.strictObject({ q: z.string().trim().min(1, 'Enter a SKU or barcode').max(255) }),
     output: out<StockItemView>(),
+  },
+  'stock.list': {
+    method: 'GET',
+    path: '/api/v1/stock/list',
+    input: stockListInputSchema,
+    output: out<StockListView>(),
+  },
+  'items.lookup': {
+    method: 'GET',
+    path: '/api/v1/items/lookup',
+    input: itemLookupInputSchema,
+    output: out<ItemLookupView>(),
+  },
+  'items.add': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/items',
+    input: z.strictObject({
+      sku: z.string().trim().min(1, 'Enter the SKU').max(255),
+      name: z.string().trim().min(1, 'Enter the item name').max(255),
+      barcode: z.string().trim().max(64).optional(),
+      reason: reason.optional(),
+    }),
+    /** `resolved`: the `unknown_sku` exceptions the new item closed. */
+    output: out<{ sku: string; resolved: number }>(),
+  },
+  'entry.receive': {
+    method: 'POST',
+    path: '/api/v1/entry/receive',
+    input: receiveInputSchema,
+    output: out<EntryResult>(),
+  },
+  'entry.adjust': {
+    method: 'POST',
+    path: '/api/v1/entry/adjust',
+    input: adjustInputSchema,
+    output: out<EntryResult>(),
+  },
+  'entry.transferOut': {
+    method: 'POST',
+    path: '/api/v1/entry/transfer-out',
+    input: transferOutInputSchema,
+    output: out<EntryResult>(),
+  },
+  'entry.transferIn': {
+    method: 'POST',
+    path: '/api/v1/entry/transfer-in',
+    input: transferInInputSchema,
+    output: out<EntryResult & { differences: { sku: string; sent: number; received: number }[] }>(),
+  },
+  'entry.expectedTransfers': {
+    method: 'GET',
+    path: '/api/v1/entry/expected-transfers',
+    input: z.strictObject({ location: z.string().min(1).max(64) }),
+    output: out<{ transfers: ExpectedTransferView[] }>(),
+  },
+  'counts.start': {
+    method: 'POST',
+    path: '/api/v1/counts',
+    input: countStartInputSchema,
+    output: out<CountSessionView>(),
+  },
+  'counts.list': {
+    method: 'GET',
+    path: '/api/v1/counts',
+    input: z.strictObject({ status: z.enum(['open', 'posted', 'cancelled']).optional() }),
+    output: out<{ sessions: Omit<CountSessionView, 'lines'>[] }>(),
+  },
+  'counts.get': {
+    method: 'GET',
+    path: '/api/v1/counts/:id',
+    input: z.strictObject({ id: z.coerce.number().int().positive() }),
+    output: out<CountSessionView>(),
+  },
+  'counts.record': {
+    method: 'POST',
+    path: '/api/v1/counts/record',
+    input: countRecordInputSchema,
+    output: out<CountSessionView>(),
+  },
+  'counts.post': {
+    method: 'POST',
+    path: '/api/v1/counts/post',
+    input: z.strictObject({ session: z.number().int().positive() }),
+    output: out<CountSessionView & { result: EntryResult }>(),
+  },
+  'counts.cancel': {
+    method: 'POST',
+    path: '/api/v1/counts/cancel',
+    input: z.strictObject({ session: z.number().int().positive(), reason: reason.min(1, 'Say why') }),
+    output: out<CountSessionView>(),
+  },
+  'exceptions.close': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/exceptions/close',
+    input: z.strictObject({
+      ids,
+      reason: z
+        .string({ error: 'Closing needs a reason' })
+        .trim()
+        .min(1, 'Closing needs a reason. Say why nothing else will be done.')
+        .max(1000),
+    }),
+    output: out<OperationResult>(),
+  },
+  'exceptions.closeMatching': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/exceptions/close-matching',
+    input: z.strictObject({
+      filter: exceptionFilterSchema,
+      reason: z.string().trim().min(1, 'Closing needs a reason. Say why nothing else will be done.').max(1000),
+    }),
+    output: out<{ matched: number; changed: number }>(),
+  },
+  'exceptions.acknowledge': {
+    method: 'POST',
+    path: '/api/v1/exceptions/acknowledge',
+    input: z.strictObject({ ids, note: reason.optional() }),
+    output: out<OperationResult>(),
+  },
+  'exceptions.correct': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/exceptions/correct',
+    input: z.strictObject({
+      /** An open `unknown_sku` or `unknown_location` exception. */
+      id: z.number().int().positive(),
+      /** The right SKU or location. */
+      to: z.string().trim().min(1, 'Enter the right SKU or location').max(255),
+      reason: reason.min(1, 'Say why'),
+    }),
+    /** The correction events captured (each linked to the events it corrects). */
+    output: out<{ seqs: number[]; detail: string }>(),
+  },
+  'settings.addLocation': {
+    method: 'POST',
+    role: 'admin',
+    path: '/api/v1/settings/locations',
+    input: z.strictObject({
+      id: z
+        .string()
+        .trim()
+        .min(1, 'Enter the location id')
+        .max(64)
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Use letters, digits, ".", "_" and "-" only'),
+      name: z.string().trim().max(200).optional(),
+      reason: reason.min(1, 'Say why the location is added'),
+    }),
+    output: out<{ id: string; resolved: number }>(),
+  },
+  'imports.fixRow': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/imports/fix-row',
+    input: z.strictObject({
+      /** An open `bad_import_row` exception. */
+      id: z.number().int().positive(),
+      /** The row's event as fixed (validated like the ingest API). */
+      event: z.record(z.string(), z.unknown()),
+    }),
+    output: out<EntryResult & { resolved: number }>(),
+  },
+  'imports.reimport': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/imports/reimport',
+    input: z.strictObject({
+      /** An open `bad_import_file` exception. */
+      id: z.number().int().positive(),
+      fileName: z.string().trim().min(1).max(255),
+      content: z.string().min(1, 'Choose the fixed file').max(50_000_000),
+    }),
+    output: out<ImportFileReport>(),
   },
   'mappings.list': {
     method: 'GET',

@@ -29,6 +29,8 @@ import { settingsHandlers } from './handlers/settings-handlers.js';
 import { sourcesHandlers } from './handlers/sources-handlers.js';
 import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
+import { entryHandlers } from './handlers/entry-handlers.js';
+import { storeFixHandlers } from './handlers/store-fix-handlers.js';
 import { createHttpServer } from './http-server.js';
 import { registerLiveStream } from './live-stream.js';
 import { combineHandlers, registerRpc, type HandlerTable } from './rpc-router.js';
@@ -99,6 +101,8 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     destinationsHandlers(deps),
     sourcesHandlers({ ...deps, sourceTokens }),
     controlHandlers(deps),
+    entryHandlers(),
+    storeFixHandlers(),
   );
   registerRpc(app, handlers);
 
