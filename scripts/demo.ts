@@ -138,6 +138,9 @@ const agent = await Agent.start({ config: resolved, logger });
 const url = agent.address;
 
 // An opening stock count per location, so the store does not start empty (idempotent across demo restarts).
+// The store's last mugs (MUG-M) are almost gone, so a sale soon drives the level below zero: the demo's
+// "negative stock" exception, fixed by counting the shelf (README, "A first tour").
+const LOW_AT_STORE = 'MUG-M';
 for (const location of ['S042', 'W01']) {
   await agent.capture.capture('legacy-pos', [
     {
@@ -146,10 +149,29 @@ for (const location of ['S042', 'W01']) {
       location,
       occurredAt: '2026-11-24T07:00:00+00:00',
       reference: `Opening count ${location}`,
-      lines: skus.map((sku, i) => ({ sku, qty: 20 + ((i * 7) % 25) })),
+      lines: skus.map((sku, i) => ({
+        sku,
+        qty: location === 'S042' && sku === LOW_AT_STORE ? 0 : 20 + ((i * 7) % 25),
+      })),
     },
   ]);
 }
+// A transfer the warehouse sent to the store this morning, waiting to be received there (Stock entry,
+// Transfer, "Expected here").
+await agent.capture.capture('legacy-pos', [
+  {
+    id: 'transfer-W01-S042-1',
+    type: 'transfer_out',
+    location: 'W01',
+    occurredAt: '2026-11-24T08:00:00+00:00',
+    reference: 'TR-1001',
+    lines: [
+      { sku: LOW_AT_STORE, qty: 6 },
+      { sku: 'TEE-M', qty: 4 },
+    ],
+    meta: { to: 'S042' },
+  },
+]);
 
 // Each run's till events get new ids: a demo restarted on its kept data sells again instead of resending the
 // previous run's events (which the agent would rightly answer as duplicates).
@@ -162,6 +184,8 @@ const tills = [
     locations: ['S042'],
     skus,
     unknownSkus: ['TEE-XXL', 'GIFTCARD-50'],
+    // Sells the nearly gone mugs first, so the negative level shows within the first minute.
+    firstSkus: [LOW_AT_STORE],
     rate: 3,
     seed: 7,
   }),
@@ -199,14 +223,15 @@ const ordersTimer = setInterval(() => {
   }
 }, 15_000);
 
-// The legacy POS writes an export every 20 seconds; now and then a row is bad (a typo in qty).
+// The legacy POS writes an export every 20 seconds; its second export, and every 15th after, has a bad row (a
+// typo in qty): a "bad import row" exception, fixed in the workbench's row form.
 let exportNo = 0;
 const legacyTimer = setInterval(() => {
   exportNo += 1;
   const stamp = new Date().toISOString().replace('Z', '+00:00');
   const rows = Array.from({ length: 5 }, (_, i) => {
     const id = `legacy-${Date.now()}-${i}`;
-    const qty = exportNo % 3 === 0 && i === 2 ? 'two' : String(1 + (i % 2));
+    const qty = (exportNo === 2 || exportNo % 15 === 0) && i === 2 ? 'two' : String(1 + (i % 2));
     return `${id},sale,S042,${stamp},${skus[(exportNo * 5 + i) % skus.length]},${qty},12.50,EUR,L-${exportNo}-${i}`;
   });
   const name = `export-${String(exportNo).padStart(4, '0')}.csv`;

@@ -10,6 +10,8 @@ export type PosSimulatorOptions = Readonly<{
   skus: readonly string[];
   /** SKUs the catalog does not know, sold now and then. */
   unknownSkus?: readonly string[];
+  /** SKUs sold first, one sale each at the first location, before the random traffic (a demo's set-up). */
+  firstSkus?: readonly string[];
   /** Events per second, on average. */
   rate: number;
   /** Deterministic randomness (a simple LCG), so runs can be repeated. */
@@ -67,6 +69,15 @@ export class PosSimulator {
         : this.#pick(this.#o.skus);
     const price = () => (1 + Math.floor(this.#random() * 5000) / 100).toFixed(2);
     const base = { id: `${this.#o.idPrefix}:${n}`, location, occurredAt, reference: `R-${n}` };
+    const first = this.#o.firstSkus?.[this.#seq - 1];
+    if (first !== undefined) {
+      return {
+        ...base,
+        location: this.#o.locations[0]!,
+        type: 'sale',
+        lines: [{ sku: first, qty: 1, unitPrice: price(), currency: 'EUR' }],
+      };
+    }
     if (r < 0.75) {
       const lines = Array.from({ length: 1 + Math.floor(this.#random() * 3) }, () => ({
         sku: sku(),
