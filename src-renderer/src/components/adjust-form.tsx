@@ -82,6 +82,8 @@ export function AdjustForm({
           lines: linesInput(lines),
         }),
       lines,
+      // The schema asks for the note only once the lines are right: say it at once.
+      reason === 'other' && note.trim() === '' ? { note: 'Say what the adjustment is for' } : {},
     );
     if (posted !== null) {
       rememberLocation(location);

@@ -16,9 +16,15 @@ export type EntryPost<R extends EntryResult> = Readonly<{
   isBusy: boolean;
   /**
    * Posts with `send(entryId)`; resolves with the agent's answer when it took the entry (then the next post gets
-   * a new id), or null when it failed (then `problems` says why and the id is kept for a resend).
+   * a new id), or null when it failed (then `problems` says why and the id is kept for a resend). `alsoWrong`:
+   * problems the form knows of that the schema reports only once the rest is right (a refinement over the
+   * whole input), shown with the others when the post fails.
    */
-  post: (send: (id: string) => Promise<R>, lines: readonly EntryLine[]) => Promise<R | null>;
+  post: (
+    send: (id: string) => Promise<R>,
+    lines: readonly EntryLine[],
+    alsoWrong?: Readonly<Record<string, string>>,
+  ) => Promise<R | null>;
   /** Forgets the last outcome (a new entry starts). */
   clear: () => void;
 }>;
@@ -41,7 +47,11 @@ export function useEntryPost<R extends EntryResult = EntryResult>(
   const [result, setResult] = useState<R | null>(null);
   const [isBusy, setBusy] = useState(false);
 
-  const post = async (send: (id: string) => Promise<R>, lines: readonly EntryLine[]): Promise<R | null> => {
+  const post = async (
+    send: (id: string) => Promise<R>,
+    lines: readonly EntryLine[],
+    alsoWrong: Readonly<Record<string, string>> = {},
+  ): Promise<R | null> => {
     setBusy(true);
     setResult(null);
     try {
@@ -52,7 +62,8 @@ export function useEntryPost<R extends EntryResult = EntryResult>(
       setEntryId(newEntryId());
       return answer;
     } catch (error) {
-      const fields = fieldErrorsOf(error);
+      const found = fieldErrorsOf(error);
+      const fields = Object.keys(found).length === 0 ? found : { ...alsoWrong, ...found };
       setErrors(fields);
       setProblems(Object.keys(fields).length > 0 ? problemsOf(fields, lines, labels) : [messageOf(error)]);
       return null;
