@@ -289,10 +289,10 @@ export class StockEntry {
   ): CountSessionView {
     const session = this.#openSession(input.session);
     const sku = this.#skuOf(input.sku);
-    const isListed = this.#d.counts.lines(session.id).find((l) => l.sku === sku);
-    if (isListed === undefined && this.#d.counts.lineCount(session.id) >= MAX_LINES)
+    const listed = this.#d.counts.lines(session.id).find((l) => l.sku === sku);
+    if (listed === undefined && this.#d.counts.lineCount(session.id) >= MAX_LINES)
       throw refuse('sku', `a count holds at most ${MAX_LINES} items`);
-    if (input.mode === 'add' && (isListed?.counted ?? 0) + input.qty > MAX_QTY)
+    if (input.mode === 'add' && (listed?.counted ?? 0) + input.qty > MAX_QTY)
       throw refuse('qty', `the counted quantity would be over ${MAX_QTY}`);
     this.#d.counts.record({
       sessionId: session.id,
@@ -318,6 +318,8 @@ export class StockEntry {
     const counted = this.#d.counts.lines(sessionId).filter((l) => l.counted !== null);
     const unknownSkus = this.#unknown(counted.map((l) => l.sku));
     const existing = this.#existing(eventId);
+    if (existing !== undefined && existing.type !== 'count')
+      throw refuse('session', `the event id ${eventId} is taken by a ${existing.type} (seq ${existing.seq})`);
     if (session.status === 'posted' || existing !== undefined) {
       // Posted before (or captured before the session was marked, by a post that stopped halfway): the same count.
       const seq = session.posted_seq ?? existing!.seq;
@@ -391,11 +393,11 @@ export class StockEntry {
   }
 
   /** The event captured under this entry id from the workbench, if any. */
-  #existing(id: string): { seq: number; occurredAt: string } | undefined {
+  #existing(id: string): { seq: number; type: string; occurredAt: string } | undefined {
     const row = this.#d.db
-      .prepare('SELECT seq, occurred_at FROM events WHERE source = ? AND event_id = ?')
-      .get(WORKBENCH_SOURCE, id) as { seq: number; occurred_at: string } | undefined;
-    return row === undefined ? undefined : { seq: row.seq, occurredAt: row.occurred_at };
+      .prepare('SELECT seq, type, occurred_at FROM events WHERE source = ? AND event_id = ?')
+      .get(WORKBENCH_SOURCE, id) as { seq: number; type: string; occurred_at: string } | undefined;
+    return row === undefined ? undefined : { seq: row.seq, type: row.type, occurredAt: row.occurred_at };
   }
 
   /**
