@@ -60,7 +60,8 @@ function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
           </ul>
         </nav>
         <span className="operator">
-          Signed in as <strong>{operator}</strong> · <span data-testid="operator-role">{role}</span>
+          <span className="signed-in">Signed in as </span>
+          <strong>{operator}</strong> · <span data-testid="operator-role">{role}</span>
         </span>
         <button type="button" className="secondary" onClick={() => void logout()}>
           Log out

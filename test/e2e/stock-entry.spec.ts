@@ -173,8 +173,8 @@ test('a transfer sent from one location is expected at the other and received th
   const entry = new EntryPage(page);
   await entry.open('Transfer');
   const out = entry.form('Send to another location');
-  await out.getByLabel('From').fill('S1');
-  await out.getByLabel('To').fill('S2');
+  await out.getByLabel('From', { exact: true }).fill('S1');
+  await out.getByLabel('To', { exact: true }).fill('S2');
   await out.getByLabel('Reference (optional)').fill('T-100');
   await entry.typeLine('SKU-1', '3', out.getByTestId('line-entry'));
   await entry.typeLine('MUG-M', '2', out.getByTestId('line-entry'));

@@ -43,11 +43,15 @@ export function AdjustForm({
   const [note, setNote] = useState('');
   const [lines, setLines] = useState<EntryLine[]>([]);
   const entry = useEntryPost(LABELS);
-  const { errors } = entry;
+  const { errors, dismiss } = entry;
   const step = reason !== '' && OUTGOING.includes(reason) ? -1 : 1;
-  const onAdd = useCallback((item: FoundItem, qty: number) => {
-    setLines((ls) => withMore(ls, item, qty));
-  }, []);
+  const onAdd = useCallback(
+    (item: FoundItem, qty: number) => {
+      setLines((ls) => withMore(ls, item, qty));
+      dismiss('lines');
+    },
+    [dismiss],
+  );
 
   // A link from an exception (`&sku=MUG-M`) opens the form with that item's line, its quantity left to fill.
   useEffect(() => {
@@ -81,7 +85,6 @@ export function AdjustForm({
           ...(note.trim() !== '' ? { note } : {}),
           lines: linesInput(lines),
         }),
-      lines,
       // The schema asks for the note only once the lines are right: say it at once.
       reason === 'other' && note.trim() === '' ? { note: 'Say what the adjustment is for' } : {},
     );
@@ -105,14 +108,20 @@ export function AdjustForm({
         <LocationField
           id={`${id}-location`}
           value={location}
-          onChange={setLocation}
+          onChange={(v) => {
+            setLocation(v);
+            dismiss('location');
+          }}
           error={errors.location}
         />
         <Field id={`${id}-reason`} label="Reason" error={errors.reason}>
           <select
             {...fieldProps(`${id}-reason`, errors.reason)}
             value={reason}
-            onChange={(e) => setReason(isReason(e.target.value) ? e.target.value : '')}
+            onChange={(e) => {
+              setReason(isReason(e.target.value) ? e.target.value : '');
+              dismiss('reason');
+            }}
           >
             <option value="">Choose…</option>
             <Options
@@ -130,7 +139,10 @@ export function AdjustForm({
             {...fieldProps(`${id}-note`, errors.note)}
             className="note"
             value={note}
-            onChange={(e) => setNote(e.target.value)}
+            onChange={(e) => {
+              setNote(e.target.value);
+              dismiss('note');
+            }}
             autoComplete="off"
           />
         </Field>
@@ -151,11 +163,12 @@ export function AdjustForm({
         id={id}
         lines={lines}
         onChange={setLines}
+        onDismiss={entry.dismiss}
         errors={errors}
         qtyLabel="Change"
         caption="Lines adjusted"
       />
-      <EntryProblems problems={entry.problems} />
+      <EntryProblems problems={entry.problems(lines)} />
       <div className="entry-actions">
         <SubmitButton isBusy={entry.isBusy} busyLabel="Posting…">
           Post adjustment

@@ -61,6 +61,7 @@ export function EntryLinesTable({
   errors,
   qtyLabel = 'Quantity',
   caption,
+  onDismiss = () => {},
 }: Readonly<{
   /** A prefix for the ids of the inputs and their errors. */
   id: string;
@@ -69,6 +70,8 @@ export function EntryLinesTable({
   errors: Readonly<Record<string, string>>;
   qtyLabel?: string;
   caption: string;
+  /** Forgets an error whose field changed (a line's quantity), or (`isPrefix`) every line's after a removal. */
+  onDismiss?: (path: string, isPrefix?: boolean) => void;
 }>) {
   if (lines.length === 0) {
     return (
@@ -122,9 +125,10 @@ export function EntryLinesTable({
                   autoComplete="off"
                   aria-label={`${qtyLabel} of ${line.sku}`}
                   value={line.qty}
-                  onChange={(e) =>
-                    onChange(lines.map((l, j) => (j === i ? { ...l, qty: e.target.value } : l)))
-                  }
+                  onChange={(e) => {
+                    onDismiss(`lines.${i}.qty`);
+                    onChange(lines.map((l, j) => (j === i ? { ...l, qty: e.target.value } : l)));
+                  }}
                 />
                 <FieldError id={qtyId} error={error} />
               </td>
@@ -133,7 +137,11 @@ export function EntryLinesTable({
                   type="button"
                   className="secondary"
                   aria-label={`Remove ${line.sku}`}
-                  onClick={() => onChange(lines.filter((_, j) => j !== i))}
+                  onClick={() => {
+                    // The lines after it move up: their errors no longer name them.
+                    onDismiss('lines', true);
+                    onChange(lines.filter((_, j) => j !== i));
+                  }}
                 >
                   Remove
                 </button>

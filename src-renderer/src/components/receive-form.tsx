@@ -27,22 +27,24 @@ export function ReceiveForm({ initialLocation }: Readonly<{ initialLocation: str
   const [reference, setReference] = useState('');
   const [lines, setLines] = useState<EntryLine[]>([]);
   const entry = useEntryPost(LABELS);
-  const { errors } = entry;
-  const onAdd = useCallback((item: FoundItem, qty: number) => {
-    setLines((ls) => withMore(ls, item, qty));
-  }, []);
+  const { errors, dismiss } = entry;
+  const onAdd = useCallback(
+    (item: FoundItem, qty: number) => {
+      setLines((ls) => withMore(ls, item, qty));
+      dismiss('lines');
+    },
+    [dismiss],
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const posted = await entry.post(
-      (entryId) =>
-        call('entry.receive', {
-          id: entryId,
-          location,
-          ...(reference.trim() !== '' ? { reference } : {}),
-          lines: linesInput(lines),
-        }),
-      lines,
+    const posted = await entry.post((entryId) =>
+      call('entry.receive', {
+        id: entryId,
+        location,
+        ...(reference.trim() !== '' ? { reference } : {}),
+        lines: linesInput(lines),
+      }),
     );
     if (posted !== null) {
       rememberLocation(location);
@@ -64,28 +66,38 @@ export function ReceiveForm({ initialLocation }: Readonly<{ initialLocation: str
         <LocationField
           id={`${id}-location`}
           value={location}
-          onChange={setLocation}
+          onChange={(v) => {
+            setLocation(v);
+            dismiss('location');
+          }}
           error={errors.location}
         />
         <Field id={`${id}-reference`} label="Delivery note or order (optional)" error={errors.reference}>
           <input
             {...fieldProps(`${id}-reference`, errors.reference)}
             value={reference}
-            onChange={(e) => setReference(e.target.value)}
+            onChange={(e) => {
+              setReference(e.target.value);
+              dismiss('reference');
+            }}
             autoComplete="off"
           />
         </Field>
       </div>
       <LineEntry location={location} onAdd={onAdd} />
-      <EntryLinesTable id={id} lines={lines} onChange={setLines} errors={errors} caption="Lines received" />
-      <EntryProblems problems={entry.problems} />
+      <EntryLinesTable
+        id={id}
+        lines={lines}
+        onChange={setLines}
+        onDismiss={entry.dismiss}
+        errors={errors}
+        caption="Lines received"
+      />
+      <EntryProblems problems={entry.problems(lines)} />
       <div className="entry-actions">
         <SubmitButton isBusy={entry.isBusy} busyLabel="Posting…">
           Post receipt
         </SubmitButton>
-        <span className="muted small mono" title="Posting this entry again is answered duplicate">
-          Entry {entry.entryId.slice(0, 11)}
-        </span>
       </div>
       {entry.result !== null && <EntryOutcome result={entry.result} what="Delivery received" />}
     </form>

@@ -59,23 +59,25 @@ function TransferOutForm({
   const [reference, setReference] = useState('');
   const [lines, setLines] = useState<EntryLine[]>([]);
   const entry = useEntryPost(OUT_LABELS);
-  const { errors } = entry;
-  const onAdd = useCallback((item: FoundItem, qty: number) => {
-    setLines((ls) => withMore(ls, item, qty));
-  }, []);
+  const { errors, dismiss } = entry;
+  const onAdd = useCallback(
+    (item: FoundItem, qty: number) => {
+      setLines((ls) => withMore(ls, item, qty));
+      dismiss('lines');
+    },
+    [dismiss],
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const posted = await entry.post(
-      (entryId) =>
-        call('entry.transferOut', {
-          id: entryId,
-          from,
-          to,
-          ...(reference.trim() !== '' ? { reference } : {}),
-          lines: linesInput(lines),
-        }),
-      lines,
+    const posted = await entry.post((entryId) =>
+      call('entry.transferOut', {
+        id: entryId,
+        from,
+        to,
+        ...(reference.trim() !== '' ? { reference } : {}),
+        lines: linesInput(lines),
+      }),
     );
     if (posted !== null) {
       rememberLocation(from);
@@ -95,20 +97,48 @@ function TransferOutForm({
     >
       <h2>Send to another location</h2>
       <div className="fields">
-        <LocationField id={`${id}-from`} label="From" value={from} onChange={setFrom} error={errors.from} />
-        <LocationField id={`${id}-to`} label="To" value={to} onChange={setTo} error={errors.to} />
+        <LocationField
+          id={`${id}-from`}
+          label="From"
+          value={from}
+          onChange={(v) => {
+            setFrom(v);
+            dismiss('from');
+          }}
+          error={errors.from}
+        />
+        <LocationField
+          id={`${id}-to`}
+          label="To"
+          value={to}
+          onChange={(v) => {
+            setTo(v);
+            dismiss('to');
+          }}
+          error={errors.to}
+        />
         <Field id={`${id}-reference`} label="Reference (optional)" error={errors.reference}>
           <input
             {...fieldProps(`${id}-reference`, errors.reference)}
             value={reference}
-            onChange={(e) => setReference(e.target.value)}
+            onChange={(e) => {
+              setReference(e.target.value);
+              dismiss('reference');
+            }}
             autoComplete="off"
           />
         </Field>
       </div>
       <LineEntry location={from} onAdd={onAdd} isScanTarget={isScanTarget} label="Add a line to send" />
-      <EntryLinesTable id={id} lines={lines} onChange={setLines} errors={errors} caption="Lines sent" />
-      <EntryProblems problems={entry.problems} />
+      <EntryLinesTable
+        id={id}
+        lines={lines}
+        onChange={setLines}
+        onDismiss={entry.dismiss}
+        errors={errors}
+        caption="Lines sent"
+      />
+      <EntryProblems problems={entry.problems(lines)} />
       <div className="entry-actions">
         <SubmitButton isBusy={entry.isBusy} busyLabel="Posting…">
           Post transfer
@@ -257,6 +287,7 @@ function ExpectedTransfer({
     location: 'Location',
     transfer: 'Transfer',
   });
+  const { dismiss } = entry;
   const sentOf = (sku: string) => transfer.lines.find((l) => l.sku === sku)?.qty ?? 0;
 
   const open = () => {
@@ -265,21 +296,23 @@ function ExpectedTransfer({
     onOpen();
   };
   // A scan while receiving: one more of that item arrived (a line of its own when it was not sent).
-  const onAdd = useCallback((item: FoundItem, qty: number) => {
-    setArrived((ls) => withMore(ls, item, qty));
-  }, []);
+  const onAdd = useCallback(
+    (item: FoundItem, qty: number) => {
+      setArrived((ls) => withMore(ls, item, qty));
+      dismiss('lines');
+    },
+    [dismiss],
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const posted = await entry.post(
-      (entryId) =>
-        call('entry.transferIn', {
-          id: entryId,
-          transfer: transfer.transfer,
-          location,
-          lines: linesInput(arrived),
-        }),
-      arrived,
+    const posted = await entry.post((entryId) =>
+      call('entry.transferIn', {
+        id: entryId,
+        transfer: transfer.transfer,
+        location,
+        lines: linesInput(arrived),
+      }),
     );
     if (posted !== null) onReceived({ transfer: transfer.transfer, result: posted });
   };
@@ -365,9 +398,10 @@ function ExpectedTransfer({
                         autoComplete="off"
                         aria-label={`Received of ${line.sku}`}
                         value={line.qty}
-                        onChange={(e) =>
-                          setArrived((ls) => ls.map((l, j) => (j === i ? { ...l, qty: e.target.value } : l)))
-                        }
+                        onChange={(e) => {
+                          dismiss(`lines.${i}.qty`);
+                          setArrived((ls) => ls.map((l, j) => (j === i ? { ...l, qty: e.target.value } : l)));
+                        }}
                       />
                       <FieldError id={qtyId} error={error} />
                     </td>
@@ -385,7 +419,7 @@ function ExpectedTransfer({
               })}
             </tbody>
           </table>
-          <EntryProblems problems={entry.problems} />
+          <EntryProblems problems={entry.problems(arrived)} />
           <div className="entry-actions">
             <SubmitButton isBusy={entry.isBusy} busyLabel="Posting…">
               Post receipt of {transfer.transfer}

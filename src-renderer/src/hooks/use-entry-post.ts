@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { EntryResult } from '../../../shared/rpc-views.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
 import { problemsOf, type EntryLine } from '../components/entry-lines.js';
@@ -8,10 +8,10 @@ import { newEntryId } from '../entry-id.js';
 export type EntryPost<R extends EntryResult> = Readonly<{
   /** The id the next post is sent with: the same until one is posted, so a resend is answered `duplicate`. */
   entryId: string;
-  /** Field errors by the contract's path (`location`, `lines.0.qty`). */
+  /** Field errors by the contract's path (`location`, `lines.0.qty`), each gone once its field is changed. */
   errors: Readonly<Record<string, string>>;
-  /** Why the last post failed, each problem naming its line or field; empty after a success. */
-  problems: readonly string[];
+  /** Why the last post failed, each problem naming its line (in `lines`, the form's lines now) or field. */
+  problems: (lines: readonly EntryLine[]) => string[];
   result: R | null;
   isBusy: boolean;
   /**
@@ -20,11 +20,9 @@ export type EntryPost<R extends EntryResult> = Readonly<{
    * problems the form knows of that the schema reports only once the rest is right (a refinement over the
    * whole input), shown with the others when the post fails.
    */
-  post: (
-    send: (id: string) => Promise<R>,
-    lines: readonly EntryLine[],
-    alsoWrong?: Readonly<Record<string, string>>,
-  ) => Promise<R | null>;
+  post: (send: (id: string) => Promise<R>, alsoWrong?: Readonly<Record<string, string>>) => Promise<R | null>;
+  /** Forgets the error of `path` (its field was changed); with `isPrefix`, of every path under it (`lines`). */
+  dismiss: (path: string, isPrefix?: boolean) => void;
   /** Forgets the last outcome (a new entry starts). */
   clear: () => void;
 }>;
@@ -36,20 +34,21 @@ export type EntryPost<R extends EntryResult> = Readonly<{
  *
  * @example
  * const entry = useEntryPost(FIELD_LABELS);
- * await entry.post((id) => call('entry.receive', { id, location, lines: linesInput(lines) }), lines);
+ * await entry.post((id) => call('entry.receive', { id, location, lines: linesInput(lines) }));
+ * <EntryProblems problems={entry.problems(lines)} />
  */
 export function useEntryPost<R extends EntryResult = EntryResult>(
   labels: Readonly<Record<string, string>>,
 ): EntryPost<R> {
   const [entryId, setEntryId] = useState(newEntryId);
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problems, setProblems] = useState<string[]>([]);
+  // A failure that names no field (the agent cannot be reached, a refusal).
+  const [failure, setFailure] = useState<string | null>(null);
   const [result, setResult] = useState<R | null>(null);
   const [isBusy, setBusy] = useState(false);
 
   const post = async (
     send: (id: string) => Promise<R>,
-    lines: readonly EntryLine[],
     alsoWrong: Readonly<Record<string, string>> = {},
   ): Promise<R | null> => {
     setBusy(true);
@@ -57,24 +56,32 @@ export function useEntryPost<R extends EntryResult = EntryResult>(
     try {
       const answer = await send(entryId);
       setErrors({});
-      setProblems([]);
+      setFailure(null);
       setResult(answer);
       setEntryId(newEntryId());
       return answer;
     } catch (error) {
       const found = fieldErrorsOf(error);
-      const fields = Object.keys(found).length === 0 ? found : { ...alsoWrong, ...found };
-      setErrors(fields);
-      setProblems(Object.keys(fields).length > 0 ? problemsOf(fields, lines, labels) : [messageOf(error)]);
+      const hasFields = Object.keys(found).length > 0;
+      setErrors(hasFields ? { ...alsoWrong, ...found } : {});
+      setFailure(hasFields ? null : messageOf(error));
       return null;
     } finally {
       setBusy(false);
     }
   };
+  const dismiss = useCallback((path: string, isPrefix = false) => {
+    setErrors((all) => {
+      const kept = Object.entries(all).filter(([p]) => p !== path && !(isPrefix && p.startsWith(`${path}.`)));
+      return kept.length === Object.keys(all).length ? all : Object.fromEntries(kept);
+    });
+  }, []);
   const clear = () => {
     setResult(null);
-    setProblems([]);
+    setFailure(null);
     setErrors({});
   };
-  return { entryId, errors, problems, result, isBusy, post, clear };
+  const problems = (lines: readonly EntryLine[]) =>
+    failure !== null ? [failure] : problemsOf(errors, lines, labels);
+  return { entryId, errors, problems, result, isBusy, post, dismiss, clear };
 }
