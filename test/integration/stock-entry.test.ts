@@ -113,6 +113,20 @@ test('a receipt moves on hand once, is queued for the ledger destination, and it
   assert.equal(audit[0]!.action, 'entry.receive');
 });
 
+test('the same entry sent twice at once (a double click) is captured once: one accepted, one duplicate', async (t) => {
+  const { agent, call } = await setUp(t);
+  const input = { id: 'entry-receive-0002', location: 'S1', lines: [{ sku: 'SKU-2', qty: 4 }] };
+  const answers = await Promise.all([call('entry.receive', input), call('entry.receive', input)]);
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    [200, 200],
+    JSON.stringify(answers.map((a) => a.body)),
+  );
+  assert.deepEqual(answers.map((a) => a.body['status']).sort(), ['accepted', 'duplicate']);
+  assert.equal(onHand(agent, 'SKU-2'), 4);
+  assert.equal(eventsOf(agent).length, 1);
+});
+
 test('a bad line is answered 400 naming lines.1.qty and nothing is captured', async (t) => {
   const { agent, call } = await setUp(t);
   const answer = await call('entry.receive', {
