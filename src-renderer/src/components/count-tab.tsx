@@ -125,7 +125,9 @@ function NewCountForm({
       // `skus.0` and the like: the SKU field as a whole.
       const skuError = Object.entries(fields).find(([path]) => path.startsWith('skus'))?.[1];
       setErrors({ ...fields, ...(skuError !== undefined ? { skus: skuError } : {}) });
-      setProblem(Object.keys(fields).length > 0 ? 'Check the fields marked below.' : messageOf(error));
+      // Every message, also those of no field shown here (`negativeOnly`: nothing is below zero there).
+      const messages = Object.values(fields);
+      setProblem(`Not started: ${messages.length > 0 ? messages.join(' ') : messageOf(error)}`);
     } finally {
       setBusy(false);
     }
