@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { configSchema } from '../../shared/config.js';
+import { RPC } from '../../shared/rpc.js';
+import { WORKBENCH_SOURCE } from '../../shared/stock-entry.js';
 import { countedAtSeqs } from '../../src-main/capture/capture-writer.js';
 import { EntryRefusal, parseShelfList } from '../../src-main/capture/stock-entry.js';
 import { multiplyDecimal } from '../../src-main/ledger/count-sessions.js';
@@ -53,4 +56,23 @@ test('countedAt keeps only whole, non-negative seqs, and ignores anything that i
   );
   for (const meta of [undefined, {}, { countedAt: null }, { countedAt: [1, 2] }, { countedAt: 'A' }])
     assert.equal(countedAtSeqs(meta).size, 0);
+});
+
+test('no till may be configured under the workbench’s source, nor get a token for it', () => {
+  const config = {
+    agentId: 'a',
+    dataDir: 'd',
+    sources: [{ id: WORKBENCH_SOURCE, token: 't' }],
+    locations: [{ id: 'S1', name: 'One' }],
+  };
+  const parsed = configSchema.safeParse(config);
+  assert.equal(parsed.success, false);
+  assert.deepEqual(
+    parsed.error?.issues.map((i) => i.path.join('.')),
+    ['sources.0.id'],
+  );
+  assert.equal(
+    RPC['sources.createToken'].input.safeParse({ source: WORKBENCH_SOURCE, label: 'x' }).success,
+    false,
+  );
 });
