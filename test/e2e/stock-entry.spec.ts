@@ -54,11 +54,16 @@ test('a delivery is received by scanning anywhere on the page; an unknown code b
   await entry.typeLine('MUG-M', '4');
   await expect(entry.qtyOf('MUG-M')).toHaveValue('4');
 
+  // A person typing on the page is not a scanner: nothing is added.
+  await entry.scan('SLOW-1', 150);
+  await expect(entry.lines).toContainText('2 lines, 7 units');
+
   await entry.scan('NOPE-99');
   await expect(entry.scanMessage).toHaveText('Unknown code NOPE-99: added as an unknown SKU.');
   await expect(entry.lineEntry).toHaveClass(/flash-unknown/);
   await expect(entry.line('NOPE-99')).toContainText('Unknown SKU');
   await expect(entry.lines).toContainText('3 lines, 8 units');
+  await expect(entry.line('SLOW-1')).toHaveCount(0);
   await entry.screenshots('entry-receive');
 
   await form.getByRole('button', { name: 'Post receipt' }).click();

@@ -52,11 +52,11 @@ export class EntryPage {
 
   /**
    * Scans `code` as a barcode scanner does: fast keys then Enter, with focus on the page (no field), so the
-   * page-wide scanner takes it.
+   * page-wide scanner takes it. With a `delay` of 100 ms or more between keys it is a person typing instead.
    */
-  async scan(code: string): Promise<void> {
+  async scan(code: string, delay = 10): Promise<void> {
     await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    await this.page.keyboard.type(code, { delay: 10 });
+    await this.page.keyboard.type(code, { delay });
     await this.page.keyboard.press('Enter');
   }
 
