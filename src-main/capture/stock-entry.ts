@@ -135,11 +135,26 @@ export class StockEntry {
    */
   async transferOut(input: TransferOutInput, actor: Actor): Promise<EntryResult> {
     if (!this.#d.locations.has(input.to)) throw refuse('to', `names no configured location ("${input.to}")`);
+    const name = input.reference || input.id;
+    // A transfer is received by its name: a second one under the same name would never be expected (or be
+    // received as the first), so the name must be new at that destination. A resend of this entry is not a second.
+    const taken = this.#d.db
+      .prepare(
+        `SELECT seq, source, event_id FROM events
+         WHERE type = 'transfer_out' AND json_extract(body, '$.meta.to') = ?
+           AND COALESCE(json_extract(body, '$.reference'), event_id) = ? LIMIT 1`,
+      )
+      .get(input.to, name) as { seq: number; source: string; event_id: string } | undefined;
+    if (taken !== undefined && (taken.source !== WORKBENCH_SOURCE || taken.event_id !== input.id))
+      throw refuse(
+        input.reference ? 'reference' : 'id',
+        `already names a transfer to ${input.to} (event ${taken.seq}); give this one another reference`,
+      );
     const draft: Draft = {
       id: input.id,
       type: 'transfer_out',
       location: input.from,
-      reference: input.reference || input.id,
+      reference: name,
       lines: this.#lines(input.lines),
       meta: { ...metaOf(actor), to: input.to },
     };

@@ -251,6 +251,32 @@ test('a transfer out is expected at the other location until received there; a d
   assert.equal(outBody.reference, 'entry-transfer-0001', 'named by the entry id without a reference');
   assert.equal(outBody.meta['to'], 'S2');
 
+  const resent = ok(
+    await call('entry.transferOut', {
+      id: 'entry-transfer-0001',
+      from: 'S1',
+      to: 'S2',
+      lines: [
+        { sku: 'SKU-1', qty: 4 },
+        { sku: 'SKU-2', qty: 2 },
+      ],
+    }),
+    'transfer out resent',
+  );
+  assert.equal(resent['status'], 'duplicate');
+  const sameName = await call('entry.transferOut', {
+    id: 'entry-transfer-0002',
+    from: 'S1',
+    to: 'S2',
+    reference: 'entry-transfer-0001',
+    lines: [{ sku: 'SKU-1', qty: 1 }],
+  });
+  assert.equal(sameName.status, 400, 'a transfer is received by its name: a second one needs another');
+  assert.deepEqual(
+    (sameName.body['errors'] as { path: string }[]).map((e) => e.path),
+    ['reference'],
+  );
+
   assert.deepEqual(ok(await call('entry.expectedTransfers', { location: 'S1' }), 'at S1'), {
     transfers: [],
   });
