@@ -148,6 +148,8 @@ export function AdjustForm({
         </Field>
       </div>
       <LineEntry
+        // A new entry (after a post) starts with a clear line entry.
+        key={entry.entryId}
         location={location}
         onAdd={onAdd}
         scanQty={step}

@@ -84,7 +84,7 @@ export function ReceiveForm({ initialLocation }: Readonly<{ initialLocation: str
           />
         </Field>
       </div>
-      <LineEntry location={location} onAdd={onAdd} />
+      <LineEntry key={entry.entryId} location={location} onAdd={onAdd} />
       <EntryLinesTable
         id={id}
         lines={lines}

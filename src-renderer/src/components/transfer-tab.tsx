@@ -129,7 +129,13 @@ function TransferOutForm({
           />
         </Field>
       </div>
-      <LineEntry location={from} onAdd={onAdd} isScanTarget={isScanTarget} label="Add a line to send" />
+      <LineEntry
+        key={entry.entryId}
+        location={from}
+        onAdd={onAdd}
+        isScanTarget={isScanTarget}
+        label="Add a line to send"
+      />
       <EntryLinesTable
         id={id}
         lines={lines}
