@@ -179,9 +179,15 @@ test('a transfer sent from one location is expected at the other and received th
   await entry.open('Transfer');
   const out = entry.form('Send to another location');
   await out.getByLabel('From', { exact: true }).fill('S1');
-  await out.getByLabel('To', { exact: true }).fill('S2');
-  await out.getByLabel('Reference (optional)').fill('T-100');
+  // The agent refuses a location that is not configured, and names the field.
+  await out.getByLabel('To', { exact: true }).fill('S9');
   await entry.typeLine('SKU-1', '3', out.getByTestId('line-entry'));
+  await out.getByRole('button', { name: 'Post transfer' }).click();
+  await expect(entry.problems).toContainText(/^Not posted:.*To: /);
+  await expect(out.getByLabel('To', { exact: true })).toHaveAttribute('aria-invalid', 'true');
+  await out.getByLabel('To', { exact: true }).fill('S2');
+  await expect(out.getByLabel('To', { exact: true })).toHaveAttribute('aria-invalid', 'false');
+  await out.getByLabel('Reference (optional)').fill('T-100');
   await entry.typeLine('MUG-M', '2', out.getByTestId('line-entry'));
   await expect(entry.qtyOf('MUG-M')).toHaveValue('2');
   await out.getByRole('button', { name: 'Post transfer' }).click();
@@ -208,4 +214,40 @@ test('a transfer sent from one location is expected at the other and received th
 
   await expectOnHand(app, 'SKU-1', 'S1', '7');
   await expectOnHand(app, 'SKU-1', 'S2', '2');
+});
+
+test('a receipt whose answer was lost is sent again under the same entry id and answered duplicate: the stock moves once', async ({
+  page,
+  backroom,
+}) => {
+  const { agent } = await backroom({ catalogCsv: CATALOG });
+  const app = new AppPage(page);
+  await app.open(agent.url);
+  await app.login(OPERATOR.name, OPERATOR.password);
+  const entry = new EntryPage(page);
+  await entry.open('Receive');
+  const form = entry.form('Receive a delivery');
+  await form.getByLabel('Location').fill('S1');
+  await entry.scan('SKU-1');
+  await entry.scan('SKU-1');
+  await expect(entry.qtyOf('SKU-1')).toHaveValue('2');
+
+  // The agent captures the first post, but its answer never reaches the browser.
+  let sent = 0;
+  await page.route('**/api/v1/entry/receive', async (route) => {
+    sent += 1;
+    if (sent === 1) {
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else await route.continue();
+  });
+  await form.getByRole('button', { name: 'Post receipt' }).click();
+  await expect(entry.problems).toContainText('cannot be reached');
+  await expect(entry.qtyOf('SKU-1')).toHaveValue('2');
+  await form.getByRole('button', { name: 'Post receipt' }).click();
+  await expect(entry.outcome).toContainText(
+    /Duplicate: already posted as event #\d+\. Nothing moved twice\./,
+  );
+  expect(sent).toBe(2);
+  await expectOnHand(app, 'SKU-1', 'S1', '2');
 });
