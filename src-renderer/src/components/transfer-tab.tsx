@@ -403,6 +403,8 @@ function ExpectedTransfer({
                         inputMode="numeric"
                         autoComplete="off"
                         aria-label={`Received of ${line.sku}`}
+                        // The Receive button that opened the form is gone: focus goes to what to check first.
+                        autoFocus={i === 0}
                         value={line.qty}
                         onChange={(e) => {
                           dismiss(`lines.${i}.qty`);
