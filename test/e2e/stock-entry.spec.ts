@@ -251,3 +251,44 @@ test('a receipt whose answer was lost is sent again under the same entry id and 
   expect(sent).toBe(2);
   await expectOnHand(app, 'SKU-1', 'S1', '2');
 });
+
+test('a count of every item below zero and a shelf list file lists those items; cancelling it needs a reason', async ({
+  page,
+  backroom,
+}) => {
+  const { agent, send } = await backroom({ catalogCsv: CATALOG });
+  await send([sale('R-NEG-1', 'MUG-M', 2)]);
+  const app = new AppPage(page);
+  await app.open(agent.url);
+  await app.login(OPERATOR.name, OPERATOR.password);
+  const entry = new EntryPage(page);
+  await entry.open('Count');
+  const start = entry.form('Start a count');
+  await start.getByRole('button', { name: 'Start count' }).click();
+  await expect(start.getByRole('alert')).toContainText('Not started: Choose a location');
+  await expect(start.getByRole('alert')).toContainText('Name the items to count');
+  await expect(start.getByLabel('SKUs or barcodes')).toHaveAttribute('aria-invalid', 'true');
+
+  await start.getByLabel('Location').fill('S1');
+  await start.getByLabel('Add all items with negative stock here').check();
+  await start.getByLabel(/^Shelf list/).setInputFiles({
+    name: 'aisle-3.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('sku\nSKU-1\n'),
+  });
+  await start.getByLabel('Label (optional)').fill('Aisle 3');
+  await start.getByRole('button', { name: 'Start count' }).click();
+  const session = page.getByTestId('count-session');
+  await expect(session.getByRole('heading', { level: 2 })).toContainText('Aisle 3');
+  await expect(page.getByTestId('count-line-MUG-M')).toContainText('-2');
+  await expect(page.getByTestId('count-line-SKU-1')).toBeVisible();
+
+  await session.getByRole('button', { name: 'Cancel count…' }).click();
+  const cancel = page.getByRole('form', { name: /^Cancel count #\d+$/ });
+  await cancel.getByRole('button', { name: /^Cancel count #\d+$/ }).click();
+  await expect(cancel.getByRole('alert')).toContainText('Say why');
+  await cancel.getByLabel('Reason (required)').fill('Started on the wrong aisle');
+  await cancel.getByRole('button', { name: /^Cancel count #\d+$/ }).click();
+  await expect(session.getByRole('heading', { level: 2 })).toContainText('cancelled');
+  await expect(session.getByRole('button', { name: 'Review and post…' })).toHaveCount(0);
+});

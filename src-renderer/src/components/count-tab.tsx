@@ -106,11 +106,6 @@ function NewCountForm({
       const shelf = file.current?.files?.[0];
       const shelfCsv = shelf === undefined ? undefined : await shelf.text();
       const list = skusOf(skus);
-      if (list.length === 0 && !isNegativeOnly && shelfCsv === undefined) {
-        setErrors({ skus: 'Name the items to count: SKUs, items below zero, or a shelf list' });
-        setProblem('Say which items to count.');
-        return;
-      }
       const started = await call('counts.start', {
         location,
         skus: list,
@@ -122,11 +117,18 @@ function NewCountForm({
       window.location.hash = hrefOf('entry', { tab: 'count', session: String(started.id) });
     } catch (error) {
       const fields = fieldErrorsOf(error);
-      // `skus.0` and the like: the SKU field as a whole.
-      const skuError = Object.entries(fields).find(([path]) => path.startsWith('skus'))?.[1];
-      setErrors({ ...fields, ...(skuError !== undefined ? { skus: skuError } : {}) });
-      // Every message, also those of no field shown here (`negativeOnly`: nothing is below zero there).
-      const messages = Object.values(fields);
+      // No items named: the agent says so only once the rest is right; said here at once, with the rest.
+      const noItems = skusOf(skus).length === 0 && !isNegativeOnly && file.current?.files?.[0] === undefined;
+      const skuError =
+        // `skus.0` and the like: the SKU field as a whole.
+        Object.entries(fields).find(([path]) => path.startsWith('skus'))?.[1] ??
+        (noItems && Object.keys(fields).length > 0
+          ? 'Name the items to count: SKUs, items below zero, or a shelf list'
+          : undefined);
+      const shown = { ...fields, ...(skuError !== undefined ? { skus: skuError } : {}) };
+      setErrors(shown);
+      // Every message, also those of no field on this form (`negativeOnly`: nothing is below zero there).
+      const messages = [...new Set(Object.values(shown))];
       setProblem(`Not started: ${messages.length > 0 ? messages.join(' ') : messageOf(error)}`);
     } finally {
       setBusy(false);
