@@ -106,7 +106,12 @@ test('a count keeps the sales that came in after an item was counted: the review
 
   const session = page.getByTestId('count-session');
   await expect(session.getByRole('heading', { level: 2 })).toContainText('at S1');
-  await entry.typeLine('SKU-1', '8');
+  // A SKU and Enter go on to its counted quantity; that and Enter record it.
+  await entry.lineEntry.getByLabel('SKU or barcode').fill('SKU-1');
+  await entry.lineEntry.getByLabel('SKU or barcode').press('Enter');
+  await expect(entry.lineEntry.getByLabel('Counted')).toBeFocused();
+  await page.keyboard.type('8');
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('count-line-SKU-1').getByRole('textbox')).toHaveValue('8');
   // Each scan counts one more.
   await entry.scan('MUG-M');

@@ -54,6 +54,7 @@ export function LineEntry({
   const [isFlashing, setFlashing] = useState(false);
   const flashTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const codeInput = useRef<HTMLInputElement>(null);
+  const qtyInput = useRef<HTMLInputElement>(null);
   useEffect(() => () => clearTimeout(flashTimer.current), []);
   useEffect(() => setQty(defaultQty), [defaultQty]);
 
@@ -124,7 +125,10 @@ export function LineEntry({
   const onEnter = (e: KeyboardEvent) => {
     if (e.key !== 'Enter') return;
     e.preventDefault();
-    addTyped();
+    // A code scanned or typed into the field with no quantity yet (a count): go on to the quantity.
+    if (e.currentTarget === codeInput.current && code.trim() !== '' && qty.trim() === '')
+      qtyInput.current?.focus();
+    else addTyped();
   };
 
   return (
@@ -151,6 +155,7 @@ export function LineEntry({
         <label htmlFor={`${id}-qty`}>{qtyLabel}</label>
         <input
           id={`${id}-qty`}
+          ref={qtyInput}
           value={qty}
           onChange={(e) => setQty(e.target.value)}
           onKeyDown={onEnter}
