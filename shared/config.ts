@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OPERATOR_ROLES } from './operator-roles.js';
 import { EVENT_TYPES } from './events.js';
+import { WORKBENCH_SOURCE } from './stock-entry.js';
 
 /** A secret given inline, or read from an environment variable or a file when the agent starts. */
 export const secretSchema = z.union(
@@ -365,6 +366,15 @@ export const configSchema = z
       });
     };
     unique('sources');
+    // The workbench captures under its own source: a till under that id would share its event ids.
+    config.sources.forEach((source, i) => {
+      if (source.id === WORKBENCH_SOURCE)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'id'],
+          message: `"${WORKBENCH_SOURCE}" is the source of stock entered at the workbench: choose another`,
+        });
+    });
     unique('locations');
     unique('destinations');
     unique('channels');

@@ -34,6 +34,7 @@ import {
   stockListInputSchema,
   transferInInputSchema,
   transferOutInputSchema,
+  WORKBENCH_SOURCE,
 } from './stock-entry.js';
 
 /**
@@ -485,7 +486,10 @@ export const RPC = {
         .trim()
         .min(1, 'Enter the POS source id')
         .max(64, 'At most 64 characters')
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Use letters, digits, ".", "_" and "-" only'),
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'Use letters, digits, ".", "_" and "-" only')
+        .refine((source) => source !== WORKBENCH_SOURCE, {
+          message: `"${WORKBENCH_SOURCE}" is the workbench's own source`,
+        }),
       label: z.string().trim().min(1, 'Say which till or system it is for').max(200),
     }),
     /** `token` is shown this once; only its hash is kept. */

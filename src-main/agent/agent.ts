@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { CaptureService } from '../capture/capture-service.js';
 import { CaptureWriter } from '../capture/capture-writer.js';
+import { StockEntry } from '../capture/stock-entry.js';
 import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { OrderPuller, type PullReport } from '../capture/order-puller.js';
@@ -13,6 +14,7 @@ import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
+import { CountSessions } from '../ledger/count-sessions.js';
 import { ChannelBuffers, type ChannelBuffer } from '../ledger/channel-buffers.js';
 import { ChannelGuard } from '../ledger/channel-guard.js';
 import { StockView } from '../ledger/stock-view.js';
@@ -80,6 +82,8 @@ export class Agent {
   readonly #logger: Logger;
   readonly audit: AuditLog;
   readonly outboxOperations: OutboxOperations;
+  /** Stock entered at the workbench, captured like any till's events. */
+  readonly stockEntry: StockEntry;
   #retentionTimer: NodeJS.Timeout | null = null;
   readonly #bundles: ReadonlyMap<string, ConnectorBundle>;
   readonly #pullers: readonly OrderPuller[];
@@ -253,6 +257,15 @@ export class Agent {
     this.outboxOperations = new OutboxOperations(db, this.audit, () => {
       for (const dispatcher of this.dispatchers) dispatcher.wake();
     });
+    this.stockEntry = new StockEntry({
+      db,
+      capture: this.capture,
+      catalog: this.catalog,
+      stock: stockRepo,
+      counts: new CountSessions(db, stockRepo),
+      audit: this.audit,
+      locations: new Set(config.locations.map((l) => l.id)),
+    });
     this.#server = createAgentServer({
       logger,
       config,
@@ -284,6 +297,7 @@ export class Agent {
         importFile(importDeps, source, path),
       importMappings: (csv, origin) => this.importMappings(csv, origin),
       channels: (change) => this.channelsCommand(change),
+      stockEntry: this.stockEntry,
     });
   }
 

@@ -190,11 +190,25 @@ export class CaptureWriter {
           outbox.markDirty(destinationId, sku, event.location, now);
       return;
     }
+    const countedAt = event.type === 'count' ? countedAtSeqs(event.meta) : null;
+    const countedSkus = new Set<string>();
     event.lines.forEach((line, lineNo) => {
-      const delta =
-        event.type === 'count'
-          ? line.qty - stock.onHand(line.sku, event.location)
-          : lineDelta(event.type, line.qty);
+      let delta: number;
+      if (event.type === 'count') {
+        // A count sets the level to what was counted. When it says at which ledger point each item was counted
+        // (`meta.countedAt`, a workbench count session), the movement is the difference from the level at that
+        // point, so what moved between counting and posting (a sale at the till) is kept, not erased. A SKU's
+        // second line in one event sets the level again, from where the first left it.
+        const atSeq = countedSkus.has(line.sku) ? undefined : countedAt?.get(line.sku);
+        countedSkus.add(line.sku);
+        const base =
+          atSeq === undefined
+            ? stock.onHand(line.sku, event.location)
+            : stock.onHandAt(line.sku, event.location, atSeq);
+        delta = line.qty - base;
+      } else {
+        delta = lineDelta(event.type, line.qty);
+      }
       const { before, after } = stock.applyMovement({
         seq,
         lineNo,
@@ -240,4 +254,19 @@ export class CaptureWriter {
       }
     });
   }
+}
+
+/**
+ * The ledger point (capture seq) each SKU of a count was counted at, from `meta.countedAt` (`{ [sku]: seq }`).
+ * Meta is kept as the sender wrote it, so anything but an object of non-negative whole numbers is ignored
+ * (that SKU, or the whole map), and the count then sets the level as at posting.
+ */
+export function countedAtSeqs(meta: PosEvent['meta']): Map<string, number> {
+  const seqs = new Map<string, number>();
+  const raw = meta?.['countedAt'];
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return seqs;
+  for (const [sku, seq] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0) seqs.set(sku, seq);
+  }
+  return seqs;
 }

@@ -27,6 +27,8 @@ export type Database = {
   order_checkpoints: OrderCheckpointsTable;
   source_tokens: SourceTokensTable;
   channel_buffers: ChannelBuffersTable;
+  count_sessions: CountSessionsTable;
+  count_lines: CountLinesTable;
 };
 
 export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
@@ -197,4 +199,32 @@ export type ChannelBuffersTable = {
   set_by: string;
   set_at: number;
   reason: string;
+};
+
+/** A count session at the workbench: open while staff count, then posted (as one `count` event) or cancelled. */
+export type CountSessionsTable = {
+  id: Generated<number>;
+  location: string;
+  label: string | null;
+  status: 'open' | 'posted' | 'cancelled';
+  created_by: string;
+  created_at: number;
+  closed_at: number | null;
+  closed_by: string | null;
+  cancel_reason: string | null;
+  /** The seq of the `count` event the session was posted as. */
+  posted_seq: number | null;
+};
+
+/** One item of a count session; the counted columns are null until it is counted. */
+export type CountLinesTable = {
+  session_id: number;
+  sku: string;
+  line_no: number;
+  counted: number | null;
+  /** On hand in the ledger at `counted_at_seq`, the capture seq when it was counted. */
+  ledger_at_count: number | null;
+  counted_at_seq: number | null;
+  counted_at: number | null;
+  counted_by: string | null;
 };

@@ -17,6 +17,7 @@ export class StockRepo {
   readonly #getLevel;
   readonly #putLevel;
   readonly #insertMovement;
+  readonly #onHandAt;
   readonly #reservationStatements: ReturnType<typeof prepareReservationStatements>;
 
   constructor(db: AgentDatabase) {
@@ -31,6 +32,11 @@ export class StockRepo {
     );
     this.#insertMovement = db.sqlite.prepare<[number, number, string, string, number, number]>(
       'INSERT INTO movements (event_seq, line_no, sku, location, delta, on_hand_after) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    // Walks the item's movements newest first (index movements_by_item) to the last one at or before the seq.
+    this.#onHandAt = db.sqlite.prepare<[string, string, number], { on_hand_after: number }>(
+      `SELECT on_hand_after FROM movements WHERE sku = ? AND location = ? AND event_seq <= ?
+       ORDER BY id DESC LIMIT 1`,
     );
     this.#reservationStatements = prepareReservationStatements(db);
   }
@@ -89,6 +95,15 @@ export class StockRepo {
   }
 
   /**
+   * On hand of (sku, location) as the ledger stood right after the event of capture seq `seq`: the level after
+   * its last movement at or before that seq, 0 when it had none. Movements are written in seq order, so their id
+   * order is seq order.
+   */
+  onHandAt(sku: string, location: string, seq: number): number {
+    return this.#onHandAt.get(sku, location, seq)?.on_hand_after ?? 0;
+  }
+
+  /**
    * Records one movement and moves the level. Returns the level before and after.
    * Must run inside the capture transaction.
    */
@@ -100,6 +115,20 @@ export class StockRepo {
     this.#insertMovement.run(move.seq, move.lineNo, move.sku, move.location, move.delta, after);
     this.#putLevel.run(move.sku, move.location, after, move.seq);
     return { before, after };
+  }
+
+  /** The SKUs whose on hand at `location` is below zero, in SKU order. */
+  skusBelowZero(location: string): string[] {
+    return this.#db
+      .all(
+        this.#db.query
+          .selectFrom('stock_levels')
+          .select('sku')
+          .where('location', '=', location)
+          .where('on_hand', '<', 0)
+          .orderBy('sku'),
+      )
+      .map((r) => r.sku);
   }
 
   /** Levels filtered by sku and/or location, ordered by sku then location. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import type { CaptureService } from '../capture/capture-service.js';
+import type { StockEntry } from '../capture/stock-entry.js';
 import { SourceTokenRepo } from '../capture/source-token-repo.js';
 import type { ConnectorBundle } from '../connectors/port/connector-bundle.js';
 import type { IdMappingRepo } from '../mappings/id-mapping-repo.js';
@@ -63,6 +64,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     reconciler: () => ReconcilerPort | undefined;
     /** `http://host:port` the agent listens on ('' before it listens). */
     address: () => string;
+    /** Stock entry at the workbench: receipts, adjustments, transfers and count sessions. */
+    stockEntry: StockEntry;
   }>;
 
 /**
@@ -101,7 +104,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     destinationsHandlers(deps),
     sourcesHandlers({ ...deps, sourceTokens }),
     controlHandlers(deps),
-    entryHandlers(),
+    entryHandlers(deps),
     storeFixHandlers(),
   );
   registerRpc(app, handlers);

@@ -3,6 +3,7 @@ import type { OperatorRole } from '../../shared/operator-roles.js';
 import { DataAtRiskBanner } from './components/data-at-risk-banner.js';
 import { useMayCall } from './hooks/use-may-call.js';
 import { ActivityPage } from './pages/activity-page.js';
+import { EntryPage } from './pages/entry-page.js';
 import { ExceptionsPage } from './pages/exceptions-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { MappingsPage } from './pages/mappings-page.js';
@@ -59,7 +60,8 @@ function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
           </ul>
         </nav>
         <span className="operator">
-          Signed in as <strong>{operator}</strong> · <span data-testid="operator-role">{role}</span>
+          <span className="signed-in">Signed in as </span>
+          <strong>{operator}</strong> · <span data-testid="operator-role">{role}</span>
         </span>
         <button type="button" className="secondary" onClick={() => void logout()}>
           Log out
@@ -74,6 +76,7 @@ function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
       <main id="main" ref={main}>
         {route.page === 'overview' && <OverviewPage />}
         {route.page === 'exceptions' && <ExceptionsPage params={route.params} />}
+        {route.page === 'entry' && <EntryPage params={route.params} />}
         {route.page === 'stock' && <StockPage params={route.params} />}
         {route.page === 'reconcile' && <ReconcilePage params={route.params} />}
         {route.page === 'mappings' && <MappingsPage params={route.params} />}

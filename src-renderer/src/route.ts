@@ -3,6 +3,7 @@ import { useSyncExternalStore } from 'react';
 export const PAGES = [
   { id: 'overview', label: 'Overview' },
   { id: 'exceptions', label: 'Exceptions' },
+  { id: 'entry', label: 'Stock entry' },
   { id: 'reconcile', label: 'Reconcile' },
   { id: 'mappings', label: 'Mappings' },
   { id: 'stock', label: 'Stock' },

@@ -27,7 +27,10 @@ export class AppPage {
   async goTo(
     label: 'Overview' | 'Exceptions' | 'Reconcile' | 'Mappings' | 'Stock' | 'Activity' | 'Settings',
   ): Promise<void> {
-    await this.page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: label }).click();
+    await this.page
+      .getByRole('navigation', { name: 'Pages' })
+      .getByRole('link', { name: label, exact: true })
+      .click();
     const heading = label === 'Reconcile' ? 'Reconciliation' : label;
     await expect(this.page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
   }

@@ -1,0 +1,90 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+import { screenshotPath } from '../fixtures.js';
+
+export type EntryTab = 'Receive' | 'Count' | 'Adjust' | 'Transfer';
+
+/** The Stock entry page: its tabs, the line entry (scans and typed SKUs), the lines and the outcome. */
+export class EntryPage {
+  readonly page: Page;
+  /** What the last scan or typed code did (aria-live). */
+  readonly scanMessage: Locator;
+  readonly lineEntry: Locator;
+  readonly lines: Locator;
+  readonly outcome: Locator;
+  readonly problems: Locator;
+
+  constructor(page: Page) {
+    this.page = page;
+    this.lineEntry = page.getByTestId('line-entry').first();
+    this.scanMessage = page.getByTestId('scan-message').first();
+    this.lines = page.getByTestId('entry-lines');
+    this.outcome = page.getByTestId('entry-outcome');
+    this.problems = page.getByTestId('entry-problems');
+  }
+
+  /** Opens the page from the navigation, then the tab. */
+  async open(tab: EntryTab = 'Receive'): Promise<void> {
+    await this.page
+      .getByRole('navigation', { name: 'Pages' })
+      .getByRole('link', { name: 'Stock entry' })
+      .click();
+    await expect(this.page.getByRole('heading', { level: 1, name: 'Stock entry' })).toBeVisible();
+    await this.tab(tab);
+  }
+
+  async tab(tab: EntryTab): Promise<void> {
+    const link = this.page
+      .getByRole('navigation', { name: 'Kinds of stock entry' })
+      .getByRole('link', { name: tab });
+    await link.click();
+    await expect(link).toHaveAttribute('aria-current', 'page');
+  }
+
+  /** Opens a link as another page would (`#/entry?tab=count&location=S1&sku=MUG-M`). */
+  async follow(baseUrl: string, hash: string): Promise<void> {
+    await this.page.goto(`${baseUrl}${hash}`);
+    await expect(this.page.getByRole('heading', { level: 1, name: 'Stock entry' })).toBeVisible();
+  }
+
+  form(name: string): Locator {
+    return this.page.getByRole('form', { name });
+  }
+
+  /**
+   * Scans `code` as a barcode scanner does: fast keys then Enter, with focus on the page (no field), so the
+   * page-wide scanner takes it. With a `delay` of 100 ms or more between keys it is a person typing instead.
+   */
+  async scan(code: string, delay = 10): Promise<void> {
+    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await this.page.keyboard.type(code, { delay });
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Types a SKU and a quantity into the line entry and presses Enter. */
+  async typeLine(code: string, qty: string, within: Locator = this.lineEntry): Promise<void> {
+    await within.getByLabel(/^(Quantity|Counted|Change)/).fill(qty);
+    await within.getByLabel('SKU or barcode').fill(code);
+    await within.getByLabel('SKU or barcode').press('Enter');
+  }
+
+  line(sku: string): Locator {
+    return this.lines
+      .getByRole('row')
+      .filter({ has: this.page.getByRole('rowheader', { name: sku, exact: true }) });
+  }
+
+  /** The quantity field of a line of the lines table. */
+  qtyOf(sku: string): Locator {
+    return this.lines.getByRole('textbox', { name: new RegExp(`^(Quantity|Change) of ${sku}$`) });
+  }
+
+  /** Screenshots of the page at 1280 and 1024 px wide (`<name>-1280.png`, `<name>-1024.png`). */
+  async screenshots(name: string): Promise<void> {
+    const size = this.page.viewportSize() ?? { width: 1024, height: 768 };
+    for (const width of [1280, 1024]) {
+      await this.page.setViewportSize({ width, height: 800 });
+      await this.page.screenshot({ path: screenshotPath(`${name}-${width}.png`), fullPage: true });
+    }
+    await this.page.setViewportSize(size);
+  }
+}
