@@ -83,8 +83,12 @@ export class Reconciler {
     return this.#last.get(destinationId) ?? null;
   }
 
-  /** Runs every destination that can be reconciled every `everyMinutes` (0: never). */
+  /**
+   * Runs every destination that can be reconciled every `everyMinutes` (0: never). A fraction of a minute is
+   * allowed (the test harness's `reconcileEveryMs`); a second call replaces the first schedule.
+   */
   startSchedule(everyMinutes: number): void {
+    this.stop();
     if (everyMinutes <= 0 || this.destinations.length === 0) return;
     this.#timer = setInterval(() => {
       this.runScheduled().catch((error: unknown) =>
@@ -96,6 +100,7 @@ export class Reconciler {
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   /**
