@@ -48,6 +48,8 @@ type Shop = {
   onHand: (sku: string, location: string) => number;
   /** Resolves once nothing is left to publish to Shopify. */
   settled: () => Promise<void>;
+  /** Whether the level's publish is held until a mapping arrives. */
+  isHeld: (sku: string, location: string) => boolean;
 };
 
 /**
@@ -108,6 +110,12 @@ async function setUp(t: TestContext, options: Readonly<{ reconcileEveryMs?: numb
     },
     available: (sku, location) => agent.agent.stock.available(sku, location, CHANNEL),
     onHand: (sku, location) => agent.agent.stock.levels({ sku, location })[0]?.onHand ?? 0,
+    isHeld: (sku, location) =>
+      db
+        .prepare<[string, string, string], { n: number }>(
+          'SELECT COUNT(held_at) AS n FROM level_dirty WHERE destination_id = ? AND sku = ? AND location = ?',
+        )
+        .get(SHOP, sku, location)!.n > 0,
     settled: () =>
       until(
         'every level to be published to Shopify',
@@ -195,11 +203,49 @@ test(
 );
 
 test(
+  'pending_delivery, not missing_remote: a level never sent to a store Shopify has not been asked about yet has no remote level, and raises no drift',
+  { skip },
+  async (t) => {
+    const shop = await setUp(t, { reconcileEveryMs: 100 });
+    // Shopify cannot be asked for its locations, so Store two is not discovered and nothing is published there.
+    shop.fake.failOperation('BackroomLocations', 503);
+    await shop.capture([{ id: 'r2', type: 'receipt', location: 'S2', lines: [{ sku: 'SKU-1', qty: 4 }] }]);
+    await until('a look-up to be refused', () => shop.fake.requests.some((r) => r.status === 503));
+    const pending = await shop.api.row(SHOP, 'SKU-1', 'S2');
+    assert.deepEqual(figures(pending), {
+      cause: 'pending_delivery',
+      expected: 3,
+      expectedNow: 3,
+      remote: null,
+      drift: null,
+    });
+    assert.deepEqual(pending.fixes, ['republish', 'ignore']);
+    // Scheduled passes meanwhile see nothing unexplained.
+    const passes = shop.fake.requests.filter((r) => r.operationName === 'BackroomReadLevels').length;
+    await until(
+      'two scheduled passes',
+      () => shop.fake.requests.filter((r) => r.operationName === 'BackroomReadLevels').length >= passes + 2,
+    );
+    assert.deepEqual((await shop.api.exceptions('reconcile_drift')).rows, []);
+    shop.fake.restoreOperation('BackroomLocations');
+    await shop.settled();
+    assert.deepEqual(figures(await shop.api.row(SHOP, 'SKU-1', 'S2')), {
+      cause: 'in_sync',
+      expected: 3,
+      expectedNow: 3,
+      remote: 3,
+      drift: 0,
+    });
+  },
+);
+
+test(
   'not_mapped: an SKU Shopify does not have has no mapping, no remote level and no drift',
   { skip },
   async (t) => {
     const shop = await setUp(t);
     await shop.capture([{ id: 'r2', type: 'receipt', location: 'S1', lines: [{ sku: 'SKU-NEW', qty: 4 }] }]);
+    await until('the level to be held for a mapping', () => shop.isHeld('SKU-NEW', 'S1'));
     const row = await shop.api.row(SHOP, 'SKU-NEW', 'S1');
     assert.deepEqual(figures(row), {
       cause: 'not_mapped',
@@ -226,6 +272,8 @@ test(
         .list({ destinationId: SHOP })
         .some((m) => m.kind === 'item' && m.localId === 'SKU-2'),
     );
+    // Shopify refused the level (not stocked there): nothing is queued any more.
+    await shop.settled();
     const row = await shop.api.row(SHOP, 'SKU-2', 'S2');
     assert.deepEqual(figures(row), {
       cause: 'missing_remote',
