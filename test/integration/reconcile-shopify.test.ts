@@ -535,6 +535,15 @@ test(
       action: 'ignore',
       reason: 'display stock',
     });
+    // The open exception says what the newest pass found, not the first one's count.
+    await until(
+      'the exception to count one level',
+      async () => /^1 level at shop differs from/.test((await drift('open'))[0]?.message ?? ''),
+      5_000,
+      async () => JSON.stringify(await drift('open')),
+    );
+    const [restated] = await drift('open');
+    assert.match(restated!.message, /SKU-1 at S2/);
     await shop.api.fix({
       destination: SHOP,
       sku: 'SKU-1',
