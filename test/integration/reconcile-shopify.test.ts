@@ -57,11 +57,18 @@ type Shop = {
  * `web`, buffer 1: available = on hand − 1) with a webhook ledger destination beside it; a receipt of 10 × SKU-1
  * at S1 captured and published.
  */
-async function setUp(t: TestContext, options: Readonly<{ reconcileEveryMs?: number }> = {}): Promise<Shop> {
+async function setUp(
+  t: TestContext,
+  options: Readonly<{
+    reconcileEveryMs?: number;
+    /** What Shopify calls the second store (default "Store two", the name the agent looks for). */
+    storeTwoName?: string;
+  }> = {},
+): Promise<Shop> {
   const fake = await ShopifyFake.start();
   t.after(() => fake.stop());
   const s1 = fake.addLocation('Store one');
-  const s2 = fake.addLocation('Store two');
+  const s2 = fake.addLocation(options.storeTwoName ?? 'Store two');
   const sku1 = fake.addItem('SKU-1', { [s1]: 0, [s2]: 0 });
   const sku2 = fake.addItem('SKU-2', { [s1]: 0 });
   const sink = await FaultSink.start({ secret: SECRET });
@@ -257,6 +264,41 @@ test(
     assert.deepEqual(row.fixes, ['republish', 'ignore']);
     assert.match(row.explanation, /no mapping for shop/);
     assert.equal((await shop.api.run(SHOP)).summary.unknown, 1);
+  },
+);
+
+test(
+  'not_mapped: a store Shopify knows by another name has no location mapping; once mapped, its level is published and in sync',
+  { skip },
+  async (t) => {
+    const shop = await setUp(t, { storeTwoName: 'Back room' });
+    await shop.capture([{ id: 'r2', type: 'receipt', location: 'S2', lines: [{ sku: 'SKU-1', qty: 4 }] }]);
+    await until('the level to be held for a mapping', () => shop.isHeld('SKU-1', 'S2'));
+    const row = await shop.api.row(SHOP, 'SKU-1', 'S2');
+    assert.deepEqual(figures(row), {
+      cause: 'not_mapped',
+      expected: 3,
+      expectedNow: 3,
+      remote: null,
+      drift: null,
+    });
+    assert.match(row.explanation, /^Location S2 has no mapping for shop/);
+    const mapped = await shop.api.call('mappings.set', {
+      destination: SHOP,
+      kind: 'location',
+      local: 'S2',
+      remote: shop.s2,
+      reason: 'the back room is store two',
+    });
+    assert.equal(mapped.status, 200, JSON.stringify(mapped.body));
+    await shop.settled();
+    assert.deepEqual(figures(await shop.api.row(SHOP, 'SKU-1', 'S2')), {
+      cause: 'in_sync',
+      expected: 3,
+      expectedNow: 3,
+      remote: 3,
+      drift: 0,
+    });
   },
 );
 
