@@ -273,6 +273,40 @@ describe('reconciliation with Tryton', { skip }, () => {
     assert.equal((await api.row(ERP, 'SKU-1', 'S1')).cause, 'in_sync');
   });
 
+  test('a movement Tryton refused is still queued for it: the run explains the difference by the queue; discarded, it is drift', async () => {
+    await capture([{ id: 's-svc', type: 'sale', location: 'S1', lines: [{ sku: 'SKU-SVC', qty: 1 }] }]);
+    const outboxRow = () =>
+      db()
+        .prepare(
+          `SELECT o.id, o.state FROM outbox o JOIN events e ON e.seq = o.event_seq
+           WHERE o.destination_id = ? AND e.event_id = 's-svc'`,
+        )
+        .get(ERP) as { id: number; state: string } | undefined;
+    await until('Tryton to refuse the sale of a service', () => outboxRow()?.state === 'rejected');
+    const queued = await api.row(ERP, 'SKU-SVC', 'S1');
+    assert.deepEqual(figures(queued), {
+      cause: 'in_sync',
+      expected: -1,
+      expectedNow: 0,
+      remote: 0,
+      drift: 0,
+    });
+    assert.equal(queued.explanation, 'Matches, with 1 still queued for erp.');
+    const discarded = await api.call('outbox.discard', {
+      ids: [outboxRow()!.id],
+      reason: 'not a stock item',
+    });
+    assert.equal(discarded.status, 200, JSON.stringify(discarded.body));
+    const drift = await api.row(ERP, 'SKU-SVC', 'S1');
+    assert.deepEqual(figures(drift), {
+      cause: 'remote_higher',
+      expected: -1,
+      expectedNow: -1,
+      remote: 0,
+      drift: 1,
+    });
+  });
+
   test('not_mapped: a SKU Tryton has no product for has no remote level', async () => {
     await capture([{ id: 'r3', type: 'receipt', location: 'S1', lines: [{ sku: 'SKU-UNKNOWN', qty: 2 }] }]);
     const row = await api.row(ERP, 'SKU-UNKNOWN', 'S1');
