@@ -63,6 +63,8 @@ async function setUp(
     reconcileEveryMs?: number;
     /** What Shopify calls the second store (default "Store two", the name the agent looks for). */
     storeTwoName?: string;
+    /** More destinations beside the shop and the webhook. */
+    destinations?: NonNullable<ConfigInput['destinations']>;
   }> = {},
 ): Promise<Shop> {
   const fake = await ShopifyFake.start();
@@ -88,6 +90,7 @@ async function setUp(
         locationNames: { S1: 'Store one', S2: 'Store two' },
       },
       { id: HQ, type: 'webhook', url: `${sink.url}/events`, secret: SECRET },
+      ...(options.destinations ?? []),
     ],
     delivery: { baseDelayMs: 50, maxDelayMs: 300, maxAttempts: 1000, maxAgeHours: 1 },
     reconcile: { everyMinutes: 0 },
@@ -598,5 +601,54 @@ test(
     assert.equal(all.length, 1);
     assert.equal(all[0]!.status, 'resolved');
     assert.equal(shop.fake.available(shop.sku1, shop.s2), 2);
+  },
+);
+
+test(
+  'the schedule keeps one reconcile_drift exception per destination: a second shop drifts on its own, and is resolved on its own',
+  { skip },
+  async (t) => {
+    const other = await ShopifyFake.start();
+    t.after(() => other.stop());
+    const otherS1 = other.addLocation('Store one');
+    other.addLocation('Store two');
+    const otherSku1 = other.addItem('SKU-1', { [otherS1]: 0 });
+    const shop = await setUp(t, {
+      reconcileEveryMs: 150,
+      destinations: [
+        {
+          id: 'shop-b',
+          type: 'shopify',
+          url: other.url,
+          accessToken: other.accessToken,
+          locations: ['S1'],
+        },
+      ],
+    });
+    await until('the second shop to get the level', () => other.available(otherSku1, otherS1) === 10);
+    const open = async () => (await shop.api.exceptions('reconcile_drift', 'open')).rows;
+    shop.fake.setAvailable(shop.sku1, shop.s1, 20);
+    other.setAvailable(otherSku1, otherS1, 1);
+    await until('an exception for each shop', async () => (await open()).length === 2);
+    await until('several passes', async () => (await open()).every((e) => e.occurrences >= 3));
+    assert.deepEqual((await open()).map((e) => e.destinationId).sort(), ['shop', 'shop-b']);
+    assert.match((await open()).find((e) => e.destinationId === 'shop-b')!.message, /shop-b shows 9 fewer/);
+
+    await shop.api.fix({
+      destination: 'shop-b',
+      sku: 'SKU-1',
+      location: 'S1',
+      action: 'republish',
+      reason: 'sold elsewhere by mistake',
+    });
+    await until('the second shop’s exception to be resolved', async () =>
+      (await open()).every((e) => e.destinationId !== 'shop-b'),
+    );
+    assert.deepEqual(
+      (await open()).map((e) => e.destinationId),
+      ['shop'],
+      'the first shop still drifts',
+    );
+    assert.equal(other.available(otherSku1, otherS1), 10);
   },
 );
