@@ -62,6 +62,10 @@ export class Reconciler {
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
     this.#queries = {
+      held: deps.db.sqlite.prepare<[string, string, string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
+         WHERE o.destination_id = ? AND o.state = 'held' AND m.sku = ? AND m.location = ?`,
+      ),
       undelivered: deps.db.sqlite.prepare<[string, string, string], { d: number | null }>(
         `SELECT SUM(m.delta) AS d FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
          WHERE o.destination_id = ? AND o.state NOT IN ('delivered', 'discarded') AND m.sku = ? AND m.location = ?`,
@@ -327,7 +331,7 @@ export class Reconciler {
     const base = { sku, location, expected, expectedNow, remote };
     if (remote === null) {
       // A level not sent yet (its SKU or location is discovered by that send) is not missing: it settles by
-      // itself. One held for a mapping is not mapped; without the location's mapping the SKU is not either.
+      // itself. What waits for a mapping (the SKU's or the location's) is not mapped. Only then is it missing.
       if (queuedLevel === 'queued')
         return {
           ...base,
@@ -336,7 +340,8 @@ export class Reconciler {
           explanation: `${destination.id} has no level of ${sku} at ${location} yet; an update of it is queued and settles once sent.`,
           fixes: ['republish', 'ignore'],
         };
-      const isMapped = mappings.item(sku) !== null && mappings.location(location) !== null;
+      const isHeld = isLevel ? queuedLevel === 'held' : this.#isHeld(destination.id, sku, location);
+      const isMapped = !isHeld && mappings.item(sku) !== null;
       return {
         ...base,
         drift: null,
@@ -387,6 +392,11 @@ export class Reconciler {
   /** Sum of on-hand moves at (sku, location) in events not yet delivered to a ledger destination. */
   #undeliveredDelta(destinationId: string, sku: string, location: string): number {
     return this.#queries.undelivered.get(destinationId, sku, location)?.d ?? 0;
+  }
+
+  /** Whether movements of (sku, location) wait for a mapping before they go to a ledger destination. */
+  #isHeld(destinationId: string, sku: string, location: string): boolean {
+    return (this.#queries.held.get(destinationId, sku, location)?.n ?? 0) > 0;
   }
 
   /**
