@@ -329,6 +329,17 @@ test(
     });
     assert.deepEqual(row.fixes, ['republish', 'ignore']);
     assert.equal(shop.fake.available(shop.sku2, shop.s2), null, 'still not stocked there');
+    // There is no remote level to adopt: refused, nothing captured.
+    const adopt = await shop.api.call('reconcile.fix', {
+      destination: SHOP,
+      sku: 'SKU-2',
+      location: 'S2',
+      action: 'accept_remote',
+      reason: 'trying',
+    });
+    assert.equal(adopt.status, 400, JSON.stringify(adopt.body));
+    assert.match(String(adopt.body['message']), /has no level of SKU-2 at S2 to adopt/);
+    assert.deepEqual(adjustments(shop), []);
   },
 );
 
