@@ -171,6 +171,33 @@ describe('reconciliation with Vendure', () => {
     );
   });
 
+  test('accept_remote: a count booked in Vendure’s admin is adopted: local available-to-sell becomes Vendure’s, which keeps its level', async () => {
+    await editStockInVendure('V-1', 'S1', 7);
+    assert.equal((await api.row(VENDURE, 'V-1', 'S1')).cause, 'remote_lower');
+    const detail = await api.fix({
+      destination: VENDURE,
+      sku: 'V-1',
+      location: 'S1',
+      action: 'accept_remote',
+      reason: 'Vendure was counted',
+    });
+    assert.match(detail, /adjustment of -2 for V-1 at S1/);
+    assert.equal(agent.agent.stock.levels({ sku: 'V-1', location: 'S1' })[0]?.onHand, 8);
+    assert.equal(available('V-1', 'S1'), 7, 'on hand 8 less the buffer of 1: Vendure’s level');
+    await settled();
+    assert.equal(await vendure.saleable('V-1', 'S1'), 7);
+    assert.deepEqual(figures(await api.row(VENDURE, 'V-1', 'S1')), {
+      cause: 'in_sync',
+      expected: 7,
+      expectedNow: 7,
+      remote: 7,
+      drift: 0,
+    });
+    const [entry] = await api.audit('reconcile.accept_remote');
+    assert.equal(entry?.operator, MANAGER.name);
+    assert.equal(entry?.reason, 'Vendure was counted');
+  });
+
   test('missing_remote: a product deleted in Vendure leaves its mapped SKU with no remote level', async () => {
     const { id } = await vendure.variant('V-2');
     const product = await vendure.admin<{ productVariant: { product: { id: string } } }>(
