@@ -21,6 +21,11 @@ type CatalogEntry<K extends ExceptionKind> = Readonly<{
   levelKey?: KeyOf<K>;
   message: (...args: never[]) => string;
   resolution: string;
+  /**
+   * Raising it again while it is open replaces its message and details (a condition whose size changes); by
+   * default the first occurrence's wording is kept and only the count goes up.
+   */
+  isRestated?: true;
   automatically: (typeof EXCEPTION_KIND_FACTS)[K]['resolvesItself'] extends true ? string : null;
   [more: string]: unknown;
 }>;
@@ -179,8 +184,13 @@ export const EXCEPTION_CATALOG = {
         example: Readonly<{ sku: string; location: string; explanation: string }>;
       }>,
     ) =>
-      `${a.count} level${a.count === 1 ? '' : 's'} at ${a.destinationId} differ from Backroom's ledger (for example ${a.example.sku} at ${a.example.location}: ${a.example.explanation}). Open Reconciliation to push the local level, adopt the remote one, or ignore it.`,
+      `${a.count} level${a.count === 1 ? '' : 's'} at ${a.destinationId} ${a.count === 1 ? 'differs' : 'differ'} from Backroom's ledger (for example ${a.example.sku} at ${a.example.location}: ${a.example.explanation}). Open Reconciliation to push the local level, adopt the remote one, or ignore it.`,
     resolvedAs: () => 'levels match again',
+    /**
+     * Each pass raises it again with what it found now (how many levels, which ones): the open row takes the
+     * newest message and details rather than keeping the first pass's count.
+     */
+    isRestated: true,
     resolution: 'the reconciliation page: push the local level, adopt the remote one, or ignore it',
     automatically: 'Reconciler.runScheduled, when a scheduled pass finds no unexplained drift',
   },

@@ -42,7 +42,9 @@ export class ExceptionsRepo {
        VALUES (@kind, 'open', @dedupeKey, @message, @details, @source, @eventSeq, @sku, @location, @destinationId,
                1, @now, @now)
        ON CONFLICT (dedupe_key) WHERE status = 'open'
-       DO UPDATE SET occurrences = occurrences + 1, last_seen_at = excluded.last_seen_at`,
+       DO UPDATE SET occurrences = occurrences + 1, last_seen_at = excluded.last_seen_at,
+         message = CASE WHEN @isRestated = 1 THEN excluded.message ELSE message END,
+         details = CASE WHEN @isRestated = 1 THEN excluded.details ELSE details END`,
     );
     this.#resolveByKey = db.sqlite.prepare(
       `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
@@ -66,6 +68,7 @@ export class ExceptionsRepo {
       sku: e.sku ?? null,
       location: e.location ?? null,
       destinationId: e.destinationId ?? null,
+      isRestated: 'isRestated' in EXCEPTION_CATALOG[e.kind] ? 1 : 0,
       now,
     });
   }

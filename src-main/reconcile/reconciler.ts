@@ -62,12 +62,17 @@ export class Reconciler {
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
     this.#queries = {
+      held: deps.db.sqlite.prepare<[string, string, string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
+         WHERE o.destination_id = ? AND o.state = 'held' AND m.sku = ? AND m.location = ?`,
+      ),
       undelivered: deps.db.sqlite.prepare<[string, string, string], { d: number | null }>(
         `SELECT SUM(m.delta) AS d FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
          WHERE o.destination_id = ? AND o.state NOT IN ('delivered', 'discarded') AND m.sku = ? AND m.location = ?`,
       ),
-      levelQueued: deps.db.sqlite.prepare<[string, string, string], { n: number }>(
-        `SELECT COUNT(*) AS n FROM level_dirty WHERE destination_id = ? AND sku = ? AND location = ? AND version > sent_version`,
+      levelQueued: deps.db.sqlite.prepare<[string, string, string], { n: number; held: number }>(
+        `SELECT COUNT(*) AS n, COUNT(held_at) AS held FROM level_dirty
+         WHERE destination_id = ? AND sku = ? AND location = ? AND version > sent_version`,
       ),
     };
     this.#log = deps.logger.child({ module: 'reconciler' });
@@ -83,8 +88,12 @@ export class Reconciler {
     return this.#last.get(destinationId) ?? null;
   }
 
-  /** Runs every destination that can be reconciled every `everyMinutes` (0: never). */
+  /**
+   * Runs every destination that can be reconciled every `everyMinutes` (0: never). A fraction of a minute is
+   * allowed (the test harness's `reconcileEveryMs`); a second call replaces the first schedule.
+   */
   startSchedule(everyMinutes: number): void {
+    this.stop();
     if (everyMinutes <= 0 || this.destinations.length === 0) return;
     this.#timer = setInterval(() => {
       this.runScheduled().catch((error: unknown) =>
@@ -96,6 +105,7 @@ export class Reconciler {
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
   }
 
   /**
@@ -315,18 +325,30 @@ export class Reconciler {
     const channel = ('channel' in destination ? destination.channel : undefined) ?? destination.id;
     const expected = measures === 'available' ? this.#d.stock.available(sku, location, channel) : item.onHand;
     const queued = isLevel ? 0 : this.#undeliveredDelta(destination.id, sku, location);
-    const isLevelQueued = isLevel && this.#isLevelQueued(destination.id, sku, location);
+    const queuedLevel = isLevel ? this.#levelQueued(destination.id, sku, location) : 'none';
+    const isLevelQueued = queuedLevel !== 'none';
     const expectedNow = expected - queued;
     const base = { sku, location, expected, expectedNow, remote };
     if (remote === null) {
-      const isMapped = mappings.item(sku) !== null;
+      // A level not sent yet (its SKU or location is discovered by that send) is not missing: it settles by
+      // itself. What waits for a mapping (the SKU's or the location's) is not mapped. Only then is it missing.
+      if (queuedLevel === 'queued')
+        return {
+          ...base,
+          drift: null,
+          cause: 'pending_delivery',
+          explanation: `${destination.id} has no level of ${sku} at ${location} yet; an update of it is queued and settles once sent.`,
+          fixes: ['republish', 'ignore'],
+        };
+      const isHeld = isLevel ? queuedLevel === 'held' : this.#isHeld(destination.id, sku, location);
+      const isMapped = !isHeld && mappings.item(sku) !== null;
       return {
         ...base,
         drift: null,
         cause: isMapped ? 'missing_remote' : 'not_mapped',
         explanation: isMapped
           ? `${destination.id} has no level of ${sku} at ${location}: the item may have been deleted there.`
-          : `${sku} has no mapping for ${destination.id}: map it, then its level is sent.`,
+          : `${mappings.item(sku) === null ? sku : `Location ${location}`} has no mapping for ${destination.id}: map it, then its level is sent.`,
         fixes: isLevel ? ['republish', 'ignore'] : ['ignore'],
       };
     }
@@ -372,8 +394,19 @@ export class Reconciler {
     return this.#queries.undelivered.get(destinationId, sku, location)?.d ?? 0;
   }
 
-  #isLevelQueued(destinationId: string, sku: string, location: string): boolean {
-    return (this.#queries.levelQueued.get(destinationId, sku, location)?.n ?? 0) > 0;
+  /** Whether movements of (sku, location) wait for a mapping before they go to a ledger destination. */
+  #isHeld(destinationId: string, sku: string, location: string): boolean {
+    return (this.#queries.held.get(destinationId, sku, location)?.n ?? 0) > 0;
+  }
+
+  /**
+   * Whether a level update of (sku, location) is still to be sent to a level destination: `queued` for the
+   * dispatcher, `held` until a mapping arrives, or `none`.
+   */
+  #levelQueued(destinationId: string, sku: string, location: string): 'queued' | 'held' | 'none' {
+    const row = this.#queries.levelQueued.get(destinationId, sku, location);
+    if ((row?.n ?? 0) === 0) return 'none';
+    return (row?.held ?? 0) > 0 ? 'held' : 'queued';
   }
 
   /** The local items the destination covers: its locations (all when it names none). */

@@ -73,12 +73,30 @@ export type TestAgent = {
   stop: () => Promise<void>;
 };
 
+/** Test-only options of `startAgent`, beyond what the config file can say. */
+export type TestAgentOptions = Readonly<{
+  /**
+   * Runs the reconciliation schedule every this many milliseconds, on the reconciler's real timer, instead of the
+   * config's `reconcile.everyMinutes` (whose least value, 1 minute, is too slow for a test). Test-only: the public
+   * config keeps whole minutes.
+   */
+  reconcileEveryMs?: number;
+}>;
+
 /** Starts an agent in this process on a free port, logging nothing. */
-export async function startAgent(config: ConfigInput, baseDir = process.cwd()): Promise<TestAgent> {
+export async function startAgent(
+  config: ConfigInput,
+  baseDir = process.cwd(),
+  options: TestAgentOptions = {},
+): Promise<TestAgent> {
   const agent = await Agent.start({
     config: parseConfig(config, baseDir),
     logger: createLogger({ level: 'silent' }),
   });
+  if (options.reconcileEveryMs !== undefined) {
+    // Replaces the config's schedule (if any) with the short one.
+    agent.reconciler.startSchedule(options.reconcileEveryMs / 60_000);
+  }
   const url = agent.address;
   return {
     agent,
