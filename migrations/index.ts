@@ -6,6 +6,7 @@ import { up as connectors } from './0004-connectors.js';
 import { up as sourceTokens } from './0005-source-tokens.js';
 import { up as channelBuffers } from './0006-channel-buffers.js';
 import { up as operatorRoles } from './0007-operator-roles.js';
+import { up as storeFixes } from './0009-store-fixes.js';
 
 /**
  * Every migration in order. A test checks this list against the files in this folder, so a migration that is
@@ -19,6 +20,8 @@ export const migrations: readonly Migration[] = [
   { version: 5, name: '0005-source-tokens', up: sourceTokens },
   { version: 6, name: '0006-channel-buffers', up: channelBuffers },
   { version: 7, name: '0007-operator-roles', up: operatorRoles },
+  // 8 is 0008-count-sessions, on the branch of stock entry: the two meet when both are merged.
+  { version: 9, name: '0009-store-fixes', up: storeFixes },
 ];
 
 export type { Migration, MigrationDb } from './migration.js';

@@ -8,6 +8,8 @@ import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { OrderPuller, type PullReport } from '../capture/order-puller.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
+import { StoreFixes } from '../capture/store-fixes.js';
+import { LocationRegistry } from '../ledger/location-registry.js';
 import { AgentDatabase } from '../db/agent-database.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
@@ -128,15 +130,17 @@ export class Agent {
       exceptions: this.exceptions,
       destinations: config.destinations,
     });
+    const routing = new Routing(config.destinations);
+    const locationRegistry = new LocationRegistry(db, config.locations);
     const writer = new CaptureWriter({
       db,
       agentId: config.agentId,
       stock: stockRepo,
       outbox,
       exceptions: this.exceptions,
-      routing: new Routing(config.destinations),
+      routing,
       catalog: this.catalog,
-      locations: new Set(config.locations.map((l) => l.id)),
+      locations: locationRegistry,
     });
     const deliveryRepo = new DeliveryRepo(db);
     deliveryRepo.resetLeases();
@@ -253,6 +257,21 @@ export class Agent {
     this.outboxOperations = new OutboxOperations(db, this.audit, () => {
       for (const dispatcher of this.dispatchers) dispatcher.wake();
     });
+    const storeFixes = new StoreFixes({
+      db,
+      capture: this.capture,
+      exceptions: this.exceptions,
+      audit: this.audit,
+      catalog: this.catalog,
+      stock: stockRepo,
+      outbox,
+      routing,
+      locations: locationRegistry,
+      importDeps,
+      wake: () => {
+        for (const dispatcher of this.dispatchers) dispatcher.wake();
+      },
+    });
     this.#server = createAgentServer({
       logger,
       config,
@@ -280,6 +299,8 @@ export class Agent {
       connectorOf: (id) => this.connectorOf(id),
       reconciler: () => this.reconciler,
       address: () => this.#address,
+      locationRegistry,
+      storeFixes,
       importFile: (path: string, source: string): Promise<ImportReport> =>
         importFile(importDeps, source, path),
       importMappings: (csv, origin) => this.importMappings(csv, origin),

@@ -27,6 +27,7 @@ export type Database = {
   order_checkpoints: OrderCheckpointsTable;
   source_tokens: SourceTokensTable;
   channel_buffers: ChannelBuffersTable;
+  locations: LocationsTable;
 };
 
 export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
@@ -196,5 +197,14 @@ export type ChannelBuffersTable = {
   buffer: number;
   set_by: string;
   set_at: number;
+  reason: string;
+};
+
+/** Locations added in the workbench (to an `unknown_location`), merged with the config file's at start. */
+export type LocationsTable = {
+  id: string;
+  name: string | null;
+  added_by: string;
+  added_at: number;
   reason: string;
 };

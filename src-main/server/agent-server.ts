@@ -30,7 +30,8 @@ import { sourcesHandlers } from './handlers/sources-handlers.js';
 import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
 import { entryHandlers } from './handlers/entry-handlers.js';
-import { storeFixHandlers } from './handlers/store-fix-handlers.js';
+import { storeFixHandlers, type StoreFixHandlerDeps } from './handlers/store-fix-handlers.js';
+import type { LocationRegistry } from '../ledger/location-registry.js';
 import { createHttpServer } from './http-server.js';
 import { registerLiveStream } from './live-stream.js';
 import { combineHandlers, registerRpc, type HandlerTable } from './rpc-router.js';
@@ -38,6 +39,7 @@ import { SessionStore } from './session.js';
 import { defaultUiDir, registerStaticUi } from './static-ui.js';
 
 export type AgentServerDeps = ControlHandlerDeps &
+  StoreFixHandlerDeps &
   Readonly<{
     logger: Logger;
     config: ResolvedConfig;
@@ -63,6 +65,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     reconciler: () => ReconcilerPort | undefined;
     /** `http://host:port` the agent listens on ('' before it listens). */
     address: () => string;
+    /** The known locations: the config file's and those added in the workbench. */
+    locationRegistry: LocationRegistry;
   }>;
 
 /**
@@ -102,7 +106,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     sourcesHandlers({ ...deps, sourceTokens }),
     controlHandlers(deps),
     entryHandlers(),
-    storeFixHandlers(),
+    storeFixHandlers(deps),
   );
   registerRpc(app, handlers);
 
