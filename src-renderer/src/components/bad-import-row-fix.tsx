@@ -24,6 +24,10 @@ type Draft = {
 const text = (value: unknown): string =>
   typeof value === 'string' ? value : typeof value === 'number' ? String(value) : '';
 
+/** A value of the file as it was: text as is, anything else (a JSON line's nested value) as JSON. */
+const asInFile = (value: unknown): string =>
+  typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+
 /** The raw event a `bad_import_row` exception keeps (assembled from the file), or null on older ones. */
 function rawEventOf(details: Record<string, unknown>): Record<string, unknown> | null {
   const event = details.event;
@@ -75,7 +79,11 @@ function eventOf(id: unknown, draft: Draft, meta: unknown): Record<string, unkno
  * field) and captured by `imports.fixRow` as the file's source would have sent it. Exceptions raised before the
  * agent kept the row can only be fixed in the file, dropped in again.
  */
-export function BadImportRowFix({ exception, onDone }: FixProps) {
+export function BadImportRowFix({
+  exception,
+  onDone,
+  canFix,
+}: FixProps & Readonly<{ /** Whether the kind's actions include fixing the row. */ canFix: boolean }>) {
   const may = useMayCall();
   const { details } = exception;
   const row =
@@ -103,7 +111,7 @@ export function BadImportRowFix({ exception, onDone }: FixProps) {
                   {column}
                 </th>
                 <td className="mono">
-                  {text(value) === '' ? <span className="muted">(empty)</span> : text(value)}
+                  {asInFile(value) === '' ? <span className="muted">(empty)</span> : asInFile(value)}
                   {column === field && <span className="field-error"> {text(details.error)}</span>}
                 </td>
               </tr>
@@ -111,11 +119,13 @@ export function BadImportRowFix({ exception, onDone }: FixProps) {
           </tbody>
         </table>
       )}
-      {event === null ? (
+      {!canFix ? null : event === null ? (
         <p className="muted small" data-testid="redrop-note">
-          This row was raised before Backroom kept the rows of a file, so it cannot be fixed here: fix line{' '}
-          {text(details.line)} in the file and drop the file into the drop folder again (rows already captured
-          are not taken twice), then close this with a reason.
+          {'row' in details
+            ? 'The row cannot be read back as an event here'
+            : 'This row was reported before Backroom kept the rows of a file, so it cannot be fixed here'}
+          : fix line {text(details.line)} in the file and drop the file into the drop folder again (rows
+          already captured are not taken twice), then close this with a reason.
         </p>
       ) : may('imports.fixRow') ? (
         <RowForm exceptionId={exception.id} event={event} onDone={onDone} />

@@ -1,4 +1,5 @@
 import { useId, useMemo, useState, type ReactNode } from 'react';
+import { EXCEPTION_KIND_FACTS } from '../../../shared/exception-kinds.js';
 import type { ExceptionDetail, ImportFileReport } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { formatTime } from '../format.js';
@@ -31,41 +32,58 @@ export type FixProps = Readonly<{
  */
 export function KindFixes({ exception, onDone }: FixProps) {
   if (exception.status !== 'open') return null;
+  const has = hasActionOf(exception.kind);
   switch (exception.kind) {
     case 'negative_stock':
-      return <NegativeStockFix exception={exception} />;
+      return <NegativeStockFix exception={exception} has={has} />;
     case 'unknown_sku':
-      return <UnknownSkuFix exception={exception} onDone={onDone} />;
+      return <UnknownSkuFix exception={exception} onDone={onDone} has={has} />;
     case 'unknown_location':
-      return <UnknownLocationFix exception={exception} onDone={onDone} />;
+      return <UnknownLocationFix exception={exception} onDone={onDone} has={has} />;
     case 'bad_import_row':
-      return <BadImportRowFix exception={exception} onDone={onDone} />;
+      return <BadImportRowFix exception={exception} onDone={onDone} canFix={has('fix_row')} />;
     case 'bad_import_file':
-      return <BadImportFileFix exception={exception} onDone={onDone} />;
+      return has('reimport') ? <BadImportFileFix exception={exception} onDone={onDone} /> : null;
     case 'order_unmapped_item':
-      return <OrderItemFix exception={exception} onDone={onDone} />;
+      return has('map') ? <OrderItemFix exception={exception} onDone={onDone} /> : null;
     default:
       return null;
   }
 }
 
 /**
- * What every open exception offers: acknowledge it (seen, being handled; a clerk may) and close it with a reason
- * (a manager; for an import row or file this is discarding it).
+ * Whether an action fits a kind, from the one table of each kind's actions (`EXCEPTION_KIND_FACTS` in
+ * `shared/exception-kinds.ts`); an unknown kind (from a newer agent) has none.
+ */
+function hasActionOf(kind: string): (action: string) => boolean {
+  const facts = (EXCEPTION_KIND_FACTS as Record<string, { actions: readonly string[] } | undefined>)[kind];
+  const actions = new Set<string>(facts?.actions ?? []);
+  return (action) => actions.has(action);
+}
+
+type Has = (action: string) => boolean;
+
+/**
+ * What every open exception offers that fits it: acknowledge it (seen, being handled; a clerk may) and close it
+ * with a reason (a manager; for an import row or file this is discarding it). An exception about a delivery is
+ * closed by discarding the delivery instead (its "Fix it" actions).
  */
 export function EveryKindActions({ exception, onDone }: FixProps) {
   if (exception.status !== 'open') return null;
   const kind = exception.kind;
+  const has = hasActionOf(kind);
   return (
     <>
-      <Acknowledge exception={exception} onDone={onDone} />
-      <CloseWithReason
-        exception={exception}
-        onDone={onDone}
-        label={
-          kind === 'bad_import_row' ? 'Discard row' : kind === 'bad_import_file' ? 'Discard file' : 'Close'
-        }
-      />
+      {has('acknowledge') && <Acknowledge exception={exception} onDone={onDone} />}
+      {has('close') && (
+        <CloseWithReason
+          exception={exception}
+          onDone={onDone}
+          label={
+            kind === 'bad_import_row' ? 'Discard row' : kind === 'bad_import_file' ? 'Discard file' : 'Close'
+          }
+        />
+      )}
     </>
   );
 }
@@ -90,7 +108,7 @@ function entryHref(params: Record<string, string>): string {
 }
 
 /** Negative stock: count the item, or post the receipt that is missing; the level back at 0 or above resolves it. */
-function NegativeStockFix({ exception }: Readonly<{ exception: Exception }>) {
+function NegativeStockFix({ exception, has }: Readonly<{ exception: Exception; has: Has }>) {
   const location = exception.location ?? '';
   const sku = exception.sku ?? '';
   return (
@@ -100,41 +118,49 @@ function NegativeStockFix({ exception }: Readonly<{ exception: Exception }>) {
         the level of {sku} at {location} is back at 0 or above.
       </p>
       <p className="buttons">
-        <a className="button" href={entryHref({ tab: 'count', location, sku })}>
-          Count now
-        </a>
-        <a className="button secondary" href={entryHref({ tab: 'receive', location })}>
-          Post a receipt
-        </a>
+        {has('count') && (
+          <a className="button" href={entryHref({ tab: 'count', location, sku })}>
+            Count now
+          </a>
+        )}
+        {has('receive') && (
+          <a className="button secondary" href={entryHref({ tab: 'receive', location })}>
+            Post a receipt
+          </a>
+        )}
       </p>
     </FixSection>
   );
 }
 
 /** Unknown SKU: add it to the catalog, or say which SKU it should have been. */
-function UnknownSkuFix({ exception, onDone }: FixProps) {
+function UnknownSkuFix({ exception, onDone, has }: FixProps & Readonly<{ has: Has }>) {
   const may = useMayCall();
   const sku = exception.sku ?? '';
   return (
     <>
-      <FixSection title="Add to catalog" testId="fix-add-item">
-        {may('items.add') ? (
-          <AddItemForm sku={sku} onDone={onDone} />
-        ) : (
-          <RoleNote route="items.add">add the item to the catalog</RoleNote>
-        )}
-      </FixSection>
-      <FixSection title="Correct the SKU" testId="fix-correct-sku">
-        <p className="muted small">
-          When the till used the wrong SKU: Backroom captures a correcting pair of movements (back on {sku},
-          off the right SKU). The original sale stays as it was recorded.
-        </p>
-        {may('exceptions.correct') ? (
-          <CorrectForm exception={exception} what="SKU" onDone={onDone} />
-        ) : (
-          <RoleNote route="exceptions.correct">correct the SKU</RoleNote>
-        )}
-      </FixSection>
+      {has('add_item') && (
+        <FixSection title="Add to catalog" testId="fix-add-item">
+          {may('items.add') ? (
+            <AddItemForm sku={sku} onDone={onDone} />
+          ) : (
+            <RoleNote route="items.add">add the item to the catalog</RoleNote>
+          )}
+        </FixSection>
+      )}
+      {has('correct') && (
+        <FixSection title="Correct the SKU" testId="fix-correct-sku">
+          <p className="muted small">
+            When the till used the wrong SKU: Backroom captures a correcting pair of movements (back on {sku},
+            off the right SKU). The original sale stays as it was recorded.
+          </p>
+          {may('exceptions.correct') ? (
+            <CorrectForm exception={exception} what="SKU" onDone={onDone} />
+          ) : (
+            <RoleNote route="exceptions.correct">correct the SKU</RoleNote>
+          )}
+        </FixSection>
+      )}
     </>
   );
 }
@@ -262,10 +288,10 @@ function CorrectForm({
 }
 
 /** Unknown location: add it (an admin), or move what was recorded there to a known location. */
-function UnknownLocationFix({ exception, onDone }: FixProps) {
+function UnknownLocationFix({ exception, onDone, has }: FixProps & Readonly<{ has: Has }>) {
   const may = useMayCall();
   const location = exception.location ?? '';
-  const mayCorrect = may('exceptions.correct');
+  const mayCorrect = has('correct') && may('exceptions.correct');
   // The known locations are in the settings, which a role that may correct may also read.
   const settings = useRpc('settings.get', mayCorrect && may('settings.get') ? {} : null);
   const known = useMemo(
@@ -274,42 +300,46 @@ function UnknownLocationFix({ exception, onDone }: FixProps) {
   );
   return (
     <>
-      <FixSection title="Add location" testId="fix-add-location">
-        {may('settings.addLocation') ? (
-          <>
-            <p className="muted small">
-              When {location} is a real place (a new store or stock room): it is added to the agent's
-              locations.
-            </p>
-            <LocationForm
-              label="Add location"
-              fixedId={location}
-              isSuccessShown={false}
-              onSaved={(added) =>
-                onDone(`Added location ${added.id}; ${added.resolved} exception(s) about it resolved.`)
-              }
+      {has('add_location') && (
+        <FixSection title="Add location" testId="fix-add-location">
+          {may('settings.addLocation') ? (
+            <>
+              <p className="muted small">
+                When {location} is a real place (a new store or stock room): it is added to the agent's
+                locations.
+              </p>
+              <LocationForm
+                label="Add location"
+                fixedId={location}
+                isSuccessShown={false}
+                onSaved={(added) =>
+                  onDone(`Added location ${added.id}; ${added.resolved} exception(s) about it resolved.`)
+                }
+              />
+            </>
+          ) : (
+            <RoleNote route="settings.addLocation">add the location</RoleNote>
+          )}
+        </FixSection>
+      )}
+      {has('correct') && (
+        <FixSection title="Move to a known location" testId="fix-move-location">
+          <p className="muted small">
+            When the till was set up with the wrong location: Backroom captures a correcting pair of movements
+            (back at {location}, off the right location). The original event stays as it was recorded.
+          </p>
+          {mayCorrect ? (
+            <CorrectForm
+              exception={exception}
+              what="location"
+              onDone={onDone}
+              {...(known ? { choices: known } : {})}
             />
-          </>
-        ) : (
-          <RoleNote route="settings.addLocation">add the location</RoleNote>
-        )}
-      </FixSection>
-      <FixSection title="Move to a known location" testId="fix-move-location">
-        <p className="muted small">
-          When the till was set up with the wrong location: Backroom captures a correcting pair of movements
-          (back at {location}, off the right location). The original event stays as it was recorded.
-        </p>
-        {mayCorrect ? (
-          <CorrectForm
-            exception={exception}
-            what="location"
-            onDone={onDone}
-            {...(known ? { choices: known } : {})}
-          />
-        ) : (
-          <RoleNote route="exceptions.correct">move it to a known location</RoleNote>
-        )}
-      </FixSection>
+          ) : (
+            <RoleNote route="exceptions.correct">move it to a known location</RoleNote>
+          )}
+        </FixSection>
+      )}
     </>
   );
 }

@@ -451,6 +451,7 @@ const ExceptionRow = memo(function ExceptionRow(props: {
           <span role="gridcell" className="message" title={row.message}>
             {row.message}
             {row.occurrences > 1 && <span className="muted"> ×{row.occurrences}</span>}
+            {row.acknowledgedBy !== null && <span className="muted"> · seen by {row.acknowledgedBy}</span>}
           </span>
           <span role="gridcell">{row.destinationId ?? '—'}</span>
           <span role="gridcell">{formatAgeShort((now - row.createdAt) / 1000)}</span>
