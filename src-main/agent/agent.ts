@@ -156,7 +156,11 @@ export class Agent {
       config.destinations.map((d) => d.id),
       (destinationId) => this.dispatchers.find((d) => d.destinationId === destinationId)?.wake(),
     );
-    this.mappingChanges = new MappingChanges(this.mappings, this.audit);
+    // A new item mapping may answer an order read with that item unmapped: its puller reads it again.
+    this.mappingChanges = new MappingChanges(this.mappings, this.audit, (destinationIds) => {
+      for (const puller of this.#pullers)
+        if (destinationIds === 'all' || destinationIds.includes(puller.destinationId)) puller.rereadMapped();
+    });
     const connectorState = new ConnectorStateRepo(db);
     const bundles = new Map<string, ConnectorBundle>();
     this.dispatchers = config.destinations.flatMap((destination) => {
@@ -228,6 +232,7 @@ export class Agent {
           pollSeconds: destination.orders.pollSeconds,
           overlapSeconds: destination.orders.overlapSeconds,
           onPulled: (isOk) => this.channelGuard.report(destination.id, 'pull', isOk),
+          skuOf: this.mappings.forDestination(destination.id).skuOf,
         }),
       ];
     });
