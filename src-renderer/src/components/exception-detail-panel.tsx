@@ -174,9 +174,11 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           {mapped}
         </p>
       )}
-      <p className="ok fix-outcome" role="status" aria-live="polite" data-testid="fix-outcome">
-        {fixed}
-      </p>
+      {fixed !== null && (
+        <p className="ok" role="status" data-testid="fix-outcome">
+          {fixed}
+        </p>
+      )}
       <KindFixes exception={exception} onDone={onFixed} />
 
       {canAct && !mayRetry && !mayReplay && !mayDiscard && (
