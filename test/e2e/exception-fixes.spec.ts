@@ -5,6 +5,7 @@ import type { StatusResponse } from '../../shared/api.js';
 import { unsyncedReport } from '../../src-main/cli/unsynced-report.js';
 import { ShopifyFake } from '../simulators/shopify-fake.js';
 import { CONTRACTS_DIR } from '../support/contracts.js';
+import { ActivityPage } from './pages/activity-page.js';
 import { AppPage } from './pages/app-page.js';
 import { ExceptionsPage } from './pages/exceptions-page.js';
 import { SettingsPage } from './pages/settings-page.js';
@@ -276,4 +277,39 @@ test('closing all matching asks for a filter and one reason; a bad row is acknow
   await expect(exceptions.fixOutcome).toHaveText(/Discarded with the reason/);
   await expect(exceptions.detail.getByRole('heading', { level: 2 })).not.toContainText('open');
   await expect(exceptions.matchCount).toHaveText('0 matching');
+});
+
+test('a manager moves a receipt booked at an unknown location to a known one; adding the location is left to an admin', async ({
+  page,
+  backroom,
+}) => {
+  const { agent, send } = await backroom({
+    catalogCsv: CATALOG,
+    config: { operators: [{ name: OPERATOR.name, token: OPERATOR.password, role: 'manager' }] },
+  });
+  await send([receipt('GR-9', 'TEE-M', 2, 'S9')]);
+  const app = new AppPage(page);
+  await app.open(agent.url);
+  await app.login(OPERATOR.name, OPERATOR.password);
+  await app.goTo('Exceptions');
+  const exceptions = new ExceptionsPage(page);
+  await exceptions.open(/"S9"/);
+  await expect(exceptions.fixForm('Add location')).toHaveCount(0);
+  await expect(exceptions.detail.getByTestId('fix-add-location')).toContainText(
+    'An admin can add the location.',
+  );
+
+  await exceptions.correct('location', 'S1', 'Till 3 still set up as the old stock room');
+  await expect(exceptions.fixOutcome).not.toBeEmpty();
+  await expect(exceptions.detail.getByRole('heading', { level: 2 })).not.toContainText('open');
+  await expect(exceptions.row(/"S9"/)).toHaveCount(0);
+
+  await app.goTo('Activity');
+  const entry = new ActivityPage(page).entry('Till 3 still set up as the old stock room');
+  await expect(entry).toContainText('Corrected SKU or location');
+  await expect(entry).toContainText(OPERATOR.name);
+
+  await app.goTo('Settings');
+  await expect(page.getByTestId('locations')).not.toContainText('S9');
+  await expect(page.getByText('An admin can add a location.')).toBeVisible();
 });
