@@ -50,6 +50,9 @@ export type StoreFixesDeps = Readonly<{
 /** Who acts. */
 export type FixActor = Readonly<{ operator: string }>;
 
+/** How a bad import row fixed here is resolved (the start of its resolution). */
+const FIXED_ROW = 'fixed in the workbench';
+
 /** Most original events a correction's `meta.correctionOf` lists (the rest are found by SKU and location). */
 const MAX_LINKED = 200;
 
@@ -345,9 +348,9 @@ export class StoreFixes {
     const exception = this.#d.exceptions.byId(id);
     if (exception === undefined || exception.kind !== 'bad_import_row')
       throw new FixRefusal('not_found', 'id', `names no bad import row (${id})`);
-    // A row fixed before answers its capture again (a duplicate); one closed otherwise stays closed.
-    if (exception.status === 'discarded')
-      throw new FixRefusal('bad_shape', 'id', `exception ${id} was closed (${exception.resolution ?? ''})`);
+    // A row fixed here before answers its capture again (a duplicate); one closed otherwise stays closed.
+    if (exception.status !== 'open' && !(exception.resolution ?? '').startsWith(FIXED_ROW))
+      throw new FixRefusal('bad_shape', 'id', `exception ${id} is not open (${exception.resolution ?? ''})`);
     const details = JSON.parse(exception.details) as Record<string, unknown>;
     const contentHash = details['contentHash'];
     const fileLines = details['fileLines'];
@@ -367,12 +370,23 @@ export class StoreFixes {
         parsed.errors.map((e) => ({ path: `event.${e.path}`, message: e.message })),
       );
     const originalId = parsed.event.id;
+    const source = exception.source ?? WORKBENCH_SOURCE;
+    // The file dropped in again once fixed captures the row under its own id: fixing it here too would count
+    // it twice.
+    const captured = this.#d.db
+      .prepare('SELECT seq FROM events WHERE source = ? AND event_id = ?')
+      .get(source, originalId) as { seq: number } | undefined;
+    if (captured !== undefined)
+      throw new FixRefusal(
+        'bad_shape',
+        'event.id',
+        `event "${originalId}" of ${source} was already captured (seq ${captured.seq}), likely from the file dropped in again; close this row instead`,
+      );
     const fixed = {
       ...raw,
       id: `import-fix:${contentHash.slice(0, 16)}:${Math.min(...lines)}`,
       meta: { ...(parsed.event.meta ?? {}), originalId, fixedBy: actor.operator },
     };
-    const source = exception.source ?? WORKBENCH_SOURCE;
     const [result] = await this.#d.capture.capture(source, [fixed]);
     if (result === undefined || result.status === 'rejected')
       throw new FixRefusal(
@@ -393,7 +407,7 @@ export class StoreFixes {
       const { changed } = exceptions.closeByIds(
         open.map((r) => r.id),
         'resolved',
-        `fixed in the workbench by ${actor.operator} (seq ${result.seq})`,
+        `${FIXED_ROW} by ${actor.operator} (seq ${result.seq})`,
       );
       if (result.status === 'accepted')
         audit.record({

@@ -527,3 +527,22 @@ test('after every fix, status.get counts no open exception', async (t) => {
     assert.equal((await s.call('exceptions.close', { ids: [fileId], reason: 'empty export' })).status, 200);
   assert.equal(await status(), 0);
 });
+
+test('a row already captured from the file dropped in again is not fixed a second time', async (t) => {
+  const s = await fixAgent(t);
+  const file = join(s.dir, 'export.csv');
+  writeFileSync(file, `${HEADER}\nA2,sale,S1,2026-11-24T10:01:00Z,SKU-2,zwei,,,\n`);
+  await s.a.agent.importFile(file, 'pos-1');
+  const [row] = await s.open('bad_import_row');
+  const event = (await s.exception(row!.id)).details['event'] as Record<string, unknown>;
+  writeFileSync(file, `${HEADER}\nA2,sale,S1,2026-11-24T10:01:00Z,SKU-2,2,,,\n`);
+  assert.equal((await s.a.agent.importFile(file, 'pos-1')).accepted, 1);
+
+  const fixed = await s.call('imports.fixRow', {
+    id: row!.id,
+    event: { ...event, lines: [{ sku: 'SKU-2', qty: 2 }] },
+  });
+  assert.equal(fixed.status, 400, JSON.stringify(fixed.body));
+  assert.equal((fixed.body['errors'] as { path: string }[])[0]!.path, 'event.id');
+  assert.equal(onHand(s, 'SKU-2', 'S1'), -2);
+});
