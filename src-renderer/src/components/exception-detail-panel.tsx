@@ -99,6 +99,18 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
             <dd>{exception.location}</dd>
           </>
         )}
+        {exception.acknowledgedBy !== null && (
+          <>
+            <dt>Acknowledged</dt>
+            <dd data-testid="acknowledged">
+              by {exception.acknowledgedBy}
+              {exception.acknowledgedAt !== null && ` at ${formatTime(exception.acknowledgedAt)}`}
+              {exception.acknowledgedNote !== null && exception.acknowledgedNote !== ''
+                ? `: ${exception.acknowledgedNote}`
+                : ''}
+            </dd>
+          </>
+        )}
       </dl>
 
       {event !== null && (

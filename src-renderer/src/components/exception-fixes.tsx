@@ -2,7 +2,6 @@ import { useId, useMemo, useState, type ReactNode } from 'react';
 import { EXCEPTION_KIND_FACTS } from '../../../shared/exception-kinds.js';
 import type { ExceptionDetail, ImportFileReport } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { formatTime } from '../format.js';
 import { useAction } from '../hooks/use-action.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { useRpc } from '../hooks/use-rpc.js';
@@ -373,7 +372,9 @@ function BadImportFileFix({ exception, onDone }: FixProps) {
                 content,
               });
               setReport(result);
-              const message = `Imported ${result.file}: ${result.accepted} event(s) accepted, ${result.duplicate} already there, ${result.problems.length} problem(s)${result.error !== null ? ` (${result.error})` : ''}.`;
+              const message = reimportSummary(result);
+              // Nothing captured: the exception stays open, and the report stays beside the form.
+              if (result.outcome === 'failed') throw new Error(message);
               onDone(message);
               return message;
             });
@@ -424,6 +425,22 @@ function BadImportFileFix({ exception, onDone }: FixProps) {
   );
 }
 
+/**
+ * What a re-import did, in one sentence that stays once the exception resolves and its form goes: the events
+ * accepted, those already there, and the first rows not captured (each is raised as a bad import row).
+ */
+function reimportSummary(report: ImportFileReport): string {
+  const counts = `${report.accepted} event(s) accepted, ${report.duplicate} already there`;
+  if (report.error !== null) return `${report.file} could not be imported: ${report.error}.`;
+  if (report.problems.length === 0) return `Imported ${report.file}: ${counts}.`;
+  const shown = report.problems
+    .slice(0, 5)
+    .map((p) => `line ${p.line} (${p.field}) ${p.message}`)
+    .join('; ');
+  const more = report.problems.length > 5 ? `; and ${report.problems.length - 5} more` : '';
+  return `Imported ${report.file}: ${counts}. ${report.problems.length} row(s) not captured, each now a bad import row: ${shown}${more}.`;
+}
+
 /** An order's item mapped to no SKU: map it; the order is then read again and reserves it. */
 function OrderItemFix({ exception, onDone }: FixProps) {
   const may = useMayCall();
@@ -464,25 +481,14 @@ function OrderItemFix({ exception, onDone }: FixProps) {
   );
 }
 
-/** Acknowledge: seen and being handled (it stays open); who did it shows for everyone. */
+/** Acknowledge: seen and being handled (it stays open); who did it shows in the panel's facts, for everyone. */
 function Acknowledge({ exception, onDone }: FixProps) {
   const may = useMayCall();
   const id = useId();
   const [note, setNote] = useState('');
   const action = useAction();
-  const by = exception.acknowledgedBy;
   return (
     <FixSection title="Acknowledge" testId="fix-acknowledge">
-      {by !== null && (
-        <p className="small" data-testid="acknowledged">
-          Acknowledged by <strong>{by}</strong>
-          {exception.acknowledgedAt !== null && ` at ${formatTime(exception.acknowledgedAt)}`}
-          {exception.acknowledgedNote !== null && exception.acknowledgedNote !== ''
-            ? `: ${exception.acknowledgedNote}`
-            : ''}
-          .
-        </p>
-      )}
       {may('exceptions.acknowledge') ? (
         <form
           className="inline-form"
