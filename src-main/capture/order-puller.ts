@@ -132,6 +132,17 @@ export class OrderPuller {
     return true;
   }
 
+  /** The remote items of this destination's open `order_unmapped_item` exceptions, by the order that raised them. */
+  #unmappedItemsByOrder(): Map<string, string[]> {
+    const byOrder = new Map<string, string[]>();
+    for (const row of this.#o.exceptions.openOfKind('order_unmapped_item', this.#o.destinationId)) {
+      const details = JSON.parse(row.details) as { orderId?: unknown; remoteItem?: unknown };
+      if (typeof details.orderId !== 'string' || typeof details.remoteItem !== 'string') continue;
+      byOrder.set(details.orderId, [...(byOrder.get(details.orderId) ?? []), details.remoteItem]);
+    }
+    return byOrder;
+  }
+
   /** Moves the checkpoint back to `#rewindTo` (never forward, never before the baseline's first pull). */
   #applyRewind(): void {
     const target = this.#rewindTo;
@@ -167,6 +178,7 @@ export class OrderPuller {
       ? null
       : new Date(Date.parse(checkpoint.updated_after!) - this.#o.overlapSeconds * 1000).toISOString();
     const report: PullReport = { orders: 0, reserved: 0, released: 0, shipped: 0, pages: 0 };
+    const waiting = this.#unmappedItemsByOrder();
     let newest = checkpoint?.updated_after ?? null;
     let cursor: string | null = null;
     try {
@@ -178,7 +190,7 @@ export class OrderPuller {
           report.orders += 1;
           const isHistory =
             isFirstPull || (baseline !== null && Date.parse(order.updatedAt) <= Date.parse(baseline));
-          const kind = await this.#captureOrder(order, isHistory);
+          const kind = await this.#captureOrder(order, isHistory, waiting);
           if (kind) report[kind] += 1;
           if (newest === null || Date.parse(order.updatedAt) > Date.parse(newest)) newest = order.updatedAt;
         }
@@ -238,6 +250,7 @@ export class OrderPuller {
   async #captureOrder(
     order: RemoteOrder,
     isHistory: boolean,
+    waiting: ReadonlyMap<string, readonly string[]>,
   ): Promise<'reserved' | 'released' | 'shipped' | null> {
     const { destinationId } = this.#o;
     const location = order.location ?? this.#o.defaultLocation;
@@ -258,13 +271,11 @@ export class OrderPuller {
     const kind = await this.#captureOrderEvents(order, isHistory, location);
     // The order read again with an item it lacked now mapped: the item's exception raised by this order ends.
     const unmapped = new Set(order.unmappedItems ?? []);
-    for (const row of this.#o.exceptions.openOfKind('order_unmapped_item', destinationId)) {
-      const details = JSON.parse(row.details) as { orderId?: unknown; remoteItem?: unknown };
-      if (details.orderId !== order.orderId || typeof details.remoteItem !== 'string') continue;
-      if (unmapped.has(details.remoteItem)) continue;
-      const entry = EXCEPTION_CATALOG.order_unmapped_item;
+    const entry = EXCEPTION_CATALOG.order_unmapped_item;
+    for (const remoteItem of waiting.get(order.orderId) ?? []) {
+      if (unmapped.has(remoteItem)) continue;
       this.#o.exceptions.resolveByKey(
-        entry.key(destinationId, details.remoteItem),
+        entry.key(destinationId, remoteItem),
         entry.resolvedAs({ order: order.name ?? order.orderId }),
       );
     }
