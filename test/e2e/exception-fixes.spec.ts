@@ -217,11 +217,20 @@ test('every kind of exception a store meets is resolved from its detail panel, u
       .poll(() => unsynced(started), { timeout: 30_000 })
       .toEqual({ openExceptions: 0, pending: 0 });
 
-    // The location added is listed on the settings page, with who added it and why.
+    // The location added is listed on the settings page, with who added it and why; an admin adds another there.
     await app.goTo('Settings');
-    await expect(
-      new SettingsPage(page).page.getByTestId('locations').getByRole('row', { name: /S9/ }),
-    ).toContainText('New stock room behind the shop');
+    const settings = new SettingsPage(page);
+    await expect(settings.location('S9')).toContainText(
+      `by ${OPERATOR.name}: New stock room behind the shop`,
+    );
+    await expect(settings.location('S1')).toContainText('Config file');
+    const form = await settings.addLocation('S3', 'Store three', '');
+    await expect(form.getByLabel('Reason (required)')).toHaveAccessibleDescription(
+      /Say why the location is added/,
+    );
+    await settings.addLocation('S3', 'Store three', 'Opens on Monday');
+    await expect(form.getByRole('status')).toHaveText(/Added location S3/);
+    await expect(settings.location('S3')).toContainText('Opens on Monday');
   } finally {
     await shop.stop();
   }

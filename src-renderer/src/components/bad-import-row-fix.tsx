@@ -73,6 +73,11 @@ function eventOf(id: unknown, draft: Draft, meta: unknown): Record<string, unkno
   };
 }
 
+/** Whether the form shows the error of an event's path under a field (the event's `id` it does not show). */
+function isEventField(path: string): boolean {
+  return /^(type|location|occurredAt|reference|lines|lines\.\d+\.(sku|qty|unitPrice|currency))$/.test(path);
+}
+
 /**
  * A row of an export file that was not captured: the row as the file had it (the problem column marked), and
  * the event it belongs to as a form, checked here with the ingest API's own schema (each problem under its
@@ -144,7 +149,7 @@ function RowForm({
   const id = useId();
   const initial = useMemo(() => draftOf(event), [event]);
   const [draft, setDraft] = useState<Draft>(initial);
-  const action = useAction();
+  const action = useAction(isEventField);
   const { errors, setErrors } = action;
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
   const setLine = (i: number, patch: Partial<LineDraft>) =>
@@ -156,7 +161,7 @@ function RowForm({
     if (!checked.success) {
       const found: Record<string, string> = {};
       for (const e of toFieldErrors(checked.error)) if (!(e.path in found)) found[e.path] = e.message;
-      setErrors(found);
+      action.reject(found);
       return;
     }
     void action.run(async () => {
@@ -274,15 +279,7 @@ function RowForm({
           Back to the file's values
         </button>
       </div>
-      <OutcomeMessage
-        outcome={
-          action.outcome?.ok === true
-            ? null
-            : Object.keys(errors).length > 0
-              ? { ok: false, message: 'Check the fields marked above.' }
-              : action.outcome
-        }
-      />
+      <OutcomeMessage outcome={action.outcome?.ok === true ? null : action.outcome} />
     </form>
   );
 }

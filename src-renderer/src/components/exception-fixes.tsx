@@ -62,6 +62,11 @@ function hasActionOf(kind: string): (action: string) => boolean {
 
 type Has = (action: string) => boolean;
 
+/** The `isShown` of {@link useAction} for a form whose inputs show the errors of these paths. */
+function shownIn(paths: readonly string[]): (path: string) => boolean {
+  return (path) => paths.includes(path);
+}
+
 /**
  * What every open exception offers that fits it: acknowledge it (seen, being handled; a clerk may) and close it
  * with a reason (a manager; for an import row or file this is discarding it). An exception about a delivery is
@@ -168,7 +173,7 @@ function AddItemForm({ sku, onDone }: Readonly<{ sku: string; onDone: (message: 
   const id = useId();
   const [name, setName] = useState('');
   const [barcode, setBarcode] = useState('');
-  const action = useAction();
+  const action = useAction(shownIn(['sku', 'name', 'barcode']));
   const { errors } = action;
   return (
     <form
@@ -237,7 +242,7 @@ function CorrectForm({
   const id = useId();
   const [to, setTo] = useState('');
   const [reason, setReason] = useState('');
-  const action = useAction();
+  const action = useAction(shownIn(['to', 'reason']));
   const { errors } = action;
   const title = what === 'SKU' ? 'Correct the SKU' : 'Move to a known location';
   return (
@@ -349,7 +354,7 @@ function BadImportFileFix({ exception, onDone }: FixProps) {
   const id = useId();
   const [file, setFile] = useState<File | null>(null);
   const [report, setReport] = useState<ImportFileReport | null>(null);
-  const action = useAction();
+  const action = useAction(shownIn(['content']));
   const fileName = typeof exception.details.file === 'string' ? exception.details.file : 'the file';
   return (
     <FixSection title="Re-import fixed file" testId="fix-reimport">
@@ -486,7 +491,7 @@ function Acknowledge({ exception, onDone }: FixProps) {
   const may = useMayCall();
   const id = useId();
   const [note, setNote] = useState('');
-  const action = useAction();
+  const action = useAction(shownIn([]));
   return (
     <FixSection title="Acknowledge" testId="fix-acknowledge">
       {may('exceptions.acknowledge') ? (
@@ -529,7 +534,7 @@ function CloseWithReason({ exception, onDone, label }: FixProps & Readonly<{ lab
   const may = useMayCall();
   const id = useId();
   const [reason, setReason] = useState('');
-  const action = useAction();
+  const action = useAction(shownIn(['reason']));
   const title = `${label} with a reason`;
   if (!may('exceptions.close'))
     return <RoleNote route="exceptions.close">{`${label.toLowerCase()} it with a reason`}</RoleNote>;

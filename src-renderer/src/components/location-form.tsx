@@ -16,6 +16,8 @@ export type LocationFormProps = Readonly<{
   isSuccessShown?: boolean;
 }>;
 
+const isLocationField = (path: string) => ['id', 'name', 'reason'].includes(path);
+
 /**
  * Adds a location to the agent (an admin's action, `settings.addLocation`): its id, a name and why. The
  * exceptions about events at that location resolve, and the agent answers how many.
@@ -25,7 +27,7 @@ export function LocationForm({ label, fixedId, onSaved, isSuccessShown = true }:
   const [locationId, setLocationId] = useState(fixedId ?? '');
   const [name, setName] = useState('');
   const [reason, setReason] = useState('');
-  const action = useAction();
+  const action = useAction(isLocationField);
   const { errors } = action;
 
   const submit = () =>
