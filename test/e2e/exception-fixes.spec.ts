@@ -236,7 +236,7 @@ test('every kind of exception a store meets is resolved from its detail panel, u
   }
 });
 
-test('closing all matching asks for a filter and one reason; a bad row is acknowledged, then discarded with a reason', async ({
+test('closing all matching asks for a filter and one reason; a bad row is acknowledged, then discarded with a reason; a row reported before rows were kept says to drop the file in again', async ({
   page,
   backroom,
 }) => {
@@ -284,6 +284,29 @@ test('closing all matching asks for a filter and one reason; a bad row is acknow
   await expect(exceptions.fixOutcome).toHaveText(/Discarded with the reason/);
   await expect(exceptions.detail.getByRole('heading', { level: 2 })).not.toContainText('open');
   await expect(exceptions.matchCount).toHaveText('0 matching');
+
+  // A row reported before the agent kept a file's rows (its details name only the file, line and field): it
+  // cannot be fixed here, and the panel says to drop the fixed file in again; it can still be discarded.
+  agent.agent.exceptions.raise({
+    kind: 'bad_import_row',
+    dedupeKey: 'bad_import_row:old-hash:7:qty',
+    message: 'Line 7 of old-export.csv was not captured: qty must be a number.',
+    details: {
+      file: 'old-export.csv',
+      contentHash: 'old-hash',
+      line: 7,
+      field: 'qty',
+      error: 'must be a number',
+    },
+    source: 'pos-1',
+  });
+  await exceptions.open(/Line 7 of old-export\.csv/);
+  await expect(exceptions.detail.getByTestId('redrop-note')).toContainText(
+    'drop the file into the drop folder again',
+  );
+  await expect(exceptions.fixForm('Fix the row')).toHaveCount(0);
+  await exceptions.closeWithReason('Dropped the fixed export in again', 'Discard row');
+  await expect(exceptions.fixOutcome).toHaveText(/Discarded with the reason/);
 });
 
 test('a manager moves a receipt booked at an unknown location to a known one; adding the location is left to an admin', async ({
