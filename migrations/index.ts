@@ -7,6 +7,7 @@ import { up as sourceTokens } from './0005-source-tokens.js';
 import { up as channelBuffers } from './0006-channel-buffers.js';
 import { up as operatorRoles } from './0007-operator-roles.js';
 import { up as countSessions } from './0008-count-sessions.js';
+import { up as storeFixes } from './0009-store-fixes.js';
 
 /**
  * Every migration in order. A test checks this list against the files in this folder, so a migration that is
@@ -21,6 +22,7 @@ export const migrations: readonly Migration[] = [
   { version: 6, name: '0006-channel-buffers', up: channelBuffers },
   { version: 7, name: '0007-operator-roles', up: operatorRoles },
   { version: 8, name: '0008-count-sessions', up: countSessions },
+  { version: 9, name: '0009-store-fixes', up: storeFixes },
 ];
 
 export type { Migration, MigrationDb } from './migration.js';

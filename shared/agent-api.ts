@@ -103,6 +103,10 @@ export type StoredException = {
   last_seen_at: number;
   resolved_at: number | null;
   resolution: string | null;
+  /** Who marked it seen (being handled) without closing it, when and with what note; null until then. */
+  acknowledged_by: string | null;
+  acknowledged_at: number | null;
+  acknowledged_note: string | null;
 };
 
 /** A destination's breaker as `POST /api/v1/destinations/:id/resume` answers it. */

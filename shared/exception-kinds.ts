@@ -29,36 +29,61 @@ export const EXCEPTION_STATUSES = ['open', 'resolved', 'discarded'] as const;
 export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
 
 /**
- * What a person can do about an exception: `retry`, `replay` (as new, under a new key) and `discard` act on the
- * outbox item it is about; `map` sets the missing mapping; `resume` restarts a paused destination once its
- * credentials or setup are fixed; `reconcile` fixes a drifting level on the reconciliation page.
+ * What a person can do about an exception, one button each in the workbench:
+ * - on the outbox item it is about: `retry`, `replay` (as new, under a new key), `discard` (gives the item up and
+ *   closes the exception);
+ * - on its cause: `map` sets the missing mapping; `resume` restarts a paused destination once its credentials or
+ *   setup are fixed; `reconcile` fixes a drifting level on the reconciliation page; `count` and `receive` capture
+ *   the count or the missing receipt; `add_item` adds the unknown SKU to the catalog (`items.add`); `correct`
+ *   moves what was recorded under a wrong SKU or location to the right one (`exceptions.correct`); `add_location`
+ *   adds the unknown location (`settings.addLocation`); `fix_row` captures a bad import row as fixed
+ *   (`imports.fixRow`); `reimport` imports a bad file's fixed content (`imports.reimport`);
+ * - on the exception itself: `close` ends it with a reason when nothing else will be done
+ *   (`exceptions.close`), `acknowledge` marks it seen, being handled, and leaves it open
+ *   (`exceptions.acknowledge`).
  */
-export type ExceptionAction = 'retry' | 'replay' | 'discard' | 'map' | 'resume' | 'reconcile';
+export type ExceptionAction =
+  | 'retry'
+  | 'replay'
+  | 'discard'
+  | 'map'
+  | 'resume'
+  | 'reconcile'
+  | 'count'
+  | 'receive'
+  | 'add_item'
+  | 'correct'
+  | 'add_location'
+  | 'fix_row'
+  | 'reimport'
+  | 'close'
+  | 'acknowledge';
 
 export type ExceptionKindFacts = Readonly<{
-  /** The actions that fit the kind; empty when the fix is outside Backroom (the catalog, the POS, a file). */
+  /** The actions that fit the kind, the fix first; every kind can at least be acknowledged. */
   actions: readonly ExceptionAction[];
   /** True when the agent resolves it once its cause is gone, without anyone acting on it. */
   resolvesItself: boolean;
 }>;
 
-const OUTBOX_ITEM_ACTIONS = ['retry', 'replay', 'discard'] as const;
+/** About an outbox item: its discard closes the exception with it, so there is no separate close. */
+const OUTBOX_ITEM_ACTIONS = ['retry', 'replay', 'discard', 'acknowledge'] as const;
 
 /** The UI-facing facts of each kind. */
 export const EXCEPTION_KIND_FACTS = {
-  unknown_sku: { actions: [], resolvesItself: false },
-  unknown_location: { actions: [], resolvesItself: false },
-  negative_stock: { actions: [], resolvesItself: true },
-  bad_import_row: { actions: [], resolvesItself: false },
-  bad_import_file: { actions: [], resolvesItself: false },
+  unknown_sku: { actions: ['add_item', 'correct', 'close', 'acknowledge'], resolvesItself: false },
+  unknown_location: { actions: ['add_location', 'correct', 'close', 'acknowledge'], resolvesItself: false },
+  negative_stock: { actions: ['count', 'receive', 'close', 'acknowledge'], resolvesItself: true },
+  bad_import_row: { actions: ['fix_row', 'close', 'acknowledge'], resolvesItself: false },
+  bad_import_file: { actions: ['reimport', 'close', 'acknowledge'], resolvesItself: false },
   delivery_rejected: { actions: OUTBOX_ITEM_ACTIONS, resolvesItself: false },
   delivery_dead_letter: { actions: OUTBOX_ITEM_ACTIONS, resolvesItself: false },
-  destination_auth_failed: { actions: ['resume'], resolvesItself: false },
-  destination_misconfigured: { actions: ['resume'], resolvesItself: false },
-  unmapped_sku: { actions: ['map'], resolvesItself: false },
-  unmapped_location: { actions: ['map'], resolvesItself: false },
-  order_pull_failed: { actions: [], resolvesItself: true },
-  order_unmapped_item: { actions: [], resolvesItself: false },
-  order_rejected: { actions: [], resolvesItself: false },
-  reconcile_drift: { actions: ['reconcile'], resolvesItself: true },
+  destination_auth_failed: { actions: ['resume', 'close', 'acknowledge'], resolvesItself: false },
+  destination_misconfigured: { actions: ['resume', 'close', 'acknowledge'], resolvesItself: false },
+  unmapped_sku: { actions: ['map', 'close', 'acknowledge'], resolvesItself: false },
+  unmapped_location: { actions: ['map', 'close', 'acknowledge'], resolvesItself: false },
+  order_pull_failed: { actions: ['close', 'acknowledge'], resolvesItself: true },
+  order_unmapped_item: { actions: ['map', 'close', 'acknowledge'], resolvesItself: true },
+  order_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
+  reconcile_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

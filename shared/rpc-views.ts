@@ -25,6 +25,10 @@ export type ExceptionView = {
   lastSeenAt: number;
   resolvedAt: number | null;
   resolution: string | null;
+  /** Who acknowledged it (seen, being handled; it stays open), when and with what note; null until then. */
+  acknowledgedBy: string | null;
+  acknowledgedAt: number | null;
+  acknowledgedNote: string | null;
 };
 
 export type ExceptionPage = { total: number; offset: number; rows: ExceptionView[] };
@@ -261,7 +265,11 @@ export type SettingsView = {
   version: string;
   dataDir: string;
   listen: string;
-  locations: { id: string; name: string }[];
+  /**
+   * The configured locations: the config file's, then those added in the workbench (`settings.addLocation`),
+   * which carry who added them, when and why (`added`; null for the config file's).
+   */
+  locations: { id: string; name: string; added: { by: string; at: number; reason: string } | null }[];
   channels: ChannelSettings[];
   destinations: DestinationSettings[];
   delivery: Record<string, number>;

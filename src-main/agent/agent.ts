@@ -9,6 +9,8 @@ import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { OrderPuller, type PullReport } from '../capture/order-puller.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
+import { StoreFixes } from '../capture/store-fixes.js';
+import { LocationRegistry } from '../ledger/location-registry.js';
 import { AgentDatabase } from '../db/agent-database.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
@@ -132,15 +134,17 @@ export class Agent {
       exceptions: this.exceptions,
       destinations: config.destinations,
     });
+    const routing = new Routing(config.destinations);
+    const locationRegistry = new LocationRegistry(db, config.locations);
     const writer = new CaptureWriter({
       db,
       agentId: config.agentId,
       stock: stockRepo,
       outbox,
       exceptions: this.exceptions,
-      routing: new Routing(config.destinations),
+      routing,
       catalog: this.catalog,
-      locations: new Set(config.locations.map((l) => l.id)),
+      locations: locationRegistry,
     });
     const deliveryRepo = new DeliveryRepo(db);
     deliveryRepo.resetLeases();
@@ -156,7 +160,11 @@ export class Agent {
       config.destinations.map((d) => d.id),
       (destinationId) => this.dispatchers.find((d) => d.destinationId === destinationId)?.wake(),
     );
-    this.mappingChanges = new MappingChanges(this.mappings, this.audit);
+    // A new item mapping may answer an order read with that item unmapped: its puller reads it again.
+    this.mappingChanges = new MappingChanges(this.mappings, this.audit, (destinationIds) => {
+      for (const puller of this.#pullers)
+        if (destinationIds === 'all' || destinationIds.includes(puller.destinationId)) puller.rereadMapped();
+    });
     const connectorState = new ConnectorStateRepo(db);
     const bundles = new Map<string, ConnectorBundle>();
     this.dispatchers = config.destinations.flatMap((destination) => {
@@ -228,6 +236,7 @@ export class Agent {
           pollSeconds: destination.orders.pollSeconds,
           overlapSeconds: destination.orders.overlapSeconds,
           onPulled: (isOk) => this.channelGuard.report(destination.id, 'pull', isOk),
+          skuOf: this.mappings.forDestination(destination.id).skuOf,
         }),
       ];
     });
@@ -264,7 +273,22 @@ export class Agent {
       stock: stockRepo,
       counts: new CountSessions(db, stockRepo),
       audit: this.audit,
-      locations: new Set(config.locations.map((l) => l.id)),
+      locations: locationRegistry,
+    });
+    const storeFixes = new StoreFixes({
+      db,
+      capture: this.capture,
+      exceptions: this.exceptions,
+      audit: this.audit,
+      catalog: this.catalog,
+      stock: stockRepo,
+      outbox,
+      routing,
+      locations: locationRegistry,
+      importDeps,
+      wake: () => {
+        for (const dispatcher of this.dispatchers) dispatcher.wake();
+      },
     });
     this.#server = createAgentServer({
       logger,
@@ -293,6 +317,8 @@ export class Agent {
       connectorOf: (id) => this.connectorOf(id),
       reconciler: () => this.reconciler,
       address: () => this.#address,
+      locationRegistry,
+      storeFixes,
       importFile: (path: string, source: string): Promise<ImportReport> =>
         importFile(importDeps, source, path),
       importMappings: (csv, origin) => this.importMappings(csv, origin),

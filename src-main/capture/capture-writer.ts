@@ -26,8 +26,11 @@ export type CaptureWriterDeps = Readonly<{
   exceptions: ExceptionsRepo;
   routing: Routing;
   catalog: Catalog;
-  /** Location ids from the config; an event at any other location raises `unknown_location`. */
-  locations: ReadonlySet<string>;
+  /**
+   * The known locations (the config's and those added in the workbench, live); an event at any other location
+   * raises `unknown_location`.
+   */
+  locations: Readonly<{ has: (location: string) => boolean }>;
 }>;
 
 /**

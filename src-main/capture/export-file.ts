@@ -8,8 +8,14 @@ export type RowProblem = ImportRowProblem;
 /** An event assembled from a file, with the file lines it came from (its rows, in order). */
 export type FileEvent = { raw: Record<string, unknown>; lines: number[] };
 
+/**
+ * A file read: its events, its rows' problems, and each row as the file had it by line (`rows`: for CSV the
+ * record column → value, for JSON and JSON Lines the value on that line, for a line of JSON Lines that is not
+ * JSON its text), so a bad row can be shown and fixed as it was.
+ */
 export type ParsedExport =
-  { isOk: true; events: FileEvent[]; problems: RowProblem[] } | { isOk: false; error: string };
+  | { isOk: true; events: FileEvent[]; problems: RowProblem[]; rows: Map<number, unknown> }
+  | { isOk: false; error: string };
 
 /** Columns of the drop-folder CSV format; one row per event line (README, "CSV format"). */
 export const CSV_COLUMNS = {
@@ -52,19 +58,15 @@ function parseCsv(text: string): ParsedExport {
 
   const problems: RowProblem[] = [];
   const byId = new Map<string, FileEvent>();
+  const rows = new Map<number, unknown>();
   for (const { record, line } of records) {
+    rows.set(line, record);
     const id = record.event_id ?? '';
     if (id === '') {
       problems.push({ line, field: 'event_id', message: 'is empty' });
       continue;
     }
-    const qtyText = record.qty ?? '';
-    const item: Record<string, unknown> = {
-      sku: record.sku ?? '',
-      qty: /^[+-]?\d+$/.test(qtyText) ? Number(qtyText) : qtyText,
-    };
-    if (record.unit_price) item.unitPrice = record.unit_price;
-    if (record.currency) item.currency = record.currency;
+    const item = csvLineOf(record);
     let event = byId.get(id);
     if (!event) {
       const raw: Record<string, unknown> = { id, lines: [] };
@@ -101,7 +103,29 @@ function parseCsv(text: string): ParsedExport {
       events.push(event);
     }
   }
-  return { isOk: true, events, problems };
+  return { isOk: true, events, problems, rows };
+}
+
+/** The event line of one CSV row (its `qty` a number when it reads as a whole number). */
+function csvLineOf(record: Readonly<Record<string, string>>): Record<string, unknown> {
+  const qtyText = record.qty ?? '';
+  const item: Record<string, unknown> = {
+    sku: record.sku ?? '',
+    qty: /^[+-]?\d+$/.test(qtyText) ? Number(qtyText) : qtyText,
+  };
+  if (record.unit_price) item.unitPrice = record.unit_price;
+  if (record.currency) item.currency = record.currency;
+  return item;
+}
+
+/**
+ * The raw event one CSV row alone makes (for a row that belongs to no event the file assembled, such as one
+ * without an `event_id`), so it can be fixed in the workbench.
+ */
+export function eventOfCsvRow(record: Readonly<Record<string, string>>): Record<string, unknown> {
+  const raw: Record<string, unknown> = { id: record.event_id ?? '', lines: [csvLineOf(record)] };
+  for (const [column, key] of EVENT_FIELDS) if (record[column]) raw[key] = record[column];
+  return raw;
 }
 
 function parseJson(text: string): ParsedExport {
@@ -126,11 +150,13 @@ function parseJson(text: string): ParsedExport {
 function parseJsonLines(text: string): ParsedExport {
   const rows: { raw: unknown; line: number }[] = [];
   const problems: RowProblem[] = [];
+  const texts = new Map<number, unknown>();
   text.split(/\r?\n/).forEach((lineText, i) => {
     if (lineText.trim() === '') return;
     try {
       rows.push({ raw: JSON.parse(lineText) as unknown, line: i + 1 });
     } catch (error) {
+      texts.set(i + 1, lineText);
       problems.push({
         line: i + 1,
         field: '(line)',
@@ -139,20 +165,24 @@ function parseJsonLines(text: string): ParsedExport {
     }
   });
   const collected = collect(rows);
-  return collected.isOk ? { ...collected, problems: [...problems, ...collected.problems] } : collected;
+  if (!collected.isOk) return collected;
+  for (const [line, lineText] of texts) collected.rows.set(line, lineText);
+  return { ...collected, problems: [...problems, ...collected.problems] };
 }
 
 function collect(rows: { raw: unknown; line: number }[]): ParsedExport {
   const events: FileEvent[] = [];
   const problems: RowProblem[] = [];
+  const byLine = new Map<number, unknown>();
   for (const { raw, line } of rows) {
+    byLine.set(line, raw);
     if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
       events.push({ raw: raw as Record<string, unknown>, lines: [line] });
     } else {
       problems.push({ line, field: '(event)', message: 'is not an event object' });
     }
   }
-  return { isOk: true, events, problems };
+  return { isOk: true, events, problems, rows: byLine };
 }
 
 const CSV_FIELD: Record<string, string> = {

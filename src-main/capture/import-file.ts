@@ -5,7 +5,14 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { CaptureService } from './capture-service.js';
-import { parseExport, problemsFor, type RowProblem } from './export-file.js';
+import {
+  eventOfCsvRow,
+  parseExport,
+  problemsFor,
+  type FileEvent,
+  type ParsedExport,
+  type RowProblem,
+} from './export-file.js';
 import { sha256 } from './hash-chain.js';
 
 /** What importing a file did (the answer of `backroom import`, whether the running agent or the CLI did it). */
@@ -22,9 +29,58 @@ const CHUNK = 1000;
  * The caller decides where the file goes afterwards (the drop folder moves it).
  */
 export async function importFile(deps: ImportDeps, source: string, path: string): Promise<ImportReport> {
-  const bytes = await readFile(path);
+  return importContent(deps, source, basename(path), await readFile(path));
+}
+
+/**
+ * What a `bad_import_row` exception keeps of its row, so it can be fixed in the workbench (`imports.fixRow`):
+ * the row as the file had it (`row`), the raw event assembled from the file that the row is part of (`event`)
+ * and that event's file lines (`fileLines`).
+ */
+export type BadRowDetails = Readonly<{
+  file: string;
+  contentHash: string;
+  line: number;
+  field: string;
+  error: string;
+  row: unknown;
+  event: Record<string, unknown> | null;
+  fileLines: number[];
+}>;
+
+function badRowDetails(
+  parsed: ParsedExport,
+  events: readonly FileEvent[],
+  isCsv: boolean,
+  a: Readonly<{ file: string; contentHash: string; problem: RowProblem }>,
+): BadRowDetails {
+  const { line, field, message } = a.problem;
+  const row = parsed.isOk ? (parsed.rows.get(line) ?? null) : null;
+  const owner = events.find((e) => e.lines.includes(line));
+  let event: Record<string, unknown> | null = null;
+  let fileLines = [line];
+  if (owner !== undefined) {
+    event = Object.fromEntries(Object.entries(owner.raw).filter(([key]) => key !== '__invalid'));
+    fileLines = [...owner.lines];
+  } else if (isCsv && row !== null && typeof row === 'object') {
+    event = eventOfCsvRow(row as Record<string, string>);
+  } else if (row !== null && typeof row === 'object' && !Array.isArray(row)) {
+    event = row as Record<string, unknown>;
+  }
+  return { file: a.file, contentHash: a.contentHash, line, field, error: message, row, event, fileLines };
+}
+
+/**
+ * Imports a file's content under its name (the drop folder and the CLI read it from disk; the workbench sends
+ * it, `imports.reimport`): once per content, good rows captured, each bad row an exception.
+ */
+export async function importContent(
+  deps: ImportDeps,
+  source: string,
+  file: string,
+  bytes: Buffer,
+): Promise<ImportReport> {
   const contentHash = sha256(bytes.toString('latin1'));
-  const file = basename(path);
   const { db, capture, exceptions } = deps;
   const previous = db.first(
     db.query.selectFrom('imported_files').selectAll().where('content_hash', '=', contentHash),
@@ -46,8 +102,11 @@ export async function importFile(deps: ImportDeps, source: string, path: string)
   let accepted = 0;
   let duplicate = 0;
   const problems: RowProblem[] = parsed.isOk ? [...parsed.problems] : [];
+  const isCsv = /\.(csv|txt)$/i.test(file);
+  // The file's events, so a bad row's exception keeps the event it is part of.
+  const allEvents: FileEvent[] = [];
   if (parsed.isOk) {
-    const isCsv = /\.(csv|txt)$/i.test(file);
+    allEvents.push(...parsed.events);
     for (let i = 0; i < parsed.events.length; i += CHUNK) {
       const chunk = parsed.events.slice(i, i + CHUNK);
       const results = await capture.capture(
@@ -86,7 +145,7 @@ export async function importFile(deps: ImportDeps, source: string, path: string)
           field: p.field,
           problem: p.message,
         }),
-        details: { file, contentHash, line: p.line, field: p.field, error: p.message },
+        details: badRowDetails(parsed, allEvents, isCsv, { file, contentHash, problem: p }),
         source,
       });
     }

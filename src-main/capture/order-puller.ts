@@ -25,6 +25,11 @@ export type OrderPullerOptions = Readonly<{
   onPulled?: (isOk: boolean) => void;
   /** Most pages read in one pull; the rest waits for the next (the checkpoint only moves over what was read). */
   maxPages?: number;
+  /**
+   * The local SKU a remote item is now mapped to, or null (`IdMappings.skuOf`): `rereadMapped` asks it which
+   * `order_unmapped_item` exceptions a new mapping answers.
+   */
+  skuOf?: (remoteItem: string) => string | null;
 }>;
 
 /** What one pull did. */
@@ -61,6 +66,8 @@ export class OrderPuller {
   readonly #abort = new AbortController();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<PullReport> | null = null;
+  /** Where the next pull starts at the latest (set by `rereadMapped`; applied when that pull starts). */
+  #rewindTo: string | null = null;
 
   constructor(options: OrderPullerOptions) {
     this.#o = options;
@@ -95,8 +102,71 @@ export class OrderPuller {
     return this.#running;
   }
 
+  /**
+   * Reads again the orders whose unmapped items are now mapped: for the open `order_unmapped_item` exceptions of
+   * this destination whose remote item maps to a SKU, the checkpoint goes back to just before the earliest such
+   * order's update, and a pull runs (after the one running, if any, so its checkpoint cannot undo the rewind).
+   * The re-read order then reserves its lines (a reserve replaces the order's reservation, so nothing is reserved
+   * twice) and its exception resolves itself. Returns whether a re-read was started.
+   */
+  rereadMapped(): boolean {
+    const { skuOf, exceptions, destinationId } = this.#o;
+    if (skuOf === undefined) return false;
+    let earliest: number | null = null;
+    for (const row of exceptions.openOfKind('order_unmapped_item', destinationId)) {
+      const details = JSON.parse(row.details) as { remoteItem?: unknown; updatedAt?: unknown };
+      if (typeof details.remoteItem !== 'string' || skuOf(details.remoteItem) === null) continue;
+      // Raised before the order's update time was kept: read again from the first pull's baseline.
+      const at = typeof details.updatedAt === 'string' ? Date.parse(details.updatedAt) : 0;
+      earliest = earliest === null ? at : Math.min(earliest, at);
+    }
+    if (earliest === null) return false;
+    const target = new Date(Math.max(0, earliest - 1000)).toISOString();
+    this.#rewindTo =
+      this.#rewindTo !== null && Date.parse(this.#rewindTo) < Date.parse(target) ? this.#rewindTo : target;
+    const pull = () => {
+      this.pullNow().catch((error: unknown) => this.#log.warn({ err: error }, 'order re-read failed'));
+    };
+    if (this.#running === null) pull();
+    else void this.#running.catch(() => undefined).finally(pull);
+    return true;
+  }
+
+  /** The remote items of this destination's open `order_unmapped_item` exceptions, by the order that raised them. */
+  #unmappedItemsByOrder(): Map<string, string[]> {
+    const byOrder = new Map<string, string[]>();
+    for (const row of this.#o.exceptions.openOfKind('order_unmapped_item', this.#o.destinationId)) {
+      const details = JSON.parse(row.details) as { orderId?: unknown; remoteItem?: unknown };
+      if (typeof details.orderId !== 'string' || typeof details.remoteItem !== 'string') continue;
+      byOrder.set(details.orderId, [...(byOrder.get(details.orderId) ?? []), details.remoteItem]);
+    }
+    return byOrder;
+  }
+
+  /** Moves the checkpoint back to `#rewindTo` (never forward, never before the baseline's first pull). */
+  #applyRewind(): void {
+    const target = this.#rewindTo;
+    if (target === null) return;
+    this.#rewindTo = null;
+    const { db, destinationId } = this.#o;
+    const row = db.sqlite
+      .prepare<[string], { updated_after: string | null; baseline: string | null }>(
+        'SELECT updated_after, baseline FROM order_checkpoints WHERE destination_id = ?',
+      )
+      .get(destinationId);
+    if (row?.updated_after == null) return; // Never pulled: the first pull reads everything anyway.
+    const floor = row.baseline !== null ? Date.parse(row.baseline) : 0;
+    const at = Math.max(Date.parse(target), floor);
+    if (at >= Date.parse(row.updated_after)) return;
+    db.sqlite
+      .prepare('UPDATE order_checkpoints SET updated_after = ? WHERE destination_id = ?')
+      .run(new Date(at).toISOString(), destinationId);
+    this.#log.info({ updatedAfter: new Date(at).toISOString() }, 'orders read again for a new item mapping');
+  }
+
   async #pull(): Promise<PullReport> {
     const { destinationId, db } = this.#o;
+    this.#applyRewind();
     const checkpoint = db.sqlite
       .prepare<[string], { updated_after: string | null; baseline: string | null }>(
         'SELECT updated_after, baseline FROM order_checkpoints WHERE destination_id = ?',
@@ -108,6 +178,7 @@ export class OrderPuller {
       ? null
       : new Date(Date.parse(checkpoint.updated_after!) - this.#o.overlapSeconds * 1000).toISOString();
     const report: PullReport = { orders: 0, reserved: 0, released: 0, shipped: 0, pages: 0 };
+    const waiting = this.#unmappedItemsByOrder();
     let newest = checkpoint?.updated_after ?? null;
     let cursor: string | null = null;
     try {
@@ -119,7 +190,7 @@ export class OrderPuller {
           report.orders += 1;
           const isHistory =
             isFirstPull || (baseline !== null && Date.parse(order.updatedAt) <= Date.parse(baseline));
-          const kind = await this.#captureOrder(order, isHistory);
+          const kind = await this.#captureOrder(order, isHistory, waiting);
           if (kind) report[kind] += 1;
           if (newest === null || Date.parse(order.updatedAt) > Date.parse(newest)) newest = order.updatedAt;
         }
@@ -172,13 +243,16 @@ export class OrderPuller {
     });
   }
 
-  /** Captures what changed about one order; returns which kind of event it captured, if any. */
+  /**
+   * Captures what changed about one order; returns which kind of event it captured, if any. Its unmapped items
+   * are raised, and those it raised before that are now mapped are resolved.
+   */
   async #captureOrder(
     order: RemoteOrder,
     isHistory: boolean,
+    waiting: ReadonlyMap<string, readonly string[]>,
   ): Promise<'reserved' | 'released' | 'shipped' | null> {
-    const { destinationId, stock } = this.#o;
-    const channel = orderSourceId(destinationId);
+    const { destinationId } = this.#o;
     const location = order.location ?? this.#o.defaultLocation;
     for (const remoteItem of order.unmappedItems ?? []) {
       this.#o.exceptions.raise({
@@ -189,11 +263,33 @@ export class OrderPuller {
           order: order.name ?? order.orderId,
           remoteItem,
         }),
-        details: { orderId: order.orderId, remoteItem },
+        details: { orderId: order.orderId, remoteItem, updatedAt: order.updatedAt },
         destinationId,
         location,
       });
     }
+    const kind = await this.#captureOrderEvents(order, isHistory, location);
+    // The order read again with an item it lacked now mapped: the item's exception raised by this order ends.
+    const unmapped = new Set(order.unmappedItems ?? []);
+    const entry = EXCEPTION_CATALOG.order_unmapped_item;
+    for (const remoteItem of waiting.get(order.orderId) ?? []) {
+      if (unmapped.has(remoteItem)) continue;
+      this.#o.exceptions.resolveByKey(
+        entry.key(destinationId, remoteItem),
+        entry.resolvedAs({ order: order.name ?? order.orderId }),
+      );
+    }
+    return kind;
+  }
+
+  /** Captures the order's reserve, release or ship event when it changed; returns which, if any. */
+  async #captureOrderEvents(
+    order: RemoteOrder,
+    isHistory: boolean,
+    location: string,
+  ): Promise<'reserved' | 'released' | 'shipped' | null> {
+    const { destinationId, stock } = this.#o;
+    const channel = orderSourceId(destinationId);
     if (order.lines.length === 0) return null;
     const { isKnown, isOpen } = stock.hasOrder(channel, order.orderId);
     // What the order holds now, read once: it decides whether an open order changed, and what to release.

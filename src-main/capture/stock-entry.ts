@@ -60,7 +60,7 @@ export type StockEntryDeps = Readonly<{
   counts: CountSessions;
   audit: AuditLog;
   /** The configured locations; a transfer must go to one of them. */
-  locations: ReadonlySet<string>;
+  locations: Readonly<{ has: (id: string) => boolean }>;
 }>;
 
 /** An event as the workbench builds it, before `occurredAt` is set. */

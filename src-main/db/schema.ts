@@ -29,6 +29,7 @@ export type Database = {
   channel_buffers: ChannelBuffersTable;
   count_sessions: CountSessionsTable;
   count_lines: CountLinesTable;
+  locations: LocationsTable;
 };
 
 export type SchemaMigrationsTable = { version: number; name: string; applied_at: number };
@@ -227,4 +228,13 @@ export type CountLinesTable = {
   counted_at_seq: number | null;
   counted_at: number | null;
   counted_by: string | null;
+};
+
+/** Locations added in the workbench (to an `unknown_location`), merged with the config file's at start. */
+export type LocationsTable = {
+  id: string;
+  name: string | null;
+  added_by: string;
+  added_at: number;
+  reason: string;
 };

@@ -58,14 +58,16 @@ export const EXCEPTION_CATALOG = {
     key: (sku: string) => `unknown_sku:${sku}`,
     message: (a: Readonly<{ what: string; sku: string; location: string }>) =>
       `${a.what} at ${a.location} has SKU "${a.sku}", which is not in the item catalog. It was recorded; add the item or correct the SKU so it can be sent on.`,
-    resolution: 'by hand: add the item to the catalog or correct the SKU at the POS',
+    resolution:
+      'StoreFixes (the workbench): add the item (items.add) or correct the SKU with new events (exceptions.correct); or close it with a reason',
     automatically: null,
   },
   unknown_location: {
     key: (location: string) => `unknown_location:${location}`,
     message: (a: Readonly<{ what: string; location: string }>) =>
-      `${a.what} names location "${a.location}", which is not configured. It was recorded; add the location to the config or correct the POS setup.`,
-    resolution: 'by hand: add the location to the config or correct the POS setup',
+      `${a.what} names location "${a.location}", which is not configured. It was recorded; add the location (in the workbench or the config) or move its stock to the right location, and correct the POS setup.`,
+    resolution:
+      'StoreFixes (the workbench): add the location (settings.addLocation) or move its stock to the right one (exceptions.correct); or close it with a reason',
     automatically: null,
   },
   negative_stock: {
@@ -80,15 +82,17 @@ export const EXCEPTION_CATALOG = {
     key: (contentHash: string, line: number, field: string) =>
       `bad_import_row:${contentHash}:${line}:${field}`,
     message: (a: Readonly<{ file: string; line: number; field: string; problem: string }>) =>
-      `Line ${a.line} of ${a.file} was not captured: ${a.field} ${a.problem}. Fix the row and drop the file in again (rows already captured are not taken twice).`,
-    resolution: 'by hand: fix the row and drop the file in again',
+      `Line ${a.line} of ${a.file} was not captured: ${a.field} ${a.problem}. Fix the row in the workbench, or in the file and drop it in again (rows already captured are not taken twice).`,
+    resolution:
+      'StoreFixes (the workbench): fix the row (imports.fixRow) or close it with a reason; or fix the file and drop it in again',
     automatically: null,
   },
   bad_import_file: {
     key: (contentHash: string) => `bad_import_file:${contentHash}`,
     message: (a: Readonly<{ file: string; source: string; error: string }>) =>
-      `The file ${a.file} from ${a.source} could not be imported: ${a.error}. Nothing of it was captured; fix the file and drop it in again.`,
-    resolution: 'by hand: fix the file and drop it in again',
+      `The file ${a.file} from ${a.source} could not be imported: ${a.error}. Nothing of it was captured; fix the file and import it again in the workbench, or drop it in again.`,
+    resolution:
+      'StoreFixes (the workbench): re-import the fixed file (imports.reimport) or close it with a reason; a fixed file dropped in again is imported but leaves this one open',
     automatically: null,
   },
   delivery_rejected: {
@@ -159,9 +163,11 @@ export const EXCEPTION_CATALOG = {
   order_unmapped_item: {
     key: (destinationId: string, remoteItem: string) => `order_unmapped_item:${destinationId}:${remoteItem}`,
     message: (a: Readonly<{ destinationId: string; order: string; remoteItem: string }>) =>
-      `An order from ${a.destinationId} (${a.order}) has an item (${a.remoteItem}) that is mapped to no SKU here, so it was not reserved. Map the item; later orders then reserve it.`,
-    resolution: 'by hand: map the item; later orders then reserve it',
-    automatically: null,
+      `An order from ${a.destinationId} (${a.order}) has an item (${a.remoteItem}) that is mapped to no SKU here, so it was not reserved. Map the item; the order is then read again and reserved.`,
+    resolvedAs: (a: Readonly<{ order: string }>) => `item mapped; order ${a.order} read again`,
+    resolution:
+      'map the item (mappings.set or a mapping CSV): MappingChanges has OrderPuller.rereadMapped read the order again',
+    automatically: 'OrderPuller, when the order read again no longer has the item unmapped',
   },
   order_rejected: {
     /**

@@ -10,7 +10,7 @@ type ExceptionRowSql = Omit<StoredException, 'dedupe_key' | 'source'> & { outbox
 
 const EXCEPTION_COLUMNS = `id, kind, status, message, sku, location, destination_id, event_seq,
   json_extract(details, '$.outboxId') AS outbox_id, occurrences, created_at, last_seen_at, resolved_at,
-  resolution, details`;
+  resolution, details, acknowledged_by, acknowledged_at, acknowledged_note`;
 
 function toView(r: ExceptionRowSql): ExceptionView {
   return {
@@ -28,6 +28,9 @@ function toView(r: ExceptionRowSql): ExceptionView {
     lastSeenAt: r.last_seen_at,
     resolvedAt: r.resolved_at,
     resolution: r.resolution,
+    acknowledgedBy: r.acknowledged_by,
+    acknowledgedAt: r.acknowledged_at,
+    acknowledgedNote: r.acknowledged_note,
   };
 }
 
@@ -102,4 +105,12 @@ export function outboxIdsOfOpenExceptions(db: AgentDatabase, filter: ExceptionFi
       )
       .all(...params) as { id: number }[]
   ).map((r) => r.id);
+}
+
+/** The ids of the open exceptions a filter matches (whatever status the filter asks for), oldest first. */
+export function openExceptionIds(db: AgentDatabase, filter: ExceptionFilter, now: number): number[] {
+  const { sql, params } = whereOf({ ...filter, status: 'open' }, now);
+  return (db.prepare(`SELECT id FROM exceptions ${sql} ORDER BY id`).all(...params) as { id: number }[]).map(
+    (r) => r.id,
+  );
 }

@@ -97,6 +97,74 @@ export class ExceptionsRepo {
     );
   }
 
+  /** One exception as stored, or undefined when there is none of that id. */
+  byId(id: number): ExceptionRow | undefined {
+    return this.#db.first(this.#db.query.selectFrom('exceptions').selectAll().where('id', '=', id));
+  }
+
+  /**
+   * Ends open exceptions by id: `resolved` when their cause was fixed, `discarded` when a person closed them with
+   * nothing else to do. The rows stay (with the resolution); ids not open are answered with why.
+   */
+  closeByIds(
+    ids: readonly number[],
+    status: 'resolved' | 'discarded',
+    resolution: string,
+    now = Date.now(),
+  ): { changed: number[]; skipped: { id: number; why: string }[] } {
+    const changed: number[] = [];
+    const skipped: { id: number; why: string }[] = [];
+    const close = this.#db.sqlite.prepare<[string, number, string, number]>(
+      `UPDATE exceptions SET status = ?, resolved_at = ?, resolution = ? WHERE id = ? AND status = 'open'`,
+    );
+    this.#db.transaction(() => {
+      for (const id of ids) {
+        if (close.run(status, now, resolution, id).changes > 0) changed.push(id);
+        else {
+          const row = this.byId(id);
+          skipped.push({ id, why: row === undefined ? 'not found' : `not open (${row.status})` });
+        }
+      }
+    });
+    return { changed, skipped };
+  }
+
+  /** Marks open exceptions as seen by `by` (they stay open); ids not open are answered with why. */
+  acknowledge(
+    ids: readonly number[],
+    by: string,
+    note: string | null,
+    now = Date.now(),
+  ): { changed: number[]; skipped: { id: number; why: string }[] } {
+    const changed: number[] = [];
+    const skipped: { id: number; why: string }[] = [];
+    const mark = this.#db.sqlite.prepare<[string, number, string | null, number]>(
+      `UPDATE exceptions SET acknowledged_by = ?, acknowledged_at = ?, acknowledged_note = ?
+       WHERE id = ? AND status = 'open'`,
+    );
+    this.#db.transaction(() => {
+      for (const id of ids) {
+        if (mark.run(by, now, note, id).changes > 0) changed.push(id);
+        else {
+          const row = this.byId(id);
+          skipped.push({ id, why: row === undefined ? 'not found' : `not open (${row.status})` });
+        }
+      }
+    });
+    return { changed, skipped };
+  }
+
+  /** The open exceptions of one kind (of one destination, when given), oldest first. */
+  openOfKind(kind: ExceptionKind, destinationId?: string): ExceptionRow[] {
+    let q = this.#db.query
+      .selectFrom('exceptions')
+      .selectAll()
+      .where('status', '=', 'open')
+      .where('kind', '=', kind);
+    if (destinationId !== undefined) q = q.where('destination_id', '=', destinationId);
+    return this.#db.all(q.orderBy('id'));
+  }
+
   /** Open exceptions counted by kind. */
   openCountsByKind(): { kind: string; count: number }[] {
     return this.#db.all(

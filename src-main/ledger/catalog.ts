@@ -38,6 +38,28 @@ export class Catalog {
     return items.length;
   }
 
+  /**
+   * Adds (or updates) one item by hand. Unlike `upsert` it does not turn the check on: with no catalog configured
+   * every SKU stays known. The SKU counts as known from the next capture on.
+   */
+  add(item: CatalogItem): void {
+    this.#db.sqlite
+      .prepare(
+        `INSERT INTO items (sku, name, barcode) VALUES (?, ?, ?)
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, barcode = excluded.barcode`,
+      )
+      .run(item.sku, item.name, item.barcode);
+    this.#skus?.add(item.sku);
+  }
+
+  /** The SKU that has this barcode, if any. */
+  skuOfBarcode(barcode: string): string | null {
+    return (
+      this.#db.first(this.#db.query.selectFrom('items').select('sku').where('barcode', '=', barcode).limit(1))
+        ?.sku ?? null
+    );
+  }
+
   /** Finds an item by SKU or barcode. */
   find(skuOrBarcode: string): CatalogItem | undefined {
     return this.#db.first(

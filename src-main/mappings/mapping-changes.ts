@@ -16,10 +16,20 @@ export type MappingRef = Readonly<{ destinationId: string; kind: MappingKind; lo
 export class MappingChanges {
   readonly #mappings: IdMappingRepo;
   readonly #audit: AuditLog;
+  readonly #onItemsMapped: (destinationIds: readonly string[] | 'all') => void;
 
-  constructor(mappings: IdMappingRepo, audit: AuditLog) {
+  /**
+   * `onItemsMapped` is told after item mappings were set (of these destinations, or of any after a CSV import),
+   * so what waits for a remote item (an order read with it unmapped) can be read again.
+   */
+  constructor(
+    mappings: IdMappingRepo,
+    audit: AuditLog,
+    onItemsMapped: (destinationIds: readonly string[] | 'all') => void = () => undefined,
+  ) {
     this.#mappings = mappings;
     this.#audit = audit;
+    this.#onItemsMapped = onItemsMapped;
   }
 
   /** The mapping of one item or location, or null when there is none. */
@@ -47,6 +57,7 @@ export class MappingChanges {
       before: before === null ? null : { remote: before.remoteId, origin: before.origin },
       after: { remote: remoteId },
     });
+    if (ref.kind === 'item') this.#onItemsMapped([ref.destinationId]);
     return after;
   }
 
@@ -86,6 +97,7 @@ export class MappingChanges {
         before: null,
         after: { imported: report.imported, unchanged: report.unchanged, errors: report.errors.length },
       });
+    if (report.imported > 0) this.#onItemsMapped('all');
     return report;
   }
 }

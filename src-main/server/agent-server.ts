@@ -31,7 +31,8 @@ import { sourcesHandlers } from './handlers/sources-handlers.js';
 import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
 import { entryHandlers } from './handlers/entry-handlers.js';
-import { storeFixHandlers } from './handlers/store-fix-handlers.js';
+import { storeFixHandlers, type StoreFixHandlerDeps } from './handlers/store-fix-handlers.js';
+import type { LocationRegistry } from '../ledger/location-registry.js';
 import { createHttpServer } from './http-server.js';
 import { registerLiveStream } from './live-stream.js';
 import { combineHandlers, registerRpc, type HandlerTable } from './rpc-router.js';
@@ -39,6 +40,7 @@ import { SessionStore } from './session.js';
 import { defaultUiDir, registerStaticUi } from './static-ui.js';
 
 export type AgentServerDeps = ControlHandlerDeps &
+  StoreFixHandlerDeps &
   Readonly<{
     logger: Logger;
     config: ResolvedConfig;
@@ -66,6 +68,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     address: () => string;
     /** Stock entry at the workbench: receipts, adjustments, transfers and count sessions. */
     stockEntry: StockEntry;
+    /** The known locations: the config file's and those added in the workbench. */
+    locationRegistry: LocationRegistry;
   }>;
 
 /**
@@ -105,7 +109,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     sourcesHandlers({ ...deps, sourceTokens }),
     controlHandlers(deps),
     entryHandlers(deps),
-    storeFixHandlers(),
+    storeFixHandlers(deps),
   );
   registerRpc(app, handlers);
 

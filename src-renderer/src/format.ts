@@ -82,6 +82,14 @@ export const ACTION_LABELS: Record<string, string> = {
   'sources.token_revoke': 'Revoked source token',
   'channels.buffer_set': 'Changed channel buffer',
   'channels.buffer_reset': 'Set channel buffer back to the config file’s',
+  'exceptions.close': 'Closed exception',
+  'exceptions.closeMatching': 'Closed matching exceptions',
+  'exceptions.acknowledge': 'Acknowledged exception',
+  'exceptions.correct': 'Corrected SKU or location',
+  'items.add': 'Added item',
+  'settings.addLocation': 'Added location',
+  'imports.fixRow': 'Captured fixed import row',
+  'imports.reimport': 'Re-imported fixed file',
 };
 
 /** Why a connection test failed, in words. */

@@ -16,6 +16,8 @@ export type Backroom = {
   dataDir: string;
   /** Sends sales (or any events) through the ingest API as POS `pos-1`. */
   send: (events: Record<string, unknown>[]) => Promise<void>;
+  /** The drop folder watched for `pos-1`'s export files (with `dropFolder: true`), else null. */
+  dropFolder: string | null;
 };
 
 type StartOptions = {
@@ -24,6 +26,8 @@ type StartOptions = {
   catalogCsv?: string;
   /** Destinations besides `erp` (a Shopify fake's shop). */
   destinations?: NonNullable<ConfigInput['destinations']>;
+  /** Watch a drop folder (`<dir>/drop`) for `pos-1`'s export files, read once stable for 200 ms. */
+  dropFolder?: boolean;
 };
 
 /** A sale with a receipt number. */
@@ -55,6 +59,7 @@ export const test = base.extend<{ backroom: (options?: StartOptions) => Promise<
           ? {}
           : (writeFileSync(join(dir.path, 'items.csv'), options.catalogCsv),
             { catalog: { path: join(dir.path, 'items.csv') } });
+      const drop = options.dropFolder === true ? join(dir.path, 'drop') : null;
       const agent = await startAgent(
         testConfig(join(dir.path, 'data'), {
           operators: [{ name: OPERATOR.name, token: OPERATOR.password }],
@@ -64,6 +69,7 @@ export const test = base.extend<{ backroom: (options?: StartOptions) => Promise<
           ],
           delivery: { baseDelayMs: 100, maxDelayMs: 1000, maxAttempts: 50, maxAgeHours: 1 },
           ...catalog,
+          ...(drop !== null ? { dropFolders: [{ path: drop, source: 'pos-1', stableMs: 200 }] } : {}),
           ...options.config,
         }),
         dir.path,
@@ -73,6 +79,7 @@ export const test = base.extend<{ backroom: (options?: StartOptions) => Promise<
         agent,
         sink,
         dataDir: dir.path,
+        dropFolder: drop,
         send: async (events) => {
           const { status, body } = await agent.post({ events });
           if (status !== 200 || body.results.some((r) => r.status === 'rejected')) {

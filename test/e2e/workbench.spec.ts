@@ -184,7 +184,7 @@ test('the stock page finds an item by barcode with its levels per channel and it
   await page.screenshot({ path: screenshotPath('stock.png'), fullPage: true });
 });
 
-test('a clerk sees an exception but cannot retry or discard it: the actions are not offered, and the agent refuses them', async ({
+test('a clerk sees an exception but cannot retry, discard or close it: the actions are not offered, and the agent refuses them; a clerk can acknowledge it', async ({
   page,
   backroom,
 }) => {
@@ -210,9 +210,22 @@ test('a clerk sees an exception but cannot retry or discard it: the actions are 
   await expect(exceptions.detail.getByTestId('outbox-state')).toHaveText('rejected');
   for (const action of ['Retry now', 'Replay as new', 'Discard'])
     await expect(exceptions.detail.getByRole('button', { name: action })).toHaveCount(0);
-  await expect(exceptions.detail.getByTestId('role-note')).toContainText('manager');
+  await expect(exceptions.detail.getByTestId('role-note').first()).toContainText('manager');
   await expect(page.getByRole('link', { name: 'Settings' })).toHaveCount(0);
   await page.screenshot({ path: screenshotPath('exceptions-clerk.png') });
+
+  // The sale also took SKU-1 below zero: closing that is a manager's, but a clerk may acknowledge it (seen, being
+  // handled; it stays open), and everyone sees who did.
+  await exceptions.open('Stock of SKU-1 at S1 fell to -1');
+  await expect(exceptions.detail.getByRole('button', { name: 'Close', exact: true })).toHaveCount(0);
+  await expect(
+    exceptions.detail.getByTestId('role-note').filter({ hasText: 'close it with a reason' }),
+  ).toHaveText('A manager can close it with a reason.');
+  await exceptions.acknowledge('Counting it after closing time');
+  await expect(exceptions.detail.getByTestId('acknowledged')).toContainText(`by ${clerk.name}`);
+  await expect(exceptions.detail.getByRole('heading', { level: 2 })).toContainText('open');
+  await expect(exceptions.row('Stock of SKU-1 at S1 fell to -1')).toContainText(`seen by ${clerk.name}`);
+  await exceptions.open('Sale R-000777 was not accepted by erp');
 
   // The same request the manager's button sends, made from the clerk's session: refused, nothing changes.
   const outboxId = agent.agent.outboxOperations.list({ state: 'rejected' })[0]!.id;

@@ -4,6 +4,7 @@ import { orderCheckpointOf } from '../../capture/order-checkpoint-views.js';
 import type { ConnectorBundle } from '../../connectors/port/connector-bundle.js';
 import type { AgentDatabase } from '../../db/agent-database.js';
 import type { ChannelBuffer, ChannelBuffers } from '../../ledger/channel-buffers.js';
+import type { LocationRegistry } from '../../ledger/location-registry.js';
 import type { ChannelCondition } from '../../ledger/channel-guard.js';
 import type { Dispatcher } from '../../outbox/dispatcher.js';
 import { VERSION } from '../../platform/version.js';
@@ -23,6 +24,8 @@ export type SettingsHandlerDeps = Readonly<{
   connectorOf: (destinationId: string) => ConnectorBundle | undefined;
   /** `http://host:port` the agent listens on ('' before it listens). */
   address: () => string;
+  /** The known locations: the config file's and those added in the workbench. */
+  locationRegistry: LocationRegistry;
 }>;
 
 /** A channel as the settings page shows it: its buffer and where it comes from, and the oversell guard's view. */
@@ -107,7 +110,9 @@ export function settingsHandlers(
         version: VERSION,
         dataDir: config.dataDir,
         listen: deps.address() || `http://${config.listen.host}:${config.listen.port}`,
-        locations: config.locations.map((l) => ({ id: l.id, name: l.name })),
+        locations: deps.locationRegistry
+          .list()
+          .map((l) => ({ id: l.id, name: l.name, added: l.added === null ? null : { ...l.added } })),
         channels: deps.channelBuffers
           .list()
           .map((c) => channelView(c, tightenOf(c.channel), conditions.get(c.channel))),

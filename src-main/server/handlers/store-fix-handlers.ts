@@ -1,3 +1,4 @@
+import { FixRefusal, type StoreFixes } from '../../capture/store-fixes.js';
 import { ApiFailure } from '../api-failure.js';
 import type { HandlerTable } from '../rpc-router.js';
 
@@ -11,21 +12,54 @@ type FixNames =
   | 'imports.fixRow'
   | 'imports.reimport';
 
-const NAMES: FixNames[] = [
-  'items.add',
-  'exceptions.close',
-  'exceptions.closeMatching',
-  'exceptions.acknowledge',
-  'exceptions.correct',
-  'settings.addLocation',
-  'imports.fixRow',
-  'imports.reimport',
-];
+export type StoreFixHandlerDeps = Readonly<{ storeFixes: StoreFixes }>;
 
-/** The ways out of every exception kind (being built in this session: every route answers 503 until it lands). */
-export function storeFixHandlers(): Pick<HandlerTable, FixNames> {
-  const notYet = () => {
-    throw new ApiFailure('unavailable', 'Not built yet.');
+/** Runs a fix, answering its refusal as a 400 (or 404) naming the field. */
+async function answer<T>(fix: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fix();
+  } catch (error) {
+    if (error instanceof FixRefusal) throw new ApiFailure(error.reason, error.message, error.errors);
+    throw error;
+  }
+}
+
+/**
+ * The ways out of every exception kind (`StoreFixes`): close, acknowledge, add the item or location, correct,
+ * fix a bad import row, re-import a bad file. The operator comes from the request; each fix audits itself.
+ */
+export function storeFixHandlers(deps: StoreFixHandlerDeps): Pick<HandlerTable, FixNames> {
+  const fixes = deps.storeFixes;
+  return {
+    'exceptions.close': ({ ids, reason }, { operator }) =>
+      answer(() => fixes.close(ids, reason, { operator })),
+    'exceptions.closeMatching': ({ filter, reason }, { operator }) =>
+      answer(() => fixes.closeMatching(filter, reason, { operator })),
+    'exceptions.acknowledge': ({ ids, note }, { operator }) =>
+      answer(() => fixes.acknowledge(ids, note === undefined || note === '' ? null : note, { operator })),
+    'items.add': ({ sku, name, barcode, reason }, { operator }) =>
+      answer(() =>
+        fixes.addItem(
+          {
+            sku,
+            name,
+            barcode: barcode === undefined || barcode === '' ? null : barcode,
+            reason: reason === undefined || reason === '' ? null : reason,
+          },
+          { operator },
+        ),
+      ),
+    'exceptions.correct': ({ id, to, reason }, { operator }) =>
+      answer(() => fixes.correct(id, to, reason, { operator })),
+    'settings.addLocation': ({ id, name, reason }, { operator }) =>
+      answer(() =>
+        fixes.addLocation(
+          { id, name: name === undefined || name === '' ? null : name, reason },
+          { operator },
+        ),
+      ),
+    'imports.fixRow': ({ id, event }, { operator }) => answer(() => fixes.fixRow(id, event, { operator })),
+    'imports.reimport': ({ id, fileName, content }, { operator }) =>
+      answer(() => fixes.reimport(id, fileName, content, { operator })),
   };
-  return Object.fromEntries(NAMES.map((n) => [n, notYet])) as unknown as Pick<HandlerTable, FixNames>;
 }

@@ -5,6 +5,7 @@ import { useMayCall } from '../hooks/use-may-call.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { hrefOf } from '../route.js';
 import { useExceptions, type OutboxAction } from '../stores/exceptions-store.js';
+import { EveryKindActions, KindFixes } from './exception-fixes.js';
 import { MappingForm } from './mapping-form.js';
 import { OutcomeMessage, type Outcome } from './outcome-message.js';
 import { RoleNote } from './role-note.js';
@@ -22,6 +23,9 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
   const [isBusy, setBusy] = useState(false);
   /** What the "Map this SKU" form saved; it stays when the exception resolves and the form goes. */
   const [mapped, setMapped] = useState<string | null>(null);
+  /** What a fix of the exception did (add the item, fix the row, close it…): kept, like `mapped`. */
+  const [fixed, setFixed] = useState<string | null>(null);
+  const refresh = useExceptions((s) => s.refresh);
   const reasonId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const exceptionId = detail?.exception.id;
@@ -29,6 +33,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
     setResult(null);
     setReason('');
     setMapped(null);
+    setFixed(null);
     heading.current?.focus();
   }, [exceptionId]);
 
@@ -50,6 +55,11 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
   const isMapFix =
     exception.status === 'open' &&
     (exception.kind === 'unmapped_sku' || exception.kind === 'unmapped_location');
+
+  const onFixed = (message: string) => {
+    setFixed(message);
+    void refresh();
+  };
 
   const run = async (action: OutboxAction) => {
     setBusy(true);
@@ -87,6 +97,18 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           <>
             <dt>Location</dt>
             <dd>{exception.location}</dd>
+          </>
+        )}
+        {exception.acknowledgedBy !== null && (
+          <>
+            <dt>Acknowledged</dt>
+            <dd data-testid="acknowledged">
+              by {exception.acknowledgedBy}
+              {exception.acknowledgedAt !== null && ` at ${formatTime(exception.acknowledgedAt)}`}
+              {exception.acknowledgedNote !== null && exception.acknowledgedNote !== ''
+                ? `: ${exception.acknowledgedNote}`
+                : ''}
+            </dd>
           </>
         )}
       </dl>
@@ -164,6 +186,12 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
           {mapped}
         </p>
       )}
+      {fixed !== null && (
+        <p className="ok" role="status" data-testid="fix-outcome">
+          {fixed}
+        </p>
+      )}
+      <KindFixes exception={exception} onDone={onFixed} />
 
       {canAct && !mayRetry && !mayReplay && !mayDiscard && (
         <RoleNote route="outbox.retry">retry or discard this delivery</RoleNote>
@@ -202,6 +230,7 @@ export function ExceptionDetailPanel({ onClose }: { onClose: () => void }) {
         </section>
       )}
       <OutcomeMessage outcome={result} />
+      <EveryKindActions exception={exception} onDone={onFixed} />
     </aside>
   );
 }

@@ -74,7 +74,10 @@ export function ExceptionsPage({ params }: { params: URLSearchParams }) {
   return (
     <PageSection name="exceptions" title="Exceptions" className="exceptions-page">
       <Filters filter={filter} destinations={destinations} onChange={setFilter} />
-      <BulkRetry total={total} />
+      <div className="bulk-bar">
+        <BulkRetry total={total} />
+        <BulkClose total={total} filter={filter} />
+      </div>
       <ErrorMessage message={error} />
       <div className="split">
         <ExceptionTable
@@ -206,6 +209,83 @@ function BulkRetry({ total }: { total: number | null }) {
             Cancel
           </button>
         </span>
+      )}
+      <OutcomeMessage outcome={result} isInline />
+    </div>
+  );
+}
+
+/** Whether the filter narrows more than the status: closing "all matching" must be a choice, not everything. */
+function isNarrowed(filter: ExceptionFilter): boolean {
+  return (
+    filter.kind !== undefined ||
+    filter.destination !== undefined ||
+    filter.sku !== undefined ||
+    filter.olderThanMinutes !== undefined
+  );
+}
+
+/**
+ * Closes every open exception of the current filter with one reason, after a confirmation naming the count.
+ * Offered once the filter is narrowed (a kind, destination, SKU or age), so one click cannot close everything.
+ */
+function BulkClose({ total, filter }: { total: number | null; filter: ExceptionFilter }) {
+  const closeMatching = useExceptions((s) => s.closeMatching);
+  const may = useMayCall();
+  const [isConfirming, setConfirming] = useState(false);
+  const [result, setResult] = useState<Outcome | null>(null);
+  const [isBusy, setBusy] = useState(false);
+  const reasonId = useId();
+  const [reason, setReason] = useState('');
+  const count = total ?? 0;
+  const isOpenOnly = filter.status === 'open' || filter.status === undefined;
+  if (!may('exceptions.closeMatching')) return null;
+  return (
+    <div className="bulk" aria-live="polite">
+      {!isNarrowed(filter) || !isOpenOnly ? (
+        <span className="muted small">
+          Filter open exceptions by kind, destination, SKU or age to close them all at once.
+        </span>
+      ) : !isConfirming ? (
+        <button
+          type="button"
+          className="secondary"
+          disabled={count === 0}
+          onClick={() => (setConfirming(true), setResult(null))}
+        >
+          Close all matching…
+        </button>
+      ) : (
+        <form
+          className="confirm"
+          aria-label="Confirm bulk close"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (reason.trim() === '') {
+              setResult({ ok: false, message: 'Closing needs a reason. Say why nothing else will be done.' });
+              return;
+            }
+            setBusy(true);
+            void closeMatching(reason).then((r) => {
+              setResult(r);
+              setBusy(false);
+              if (r.ok) {
+                setConfirming(false);
+                setReason('');
+              }
+            });
+          }}
+        >
+          <label htmlFor={reasonId}>Reason (required)</label>
+          <input id={reasonId} value={reason} onChange={(e) => setReason(e.target.value)} autoFocus />
+          <button type="submit" className="danger" disabled={isBusy}>
+            Close {count.toLocaleString()} now
+          </button>
+          <button type="button" className="secondary" onClick={() => (setConfirming(false), setResult(null))}>
+            Cancel
+          </button>
+        </form>
       )}
       <OutcomeMessage outcome={result} isInline />
     </div>
@@ -371,6 +451,7 @@ const ExceptionRow = memo(function ExceptionRow(props: {
           <span role="gridcell" className="message" title={row.message}>
             {row.message}
             {row.occurrences > 1 && <span className="muted"> ×{row.occurrences}</span>}
+            {row.acknowledgedBy !== null && <span className="muted"> · seen by {row.acknowledgedBy}</span>}
           </span>
           <span role="gridcell">{row.destinationId ?? '—'}</span>
           <span role="gridcell">{formatAgeShort((now - row.createdAt) / 1000)}</span>

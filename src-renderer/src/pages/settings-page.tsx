@@ -4,6 +4,7 @@ import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
 import { ChannelBuffersTable } from '../components/channel-buffers.js';
 import { ErrorMessage } from '../components/error-message.js';
+import { LocationForm } from '../components/location-form.js';
 import { MappingImport } from '../components/mapping-import.js';
 import { PageSection } from '../components/page-section.js';
 import { RoleNote } from '../components/role-note.js';
@@ -56,7 +57,8 @@ function AllowedSettingsPage() {
     <PageSection name="settings" title="Settings">
       <p className="muted">
         Read from the agent's configuration file; change them there and restart the agent. Secrets are never
-        shown. Channel buffers can also be changed here, and POS source tokens created and revoked.
+        shown. Locations can also be added here, channel buffers changed, and POS source tokens created and
+        revoked.
       </p>
       <ErrorMessage message={error} />
       {settings === null ? (
@@ -111,8 +113,8 @@ function SettingsBody({ settings, onChanged }: { settings: SettingsView; onChang
       </dl>
 
       <h2>Locations</h2>
-      <table className="data compact narrow">
-        <TableHead columns={['Id', 'Name']} />
+      <table className="data compact narrow" data-testid="locations">
+        <TableHead columns={['Id', 'Name', 'Added']} />
         <tbody>
           {settings.locations.map((l) => (
             <tr key={l.id}>
@@ -120,10 +122,22 @@ function SettingsBody({ settings, onChanged }: { settings: SettingsView; onChang
                 {l.id}
               </th>
               <td>{l.name}</td>
+              <td>
+                {l.added === null ? (
+                  <span className="muted">Config file</span>
+                ) : (
+                  `${formatTime(l.added.at)} by ${l.added.by}: ${l.added.reason}`
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {may('settings.addLocation') ? (
+        <LocationForm label="Add a location" onSaved={onChanged} />
+      ) : (
+        <RoleNote route="settings.addLocation">add a location</RoleNote>
+      )}
 
       <h2>Channels</h2>
       <p className="muted">

@@ -28,6 +28,8 @@ type ExceptionsState = {
   /** Acts on the selected exception's outbox item; resolves with a message for the user. */
   act: (action: OutboxAction, reason: string) => Promise<{ ok: boolean; message: string }>;
   retryMatching: (reason: string) => Promise<{ ok: boolean; message: string }>;
+  /** Closes every open exception of the current filter with one reason. */
+  closeMatching: (reason: string) => Promise<{ ok: boolean; message: string }>;
 };
 
 let generation = 0;
@@ -146,6 +148,18 @@ export const useExceptions = create<ExceptionsState>()((set, get) => {
           message: `Retried ${result.changed} of ${result.matched} matching deliveries${
             result.skipped > 0 ? ` (${result.skipped} could not be retried)` : ''
           }.`,
+        };
+      } catch (error) {
+        return { ok: false, message: messageOf(error) };
+      }
+    },
+    closeMatching: async (reason) => {
+      try {
+        const result = await call('exceptions.closeMatching', { filter: get().filter, reason });
+        await get().refresh();
+        return {
+          ok: true,
+          message: `Closed ${result.changed} of ${result.matched} matching exceptions with the reason “${reason.trim()}”.`,
         };
       } catch (error) {
         return { ok: false, message: messageOf(error) };

@@ -81,4 +81,19 @@ export class SettingsPage {
     else await form.getByRole('button', { name: /^Back to the config file/ }).click();
     return form;
   }
+
+  /** A location's row in the locations table. */
+  location(id: string): Locator {
+    return this.page.getByTestId('locations').getByRole('row', { name: new RegExp(`^${id}\\b`) });
+  }
+
+  /** Fills the "Add a location" form and submits it; returns the form. */
+  async addLocation(id: string, name: string, reason: string): Promise<Locator> {
+    const form = this.page.getByRole('form', { name: 'Add a location' });
+    await form.getByLabel('Location id').fill(id);
+    await form.getByLabel('Name').fill(name);
+    await form.getByLabel('Reason (required)').fill(reason);
+    await form.getByRole('button', { name: 'Add location' }).click();
+    return form;
+  }
 }
