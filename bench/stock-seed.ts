@@ -24,8 +24,9 @@ const WORDS = [
 const COLOURS = ['red', 'blue', 'black', 'white', 'green', 'grey', 'navy', 'sand'];
 
 /**
- * Seeds a fresh data folder for the Stock page's benches: `items` catalog items, each with a level at every
- * location of BENCH_LOCATIONS (`items × 3` rows in `stock_levels`). Each level is the running sum of two
+ * Seeds a fresh data folder for the Stock page's benches with `levels` rows in `stock_levels`: catalog items
+ * `levels / 3` (rounded up), each with a level at every location of BENCH_LOCATIONS (150,000 levels: 50,000 items
+ * × 3 locations). Each level is the running sum of two
  * movements of the agent's event kinds (a receipt, then a sale, count, adjustment or return), each with its own
  * event received over the last 30 days (about one level in 30 moved today, after local midnight), so last
  * movement times, the ledger history and the `changed_today` filter all have data. About 3% of levels are
@@ -34,7 +35,7 @@ const COLOURS = ['red', 'blue', 'black', 'white', 'green', 'grey', 'navy', 'sand
  * Written with plain SQL in one transaction (what capture would write, without hashing the chain: nothing is
  * captured in the bench, and `backroom verify` is not run). Returns the milliseconds it took.
  */
-export function seedStock(dataDir: string, items: number, now = Date.now()): number {
+export function seedStock(dataDir: string, levels: number, now = Date.now()): number {
   const started = performance.now();
   mkdirSync(dataDir, { recursive: true });
   const db = AgentDatabase.open(join(dataDir, DATABASE_FILE));
@@ -51,7 +52,7 @@ export function seedStock(dataDir: string, items: number, now = Date.now()): num
     const insertLevel = sqlite.prepare(
       'INSERT INTO stock_levels (sku, location, on_hand, reserved, updated_seq) VALUES (?, ?, ?, ?, ?)',
     );
-    const levels = items * BENCH_LOCATIONS.length;
+    const items = Math.ceil(levels / BENCH_LOCATIONS.length);
     // Every level's two movements, in the order they were received, so seqs grow with received_at as in capture.
     type Move = { at: number; level: number; isFirst: boolean };
     const moves: Move[] = [];
