@@ -53,8 +53,6 @@ test('the Stock page lists every item at every location, filters the negative on
     catalogCsv: CATALOG,
     config: { channels: [{ id: 'shopify', buffer: 2 }], stock: { safetyStock: 1, safetyStockBySku: {} } },
   });
-  // The unknown-SKU check of a catalog item at a second location raises no exception; the sale at S2 raises a
-  // negative-stock one (not what this test is about).
   await send(EVENTS);
   const app = new AppPage(page);
   await app.open(agent.url);
@@ -139,4 +137,18 @@ test('the Stock page lists every item at every location, filters the negative on
   await page.getByRole('link', { name: '← All stock' }).click();
   await expect(stock.grid).toHaveAttribute('data-search', 'Mug');
   await expect(stock.rows).toHaveCount(2);
+
+  // A sale captured while the list is open shows without a reload.
+  await expect(stock.row('MUG-ONE', 'S1').getByRole('gridcell').nth(3)).toHaveText('6');
+  await send([
+    {
+      id: 'pos-1:R-3',
+      type: 'sale',
+      location: 'S1',
+      occurredAt: '2026-12-06T11:00:00+01:00',
+      reference: 'R-3',
+      lines: [{ sku: 'MUG-ONE', qty: 1, unitPrice: '7.50', currency: 'EUR' }],
+    },
+  ]);
+  await expect(stock.row('MUG-ONE', 'S1').getByRole('gridcell').nth(3)).toHaveText('5');
 });

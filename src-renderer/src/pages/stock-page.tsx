@@ -11,6 +11,7 @@ import { StockItem } from '../components/stock-item.js';
 import { formatTime } from '../format.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { hrefOf } from '../route.js';
+import { useLive } from '../stores/live-store.js';
 import { STOCK_PAGE_SIZE, useStockList, type StockQuery } from '../stores/stock-list-store.js';
 
 const ROW_HEIGHT = 40;
@@ -60,11 +61,21 @@ function StockList() {
       showRange: s.showRange,
     })),
   );
-  // Coming back from an item keeps the list as it was; the first visit loads it.
+  // Coming back from an item shows the list as it was left, reloaded; the first visit loads it.
   useEffect(() => {
     const current = useStockList.getState();
     if (current.total === null) current.setQuery(current.query);
+    else void current.refresh();
   }, []);
+  // Stock moved (the agent captured an event; its snapshot comes at most every 2 s): reload the rows in view.
+  const lastSeq = useLive((s) => s.snapshot?.status.lastSeq ?? null);
+  const seenSeq = useRef(lastSeq);
+  useEffect(() => {
+    if (lastSeq === null || seenSeq.current === lastSeq) return;
+    const isFirst = seenSeq.current === null;
+    seenSeq.current = lastSeq;
+    if (!isFirst) void useStockList.getState().refresh();
+  }, [lastSeq]);
 
   const isQueried = query.filter !== 'all' || (query.q ?? '') !== '' || query.location !== undefined;
   return (

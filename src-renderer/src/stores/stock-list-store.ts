@@ -23,9 +23,20 @@ type StockListState = {
   locations: StockListView['locations'];
   error: string | null;
   setQuery: (query: StockQuery) => void;
+  /** The rows the table shows, so a refresh reloads just those. */
+  visible: [number, number];
   /** Fetches the pages the rows `first` to `last` fall on, if not loaded yet. */
   showRange: (first: number, last: number) => void;
+  /** Reloads the visible pages (stock moved: the agent captured something); other pages are fetched again later. */
+  refresh: () => Promise<void>;
 };
+
+function pagesOf(first: number, last: number): number[] {
+  const pages: number[] = [];
+  for (let p = Math.floor(first / STOCK_PAGE_SIZE); p <= Math.floor(last / STOCK_PAGE_SIZE); p += 1)
+    pages.push(p);
+  return pages;
+}
 
 // Answers of an older query are dropped: each query change takes the next generation.
 let generation = 0;
@@ -65,15 +76,41 @@ export const useStockList = create<StockListState>()((set, get) => {
     channels: [],
     locations: [],
     error: null,
+    visible: [0, 0],
     setQuery: (query) => {
       generation += 1;
-      set({ query, total: null, pages: {}, error: null });
+      set({ query, total: null, pages: {}, visible: [0, 0], error: null });
       void fetchPage(0, generation);
     },
     showRange: (first, last) => {
+      set({ visible: [first, last] });
       const { pages } = get();
-      for (let p = Math.floor(first / STOCK_PAGE_SIZE); p <= Math.floor(last / STOCK_PAGE_SIZE); p += 1)
-        if (!(p in pages)) void fetchPage(p, generation);
+      for (const p of pagesOf(first, last)) if (!(p in pages)) void fetchPage(p, generation);
+    },
+    refresh: async () => {
+      generation += 1;
+      const gen = generation;
+      const [first, last] = get().visible;
+      const wanted = pagesOf(first, last);
+      try {
+        const results = await Promise.all(
+          wanted.map((p) =>
+            call('stock.list', { ...get().query, offset: p * STOCK_PAGE_SIZE, limit: STOCK_PAGE_SIZE }),
+          ),
+        );
+        if (gen !== generation) return;
+        const pages: Record<number, StockRowView[]> = {};
+        wanted.forEach((p, i) => (pages[p] = results[i]!.rows));
+        const answer = results[0];
+        set({
+          pages,
+          total: answer?.total ?? 0,
+          ...(answer === undefined ? {} : { channels: answer.channels, locations: answer.locations }),
+          error: null,
+        });
+      } catch (error) {
+        if (gen === generation) set({ error: messageOf(error) });
+      }
     },
   };
 });
