@@ -268,8 +268,8 @@ function StockTable(props: {
   ];
   // Fits 1024 px with two channels; more channels share the name's room.
   const template = `minmax(5.5rem, 1fr) minmax(5rem, 1.3fr) 8.25rem 4.25rem 4.25rem 4.5rem 3.5rem ${channels
-    .map(() => 'minmax(4rem, 0.6fr)')
-    .join(' ')} 7rem`;
+    .map(() => 'minmax(4.5rem, 0.6fr)')
+    .join(' ')} 7.5rem`;
 
   const open = (row: StockRowView) => {
     window.location.hash = hrefOf('stock', { sku: row.sku });
@@ -350,7 +350,11 @@ function StockTable(props: {
                     onSort(c.sort!, isSorted ? (query.dir === 'asc' ? 'desc' : 'asc') : FIRST_DIR[c.sort!])
                   }
                 >
-                  {c.sort === 'available' ? <span className="visually-hidden">Available on </span> : null}
+                  {c.sort === 'available' ? (
+                    <span className="head-note">
+                      Available<span className="visually-hidden"> on</span>
+                    </span>
+                  ) : null}
                   {c.label}
                   <span aria-hidden="true" className="sort-mark">
                     {isSorted ? (query.dir === 'asc' ? ' ▲' : ' ▼') : ''}
