@@ -25,11 +25,14 @@ export type StockListSafety = Readonly<{
  * never moved are not rows), filtered, searched and sorted in SQL, one page at a time, with the total for the
  * filter. Sorting always ends with (sku, location) in the same direction, so pages never overlap or skip rows.
  *
- * - `negative` / `zero` / `below`: on hand < 0, = 0, < `threshold` (the index `stock_levels_by_on_hand`).
+ * - `negative` / `zero` / `below`: on hand < 0, = 0, < `threshold`.
  * - `changed_today`: the last movement was received since `midnight` (the agent's local midnight). Events are
  *   numbered in the order they are received, so the first event of the day bounds `updated_seq` from below (found
- *   by bisecting `events` on its primary key, and read on the index `stock_levels_by_updated_seq`); the event's
- *   `received_at` is then checked exactly.
+ *   by bisecting `events` on its primary key); the event's `received_at` is then checked exactly.
+ *
+ * No index of its own: at 150,000 levels every sort and filter is a scan of `stock_levels` kept to the top
+ * `offset + limit` by SQLite's sorter (10 to 130 ms), and an index on a level column would be written on every
+ * movement capture records (bench/README.md, "The Stock page").
  * - `available` sorts by on hand − reserved − safety stock: every channel's published available is that less the
  *   channel's buffer, never below 0, so this one order is each channel column's order too.
  * - `lastMovement` sorts by `updated_seq`: the ledger's order, which is the order the movements were received in.
