@@ -328,7 +328,18 @@ export type StockRowView = {
   lastMovementAt: number | null;
 };
 
-export type StockListView = { total: number; offset: number; rows: StockRowView[]; locations: string[] };
+/**
+ * A page of the Stock page's table: `total` rows match the filter (rows are `stock_levels`: an item at a location
+ * where it ever moved), `rows` from `offset` on. `channels` names the per-channel columns, in the order of each
+ * row's `channels`; `locations` are the configured ones, for the location select.
+ */
+export type StockListView = {
+  total: number;
+  offset: number;
+  rows: StockRowView[];
+  channels: string[];
+  locations: { id: string; name: string }[];
+};
 
 /** A transfer sent to a location that has not been received there yet. */
 export type ExpectedTransferView = {

@@ -81,7 +81,10 @@ export const transferOutInputSchema = z
     reference: reference.optional(),
     lines: lines(z.strictObject({ sku, qty: positiveQty })),
   })
-  .refine((t) => t.from !== t.to, { path: ['to'], message: 'Choose another location than the one it leaves' });
+  .refine((t) => t.from !== t.to, {
+    path: ['to'],
+    message: 'Choose another location than the one it leaves',
+  });
 export type TransferOutInput = z.output<typeof transferOutInputSchema>;
 
 /** Receiving an expected transfer: the lines default to what was sent; a difference is kept and shown. */
@@ -129,16 +132,21 @@ export const itemLookupInputSchema = z.strictObject({
 export const STOCK_SORTS = ['sku', 'name', 'onHand', 'reserved', 'available', 'lastMovement'] as const;
 export const STOCK_FILTERS = ['all', 'negative', 'zero', 'below', 'changed_today'] as const;
 
-export const stockListInputSchema = z.strictObject({
-  location: z.string().min(1).max(64).optional(),
-  /** Part of a SKU, name or barcode. */
-  q: z.string().trim().max(255).optional(),
-  filter: z.enum(STOCK_FILTERS).default('all'),
-  /** With `below`: levels strictly under this many units. */
-  threshold: z.coerce.number().int().min(-MAX_QTY).max(MAX_QTY).optional(),
-  sort: z.enum(STOCK_SORTS).default('sku'),
-  dir: z.enum(['asc', 'desc']).default('asc'),
-  offset: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-});
+export const stockListInputSchema = z
+  .strictObject({
+    location: z.string().min(1).max(64).optional(),
+    /** Part of a SKU, name or barcode. */
+    q: z.string().trim().max(255).optional(),
+    filter: z.enum(STOCK_FILTERS).default('all'),
+    /** With `below`: levels strictly under this many units. */
+    threshold: z.coerce.number().int().min(-MAX_QTY).max(MAX_QTY).optional(),
+    sort: z.enum(STOCK_SORTS).default('sku'),
+    dir: z.enum(['asc', 'desc']).default('asc'),
+    offset: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+  })
+  .refine((i) => i.filter !== 'below' || i.threshold !== undefined, {
+    path: ['threshold'],
+    message: 'Filtering below a level needs a threshold',
+  });
 export type StockListInput = z.output<typeof stockListInputSchema>;

@@ -1,7 +1,7 @@
 import type { StockLevel } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import { availableToSell } from './availability.js';
-import type { ChannelBuffers } from './channel-buffers.js';
+import type { ChannelBuffer, ChannelBuffers } from './channel-buffers.js';
 import type { ChannelGuard } from './channel-guard.js';
 import type { StockRepo } from './stock-repo.js';
 
@@ -43,27 +43,41 @@ export class StockView {
     return this.#guard ? this.#guard.publishable(channel, available) : available;
   }
 
-  levels(filter: Readonly<{ sku?: string; location?: string; limit?: number }>): StockLevel[] {
-    const channels = this.#buffers.list();
-    return this.#repo.levels(filter).map((row) => {
-      const safetyStock = this.safetyStock(row.sku);
-      const base = { onHand: row.on_hand, reserved: row.reserved, safetyStock };
+  /**
+   * What each channel is published for a level already read (the Stock page reads a page of levels in one
+   * query): the same as `available` for each channel, without reading the level again.
+   */
+  published(
+    level: Readonly<{ sku: string; onHand: number; reserved: number }>,
+    channels: readonly ChannelBuffer[] = this.#buffers.list(),
+  ): { channel: string; buffer: number; available: number }[] {
+    const base = { onHand: level.onHand, reserved: level.reserved, safetyStock: this.safetyStock(level.sku) };
+    return channels.map((c) => {
+      const available = availableToSell({ ...base, buffer: c.buffer });
       return {
-        sku: row.sku,
-        location: row.location,
-        onHand: row.on_hand,
-        reserved: row.reserved,
-        safetyStock,
-        available: Math.max(0, row.on_hand - row.reserved),
-        channels: channels.map((c) => ({
-          channel: c.channel,
-          buffer: c.buffer,
-          available: this.#guard
-            ? this.#guard.publishable(c.channel, availableToSell({ ...base, buffer: c.buffer }))
-            : availableToSell({ ...base, buffer: c.buffer }),
-        })),
-        updatedSeq: row.updated_seq,
+        channel: c.channel,
+        buffer: c.buffer,
+        available: this.#guard ? this.#guard.publishable(c.channel, available) : available,
       };
     });
+  }
+
+  /** The channels and their buffers in effect now, to hand to `published` for many rows. */
+  buffers(): ChannelBuffer[] {
+    return this.#buffers.list();
+  }
+
+  levels(filter: Readonly<{ sku?: string; location?: string; limit?: number }>): StockLevel[] {
+    const channels = this.#buffers.list();
+    return this.#repo.levels(filter).map((row) => ({
+      sku: row.sku,
+      location: row.location,
+      onHand: row.on_hand,
+      reserved: row.reserved,
+      safetyStock: this.safetyStock(row.sku),
+      available: Math.max(0, row.on_hand - row.reserved),
+      channels: this.published({ sku: row.sku, onHand: row.on_hand, reserved: row.reserved }, channels),
+      updatedSeq: row.updated_seq,
+    }));
   }
 }

@@ -53,7 +53,9 @@ export function LocationField({
       />
       <datalist id={`${id}-list`}>
         {locations.map((l) => (
-          <option key={l} value={l} />
+          <option key={l.id} value={l.id}>
+            {l.name}
+          </option>
         ))}
       </datalist>
     </Field>

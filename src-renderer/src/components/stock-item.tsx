@@ -1,0 +1,162 @@
+import type { StockItemView } from '../../../shared/rpc-views.js';
+import { formatTime } from '../format.js';
+import { TableHead } from './table-head.js';
+
+const TYPE_LABELS: Record<string, string> = {
+  sale: 'Sale',
+  return: 'Return',
+  receipt: 'Goods receipt',
+  adjustment: 'Adjustment',
+  count: 'Stock count',
+  transfer_out: 'Transfer out',
+  transfer_in: 'Transfer in',
+  ship: 'Marketplace shipment',
+};
+
+/**
+ * One item as the Stock page shows it (`#/stock?sku=...`): its levels per location with each channel's
+ * available, the orders holding it, its ledger history newest first with the event behind each movement, and the
+ * ways to act on it at each location (links to the entry page).
+ */
+export function StockItem({ item }: Readonly<{ item: StockItemView & { sku: string } }>) {
+  const channels = item.levels[0]?.channels.map((c) => c.channel) ?? [];
+  return (
+    <div role="region" aria-label={`Stock of ${item.sku}`} aria-live="polite">
+      <h2>
+        {item.sku} {item.name !== null && <span className="muted">— {item.name}</span>}
+      </h2>
+      {item.barcode !== null && <p className="muted">Barcode {item.barcode}</p>}
+      <ItemActions sku={item.sku} locations={item.levels.map((l) => l.location)} />
+      <h3>Levels</h3>
+      {item.levels.length === 0 ? (
+        <p>No stock recorded yet.</p>
+      ) : (
+        <table className="data" data-testid="levels">
+          <TableHead
+            columns={[
+              'Location',
+              { label: 'On hand', isNumeric: true },
+              { label: 'Reserved', isNumeric: true },
+              { label: 'Safety stock', isNumeric: true },
+              { label: 'Available', isNumeric: true },
+              ...channels.map((c) => ({ label: `Available on ${c}`, isNumeric: true })),
+            ]}
+          />
+          <tbody>
+            {item.levels.map((l) => (
+              <tr key={l.location}>
+                <th scope="row">{l.location}</th>
+                <td className={`num${l.onHand < 0 ? ' negative' : ''}`}>{l.onHand}</td>
+                <td className="num">{l.reserved}</td>
+                <td className="num">{l.safetyStock}</td>
+                <td className="num">{l.available}</td>
+                {l.channels.map((c) => (
+                  <td key={c.channel} className="num">
+                    {c.available}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>Open reservations</h3>
+      {item.reservations.length === 0 ? (
+        <p>No order holds this item.</p>
+      ) : (
+        <table className="data" data-testid="reservations">
+          <caption className="visually-hidden">
+            Orders holding this item, oldest first: they lower available-to-sell on every channel
+          </caption>
+          <TableHead
+            columns={[
+              'Reserved since',
+              'Channel',
+              'Order',
+              'Location',
+              { label: 'Quantity', isNumeric: true },
+            ]}
+          />
+          <tbody>
+            {item.reservations.map((r) => (
+              <tr key={`${r.channel}|${r.orderId}|${r.location}`}>
+                <td>{r.since === null ? '—' : formatTime(r.since)}</td>
+                <td>{r.channel}</td>
+                <th scope="row">
+                  {r.orderName ?? r.orderId}
+                  {r.orderName !== null && <span className="muted"> ({r.orderId})</span>}
+                </th>
+                <td>{r.location}</td>
+                <td className="num">{r.qty}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>Ledger history</h3>
+      <table className="data" data-testid="movements">
+        <caption className="visually-hidden">Newest first, at most 200 movements</caption>
+        <TableHead
+          columns={[
+            'Captured',
+            'Event',
+            'Location',
+            { label: 'Change', isNumeric: true },
+            { label: 'On hand after', isNumeric: true },
+            'Source',
+          ]}
+        />
+        <tbody>
+          {item.movements.map((m) => (
+            <tr key={m.id}>
+              <td>{formatTime(m.receivedAt)}</td>
+              <td>
+                {TYPE_LABELS[m.type] ?? m.type} {m.reference ?? m.eventId}
+              </td>
+              <td>{m.location}</td>
+              <td className="num">{m.delta > 0 ? `+${m.delta}` : m.delta}</td>
+              <td className="num">{m.onHandAfter}</td>
+              <td>
+                {m.source} <span className="muted">#{m.eventSeq}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * A link to the stock entry page (`#/entry?tab=count&location=S1&sku=...`): the page and its tabs are another
+ * piece of work; these links are its contract.
+ */
+function entryHref(params: Record<string, string>): string {
+  return `#/entry?${new URLSearchParams(params).toString()}`;
+}
+
+/** Count, adjust or receive at each location the item has a level at (at none: the entry page asks where). */
+function ItemActions({ sku, locations }: Readonly<{ sku: string; locations: readonly string[] }>) {
+  const places = locations.length === 0 ? [null] : locations;
+  return (
+    <ul className="item-actions" aria-label="Act on this item">
+      {places.map((location) => {
+        const where: Record<string, string> = location === null ? {} : { location };
+        // The location is in each link's name, for a screen reader's list of links.
+        const at = location === null ? null : <span className="visually-hidden"> at {location}</span>;
+        return (
+          <li key={location ?? ''}>
+            {location !== null && (
+              <span className="item-actions-location" aria-hidden="true">
+                {location}
+              </span>
+            )}
+            <a href={entryHref({ tab: 'count', ...where, sku })}>Count this item{at}</a>
+            <a href={entryHref({ tab: 'adjust', ...where, sku })}>Adjust{at}</a>
+            <a href={entryHref({ tab: 'receive', ...where })}>Receive{at}</a>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
