@@ -1,17 +1,12 @@
+import { EVENT_LABELS } from '../../../shared/events.js';
 import type { StockItemView } from '../../../shared/rpc-views.js';
 import { formatTime } from '../format.js';
 import { TableHead } from './table-head.js';
 
-const TYPE_LABELS: Record<string, string> = {
-  sale: 'Sale',
-  return: 'Return',
-  receipt: 'Goods receipt',
-  adjustment: 'Adjustment',
-  count: 'Stock count',
-  transfer_out: 'Transfer out',
-  transfer_in: 'Transfer in',
-  ship: 'Marketplace shipment',
-};
+/** A movement's event type as staff call it (the agent's own words), or the stored type if it is not one. */
+function labelOf(type: string): string {
+  return (EVENT_LABELS as Record<string, string>)[type] ?? type;
+}
 
 /**
  * One item as the Stock page shows it (`#/stock?sku=...`): its levels per location with each channel's
@@ -111,7 +106,7 @@ export function StockItem({ item }: Readonly<{ item: StockItemView & { sku: stri
             <tr key={m.id}>
               <td>{formatTime(m.receivedAt)}</td>
               <td>
-                {TYPE_LABELS[m.type] ?? m.type} {m.reference ?? m.eventId}
+                {labelOf(m.type)} {m.reference ?? m.eventId}
               </td>
               <td>{m.location}</td>
               <td className="num">{m.delta > 0 ? `+${m.delta}` : m.delta}</td>
