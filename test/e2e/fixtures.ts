@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test as base } from '@playwright/test';
+import { expect, test as base } from '@playwright/test';
+import type { StatusResponse } from '../../shared/api.js';
 import type { ConfigInput } from '../../shared/config.js';
+import { unsyncedReport } from '../../src-main/cli/unsynced-report.js';
 import { startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 import { FaultSink, type FaultSinkOptions } from '../simulators/fault-sink.js';
 
@@ -28,6 +30,8 @@ type StartOptions = {
   destinations?: NonNullable<ConfigInput['destinations']>;
   /** Watch a drop folder (`<dir>/drop`) for `pos-1`'s export files, read once stable for 200 ms. */
   dropFolder?: boolean;
+  /** Run the reconciliation schedule every this many ms (test-only, see `TestAgentOptions`). */
+  reconcileEveryMs?: number;
 };
 
 /** A sale with a receipt number. */
@@ -73,6 +77,7 @@ export const test = base.extend<{ backroom: (options?: StartOptions) => Promise<
           ...options.config,
         }),
         dir.path,
+        options.reconcileEveryMs !== undefined ? { reconcileEveryMs: options.reconcileEveryMs } : {},
       );
       started.push({ agent, sink, cleanup: dir.cleanup });
       return {
@@ -97,6 +102,17 @@ export const test = base.extend<{ backroom: (options?: StartOptions) => Promise<
 });
 
 export { expect } from '@playwright/test';
+
+/** The agent's status as `backroom unsynced` reads it, reduced to what that report says. */
+export async function unsynced(backroom: Backroom): Promise<{ openExceptions: number; pending: number }> {
+  const { status, body } = await backroom.agent.get('/api/v1/status');
+  expect(status).toBe(200);
+  const report = unsyncedReport(body as unknown as StatusResponse, {
+    configFile: 'config.json',
+    dataDir: backroom.dataDir,
+  });
+  return { openExceptions: report.openExceptions, pending: report.pending };
+}
 
 /** Where the README's screenshots are kept. */
 export function screenshotPath(name: string): string {

@@ -60,6 +60,9 @@ export function ExceptionsPage({ params }: { params: URLSearchParams }) {
     if (linkedKind !== null && linkedKind !== current.filter.kind)
       current.setFilter({ status: 'open', kind: linkedKind });
     else if (current.total === null) current.setFilter(current.filter);
+    // Opened again: what changed while another page was shown (a count that resolved an exception) pushed no
+    // change to this page, so the rows kept in the store are reloaded.
+    else void current.refresh();
   }, [linkedKind]);
 
   const firstChange = useRef(true);

@@ -50,6 +50,36 @@ export class EntryPage {
     return this.page.getByRole('form', { name });
   }
 
+  /** The count being taken (after "Start count"): its heading says where, and whether it was posted. */
+  get countSession(): Locator {
+    return this.page.getByTestId('count-session');
+  }
+
+  /** Starts the count the "Start a count" form describes (filled in, or prefilled by a link). */
+  async startCount(): Promise<void> {
+    await this.form('Start a count').getByRole('button', { name: 'Start count' }).click();
+    await expect(this.countSession.getByRole('heading', { level: 2 })).toBeVisible();
+  }
+
+  /** Records the counted quantity of `sku` as staff type it: the SKU and Enter, then the quantity and Enter. */
+  async recordCount(sku: string, counted: number): Promise<void> {
+    const code = this.lineEntry.getByLabel('SKU or barcode');
+    await code.fill(sku);
+    await code.press('Enter');
+    await expect(this.lineEntry.getByLabel('Counted')).toBeFocused();
+    await this.page.keyboard.type(String(counted));
+    await this.page.keyboard.press('Enter');
+    await expect(this.page.getByTestId(`count-line-${sku}`).getByRole('textbox')).toHaveValue(
+      String(counted),
+    );
+  }
+
+  /** Opens the count's review and posts it. */
+  async reviewAndPostCount(): Promise<void> {
+    await this.countSession.getByRole('button', { name: 'Review and post…' }).click();
+    await this.page.getByTestId('count-review').getByRole('button', { name: 'Post count' }).click();
+  }
+
   /**
    * Scans `code` as a barcode scanner does: fast keys then Enter, with focus on the page (no field), so the
    * page-wide scanner takes it. With a `delay` of 100 ms or more between keys it is a person typing instead.

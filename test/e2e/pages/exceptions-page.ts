@@ -43,11 +43,25 @@ export class ExceptionsPage {
 
   /** Fills the detail panel's "Map this SKU" form (destination and SKU are prefilled) and saves it. */
   async mapThisSku(remoteId: string, reason = ''): Promise<Locator> {
-    const form = this.detail.getByRole('form', { name: 'Map this SKU' });
+    return this.mapThis('SKU', remoteId, reason);
+  }
+
+  /**
+   * Fills the detail panel's "Map this SKU" or "Map this location" form (destination and local id are
+   * prefilled) with the id the destination knows it by, and saves it.
+   */
+  async mapThis(what: 'SKU' | 'location', remoteId: string, reason = ''): Promise<Locator> {
+    const form = this.detail.getByRole('form', { name: `Map this ${what}` });
     await form.getByLabel('Remote id').fill(remoteId);
     await form.getByLabel('Reason (optional)').fill(reason);
     await form.getByRole('button', { name: 'Save mapping' }).click();
     return form;
+  }
+
+  /** Negative stock: follows the panel's "Count now" to the Stock entry page, the count prefilled. */
+  async countNow(): Promise<void> {
+    await this.detail.getByRole('link', { name: 'Count now' }).click();
+    await expect(this.page.getByRole('heading', { level: 1, name: 'Stock entry' })).toBeVisible();
   }
 
   async retryAllMatching(reason: string): Promise<void> {
