@@ -370,15 +370,18 @@ export class OrderPuller {
     if (result?.status === 'accepted') return true;
     if (result?.status === 'rejected') {
       const why = result.errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+      const dedupeKey = EXCEPTION_CATALOG.order_rejected.key(this.#o.destinationId, order.orderId);
+      // Closed by a person for this very version of the order: a re-read of it (the pull's overlap) stays closed.
+      if (this.#o.exceptions.isSettled('order_rejected', dedupeKey, order.updatedAt)) return false;
       this.#o.exceptions.raise({
         kind: 'order_rejected',
-        dedupeKey: EXCEPTION_CATALOG.order_rejected.key(this.#o.destinationId, order.orderId),
+        dedupeKey,
         message: EXCEPTION_CATALOG.order_rejected.message({
           destinationId: this.#o.destinationId,
           order: order.name ?? order.orderId,
           why,
         }),
-        details: { orderId: order.orderId, errors: result.errors },
+        details: { orderId: order.orderId, errors: result.errors, version: order.updatedAt },
         destinationId: this.#o.destinationId,
       });
     }

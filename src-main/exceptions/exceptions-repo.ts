@@ -33,6 +33,7 @@ export class ExceptionsRepo {
   readonly #raise;
   readonly #resolveByKey;
   readonly #closeOfOutboxItem;
+  readonly #isSettled;
 
   constructor(db: AgentDatabase) {
     this.#db = db;
@@ -49,6 +50,13 @@ export class ExceptionsRepo {
     this.#resolveByKey = db.sqlite.prepare(
       `UPDATE exceptions SET status = 'resolved', resolved_at = ?, resolution = ?
        WHERE dedupe_key = ? AND status = 'open'`,
+    );
+    // Uses exceptions_by_status (status, kind, id): settled rows of one kind, then the key.
+    this.#isSettled = db.sqlite.prepare<[string, string, string]>(
+      `SELECT 1 FROM exceptions
+       WHERE status IN ('resolved', 'discarded') AND kind = ? AND dedupe_key = ?
+         AND json_extract(details, '$.version') = ?
+       LIMIT 1`,
     );
     this.#closeOfOutboxItem = db.sqlite.prepare(
       `UPDATE exceptions SET status = ?, resolved_at = ?, resolution = ?
@@ -163,6 +171,15 @@ export class ExceptionsRepo {
       .where('kind', '=', kind);
     if (destinationId !== undefined) q = q.where('destination_id', '=', destinationId);
     return this.#db.all(q.orderBy('id'));
+  }
+
+  /**
+   * Whether an exception of this kind and key was already settled (closed by a person, or resolved) about exactly
+   * this version of its subject (`details.version`), so a subject read again unchanged (an order re-read within a
+   * pull's overlap) is not raised again after someone closed it. A new version raises as usual.
+   */
+  isSettled(kind: ExceptionKind, dedupeKey: DedupeKey, version: string): boolean {
+    return this.#isSettled.get(kind, dedupeKey, version) !== undefined;
   }
 
   /** Open exceptions counted by kind. */

@@ -39,6 +39,8 @@ class OrderBook implements OrderSource {
   };
 }
 
+const MANAGER_TOKEN = 'orders-test-manager-token-0123456789';
+
 describe('marketplace orders become reservations', () => {
   let dir: ReturnType<typeof tempDir>;
   let t: TestAgent;
@@ -51,6 +53,7 @@ describe('marketplace orders become reservations', () => {
     t = await startAgent(
       testConfig(dir.path, {
         channels: [{ id: 'web', buffer: 1 }],
+        operators: [{ name: 'Maria', token: MANAGER_TOKEN, role: 'manager' }],
       }),
     );
     stock = new StockRepo(t.agent.db);
@@ -246,6 +249,35 @@ describe('marketplace orders become reservations', () => {
     assert.equal(level().reserved, 1);
     const open = t.agent.exceptions.list({ status: 'open', kind: 'order_unmapped_item' });
     assert.ok(open.some((e) => e.message.includes('#1007') && e.message.includes('InventoryItem/999')));
+  });
+
+  test('a rejected order closed by a person stays closed when the same order is read again; an edit of it raises again', async () => {
+    const tooMany = { orderId: 'R1', name: '#2001', status: 'open' as const, location: null };
+    book.put({ ...tooMany, lines: [{ sku: `SKU-${run}`, qty: 2_000_000 }] });
+    await puller.pullNow();
+    const mine = () =>
+      t.agent.exceptions.list({ kind: 'order_rejected' }).filter((e) => e.destination_id === `shop-${run}`);
+    assert.equal(mine().length, 1);
+    assert.equal(mine()[0]!.status, 'open');
+    const closed = await fetch(`${t.url}/api/v1/exceptions/close`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${MANAGER_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ids: [mine()[0]!.id], reason: 'the shop refunds it' }),
+    });
+    assert.equal(closed.status, 200);
+    await puller.pullNow(); // the overlap reads R1 again, unchanged
+    assert.deepEqual(
+      mine().map((e) => e.status),
+      ['discarded'],
+      'the same order, read again, is not raised again',
+    );
+    book.put({ ...tooMany, lines: [{ sku: `SKU-${run}`, qty: 3_000_000 }] });
+    await puller.pullNow();
+    assert.deepEqual(
+      mine().map((e) => e.status),
+      ['open', 'discarded'],
+      'an edited order that still fails is a new problem',
+    );
   });
 
   test('a web shop may send reserve, release and ship events through the ingest API', async () => {
