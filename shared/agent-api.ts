@@ -109,8 +109,7 @@ export type StoredException = {
   acknowledged_note: string | null;
 };
 
-/** A destination's breaker as `POST /api/v1/destinations/:id/resume` answers it. */
-export type DestinationBreakerState = 'closed' | 'open' | 'half_open' | 'paused';
+export type { DestinationBreakerState } from './rpc-views.js';
 
 /**
  * The operator API for scripts (README, "Outbox operations"): an operator token, or the local CLI naming the
@@ -139,19 +138,6 @@ export const OPERATOR_RPC = {
       limit: z.coerce.number().int().min(1).max(5000).optional(),
     }),
     output: out<{ exceptions: StoredException[] }>(),
-  },
-  'destinations.resume': {
-    method: 'POST',
-    role: 'manager',
-    path: '/api/v1/destinations/:id/resume',
-    access: 'operator_or_control',
-    /** `id` from the path; the body is optional (an operator token names its operator, a reason may be left out). */
-    input: z.object({
-      id: z.string().min(1),
-      operator: z.string().min(1).optional(),
-      reason: z.string().optional(),
-    }),
-    output: out<{ destination: string; state: DestinationBreakerState }>(),
   },
 } as const satisfies Record<string, RpcRoute>;
 

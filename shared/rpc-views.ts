@@ -404,3 +404,6 @@ export type ImportFileReport = {
   error: string | null;
   importedAt: string;
 };
+
+/** A destination's breaker as `POST /api/v1/destinations/:id/resume` answers it. */
+export type DestinationBreakerState = 'closed' | 'open' | 'half_open' | 'paused';

@@ -24,6 +24,7 @@ import {
   type ExpectedTransferView,
   type CountSessionView,
   type ImportFileReport,
+  type DestinationBreakerState,
 } from './rpc-views.js';
 import {
   adjustInputSchema,
@@ -460,6 +461,20 @@ export const RPC = {
     input: empty,
     /** `reconcile.everyMinutes`: the reconciliation schedule (0: off). */
     output: out<{ destinations: DestinationSummary[]; reconcile: { everyMinutes: number } }>(),
+  },
+  /** Restarts a destination paused on refused credentials or setup, once they are fixed (the exception's Resume). */
+  'destinations.resume': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/destinations/:id/resume',
+    access: 'operator_or_control',
+    /** `id` from the path; the body is optional (an operator token names its operator, a reason may be left out). */
+    input: z.object({
+      id: z.string().min(1),
+      operator: z.string().min(1).optional(),
+      reason: z.string().optional(),
+    }),
+    output: out<{ destination: string; state: DestinationBreakerState }>(),
   },
   'destinations.test': {
     method: 'POST',

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, nanos } from '@nats-io/transport-node';
-import type { Page } from '@playwright/test';
 import { ShopifyFake } from '../simulators/shopify-fake.js';
 import { CONTRACTS_DIR } from '../support/contracts.js';
 import { NatsServer } from '../support/nats-server.js';
@@ -29,30 +28,6 @@ function receipt(reference: string, sku: string, qty: number, location = 'S1'): 
     reference,
     lines: [{ sku, qty }],
   };
-}
-
-/**
- * Resumes a paused destination the one way staff have today: the operator route
- * `POST /api/v1/destinations/:id/resume`, sent from the signed-in workbench session (as the Resume button the
- * README's table promises would send it). The exception panel has no such button: `KindFixes` in
- * src-renderer/src/components/exception-fixes.tsx has no case for `destination_auth_failed` or
- * `destination_misconfigured`, and the route is in `OPERATOR_RPC` (shared/agent-api.ts), not in the UI client's
- * `RPC`.
- */
-async function resumeFromSession(page: Page, destination: string, reason: string): Promise<void> {
-  const answer = await page.evaluate(
-    async ([id, why]) => {
-      const response = await fetch(`/api/v1/destinations/${encodeURIComponent(id)}/resume`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ reason: why }),
-      });
-      return { status: response.status, body: (await response.json()) as { state?: string } };
-    },
-    [destination, reason] as const,
-  );
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  expect(answer.body.state).toBe('closed');
 }
 
 test('the ERP refusing a sale, failing until attempts run out and refusing the signature: each is replayed, retried or resumed once fixed, until nothing is open and nothing is pending', async ({
@@ -95,7 +70,7 @@ test('the ERP refusing a sale, failing until attempts run out and refusing the s
   // Credentials refused: the secret is set back in the ERP, then delivery is resumed; the paused sale goes out.
   await exceptions.open(/erp refused Backroom's credentials/);
   sink.setSecret(WEBHOOK_SECRET);
-  await resumeFromSession(page, 'erp', 'ERP webhook secret set back to the one Backroom signs with');
+  await exceptions.resume('erp', 'ERP webhook secret set back to the one Backroom signs with');
   await expect(exceptions.detail.getByRole('heading', { level: 2 })).toContainText('resolved');
   await expect(exceptions.row(/erp refused Backroom's credentials/)).toHaveCount(0);
   await expect.poll(() => sink.applied.some((a) => a.body['reference'] === 'R-PAUSED')).toBe(true);
@@ -266,7 +241,7 @@ test('a fleet stream that is not there pauses the NATS destination as set up wro
         subjects: ['backroom.events.>'],
         duplicate_window: nanos(120_000),
       });
-      await resumeFromSession(page, 'fleet', 'Stream BACKROOM added on the fleet server');
+      await exceptions.resume('fleet', 'Stream BACKROOM added on the fleet server');
       await expect(exceptions.detail.getByRole('heading', { level: 2 })).toContainText('resolved');
       await expect(misconfigured).toHaveCount(0);
       await expect

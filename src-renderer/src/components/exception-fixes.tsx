@@ -6,6 +6,7 @@ import { useAction } from '../hooks/use-action.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { BadImportRowFix } from './bad-import-row-fix.js';
+import { ReconcileDriftFix, ResumeDestinationFix } from './destination-fixes.js';
 import { ErrorMessage } from './error-message.js';
 import { Field, fieldProps } from './field.js';
 import { LocationForm } from './location-form.js';
@@ -45,6 +46,11 @@ export function KindFixes({ exception, onDone }: FixProps) {
       return has('reimport') ? <BadImportFileFix exception={exception} onDone={onDone} /> : null;
     case 'order_unmapped_item':
       return has('map') ? <OrderItemFix exception={exception} onDone={onDone} /> : null;
+    case 'destination_auth_failed':
+    case 'destination_misconfigured':
+      return has('resume') ? <ResumeDestinationFix exception={exception} onDone={onDone} /> : null;
+    case 'reconcile_drift':
+      return has('reconcile') ? <ReconcileDriftFix exception={exception} /> : null;
     default:
       return null;
   }

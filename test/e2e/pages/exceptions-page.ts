@@ -58,6 +58,13 @@ export class ExceptionsPage {
     return form;
   }
 
+  /** A paused destination: the panel's "Resume delivery" once its credentials or setup are fixed. */
+  async resume(destination: string, reason: string): Promise<void> {
+    const form = this.detail.getByRole('form', { name: `Resume ${destination}` });
+    await form.getByLabel('Reason (optional)').fill(reason);
+    await form.getByRole('button', { name: `Resume ${destination}` }).click();
+  }
+
   /** Negative stock: follows the panel's "Count now" to the Stock entry page, the count prefilled. */
   async countNow(): Promise<void> {
     await this.detail.getByRole('link', { name: 'Count now' }).click();
