@@ -8,7 +8,7 @@ import { call } from '../api/client.js';
 import { useEntryLines } from '../hooks/use-entry-lines.js';
 import { EntryForm } from './entry-form.js';
 import { linesInput } from './entry-lines.js';
-import { Field, fieldProps } from './field.js';
+import { Field, fieldProps, TextField } from './field.js';
 import { LineEntry } from './line-entry.js';
 import { LocationField, rememberLocation } from './location-field.js';
 import { Options } from './options.js';
@@ -95,10 +95,7 @@ export function AdjustForm({
           <LocationField
             id={`${id}-location`}
             value={location}
-            onChange={(v) => {
-              setLocation(v);
-              dismiss('location');
-            }}
+            onChange={entry.changing('location', setLocation)}
             error={errors.location}
           />
           <Field id={`${id}-reason`} label="Reason" error={errors.reason}>
@@ -117,22 +114,15 @@ export function AdjustForm({
               />
             </select>
           </Field>
-          <Field
+          <TextField
             id={`${id}-note`}
             label={reason === 'other' ? 'Note (required)' : 'Note (optional)'}
             error={errors.note}
-          >
-            <input
-              {...fieldProps(`${id}-note`, errors.note)}
-              className="note"
-              value={note}
-              onChange={(e) => {
-                setNote(e.target.value);
-                dismiss('note');
-              }}
-              autoComplete="off"
-            />
-          </Field>
+            value={note}
+            onChange={entry.changing('note', setNote)}
+            className="note"
+            autoComplete="off"
+          />
         </>
       }
     >

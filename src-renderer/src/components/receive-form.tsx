@@ -3,7 +3,7 @@ import { call } from '../api/client.js';
 import { useEntryLines } from '../hooks/use-entry-lines.js';
 import { EntryForm } from './entry-form.js';
 import { linesInput } from './entry-lines.js';
-import { Field, fieldProps } from './field.js';
+import { TextField } from './field.js';
 import { LineEntry } from './line-entry.js';
 import { LocationField, rememberLocation } from './location-field.js';
 
@@ -18,7 +18,7 @@ export function ReceiveForm({ initialLocation }: Readonly<{ initialLocation: str
   const [location, setLocation] = useState(initialLocation);
   const [reference, setReference] = useState('');
   const { lines, setLines, entry, onAdd } = useEntryLines(LABELS);
-  const { errors, dismiss } = entry;
+  const { errors } = entry;
 
   const post = async () => {
     const posted = await entry.post((entryId) =>
@@ -52,23 +52,17 @@ export function ReceiveForm({ initialLocation }: Readonly<{ initialLocation: str
           <LocationField
             id={`${id}-location`}
             value={location}
-            onChange={(v) => {
-              setLocation(v);
-              dismiss('location');
-            }}
+            onChange={entry.changing('location', setLocation)}
             error={errors.location}
           />
-          <Field id={`${id}-reference`} label="Delivery note or order (optional)" error={errors.reference}>
-            <input
-              {...fieldProps(`${id}-reference`, errors.reference)}
-              value={reference}
-              onChange={(e) => {
-                setReference(e.target.value);
-                dismiss('reference');
-              }}
-              autoComplete="off"
-            />
-          </Field>
+          <TextField
+            id={`${id}-reference`}
+            label="Delivery note or order (optional)"
+            error={errors.reference}
+            value={reference}
+            onChange={entry.changing('reference', setReference)}
+            autoComplete="off"
+          />
         </>
       }
     >

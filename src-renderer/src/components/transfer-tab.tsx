@@ -9,7 +9,7 @@ import { ErrorMessage } from './error-message.js';
 import { EntryForm } from './entry-form.js';
 import { keepEnterFromPosting, linesInput } from './entry-lines.js';
 import { EntryOutcome, EntryProblems } from './entry-outcome.js';
-import { Field, fieldProps, FieldError } from './field.js';
+import { fieldProps, FieldError, TextField } from './field.js';
 import { LineEntry } from './line-entry.js';
 import { LocationField, rememberLocation } from './location-field.js';
 import { SubmitButton } from './submit-button.js';
@@ -52,7 +52,7 @@ function TransferOutForm({
   const [to, setTo] = useState('');
   const [reference, setReference] = useState('');
   const { lines, setLines, entry, onAdd } = useEntryLines(OUT_LABELS);
-  const { errors, dismiss } = entry;
+  const { errors } = entry;
 
   const post = async () => {
     const posted = await entry.post((entryId) =>
@@ -89,33 +89,24 @@ function TransferOutForm({
             id={`${id}-from`}
             label="From"
             value={from}
-            onChange={(v) => {
-              setFrom(v);
-              dismiss('from');
-            }}
+            onChange={entry.changing('from', setFrom)}
             error={errors.from}
           />
           <LocationField
             id={`${id}-to`}
             label="To"
             value={to}
-            onChange={(v) => {
-              setTo(v);
-              dismiss('to');
-            }}
+            onChange={entry.changing('to', setTo)}
             error={errors.to}
           />
-          <Field id={`${id}-reference`} label="Reference (optional)" error={errors.reference}>
-            <input
-              {...fieldProps(`${id}-reference`, errors.reference)}
-              value={reference}
-              onChange={(e) => {
-                setReference(e.target.value);
-                dismiss('reference');
-              }}
-              autoComplete="off"
-            />
-          </Field>
+          <TextField
+            id={`${id}-reference`}
+            label="Reference (optional)"
+            error={errors.reference}
+            value={reference}
+            onChange={entry.changing('reference', setReference)}
+            autoComplete="off"
+          />
         </>
       }
     >
