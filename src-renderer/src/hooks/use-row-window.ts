@@ -1,5 +1,5 @@
 import { useVirtualizer, type VirtualItem } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { useEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type RefObject } from 'react';
 import { rowAt } from '../stores/paged-rows.js';
 
 /** What a virtualized table reads from {@link useRowWindow}. */
@@ -108,5 +108,17 @@ export function useRowWindow<Row>({
     setActive,
     rowAt: (index) => rowAt(pages, index),
     onKeyDown,
+  };
+}
+
+/** The style of a row of the window: placed at `start` (its item's), `rowHeight` high, the width of the table. */
+export function rowPosition(start: number, rowHeight: number): CSSProperties {
+  return {
+    position: 'absolute',
+    top: 0,
+    left: 0,
+    right: 0,
+    height: rowHeight,
+    transform: `translateY(${start}px)`,
   };
 }

@@ -13,7 +13,7 @@ import { PageSection } from '../components/page-section.js';
 import { RoleNote } from '../components/role-note.js';
 import { formatAgeShort, KIND_LABELS } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
-import { useRowWindow } from '../hooks/use-row-window.js';
+import { rowPosition, useRowWindow } from '../hooks/use-row-window.js';
 import { useExceptions } from '../stores/exceptions-store.js';
 import { useLive } from '../stores/live-store.js';
 
@@ -383,14 +383,7 @@ const ExceptionRow = memo(function ExceptionRow(props: {
       aria-selected={isSelected}
       data-index={index}
       tabIndex={isActive ? 0 : -1}
-      style={{
-        position: 'absolute',
-        top: 0,
-        left: 0,
-        right: 0,
-        height: ROW_HEIGHT,
-        transform: `translateY(${start}px)`,
-      }}
+      style={rowPosition(start, ROW_HEIGHT)}
       onClick={() => {
         onActivate(index);
         if (row) onSelect(row.id);

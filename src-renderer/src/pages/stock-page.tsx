@@ -8,7 +8,7 @@ import { FilterBar } from '../components/filter-bar.js';
 import { PageSection } from '../components/page-section.js';
 import { StockItem } from '../components/stock-item.js';
 import { formatTime } from '../format.js';
-import { useRowWindow } from '../hooks/use-row-window.js';
+import { rowPosition, useRowWindow } from '../hooks/use-row-window.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { hrefOf } from '../route.js';
 import { useLive } from '../stores/live-store.js';
@@ -369,15 +369,7 @@ const StockRow = memo(function StockRow(props: {
       aria-rowindex={index + 2}
       data-index={index}
       tabIndex={isActive ? 0 : -1}
-      style={{
-        position: 'absolute',
-        top: 0,
-        left: 0,
-        right: 0,
-        height: ROW_HEIGHT,
-        transform: `translateY(${start}px)`,
-        gridTemplateColumns: template,
-      }}
+      style={{ ...rowPosition(start, ROW_HEIGHT), gridTemplateColumns: template }}
       onClick={() => {
         onActivate(index);
         if (row) onOpen(row);
