@@ -20,22 +20,28 @@
  * Environment: BENCH_STOCK_ROWS (default 150000), BENCH_STOCK_BASELINE_ROWS (default 1000), BENCH_UI_RUNS
  * (default 5), BENCH_STOCK_QUERY_RUNS (default 5), CHROMIUM_PATH.
  */
-import { existsSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from '@playwright/test';
-import { ROOT, startAgent, tempDir, testConfig, type TestAgent } from '../test/support/harness.js';
+import type { Browser } from '@playwright/test';
+import { startAgent, tempDir, testConfig, type TestAgent } from '../test/support/harness.js';
+import {
+  alignedTable,
+  firstRenderRows,
+  headRow,
+  launchChromium,
+  measureFirstRenders,
+  median,
+  ms,
+  OPERATOR,
+  ratio,
+  startPageBench,
+  type FirstRenders,
+} from './page-bench.js';
 import { BENCH_LOCATIONS, seedStock } from './stock-seed.js';
 
 const ROWS = Number(process.env.BENCH_STOCK_ROWS ?? 150_000);
 const BASELINE_ROWS = Number(process.env.BENCH_STOCK_BASELINE_ROWS ?? 1000);
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 5);
 const QUERY_RUNS = Number(process.env.BENCH_STOCK_QUERY_RUNS ?? 5);
-const TARGET_FIRST_RENDER_MS = 1500;
-const OPERATOR = { name: 'Bench', token: 'bench-operator-token-0123456789' };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The whole run is stopped after this, whatever hangs. */
-const WATCHDOG_MS = 15 * 60_000;
 
 /** The `stock.list` queries timed server-side: every sort both ways, then every filter (and a search). */
 const QUERIES: readonly Readonly<{ label: string; params: Record<string, string> }>[] = [
@@ -53,37 +59,11 @@ const QUERIES: readonly Readonly<{ label: string; params: Record<string, string>
 ];
 
 type QueryResult = { label: string; ms: number[]; total: number };
-type SizeResult = {
+type SizeResult = FirstRenders & {
   rows: number;
   seedMs: number;
-  firstRender: number[];
-  /** Navigation start → the first page of rows answered (resource timing), per run. */
-  firstPageApi: number[];
-  totalShown: string;
   queries: QueryResult[];
 };
-
-/** Marks when the first stock row with its SKU was painted (double rAF), as `window.__firstRow`. */
-const FIRST_ROW_PROBE = `
-  window.__firstRow = null;
-  new MutationObserver((_, observer) => {
-    if (!document.querySelector('[data-testid="stock-grid"] [role="row"][data-index] [role="rowheader"]')) return;
-    observer.disconnect();
-    requestAnimationFrame(() => requestAnimationFrame(() => { window.__firstRow = performance.now(); }));
-  }).observe(document, { subtree: true, childList: true });
-`;
-
-// The code that runs in the page is kept as text: this project type-checks Node code without the DOM's types.
-const READ_FIRST_RENDER = `(() => {
-  const api = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/stock/list'));
-  return { ms: window.__firstRow, api: api ? api.responseEnd : -1 };
-})()`;
-
-async function firstRender(page: Page, url: string): Promise<{ ms: number; api: number }> {
-  await page.goto(`${url}/#/stock`);
-  await page.waitForFunction('window.__firstRow !== null', null, { timeout: 60_000, polling: 50 });
-  return page.evaluate<{ ms: number; api: number }>(READ_FIRST_RENDER);
-}
 
 async function timeQueries(url: string): Promise<QueryResult[]> {
   const results: QueryResult[] = [];
@@ -125,86 +105,29 @@ async function measure(browser: Browser, rows: number): Promise<SizeResult> {
       }),
       dir.path,
     );
-    // The agent's CSP forbids eval, which Playwright uses to run the probes given as text; the UI itself is unchanged.
-    const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, bypassCSP: true });
-    const firstRenders: number[] = [];
-    const apis: number[] = [];
-    let totalShown = '';
-    try {
-      const login = await context.request.post(`${agent.url}/api/v1/session`, {
-        data: { name: OPERATOR.name, token: OPERATOR.token },
-      });
-      if (!login.ok()) throw new Error(`login failed: ${login.status()} ${await login.text()}`);
-      await context.addInitScript(FIRST_ROW_PROBE);
-      let page: Page | null = null;
-      for (let run = 0; run <= RUNS; run += 1) {
-        await page?.close();
-        page = await context.newPage();
-        const { ms, api } = await firstRender(page, agent.url);
-        if (run === 0) continue; // warm-up: fills the asset cache
-        firstRenders.push(ms);
-        apis.push(api);
-      }
-      totalShown = (await page!.getByTestId('stock-count').textContent()) ?? '';
-    } finally {
-      await context.close();
-    }
+    const renders = await measureFirstRenders(
+      browser,
+      agent.url,
+      {
+        route: '/#/stock',
+        rowSelector: '[data-testid="stock-grid"] [role="row"][data-index] [role="rowheader"]',
+        apiPath: '/api/v1/stock/list',
+        countTestId: 'stock-count',
+        runs: RUNS,
+      },
+      async () => {},
+    );
     const queries = await timeQueries(agent.url);
-    return { rows, seedMs, firstRender: firstRenders, firstPageApi: apis, totalShown, queries };
+    const { firstRender, firstPageApi, totalShown } = renders;
+    return { rows, seedMs, firstRender, firstPageApi, totalShown, queries };
   } finally {
     await agent?.stop();
     dir.cleanup();
   }
 }
 
-const median = (values: readonly number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0
-    ? 0
-    : s.length % 2 === 1
-      ? s[(s.length - 1) / 2]!
-      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
-const ratio = (a: number, b: number) => (b === 0 ? '—' : `${(a / b).toFixed(2)}x`);
-
 function table(base: SizeResult, big: SizeResult): string {
-  const lines: string[][] = [
-    [
-      'figure',
-      `${base.rows.toLocaleString('en-US')} (baseline)`,
-      big.rows.toLocaleString('en-US'),
-      'ratio',
-      'target',
-      '',
-    ],
-  ];
-  const firstBig = median(big.firstRender);
-  lines.push([
-    '(a) first rows painted, median',
-    ms(median(base.firstRender)),
-    ms(firstBig),
-    ratio(firstBig, median(base.firstRender)),
-    `<= ${TARGET_FIRST_RENDER_MS} ms`,
-    firstBig <= TARGET_FIRST_RENDER_MS ? 'PASS' : 'MISS',
-  ]);
-  const worstBig = Math.max(...big.firstRender);
-  lines.push([
-    '    first rows painted, worst',
-    ms(Math.max(...base.firstRender)),
-    ms(worstBig),
-    ratio(worstBig, Math.max(...base.firstRender)),
-    `<= ${TARGET_FIRST_RENDER_MS} ms`,
-    worstBig <= TARGET_FIRST_RENDER_MS ? 'PASS' : 'MISS',
-  ]);
-  lines.push([
-    '    first page of rows answered',
-    ms(median(base.firstPageApi)),
-    ms(median(big.firstPageApi)),
-    ratio(median(big.firstPageApi), median(base.firstPageApi)),
-    '(context)',
-    '',
-  ]);
+  const lines = [headRow(base.rows, big.rows), ...firstRenderRows('first rows painted', base, big)];
   big.queries.forEach((q, i) => {
     const b = base.queries[i]!;
     lines.push([
@@ -216,43 +139,12 @@ function table(base: SizeResult, big: SizeResult): string {
       '',
     ]);
   });
-  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  const row = (l: string[]) =>
-    l
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd();
-  return [row(lines[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(row)].join('\n');
+  return alignedTable(lines);
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'src-renderer/dist/index.html')))
-    throw new Error('The UI is not built: run `npm run build:ui` (npm run bench:ui does).');
-  if (!existsSync(CHROMIUM))
-    throw new Error(`No Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
-  const watchdog = setTimeout(() => {
-    console.error(`the Stock page bench did not finish within ${WATCHDOG_MS / 60_000} minutes; stopping.`);
-    process.exit(2);
-  }, WATCHDOG_MS);
-  watchdog.unref();
-  console.log(
-    `Backroom Stock page benchmark: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPU(s) (${
-      cpus()[0]?.model ?? '?'
-    }), load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  startPageBench('the Stock page bench', 'Backroom Stock page benchmark');
+  const browser = await launchChromium();
   try {
     console.log(
       `Chromium ${browser.version()}, viewport 1024 x 768, ${RUNS} first renders after a warm-up; ${QUERY_RUNS} calls per query after a warm-up`,

@@ -22,25 +22,31 @@
  * Environment: BENCH_UI_ROWS (default 100000), BENCH_UI_BASELINE_ROWS (default 1000), BENCH_UI_RUNS (default 5),
  * CHROMIUM_PATH.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { DATABASE_FILE } from '../src-main/agent/agent.js';
 import { AgentDatabase } from '../src-main/db/agent-database.js';
 import { ExceptionsRepo, type RaiseException } from '../src-main/exceptions/exceptions-repo.js';
-import { ROOT, startAgent, tempDir, testConfig, type TestAgent } from '../test/support/harness.js';
+import { startAgent, tempDir, testConfig, type TestAgent } from '../test/support/harness.js';
+import {
+  alignedTable,
+  firstRenderRows,
+  headRow,
+  launchChromium,
+  measureFirstRenders,
+  ms,
+  OPERATOR,
+  ratio,
+  startPageBench,
+  type FirstRenders,
+} from './page-bench.js';
 
 const ROWS = Number(process.env.BENCH_UI_ROWS ?? 100_000);
 const BASELINE_ROWS = Number(process.env.BENCH_UI_BASELINE_ROWS ?? 1000);
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 5);
 const SCROLL_MS = 4000;
 const LONG_FRAME_MS = 50;
-const TARGET_FIRST_RENDER_MS = 1500;
-const OPERATOR = { name: 'Bench', token: 'bench-operator-token-0123456789' };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The whole run is stopped after this, whatever hangs. */
-const WATCHDOG_MS = 15 * 60_000;
 
 type ScrollResult = {
   frames: number;
@@ -58,13 +64,9 @@ type ScrollResult = {
   worst: { duration: number; script: number; layout: number; by: string };
 };
 
-type SizeResult = {
+type SizeResult = FirstRenders & {
   rows: number;
   seedMs: number;
-  firstRender: number[];
-  /** Navigation start → the first page of rows answered (resource timing), per run. */
-  firstPageApi: number[];
-  totalShown: string;
   wheel: ScrollResult;
   drag: ScrollResult;
 };
@@ -126,23 +128,7 @@ function seed(dataDir: string, rows: number): number {
   return performance.now() - started;
 }
 
-/** Marks when the first exception row with its message was painted (double rAF), as `window.__firstRow`. */
-const FIRST_ROW_PROBE = `
-  window.__firstRow = null;
-  new MutationObserver((_, observer) => {
-    if (!document.querySelector('[data-testid="exceptions-grid"] [role="row"][data-index] .message')) return;
-    observer.disconnect();
-    requestAnimationFrame(() => requestAnimationFrame(() => { window.__firstRow = performance.now(); }));
-  }).observe(document, { subtree: true, childList: true });
-`;
-
 // The code that runs in the page is kept as text: this project type-checks Node code without the DOM's types.
-
-/** Reads the first-row mark and when the first page of rows was answered (resource timing), or -1. */
-const READ_FIRST_RENDER = `(() => {
-  const api = performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/exceptions/page'));
-  return { ms: window.__firstRow, api: api ? api.responseEnd : -1 };
-})()`;
 
 /** Scrolls the table every animation frame for a while and reports the frame times (see the file's comment). */
 function scrollScript(pxPerFrame: number): string {
@@ -195,12 +181,6 @@ function scrollScript(pxPerFrame: number): string {
   })()`;
 }
 
-async function firstRender(page: Page, url: string): Promise<{ ms: number; api: number }> {
-  await page.goto(`${url}/#/exceptions`);
-  await page.waitForFunction('window.__firstRow !== null', null, { timeout: 60_000, polling: 50 });
-  return page.evaluate<{ ms: number; api: number }>(READ_FIRST_RENDER);
-}
-
 async function scroll(page: Page, pxPerFrame: number): Promise<ScrollResult> {
   await page.evaluate(`document.querySelector('.grid-body').scrollTop = 0`);
   await page.waitForTimeout(500);
@@ -221,86 +201,28 @@ async function measure(browser: Browser, rows: number): Promise<SizeResult> {
       }),
       dir.path,
     );
-    // The agent's CSP forbids eval, which Playwright uses to run the probes given as text; the UI itself is unchanged.
-    const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, bypassCSP: true });
-    try {
-      const login = await context.request.post(`${agent.url}/api/v1/session`, {
-        data: { name: OPERATOR.name, token: OPERATOR.token },
-      });
-      if (!login.ok()) throw new Error(`login failed: ${login.status()} ${await login.text()}`);
-      await context.addInitScript(FIRST_ROW_PROBE);
-      const firstRenders: number[] = [];
-      const apis: number[] = [];
-      let page: Page | null = null;
-      for (let run = 0; run <= RUNS; run += 1) {
-        await page?.close();
-        page = await context.newPage();
-        const { ms, api } = await firstRender(page, agent.url);
-        if (run === 0) continue; // warm-up: fills the asset cache
-        firstRenders.push(ms);
-        apis.push(api);
-      }
-      const totalShown = (await page!.getByTestId('match-count').textContent()) ?? '';
-      const wheel = await scroll(page!, 120);
-      const drag = await scroll(page!, 1200);
-      return { rows, seedMs, firstRender: firstRenders, firstPageApi: apis, totalShown, wheel, drag };
-    } finally {
-      await context.close();
-    }
+    const renders = await measureFirstRenders(
+      browser,
+      agent.url,
+      {
+        route: '/#/exceptions',
+        rowSelector: '[data-testid="exceptions-grid"] [role="row"][data-index] .message',
+        apiPath: '/api/v1/exceptions/page',
+        countTestId: 'match-count',
+        runs: RUNS,
+      },
+      async (page) => ({ wheel: await scroll(page, 120), drag: await scroll(page, 1200) }),
+    );
+    const { firstRender, firstPageApi, totalShown } = renders;
+    return { rows, seedMs, firstRender, firstPageApi, totalShown, ...renders.then };
   } finally {
     await agent?.stop();
     dir.cleanup();
   }
 }
 
-const median = (values: readonly number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s.length === 0
-    ? 0
-    : s.length % 2 === 1
-      ? s[(s.length - 1) / 2]!
-      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const ms = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} ms`;
-const ratio = (a: number, b: number) => (b === 0 ? '—' : `${(a / b).toFixed(2)}x`);
-
 function table(base: SizeResult, big: SizeResult): string {
-  const lines: string[][] = [
-    [
-      'figure',
-      `${base.rows.toLocaleString('en-US')} (baseline)`,
-      big.rows.toLocaleString('en-US'),
-      'ratio',
-      'target',
-      '',
-    ],
-  ];
-  const firstBig = median(big.firstRender);
-  lines.push([
-    '(a) first render, median',
-    ms(median(base.firstRender)),
-    ms(firstBig),
-    ratio(firstBig, median(base.firstRender)),
-    `<= ${TARGET_FIRST_RENDER_MS} ms`,
-    firstBig <= TARGET_FIRST_RENDER_MS ? 'PASS' : 'MISS',
-  ]);
-  const worstBig = Math.max(...big.firstRender);
-  lines.push([
-    '    first render, worst',
-    ms(Math.max(...base.firstRender)),
-    ms(worstBig),
-    ratio(worstBig, Math.max(...base.firstRender)),
-    `<= ${TARGET_FIRST_RENDER_MS} ms`,
-    worstBig <= TARGET_FIRST_RENDER_MS ? 'PASS' : 'MISS',
-  ]);
-  lines.push([
-    '    first page of rows answered',
-    ms(median(base.firstPageApi)),
-    ms(median(big.firstPageApi)),
-    ratio(median(big.firstPageApi), median(base.firstPageApi)),
-    '(context)',
-    '',
-  ]);
+  const lines = [headRow(base.rows, big.rows), ...firstRenderRows('first render', base, big)];
   for (const [label, key] of [
     ['(b) wheel scroll 120 px/frame', 'wheel'],
     ['(c) scrollbar drag 1200 px/frame', 'drag'],
@@ -341,43 +263,12 @@ function table(base: SizeResult, big: SizeResult): string {
       b.loafCount === 0 ? 'PASS' : 'MISS',
     ]);
   }
-  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  const row = (l: string[]) =>
-    l
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd();
-  return [row(lines[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(row)].join('\n');
+  return alignedTable(lines);
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'src-renderer/dist/index.html')))
-    throw new Error('The UI is not built: run `npm run build:ui` (npm run bench:ui does).');
-  if (!existsSync(CHROMIUM))
-    throw new Error(`No Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
-  const watchdog = setTimeout(() => {
-    console.error(`bench:ui did not finish within ${WATCHDOG_MS / 60_000} minutes; stopping.`);
-    process.exit(2);
-  }, WATCHDOG_MS);
-  watchdog.unref();
-  console.log(
-    `Backroom UI benchmark: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} CPU(s) (${
-      cpus()[0]?.model ?? '?'
-    }), load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  startPageBench('bench:ui', 'Backroom UI benchmark');
+  const browser = await launchChromium();
   try {
     console.log(
       `Chromium ${browser.version()}, viewport 1024 x 768, ${RUNS} first renders after a warm-up, ${SCROLL_MS / 1000} s per scroll`,

@@ -1,25 +1,17 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState } from 'react';
 import {
   ADJUSTMENT_REASON_LABELS,
   ADJUSTMENT_REASONS,
   type AdjustmentReason,
 } from '../../../shared/stock-entry.js';
 import { call } from '../api/client.js';
-import { useEntryPost } from '../hooks/use-entry-post.js';
-import {
-  EntryLinesTable,
-  keepEnterFromPosting,
-  linesInput,
-  withMore,
-  type EntryLine,
-  type FoundItem,
-} from './entry-lines.js';
-import { EntryOutcome, EntryProblems } from './entry-outcome.js';
-import { Field, fieldProps } from './field.js';
+import { useEntryLines } from '../hooks/use-entry-lines.js';
+import { EntryForm } from './entry-form.js';
+import { linesInput } from './entry-lines.js';
+import { Field, fieldProps, TextField } from './field.js';
 import { LineEntry } from './line-entry.js';
 import { LocationField, rememberLocation } from './location-field.js';
 import { Options } from './options.js';
-import { SubmitButton } from './submit-button.js';
 
 const LABELS = { location: 'Location', reason: 'Reason', note: 'Note', lines: 'Lines' };
 
@@ -41,17 +33,9 @@ export function AdjustForm({
   const [location, setLocation] = useState(initialLocation);
   const [reason, setReason] = useState<AdjustmentReason | ''>('');
   const [note, setNote] = useState('');
-  const [lines, setLines] = useState<EntryLine[]>([]);
-  const entry = useEntryPost(LABELS);
+  const { lines, setLines, entry, onAdd } = useEntryLines(LABELS);
   const { errors, dismiss } = entry;
   const step = reason !== '' && OUTGOING.includes(reason) ? -1 : 1;
-  const onAdd = useCallback(
-    (item: FoundItem, qty: number) => {
-      setLines((ls) => withMore(ls, item, qty));
-      dismiss('lines');
-    },
-    [dismiss],
-  );
 
   // A link from an exception (`&sku=MUG-M`) opens the form with that item's line, its quantity left to fill.
   useEffect(() => {
@@ -71,10 +55,9 @@ export function AdjustForm({
     return () => {
       isCurrent = false;
     };
-  }, [initialSku]);
+  }, [initialSku, setLines]);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const post = async () => {
     const posted = await entry.post(
       (entryId) =>
         call('entry.adjust', {
@@ -96,57 +79,53 @@ export function AdjustForm({
   };
 
   return (
-    <form
-      aria-label="Adjust stock"
-      className="entry-form"
-      onSubmit={(e) => void submit(e)}
-      onKeyDown={keepEnterFromPosting}
-      noValidate
-    >
-      <h2>Adjust stock</h2>
-      <div className="fields">
-        <LocationField
-          id={`${id}-location`}
-          value={location}
-          onChange={(v) => {
-            setLocation(v);
-            dismiss('location');
-          }}
-          error={errors.location}
-        />
-        <Field id={`${id}-reason`} label="Reason" error={errors.reason}>
-          <select
-            {...fieldProps(`${id}-reason`, errors.reason)}
-            value={reason}
-            onChange={(e) => {
-              setReason(isReason(e.target.value) ? e.target.value : '');
-              dismiss('reason');
-            }}
-          >
-            <option value="">Choose…</option>
-            <Options
-              values={ADJUSTMENT_REASONS}
-              labelOf={(r) => (isReason(r) ? ADJUSTMENT_REASON_LABELS[r] : r)}
-            />
-          </select>
-        </Field>
-        <Field
-          id={`${id}-note`}
-          label={reason === 'other' ? 'Note (required)' : 'Note (optional)'}
-          error={errors.note}
-        >
-          <input
-            {...fieldProps(`${id}-note`, errors.note)}
-            className="note"
+    <EntryForm
+      title="Adjust stock"
+      id={id}
+      entry={entry}
+      lines={lines}
+      onLinesChange={setLines}
+      onPost={post}
+      qtyLabel="Change"
+      caption="Lines adjusted"
+      submitLabel="Post adjustment"
+      what="Adjustment"
+      fields={
+        <>
+          <LocationField
+            id={`${id}-location`}
+            value={location}
+            onChange={entry.changing('location', setLocation)}
+            error={errors.location}
+          />
+          <Field id={`${id}-reason`} label="Reason" error={errors.reason}>
+            <select
+              {...fieldProps(`${id}-reason`, errors.reason)}
+              value={reason}
+              onChange={(e) => {
+                setReason(isReason(e.target.value) ? e.target.value : '');
+                dismiss('reason');
+              }}
+            >
+              <option value="">Choose…</option>
+              <Options
+                values={ADJUSTMENT_REASONS}
+                labelOf={(r) => (isReason(r) ? ADJUSTMENT_REASON_LABELS[r] : r)}
+              />
+            </select>
+          </Field>
+          <TextField
+            id={`${id}-note`}
+            label={reason === 'other' ? 'Note (required)' : 'Note (optional)'}
+            error={errors.note}
             value={note}
-            onChange={(e) => {
-              setNote(e.target.value);
-              dismiss('note');
-            }}
+            onChange={entry.changing('note', setNote)}
+            className="note"
             autoComplete="off"
           />
-        </Field>
-      </div>
+        </>
+      }
+    >
       <LineEntry
         // A new entry (after a post) starts with a clear line entry.
         key={entry.entryId}
@@ -161,22 +140,6 @@ export function AdjustForm({
         {reason !== '' &&
           `A scan counts ${step > 0 ? 'one more' : 'one less'} under “${ADJUSTMENT_REASON_LABELS[reason]}”.`}
       </p>
-      <EntryLinesTable
-        id={id}
-        lines={lines}
-        onChange={setLines}
-        onDismiss={entry.dismiss}
-        errors={errors}
-        qtyLabel="Change"
-        caption="Lines adjusted"
-      />
-      <EntryProblems problems={entry.problems(lines)} />
-      <div className="entry-actions">
-        <SubmitButton isBusy={entry.isBusy} busyLabel="Posting…">
-          Post adjustment
-        </SubmitButton>
-      </div>
-      {entry.result !== null && <EntryOutcome result={entry.result} what="Adjustment" />}
-    </form>
+    </EntryForm>
   );
 }

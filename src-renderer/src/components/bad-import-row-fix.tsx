@@ -4,7 +4,7 @@ import { ApiCallError, call } from '../api/client.js';
 import { useAction } from '../hooks/use-action.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import type { FixProps } from './exception-fixes.js';
-import { Field, fieldProps } from './field.js';
+import { Field, fieldProps, TextField } from './field.js';
 import { Options } from './options.js';
 import { OutcomeMessage } from './outcome-message.js';
 import { RoleNote } from './role-note.js';
@@ -207,69 +207,69 @@ function RowForm({
             <Options values={EVENT_TYPES} labelOf={(t) => EVENT_LABELS[t as keyof typeof EVENT_LABELS]} />
           </select>
         </Field>
-        <Field id={`${id}-location`} label="Location" error={err('location')}>
-          <input
-            {...fieldProps(`${id}-location`, err('location'))}
-            value={draft.location}
-            onChange={(e) => set({ location: e.target.value })}
-            autoComplete="off"
-          />
-        </Field>
-        <Field id={`${id}-occurredAt`} label="Occurred at" error={err('occurredAt')}>
-          <input
-            {...fieldProps(`${id}-occurredAt`, err('occurredAt'))}
-            value={draft.occurredAt}
-            onChange={(e) => set({ occurredAt: e.target.value })}
-            placeholder="2026-11-24T10:15:00+01:00"
-            autoComplete="off"
-          />
-        </Field>
-        <Field id={`${id}-reference`} label="Reference (optional)" error={err('reference')}>
-          <input
-            {...fieldProps(`${id}-reference`, err('reference'))}
-            value={draft.reference}
-            onChange={(e) => set({ reference: e.target.value })}
-            autoComplete="off"
-          />
-        </Field>
+        <TextField
+          id={`${id}-location`}
+          label="Location"
+          error={err('location')}
+          value={draft.location}
+          onChange={(v) => set({ location: v })}
+          autoComplete="off"
+        />
+        <TextField
+          id={`${id}-occurredAt`}
+          label="Occurred at"
+          error={err('occurredAt')}
+          value={draft.occurredAt}
+          onChange={(v) => set({ occurredAt: v })}
+          placeholder="2026-11-24T10:15:00+01:00"
+          autoComplete="off"
+        />
+        <TextField
+          id={`${id}-reference`}
+          label="Reference (optional)"
+          error={err('reference')}
+          value={draft.reference}
+          onChange={(v) => set({ reference: v })}
+          autoComplete="off"
+        />
       </div>
       {draft.lines.map((line, i) => (
         <fieldset key={i} className="fields event-line" data-testid={`event-line-${i}`}>
           <legend>Line {i + 1}</legend>
-          <Field id={`${id}-l${i}-sku`} label="SKU" error={err(`lines.${i}.sku`)}>
-            <input
-              {...fieldProps(`${id}-l${i}-sku`, err(`lines.${i}.sku`))}
-              value={line.sku}
-              onChange={(e) => setLine(i, { sku: e.target.value })}
-              autoComplete="off"
-            />
-          </Field>
-          <Field id={`${id}-l${i}-qty`} label="Qty" error={err(`lines.${i}.qty`)}>
-            <input
-              {...fieldProps(`${id}-l${i}-qty`, err(`lines.${i}.qty`))}
-              value={line.qty}
-              onChange={(e) => setLine(i, { qty: e.target.value })}
-              inputMode="numeric"
-              autoComplete="off"
-            />
-          </Field>
-          <Field id={`${id}-l${i}-price`} label="Unit price" error={err(`lines.${i}.unitPrice`)}>
-            <input
-              {...fieldProps(`${id}-l${i}-price`, err(`lines.${i}.unitPrice`))}
-              value={line.unitPrice}
-              onChange={(e) => setLine(i, { unitPrice: e.target.value })}
-              inputMode="decimal"
-              autoComplete="off"
-            />
-          </Field>
-          <Field id={`${id}-l${i}-currency`} label="Currency" error={err(`lines.${i}.currency`)}>
-            <input
-              {...fieldProps(`${id}-l${i}-currency`, err(`lines.${i}.currency`))}
-              value={line.currency}
-              onChange={(e) => setLine(i, { currency: e.target.value })}
-              autoComplete="off"
-            />
-          </Field>
+          <TextField
+            id={`${id}-l${i}-sku`}
+            label="SKU"
+            error={err(`lines.${i}.sku`)}
+            value={line.sku}
+            onChange={(v) => setLine(i, { sku: v })}
+            autoComplete="off"
+          />
+          <TextField
+            id={`${id}-l${i}-qty`}
+            label="Qty"
+            error={err(`lines.${i}.qty`)}
+            value={line.qty}
+            onChange={(v) => setLine(i, { qty: v })}
+            inputMode="numeric"
+            autoComplete="off"
+          />
+          <TextField
+            id={`${id}-l${i}-price`}
+            label="Unit price"
+            error={err(`lines.${i}.unitPrice`)}
+            value={line.unitPrice}
+            onChange={(v) => setLine(i, { unitPrice: v })}
+            inputMode="decimal"
+            autoComplete="off"
+          />
+          <TextField
+            id={`${id}-l${i}-currency`}
+            label="Currency"
+            error={err(`lines.${i}.currency`)}
+            value={line.currency}
+            onChange={(v) => setLine(i, { currency: v })}
+            autoComplete="off"
+          />
         </fieldset>
       ))}
       {err('lines') !== undefined && <p className="field-error">{err('lines')}</p>}

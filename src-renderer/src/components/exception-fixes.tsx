@@ -5,10 +5,11 @@ import { call } from '../api/client.js';
 import { useAction } from '../hooks/use-action.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { useRpc } from '../hooks/use-rpc.js';
+import { ActionForm } from './action-form.js';
 import { BadImportRowFix } from './bad-import-row-fix.js';
 import { ReconcileDriftFix, ResumeDestinationFix } from './destination-fixes.js';
 import { ErrorMessage } from './error-message.js';
-import { Field, fieldProps } from './field.js';
+import { Field, fieldProps, TextField } from './field.js';
 import { LocationForm } from './location-form.js';
 import { MappingForm } from './mapping-form.js';
 import { Options } from './options.js';
@@ -181,52 +182,45 @@ function AddItemForm({ sku, onDone }: Readonly<{ sku: string; onDone: (message: 
   const [barcode, setBarcode] = useState('');
   const action = useAction(shownIn(['sku', 'name', 'barcode']));
   const { errors } = action;
+  const add = () =>
+    void action.run(async () => {
+      const added = await call('items.add', {
+        sku,
+        name,
+        ...(barcode.trim() !== '' ? { barcode } : {}),
+      });
+      const message = `Added ${added.sku} to the catalog; ${added.resolved} exception(s) about it resolved.`;
+      onDone(message);
+      return message;
+    });
   return (
-    <form
-      className="mapping-form"
-      aria-label="Add to catalog"
-      noValidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        void action.run(async () => {
-          const added = await call('items.add', {
-            sku,
-            name,
-            ...(barcode.trim() !== '' ? { barcode } : {}),
-          });
-          const message = `Added ${added.sku} to the catalog; ${added.resolved} exception(s) about it resolved.`;
-          onDone(message);
-          return message;
-        });
-      }}
+    <ActionForm
+      label="Add to catalog"
+      onSubmit={add}
+      submitLabel="Add item"
+      isBusy={action.isBusy}
+      outcome={action.outcome}
+      isSuccessShown={false}
     >
-      <div className="fields">
-        <Field id={`${id}-sku`} label="SKU" error={errors.sku}>
-          <input {...fieldProps(`${id}-sku`, errors.sku)} value={sku} readOnly />
-        </Field>
-        <Field id={`${id}-name`} label="Item name" error={errors.name}>
-          <input
-            {...fieldProps(`${id}-name`, errors.name)}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoComplete="off"
-          />
-        </Field>
-        <Field id={`${id}-barcode`} label="Barcode (optional)" error={errors.barcode}>
-          <input
-            {...fieldProps(`${id}-barcode`, errors.barcode)}
-            value={barcode}
-            onChange={(e) => setBarcode(e.target.value)}
-            autoComplete="off"
-            inputMode="numeric"
-          />
-        </Field>
-        <div className="submit">
-          <SubmitButton isBusy={action.isBusy}>Add item</SubmitButton>
-        </div>
-      </div>
-      <OutcomeMessage outcome={action.outcome?.ok === true ? null : action.outcome} />
-    </form>
+      <TextField id={`${id}-sku`} label="SKU" error={errors.sku} value={sku} readOnly />
+      <TextField
+        id={`${id}-name`}
+        label="Item name"
+        error={errors.name}
+        value={name}
+        onChange={setName}
+        autoComplete="off"
+      />
+      <TextField
+        id={`${id}-barcode`}
+        label="Barcode (optional)"
+        error={errors.barcode}
+        value={barcode}
+        onChange={setBarcode}
+        autoComplete="off"
+        inputMode="numeric"
+      />
+    </ActionForm>
   );
 }
 
@@ -251,49 +245,47 @@ function CorrectForm({
   const action = useAction(shownIn(['to', 'reason']));
   const { errors } = action;
   const title = what === 'SKU' ? 'Correct the SKU' : 'Move to a known location';
+  const correct = () =>
+    void action.run(async () => {
+      const result = await call('exceptions.correct', { id: exception.id, to, reason });
+      onDone(result.detail);
+      return result.detail;
+    });
+  const toLabel = what === 'SKU' ? 'Right SKU' : 'Known location';
   return (
-    <form
-      className="mapping-form"
-      aria-label={title}
-      noValidate
-      onSubmit={(e) => {
-        e.preventDefault();
-        void action.run(async () => {
-          const result = await call('exceptions.correct', { id: exception.id, to, reason });
-          onDone(result.detail);
-          return result.detail;
-        });
-      }}
+    <ActionForm
+      label={title}
+      onSubmit={correct}
+      submitLabel={what === 'SKU' ? 'Correct' : 'Move'}
+      isBusy={action.isBusy}
+      outcome={action.outcome}
+      isSuccessShown={false}
     >
-      <div className="fields">
-        <Field id={`${id}-to`} label={what === 'SKU' ? 'Right SKU' : 'Known location'} error={errors.to}>
-          {choices === undefined ? (
-            <input
-              {...fieldProps(`${id}-to`, errors.to)}
-              value={to}
-              onChange={(e) => setTo(e.target.value)}
-              autoComplete="off"
-            />
-          ) : (
-            <select {...fieldProps(`${id}-to`, errors.to)} value={to} onChange={(e) => setTo(e.target.value)}>
-              <option value="">Choose…</option>
-              <Options values={choices} />
-            </select>
-          )}
+      {choices === undefined ? (
+        <TextField
+          id={`${id}-to`}
+          label={toLabel}
+          error={errors.to}
+          value={to}
+          onChange={setTo}
+          autoComplete="off"
+        />
+      ) : (
+        <Field id={`${id}-to`} label={toLabel} error={errors.to}>
+          <select {...fieldProps(`${id}-to`, errors.to)} value={to} onChange={(e) => setTo(e.target.value)}>
+            <option value="">Choose…</option>
+            <Options values={choices} />
+          </select>
         </Field>
-        <Field id={`${id}-reason`} label="Reason (required)" error={errors.reason}>
-          <input
-            {...fieldProps(`${id}-reason`, errors.reason)}
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-          />
-        </Field>
-        <div className="submit">
-          <SubmitButton isBusy={action.isBusy}>{what === 'SKU' ? 'Correct' : 'Move'}</SubmitButton>
-        </div>
-      </div>
-      <OutcomeMessage outcome={action.outcome?.ok === true ? null : action.outcome} />
-    </form>
+      )}
+      <TextField
+        id={`${id}-reason`}
+        label="Reason (required)"
+        error={errors.reason}
+        value={reason}
+        onChange={setReason}
+      />
+    </ActionForm>
   );
 }
 
@@ -362,6 +354,21 @@ function BadImportFileFix({ exception, onDone }: FixProps) {
   const [report, setReport] = useState<ImportFileReport | null>(null);
   const action = useAction(shownIn(['content']));
   const fileName = typeof exception.details.file === 'string' ? exception.details.file : 'the file';
+  const reimport = () =>
+    void action.run(async () => {
+      const content = file === null ? '' : await file.text();
+      const result = await call('imports.reimport', {
+        id: exception.id,
+        fileName: file?.name ?? fileName,
+        content,
+      });
+      setReport(result);
+      const message = reimportSummary(result);
+      // Nothing captured: the exception stays open, and the report stays beside the form.
+      if (result.outcome === 'failed') throw new Error(message);
+      onDone(message);
+      return message;
+    });
   return (
     <FixSection title="Re-import fixed file" testId="fix-reimport">
       <p className="muted small">
@@ -369,45 +376,24 @@ function BadImportFileFix({ exception, onDone }: FixProps) {
         were dropped in again. Rows captured before are not taken twice.
       </p>
       {may('imports.reimport') ? (
-        <form
-          className="mapping-form"
-          aria-label="Re-import fixed file"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
-            void action.run(async () => {
-              const content = file === null ? '' : await file.text();
-              const result = await call('imports.reimport', {
-                id: exception.id,
-                fileName: file?.name ?? fileName,
-                content,
-              });
-              setReport(result);
-              const message = reimportSummary(result);
-              // Nothing captured: the exception stays open, and the report stays beside the form.
-              if (result.outcome === 'failed') throw new Error(message);
-              onDone(message);
-              return message;
-            });
-          }}
+        <ActionForm
+          label="Re-import fixed file"
+          onSubmit={reimport}
+          submitLabel="Re-import"
+          busyLabel="Importing…"
+          isBusy={action.isBusy}
+          outcome={action.outcome}
+          isSuccessShown={false}
         >
-          <div className="fields">
-            <Field id={`${id}-file`} label="Fixed file" error={action.errors.content}>
-              <input
-                {...fieldProps(`${id}-file`, action.errors.content)}
-                type="file"
-                accept=".csv,.txt,.json,.jsonl,.ndjson"
-                onChange={(e) => setFile(e.target.files?.[0] ?? null)}
-              />
-            </Field>
-            <div className="submit">
-              <SubmitButton isBusy={action.isBusy} busyLabel="Importing…">
-                Re-import
-              </SubmitButton>
-            </div>
-          </div>
-          <OutcomeMessage outcome={action.outcome?.ok === true ? null : action.outcome} />
-        </form>
+          <Field id={`${id}-file`} label="Fixed file" error={action.errors.content}>
+            <input
+              {...fieldProps(`${id}-file`, action.errors.content)}
+              type="file"
+              accept=".csv,.txt,.json,.jsonl,.ndjson"
+              onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+            />
+          </Field>
+        </ActionForm>
       ) : (
         <RoleNote route="imports.reimport">import the fixed file</RoleNote>
       )}

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import type { InputHTMLAttributes, ReactNode } from 'react';
 
 /**
  * The attributes that tie an input to its error: its id, whether it is invalid, and (when it is) the id of the
@@ -49,5 +49,44 @@ export function Field({
       {children}
       <FieldError id={id} error={error} />
     </div>
+  );
+}
+
+/**
+ * A {@link Field} of one text input: its label, the input (tied to its error) and the error under it. Other
+ * attributes go to the input; without `onChange` it is read as it is (set `readOnly`).
+ *
+ * @example
+ * <TextField id={`${id}-name`} label="Name" error={errors.name} value={name} onChange={setName} autoComplete="off" />
+ */
+export function TextField({
+  id,
+  label,
+  error,
+  value,
+  onChange,
+  ...input
+}: Readonly<
+  {
+    id: string;
+    label: ReactNode;
+    error: string | undefined;
+    value: string;
+    /** Called with the input's new text. */
+    onChange?: (value: string) => void;
+  } & Omit<
+    InputHTMLAttributes<HTMLInputElement>,
+    'id' | 'value' | 'onChange' | 'aria-invalid' | 'aria-describedby'
+  >
+>) {
+  return (
+    <Field id={id} label={label} error={error}>
+      <input
+        {...fieldProps(id, error)}
+        value={value}
+        onChange={onChange === undefined ? undefined : (e) => onChange(e.target.value)}
+        {...input}
+      />
+    </Field>
   );
 }

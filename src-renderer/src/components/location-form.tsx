@@ -1,9 +1,8 @@
 import { useId, useState } from 'react';
 import { call } from '../api/client.js';
 import { useAction } from '../hooks/use-action.js';
-import { Field, fieldProps } from './field.js';
-import { OutcomeMessage } from './outcome-message.js';
-import { SubmitButton } from './submit-button.js';
+import { ActionForm } from './action-form.js';
+import { TextField } from './field.js';
 
 export type LocationFormProps = Readonly<{
   /** The form's accessible name (`Add location`, `Add a location`). */
@@ -45,45 +44,38 @@ export function LocationForm({ label, fixedId, onSaved, isSuccessShown = true }:
     });
 
   return (
-    <form
-      className="mapping-form"
-      aria-label={label}
-      onSubmit={(e) => {
-        e.preventDefault();
-        submit();
-      }}
-      noValidate
+    <ActionForm
+      label={label}
+      onSubmit={submit}
+      submitLabel="Add location"
+      isBusy={action.isBusy}
+      outcome={action.outcome}
+      isSuccessShown={isSuccessShown}
     >
-      <div className="fields">
-        <Field id={`${id}-id`} label="Location id" error={errors.id}>
-          <input
-            {...fieldProps(`${id}-id`, errors.id)}
-            value={locationId}
-            readOnly={fixedId !== undefined}
-            onChange={(e) => setLocationId(e.target.value)}
-            autoComplete="off"
-          />
-        </Field>
-        <Field id={`${id}-name`} label="Name" error={errors.name}>
-          <input
-            {...fieldProps(`${id}-name`, errors.name)}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            autoComplete="off"
-          />
-        </Field>
-        <Field id={`${id}-reason`} label="Reason (required)" error={errors.reason}>
-          <input
-            {...fieldProps(`${id}-reason`, errors.reason)}
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-          />
-        </Field>
-        <div className="submit">
-          <SubmitButton isBusy={action.isBusy}>Add location</SubmitButton>
-        </div>
-      </div>
-      <OutcomeMessage outcome={action.outcome?.ok === true && !isSuccessShown ? null : action.outcome} />
-    </form>
+      <TextField
+        id={`${id}-id`}
+        label="Location id"
+        error={errors.id}
+        value={locationId}
+        readOnly={fixedId !== undefined}
+        onChange={setLocationId}
+        autoComplete="off"
+      />
+      <TextField
+        id={`${id}-name`}
+        label="Name"
+        error={errors.name}
+        value={name}
+        onChange={setName}
+        autoComplete="off"
+      />
+      <TextField
+        id={`${id}-reason`}
+        label="Reason (required)"
+        error={errors.reason}
+        value={reason}
+        onChange={setReason}
+      />
+    </ActionForm>
   );
 }

@@ -1,11 +1,11 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import type { MappingView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { fieldErrorsOf, messageOf } from '../api/message-of.js';
-import { Field, fieldProps } from './field.js';
+import { ActionForm } from './action-form.js';
+import { Field, fieldProps, TextField } from './field.js';
 import { Options } from './options.js';
-import { OutcomeMessage, type Outcome } from './outcome-message.js';
-import { SubmitButton } from './submit-button.js';
+import type { Outcome } from './outcome-message.js';
 
 export type MappingFormProps = {
   /** Destinations to choose from. */
@@ -44,8 +44,7 @@ export function MappingForm({
   const [result, setResult] = useState<Outcome | null>(null);
   const [isBusy, setBusy] = useState(false);
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const submit = async () => {
     setBusy(true);
     setResult(null);
     try {
@@ -77,62 +76,59 @@ export function MappingForm({
   };
 
   return (
-    <form className="mapping-form" aria-label={label} onSubmit={(e) => void submit(e)} noValidate>
-      <div className="fields">
-        <Field id={`${id}-destination`} label="Destination" error={errors.destination}>
-          <select
-            {...fieldProps(`${id}-destination`, errors.destination)}
-            value={destination}
-            onChange={(e) => setDestination(e.target.value)}
-          >
-            {destinations.length === 0 && <option value="">No destinations</option>}
-            <Options values={destinations} />
-          </select>
-        </Field>
-        {/* The select offers only valid kinds, so no error is shown under it. */}
-        <Field id={`${id}-kind`} label="Kind">
-          <select
-            {...fieldProps(`${id}-kind`, errors.kind)}
-            value={kind}
-            onChange={(e) => setKind(e.target.value === 'location' ? 'location' : 'item')}
-          >
-            <option value="item">Item (SKU)</option>
-            <option value="location">Location</option>
-          </select>
-        </Field>
-        <Field
-          id={`${id}-local`}
-          label={kind === 'item' ? 'Local SKU' : 'Local location'}
-          error={errors.local}
+    <ActionForm
+      label={label}
+      onSubmit={() => void submit()}
+      submitLabel={submitLabel}
+      isBusy={isBusy}
+      outcome={result}
+      isSuccessShown={isSuccessShown}
+    >
+      <Field id={`${id}-destination`} label="Destination" error={errors.destination}>
+        <select
+          {...fieldProps(`${id}-destination`, errors.destination)}
+          value={destination}
+          onChange={(e) => setDestination(e.target.value)}
         >
-          <input
-            {...fieldProps(`${id}-local`, errors.local)}
-            value={local}
-            onChange={(e) => setLocal(e.target.value)}
-            autoComplete="off"
-          />
-        </Field>
-        <Field id={`${id}-remote`} label="Remote id" error={errors.remote}>
-          <input
-            {...fieldProps(`${id}-remote`, errors.remote)}
-            value={remote}
-            onChange={(e) => setRemote(e.target.value)}
-            autoComplete="off"
-            placeholder={destination === '' ? '' : `the id in ${destination}`}
-          />
-        </Field>
-        <Field id={`${id}-reason`} label="Reason (optional)" error={errors.reason}>
-          <input
-            {...fieldProps(`${id}-reason`, errors.reason)}
-            value={reason}
-            onChange={(e) => setReason(e.target.value)}
-          />
-        </Field>
-        <div className="submit">
-          <SubmitButton isBusy={isBusy}>{submitLabel}</SubmitButton>
-        </div>
-      </div>
-      <OutcomeMessage outcome={result?.ok === true && !isSuccessShown ? null : result} />
-    </form>
+          {destinations.length === 0 && <option value="">No destinations</option>}
+          <Options values={destinations} />
+        </select>
+      </Field>
+      {/* The select offers only valid kinds, so no error is shown under it. */}
+      <Field id={`${id}-kind`} label="Kind">
+        <select
+          {...fieldProps(`${id}-kind`, errors.kind)}
+          value={kind}
+          onChange={(e) => setKind(e.target.value === 'location' ? 'location' : 'item')}
+        >
+          <option value="item">Item (SKU)</option>
+          <option value="location">Location</option>
+        </select>
+      </Field>
+      <TextField
+        id={`${id}-local`}
+        label={kind === 'item' ? 'Local SKU' : 'Local location'}
+        error={errors.local}
+        value={local}
+        onChange={setLocal}
+        autoComplete="off"
+      />
+      <TextField
+        id={`${id}-remote`}
+        label="Remote id"
+        error={errors.remote}
+        value={remote}
+        onChange={setRemote}
+        autoComplete="off"
+        placeholder={destination === '' ? '' : `the id in ${destination}`}
+      />
+      <TextField
+        id={`${id}-reason`}
+        label="Reason (optional)"
+        error={errors.reason}
+        value={reason}
+        onChange={setReason}
+      />
+    </ActionForm>
   );
 }

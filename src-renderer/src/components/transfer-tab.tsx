@@ -1,21 +1,15 @@
-import { useCallback, useId, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import type { RpcOutput } from '../../../shared/rpc.js';
 import type { ExpectedTransferView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { formatTime } from '../format.js';
-import { useEntryPost } from '../hooks/use-entry-post.js';
+import { useEntryLines } from '../hooks/use-entry-lines.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { ErrorMessage } from './error-message.js';
-import {
-  EntryLinesTable,
-  keepEnterFromPosting,
-  linesInput,
-  withMore,
-  type EntryLine,
-  type FoundItem,
-} from './entry-lines.js';
+import { EntryForm } from './entry-form.js';
+import { keepEnterFromPosting, linesInput } from './entry-lines.js';
 import { EntryOutcome, EntryProblems } from './entry-outcome.js';
-import { Field, fieldProps, FieldError } from './field.js';
+import { fieldProps, FieldError, TextField } from './field.js';
 import { LineEntry } from './line-entry.js';
 import { LocationField, rememberLocation } from './location-field.js';
 import { SubmitButton } from './submit-button.js';
@@ -57,19 +51,10 @@ function TransferOutForm({
   const [from, setFrom] = useState(initialFrom);
   const [to, setTo] = useState('');
   const [reference, setReference] = useState('');
-  const [lines, setLines] = useState<EntryLine[]>([]);
-  const entry = useEntryPost(OUT_LABELS);
-  const { errors, dismiss } = entry;
-  const onAdd = useCallback(
-    (item: FoundItem, qty: number) => {
-      setLines((ls) => withMore(ls, item, qty));
-      dismiss('lines');
-    },
-    [dismiss],
-  );
+  const { lines, setLines, entry, onAdd } = useEntryLines(OUT_LABELS);
+  const { errors } = entry;
 
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
+  const post = async () => {
     const posted = await entry.post((entryId) =>
       call('entry.transferOut', {
         id: entryId,
@@ -88,47 +73,43 @@ function TransferOutForm({
   };
 
   return (
-    <form
-      aria-label="Send to another location"
-      className="entry-form"
-      onSubmit={(e) => void submit(e)}
-      onKeyDown={keepEnterFromPosting}
-      noValidate
-    >
-      <h2>Send to another location</h2>
-      <div className="fields">
-        <LocationField
-          id={`${id}-from`}
-          label="From"
-          value={from}
-          onChange={(v) => {
-            setFrom(v);
-            dismiss('from');
-          }}
-          error={errors.from}
-        />
-        <LocationField
-          id={`${id}-to`}
-          label="To"
-          value={to}
-          onChange={(v) => {
-            setTo(v);
-            dismiss('to');
-          }}
-          error={errors.to}
-        />
-        <Field id={`${id}-reference`} label="Reference (optional)" error={errors.reference}>
-          <input
-            {...fieldProps(`${id}-reference`, errors.reference)}
+    <EntryForm
+      title="Send to another location"
+      id={id}
+      entry={entry}
+      lines={lines}
+      onLinesChange={setLines}
+      onPost={post}
+      caption="Lines sent"
+      submitLabel="Post transfer"
+      what="Transfer sent"
+      fields={
+        <>
+          <LocationField
+            id={`${id}-from`}
+            label="From"
+            value={from}
+            onChange={entry.changing('from', setFrom)}
+            error={errors.from}
+          />
+          <LocationField
+            id={`${id}-to`}
+            label="To"
+            value={to}
+            onChange={entry.changing('to', setTo)}
+            error={errors.to}
+          />
+          <TextField
+            id={`${id}-reference`}
+            label="Reference (optional)"
+            error={errors.reference}
             value={reference}
-            onChange={(e) => {
-              setReference(e.target.value);
-              dismiss('reference');
-            }}
+            onChange={entry.changing('reference', setReference)}
             autoComplete="off"
           />
-        </Field>
-      </div>
+        </>
+      }
+    >
       <LineEntry
         key={entry.entryId}
         location={from}
@@ -136,22 +117,7 @@ function TransferOutForm({
         isScanTarget={isScanTarget}
         label="Add a line to send"
       />
-      <EntryLinesTable
-        id={id}
-        lines={lines}
-        onChange={setLines}
-        onDismiss={entry.dismiss}
-        errors={errors}
-        caption="Lines sent"
-      />
-      <EntryProblems problems={entry.problems(lines)} />
-      <div className="entry-actions">
-        <SubmitButton isBusy={entry.isBusy} busyLabel="Posting…">
-          Post transfer
-        </SubmitButton>
-      </div>
-      {entry.result !== null && <EntryOutcome result={entry.result} what="Transfer sent" />}
-    </form>
+    </EntryForm>
   );
 }
 
@@ -287,8 +253,13 @@ function ExpectedTransfer({
   onReceived: (received: Received) => void;
 }>) {
   const id = useId();
-  const [arrived, setArrived] = useState<EntryLine[]>([]);
-  const entry = useEntryPost<Received['result']>({
+  // A scan while receiving (`onAdd`): one more of that item arrived (a line of its own when it was not sent).
+  const {
+    lines: arrived,
+    setLines: setArrived,
+    entry,
+    onAdd,
+  } = useEntryLines<Received['result']>({
     lines: 'Lines',
     location: 'Location',
     transfer: 'Transfer',
@@ -301,15 +272,6 @@ function ExpectedTransfer({
     entry.clear();
     onOpen();
   };
-  // A scan while receiving: one more of that item arrived (a line of its own when it was not sent).
-  const onAdd = useCallback(
-    (item: FoundItem, qty: number) => {
-      setArrived((ls) => withMore(ls, item, qty));
-      dismiss('lines');
-    },
-    [dismiss],
-  );
-
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const posted = await entry.post((entryId) =>

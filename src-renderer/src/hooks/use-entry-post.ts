@@ -23,6 +23,13 @@ export type EntryPost<R extends EntryResult> = Readonly<{
   post: (send: (id: string) => Promise<R>, alsoWrong?: Readonly<Record<string, string>>) => Promise<R | null>;
   /** Forgets the error of `path` (its field was changed); with `isPrefix`, of every path under it (`lines`). */
   dismiss: (path: string, isPrefix?: boolean) => void;
+  /**
+   * A field's `onChange`: sets its value with `set` and forgets its error (at `path`).
+   *
+   * @example
+   * <LocationField … onChange={entry.changing('location', setLocation)} />
+   */
+  changing: (path: string, set: (value: string) => void) => (value: string) => void;
   /** Forgets the last outcome (a new entry starts). */
   clear: () => void;
 }>;
@@ -76,6 +83,10 @@ export function useEntryPost<R extends EntryResult = EntryResult>(
       return kept.length === Object.keys(all).length ? all : Object.fromEntries(kept);
     });
   }, []);
+  const changing = (path: string, set: (value: string) => void) => (value: string) => {
+    set(value);
+    dismiss(path);
+  };
   const clear = () => {
     setResult(null);
     setFailure(null);
@@ -83,5 +94,5 @@ export function useEntryPost<R extends EntryResult = EntryResult>(
   };
   const problems = (lines: readonly EntryLine[]) =>
     failure !== null ? [failure] : problemsOf(errors, lines, labels);
-  return { entryId, errors, problems, result, isBusy, post, dismiss, clear };
+  return { entryId, errors, problems, result, isBusy, post, dismiss, changing, clear };
 }

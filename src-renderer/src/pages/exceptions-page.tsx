@@ -1,5 +1,4 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { EXCEPTION_KINDS } from '../../../shared/exception-kinds.js';
 import type { ExceptionFilter } from '../../../shared/rpc.js';
@@ -14,7 +13,8 @@ import { PageSection } from '../components/page-section.js';
 import { RoleNote } from '../components/role-note.js';
 import { formatAgeShort, KIND_LABELS } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
-import { PAGE_SIZE, useExceptions } from '../stores/exceptions-store.js';
+import { rowPosition, useRowWindow } from '../hooks/use-row-window.js';
+import { useExceptions } from '../stores/exceptions-store.js';
 import { useLive } from '../stores/live-store.js';
 
 const ROW_HEIGHT = 56;
@@ -303,64 +303,21 @@ function ExceptionTable(props: {
   onSelect: (id: number) => void;
 }) {
   const { total, pages, selectedId, onRange, onSelect } = props;
-  const scroller = useRef<HTMLDivElement>(null);
-  const [active, setActive] = useState(0);
+  // Keyboard: arrows, Page Up/Down, Home/End move the active row; Enter (or Space) opens it.
+  const { scroller, items, totalSize, count, active, setActive, rowAt, onKeyDown } = useRowWindow({
+    total,
+    pages,
+    rowHeight: ROW_HEIGHT,
+    onRange,
+    onOpen: (row: ExceptionView) => onSelect(row.id),
+    openKeys: ['Enter', ' '],
+  });
   // Ages move on once a minute, not on every render, so rows already drawn are not drawn again while scrolling.
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 60_000);
     return () => clearInterval(timer);
   }, []);
-  const count = total ?? 0;
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    // Rows newly scrolled into view render in React's next batch rather than synchronously inside the scroll
-    // event, so a fast scrollbar drag does not stack renders into one long frame (rows are fixed-height, so
-    // nothing jumps while they wait a frame).
-    useFlushSync: false,
-  });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0]?.index ?? 0;
-  const last = items.at(-1)?.index ?? 0;
-  useEffect(() => {
-    if (count > 0) onRange(first, last);
-  }, [first, last, count, onRange]);
-
-  const rowAt = (index: number) => pages[Math.floor(index / PAGE_SIZE)]?.[index % PAGE_SIZE];
-
-  // Keyboard: arrows, Page Up/Down, Home/End move the active row; Enter opens it.
-  const focusRow = (index: number) => {
-    const next = Math.max(0, Math.min(count - 1, index));
-    setActive(next);
-    virtualizer.scrollToIndex(next, { align: 'auto' });
-    requestAnimationFrame(() =>
-      scroller.current?.querySelector<HTMLElement>(`[data-index="${next}"]`)?.focus({ preventScroll: true }),
-    );
-  };
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    const page = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
-    const moves: Record<string, number> = {
-      ArrowDown: active + 1,
-      ArrowUp: active - 1,
-      PageDown: active + page,
-      PageUp: active - page,
-      Home: 0,
-      End: count - 1,
-    };
-    if (e.key in moves) {
-      e.preventDefault();
-      focusRow(moves[e.key]!);
-    } else if (e.key === 'Enter' || e.key === ' ') {
-      const row = rowAt(active);
-      if (row) {
-        e.preventDefault();
-        onSelect(row.id);
-      }
-    }
-  };
 
   return (
     <div
@@ -383,7 +340,7 @@ function ExceptionTable(props: {
             No exceptions match.
           </p>
         )}
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }} role="rowgroup">
+        <div style={{ height: totalSize, position: 'relative' }} role="rowgroup">
           {items.map((item) => {
             const row = rowAt(item.index);
             return (
@@ -429,14 +386,7 @@ const ExceptionRow = memo(function ExceptionRow(props: {
       aria-selected={isSelected}
       data-index={index}
       tabIndex={isActive ? 0 : -1}
-      style={{
-        position: 'absolute',
-        top: 0,
-        left: 0,
-        right: 0,
-        height: ROW_HEIGHT,
-        transform: `translateY(${start}px)`,
-      }}
+      style={rowPosition(start, ROW_HEIGHT)}
       onClick={() => {
         onActivate(index);
         if (row) onSelect(row.id);

@@ -1,5 +1,4 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useId, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { StockRowView } from '../../../shared/rpc-views.js';
 import type { STOCK_SORTS } from '../../../shared/stock-entry.js';
@@ -9,10 +8,11 @@ import { FilterBar } from '../components/filter-bar.js';
 import { PageSection } from '../components/page-section.js';
 import { StockItem } from '../components/stock-item.js';
 import { formatTime } from '../format.js';
+import { rowPosition, useRowWindow } from '../hooks/use-row-window.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { hrefOf } from '../route.js';
 import { useLive } from '../stores/live-store.js';
-import { STOCK_PAGE_SIZE, useStockList, type StockQuery } from '../stores/stock-list-store.js';
+import { useStockList, type StockQuery } from '../stores/stock-list-store.js';
 
 const ROW_HEIGHT = 40;
 type Sort = (typeof STOCK_SORTS)[number];
@@ -231,30 +231,24 @@ function StockTable(props: {
   onSort: (sort: Sort, dir: 'asc' | 'desc') => void;
 }) {
   const { query, total, pages, channels, isQueried, onRange, onSort } = props;
-  const scroller = useRef<HTMLDivElement>(null);
-  const [active, setActive] = useState(0);
-  const count = total ?? 0;
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    // As on the exceptions page: rows scrolled into view render in React's next batch, not inside the scroll event.
-    useFlushSync: false,
+  const open = (row: StockRowView) => {
+    window.location.hash = hrefOf('stock', { sku: row.sku });
+  };
+  // Keyboard: arrows, Page Up/Down, Home/End move the active row; Enter opens its item.
+  const { scroller, items, totalSize, count, active, setActive, rowAt, onKeyDown } = useRowWindow({
+    total,
+    pages,
+    rowHeight: ROW_HEIGHT,
+    onRange,
+    onOpen: open,
+    openKeys: ['Enter'],
   });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0]?.index ?? 0;
-  const last = items.at(-1)?.index ?? 0;
-  useEffect(() => {
-    if (count > 0) onRange(first, last);
-  }, [first, last, count, onRange]);
   // A new query starts at the top.
   useEffect(() => {
     scroller.current?.scrollTo({ top: 0 });
     setActive(0);
-  }, [query]);
+  }, [query, scroller]);
 
-  const rowAt = (index: number) => pages[Math.floor(index / STOCK_PAGE_SIZE)]?.[index % STOCK_PAGE_SIZE];
   const columns: Column[] = [
     { key: 'sku', label: 'SKU', sort: 'sku' },
     { key: 'name', label: 'Name', sort: 'name' },
@@ -270,40 +264,6 @@ function StockTable(props: {
   const template = `minmax(5.5rem, 1fr) minmax(5rem, 1.3fr) 8.25rem 4.25rem 4.25rem 4.5rem 3.5rem ${channels
     .map(() => 'minmax(4.5rem, 0.6fr)')
     .join(' ')} 7.5rem`;
-
-  const open = (row: StockRowView) => {
-    window.location.hash = hrefOf('stock', { sku: row.sku });
-  };
-  // Keyboard: arrows, Page Up/Down, Home/End move the active row; Enter opens its item.
-  const focusRow = (index: number) => {
-    const next = Math.max(0, Math.min(count - 1, index));
-    setActive(next);
-    virtualizer.scrollToIndex(next, { align: 'auto' });
-    requestAnimationFrame(() =>
-      scroller.current?.querySelector<HTMLElement>(`[data-index="${next}"]`)?.focus({ preventScroll: true }),
-    );
-  };
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    const page = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 400) / ROW_HEIGHT) - 1);
-    const moves: Record<string, number> = {
-      ArrowDown: active + 1,
-      ArrowUp: active - 1,
-      PageDown: active + page,
-      PageUp: active - page,
-      Home: 0,
-      End: count - 1,
-    };
-    if (e.key in moves) {
-      e.preventDefault();
-      focusRow(moves[e.key]!);
-    } else if (e.key === 'Enter') {
-      const row = rowAt(active);
-      if (row) {
-        e.preventDefault();
-        open(row);
-      }
-    }
-  };
 
   return (
     <div
@@ -372,7 +332,7 @@ function StockTable(props: {
             they have moved: an item of the catalog that was never received, sold or counted has no row yet.
           </p>
         )}
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }} role="rowgroup">
+        <div style={{ height: totalSize, position: 'relative' }} role="rowgroup">
           {items.map((item) => (
             <StockRow
               key={item.key}
@@ -409,15 +369,7 @@ const StockRow = memo(function StockRow(props: {
       aria-rowindex={index + 2}
       data-index={index}
       tabIndex={isActive ? 0 : -1}
-      style={{
-        position: 'absolute',
-        top: 0,
-        left: 0,
-        right: 0,
-        height: ROW_HEIGHT,
-        transform: `translateY(${start}px)`,
-        gridTemplateColumns: template,
-      }}
+      style={{ ...rowPosition(start, ROW_HEIGHT), gridTemplateColumns: template }}
       onClick={() => {
         onActivate(index);
         if (row) onOpen(row);

@@ -3,21 +3,12 @@ import type { ExceptionFilter } from '../../../shared/rpc.js';
 import type { ExceptionDetail, ExceptionView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
-
-/** Rows fetched per request; the table asks for the pages its visible rows fall on. */
-export const PAGE_SIZE = 100;
+import { noRows, pagedRows, type PagedRows } from './paged-rows.js';
 
 export type OutboxAction = 'retry' | 'replay' | 'discard';
 
-type ExceptionsState = {
+type ExceptionsState = PagedRows<ExceptionView> & {
   filter: ExceptionFilter;
-  /** Rows matching the filter, or null before the first answer. */
-  total: number | null;
-  /** Loaded pages by page index. */
-  pages: Record<number, ExceptionView[]>;
-  /** The rows the table shows, so a refresh reloads just those. */
-  visible: [number, number];
-  error: string | null;
   selectedId: number | null;
   detail: ExceptionDetail | null;
   setFilter: (filter: ExceptionFilter) => void;
@@ -32,71 +23,25 @@ type ExceptionsState = {
   closeMatching: (reason: string) => Promise<{ ok: boolean; message: string }>;
 };
 
-let generation = 0;
-const inFlight = new Set<string>();
-
-function pagesOf(first: number, last: number): number[] {
-  const pages: number[] = [];
-  for (let p = Math.floor(first / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p += 1) pages.push(p);
-  return pages;
-}
-
 export const useExceptions = create<ExceptionsState>()((set, get) => {
-  const fetchPage = async (page: number, gen: number) => {
-    const key = `${gen}:${page}`;
-    if (inFlight.has(key)) return;
-    inFlight.add(key);
-    try {
-      const result = await call('exceptions.page', {
-        ...get().filter,
-        offset: page * PAGE_SIZE,
-        limit: PAGE_SIZE,
-      });
-      if (gen !== generation) return;
-      set((s) => ({ total: result.total, pages: { ...s.pages, [page]: result.rows }, error: null }));
-    } catch (error) {
-      if (gen === generation) set({ error: messageOf(error) });
-    } finally {
-      inFlight.delete(key);
-    }
-  };
+  const rows = pagedRows({
+    set,
+    get,
+    fetch: (offset, limit) => call('exceptions.page', { ...get().filter, offset, limit }),
+  });
 
   return {
     filter: { status: 'open' },
-    total: null,
-    pages: {},
-    visible: [0, 0],
-    error: null,
+    ...noRows(),
     selectedId: null,
     detail: null,
     setFilter: (filter) => {
-      generation += 1;
-      set({ filter, total: null, pages: {}, visible: [0, 0], error: null });
-      void fetchPage(0, generation);
+      set({ filter });
+      rows.restart();
     },
-    showRange: (first, last) => {
-      set({ visible: [first, last] });
-      const { pages } = get();
-      for (const p of pagesOf(first, last)) if (!(p in pages)) void fetchPage(p, generation);
-    },
+    showRange: rows.showRange,
     refresh: async () => {
-      generation += 1;
-      const gen = generation;
-      const [first, last] = get().visible;
-      const wanted = pagesOf(first, last);
-      try {
-        const results = await Promise.all(
-          wanted.map((p) =>
-            call('exceptions.page', { ...get().filter, offset: p * PAGE_SIZE, limit: PAGE_SIZE }),
-          ),
-        );
-        if (gen !== generation) return;
-        const pages: Record<number, ExceptionView[]> = {};
-        wanted.forEach((p, i) => (pages[p] = results[i]!.rows));
-        set({ pages, total: results[0]?.total ?? 0, error: null });
-      } catch (error) {
-        if (gen === generation) set({ error: messageOf(error) });
-      }
+      await rows.refresh();
       const selected = get().selectedId;
       if (selected !== null) await get().select(selected);
     },
