@@ -86,6 +86,9 @@ export class DeliveryRepo {
       const claim = this.#db.prepare(
         `UPDATE outbox SET state = 'in_flight', lease_until = ? WHERE id = ? AND state = 'pending'`,
       );
+      const levelsOf = this.#db.prepare(
+        'SELECT sku, on_hand_after FROM movements WHERE event_seq = ? ORDER BY line_no',
+      );
       const items: LedgerItem[] = [];
       for (const row of rows) {
         let event: PosEvent;
@@ -106,6 +109,9 @@ export class DeliveryRepo {
           event,
           receivedAt: row.received_at,
           attempts: row.attempts,
+          ...(event.type === 'count'
+            ? { levelsAfter: levelsAfterOf(levelsOf.all(row.event_seq) as MovementLevel[]) }
+            : {}),
         });
       }
       return items;
@@ -274,4 +280,13 @@ export class DeliveryRepo {
       )
       .run(destinationId, now);
   }
+}
+
+type MovementLevel = { sku: string; on_hand_after: number };
+
+/** Each SKU's on hand after the event's movements (a SKU's last line wins, as the ledger applied them). */
+function levelsAfterOf(rows: readonly MovementLevel[]): Record<string, number> {
+  const levels: Record<string, number> = {};
+  for (const row of rows) levels[row.sku] = row.on_hand_after;
+  return levels;
 }

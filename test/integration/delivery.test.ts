@@ -192,3 +192,19 @@ test('an item queued by a newer Backroom (unknown payload version) becomes an ex
   assert.match(open[0]!.message, /queued by a newer Backroom \(payload version 99/);
   assert.equal(a.agent.outboxOperations.list({ state: 'rejected' })[0]?.id, v2.id);
 });
+
+test('a count reaches the webhook with levelsAfter: the level it left in the ledger, keeping a sale rung up after counting', async (t) => {
+  const hq = await receiver(() => ({ status: 200 }));
+  t.after(hq.close);
+  const a = await agentWith(hq.url, t);
+  const at = (id: string, type: string, qty: number, meta?: Record<string, unknown>) =>
+    makeEvent({ id, type, lines: [{ sku: 'SKU-9', qty }], ...(meta ? { meta } : {}) });
+  const receipt = (await a.post(at('lv-receipt', 'receipt', 10))).body.results[0] as { seq: number };
+  await a.post(at('lv-sale', 'sale', 2));
+  await a.post(at('lv-till-count', 'count', 7, { countedAt: { 'SKU-9': receipt.seq } }));
+  await until(() => hq.applied.size === 3);
+  const count = [...hq.applied.values()].find((r) => r.body['id'] === 'lv-till-count')!;
+  assert.deepEqual(count.body['levelsAfter'], { 'SKU-9': 5 }, 'counted 7, 2 sold since');
+  const sale = [...hq.applied.values()].find((r) => r.body['id'] === 'lv-sale')!;
+  assert.equal(sale.body['levelsAfter'], undefined, 'only a count carries it');
+});

@@ -585,6 +585,36 @@ test(
 );
 
 test(
+  'a count posted after a sale (counted before it) leaves Tryton at the ledger level, keeping the sale, not at the counted quantity',
+  { skip, timeout: 300_000 },
+  async (t) => {
+    const server = await startServer(t);
+    const a = await startTestAgent(t, [trytonDestination(server)]);
+    const db = a.agent.db.sqlite;
+    const at = (id: string, type: string, qty: number, meta?: Record<string, unknown>) =>
+      makeEvent({ id, type, location: 'S2', lines: [{ sku: 'SKU-1', qty }], ...(meta ? { meta } : {}) });
+    const receipt = await a.post(at('cnt-receipt', 'receipt', 10));
+    const receiptResult = receipt.body.results[0]!;
+    assert.equal(receiptResult.status, 'accepted');
+    const countedAtSeq = (receiptResult as { seq: number }).seq;
+    // Staff count 8 on the shelf at that point; then a till sells 2; then the count is posted.
+    assert.equal((await a.post(at('cnt-sale', 'sale', 2))).body.results[0]!.status, 'accepted');
+    const count = await a.post(at('cnt-count', 'count', 8, { countedAt: { 'SKU-1': countedAtSeq } }));
+    assert.equal(count.body.results[0]!.status, 'accepted');
+    await until(
+      'all three are delivered',
+      () => outboxOf(db).every((r) => r.state === 'delivered'),
+      150_000,
+      () => undelivered(db),
+    );
+    assert.equal(localLevels(db).get('SKU-1@S2'), 6, 'the ledger keeps the sale: counted 8, 2 sold since');
+    const product = server.seed.products['SKU-1']!;
+    const tryton = await trytonOnHand(server.rpc, server.seed.storage.S2, [product]);
+    assert.equal(tryton.get(product), 6, 'Tryton is set to the level the count left, not to 8');
+  },
+);
+
+test(
   'a shipment a crash left half-way (created, not done) is finished on retry, never made twice',
   { skip, timeout: 300_000 },
   async (t) => {

@@ -38,6 +38,13 @@ export type LedgerItem = Readonly<{
   event: PosEvent;
   receivedAt: number;
   attempts: number;
+  /**
+   * For a `count`: the on hand the count left in the local ledger for each counted SKU (its last line's). A
+   * destination that holds levels sets these, not the counted quantities: a count posted from a count session
+   * keeps what moved between counting and posting (a sale rung up meanwhile, already sent before the count), so
+   * its level is the counted quantity less that. Absent for every other type.
+   */
+  levelsAfter?: Readonly<Record<string, number>>;
 }>;
 
 /** One coalesced level update: the available-to-sell at send time. */

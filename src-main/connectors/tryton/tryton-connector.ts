@@ -298,7 +298,9 @@ class TrytonLedger {
       lines.push({
         product,
         uom: uoms.get(product)!,
-        qty: line.qty,
+        // A count sets Tryton to the level the count left in the ledger (the counted quantity less what moved
+        // between counting and posting, which Tryton already has), never back to the bare counted quantity.
+        qty: type === 'count' ? (item.levelsAfter?.[line.sku] ?? line.qty) : line.qty,
         unitPrice: currency === null ? null : (line.unitPrice ?? null),
         currency,
       });

@@ -18,7 +18,13 @@ export function createWebhookConnector(
   options: Readonly<{ agentId: string }>,
 ): Connector {
   const post = createSignedPoster({ url: config.url, secret: config.secret, agentId: options.agentId });
-  const payload = (item: LedgerItem) => ({ ...item.event, agentId: options.agentId, seq: item.seq });
+  // A count carries the levels it left in the ledger (`levelsAfter`): what a receiver holding levels should set.
+  const payload = (item: LedgerItem) => ({
+    ...item.event,
+    agentId: options.agentId,
+    seq: item.seq,
+    ...(item.levelsAfter === undefined ? {} : { levelsAfter: item.levelsAfter }),
+  });
   return {
     mode: 'ledger',
     maxBatch: config.batchSize,
