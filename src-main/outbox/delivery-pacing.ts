@@ -13,10 +13,19 @@ export type DeliveryPacingOptions = Readonly<{
   policy: RetryPolicy;
 }>;
 
+/**
+ * A 429 within this many successful requests of the previous one is recurring: it lowers the rate. An isolated
+ * 429 (a burst that met the destination's limit at the wrong moment) costs only its pause, after which the
+ * destination's own bucket is full again.
+ */
+const RECURRING_WITHIN = 100;
+
 /** One request's view of the retry budget: the first item that fails spends; the others follow its answer. */
 export type RequestRetries = Readonly<{
   /** The wait before retrying an item after its `attempts`-th failure, and whether it is a quick retry. */
   delayFor: (attempts: number) => { delayMs: number; isQuick: boolean };
+  /** How the request's retries were scheduled: `quick` if any item was, `backoff` if all were, null if none. */
+  scheduled: () => 'quick' | 'backoff' | null;
 }>;
 
 /**
@@ -31,6 +40,8 @@ export class DeliveryPacing {
   /** The rate last saved (null: the ceiling), so that small additive steps are not each written. */
   #savedRate: number | null = null;
   #rateLimitedUntil: number | null = null;
+  /** Successful requests since the last 429 (none yet: as if long ago). */
+  #successesSinceThrottle = Number.POSITIVE_INFINITY;
 
   constructor(options: DeliveryPacingOptions) {
     this.#o = options;
@@ -59,11 +70,16 @@ export class DeliveryPacing {
   }
 
   /**
-   * A request was answered `429`: lower the rate (multiplicative decrease) and, with a `Retry-After`, pause the
-   * whole destination for it. Saved at once.
+   * A request was answered `429`: with a `Retry-After`, pause the whole destination for it; if 429s recur (this
+   * one came within 100 successful requests of the last, or the rate is already lowered), also lower the rate
+   * (multiplicative decrease). Saved at once.
    */
   onThrottled(retryAfterMs: number | null, now = Date.now()): void {
-    this.#o.bucket.decrease();
+    const { bucket } = this.#o;
+    const isRecurring =
+      this.#successesSinceThrottle < RECURRING_WITHIN || bucket.ratePerSecond < bucket.ceiling;
+    this.#successesSinceThrottle = 0;
+    if (isRecurring) bucket.decrease();
     if (retryAfterMs !== null) {
       this.#o.bucket.pause(retryAfterMs);
       this.#rateLimitedUntil = Math.max(this.#rateLimitedUntil ?? 0, now + retryAfterMs);
@@ -77,6 +93,7 @@ export class DeliveryPacing {
    */
   onSuccess(): void {
     this.#budget.onSuccess();
+    this.#successesSinceThrottle += 1;
     const before = this.#o.bucket.ratePerSecond;
     const rate = this.#o.bucket.increase();
     if (rate === before) return;
@@ -93,7 +110,15 @@ export class DeliveryPacing {
     const budget = {
       trySpend: () => (isQuick ??= this.#budget.trySpend()),
     };
-    return { delayFor: (attempts) => retryDelay(this.#o.policy, attempts, budget) };
+    let scheduled: 'quick' | 'backoff' | null = null;
+    return {
+      delayFor: (attempts) => {
+        const delay = retryDelay(this.#o.policy, attempts, budget);
+        scheduled = delay.isQuick ? 'quick' : (scheduled ?? 'backoff');
+        return delay;
+      },
+      scheduled: () => scheduled,
+    };
   }
 
   #isAtCeiling(): boolean {

@@ -17,6 +17,7 @@ export type DispatchCounters = {
   retries: number;
   delivered: number;
   failures: Map<string, number>;
+  /** Failed requests whose items were retried quickly, and those whose items backed off. */
   quickRetries: number;
   backoffs: number;
 };
@@ -157,6 +158,7 @@ export class ResultRecorder {
           assertNever(result);
       }
     });
+    this.#countRetries(retries);
   }
 
   /**
@@ -169,16 +171,20 @@ export class ResultRecorder {
     retries: RequestRetries,
   ): number {
     if (result.kind === 'rate_limited') return result.retryAfterMs ?? backoffDelay(this.#o.policy, attempts);
-    const { delayMs, isQuick } = retries.delayFor(attempts);
-    if (isQuick) this.#counters.quickRetries += 1;
-    else this.#counters.backoffs += 1;
-    return delayMs;
+    return retries.delayFor(attempts).delayMs;
+  }
+
+  /** Counts one request's retries as quick or backed off (`counters.quickRetries`, `counters.backoffs`). */
+  #countRetries(retries: RequestRetries): void {
+    const scheduled = retries.scheduled();
+    if (scheduled === 'quick') this.#counters.quickRetries += 1;
+    else if (scheduled === 'backoff') this.#counters.backoffs += 1;
   }
 
   /**
-   * Tells the pacing what the request's answer says about the destination: a `429` (the first result, as a
-   * throttled request throttles all its items) lowers the rate and pauses the destination for its `Retry-After`;
-   * a request with a delivered item earns retry budget and rate back. Runs once per request, not per item.
+   * Tells the pacing what the request's answer says about the destination: a `429` pauses the destination for its
+   * `Retry-After` and, if 429s recur, lowers the rate; a request with a delivered item earns retry budget and rate
+   * back. Runs once per request, not per item.
    */
   #pace(outcome: SendOutcome): void {
     const throttled = outcome.results.find((r) => r.kind === 'rate_limited');
@@ -339,5 +345,6 @@ export class ResultRecorder {
           assertNever(result);
       }
     });
+    this.#countRetries(retries);
   }
 }

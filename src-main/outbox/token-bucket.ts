@@ -3,10 +3,11 @@
  * Hand-written (a few lines) because it must be re-sized at run time from headers, which the general-purpose
  * limiter packages do not offer.
  *
- * Its rate is paced by AIMD (as TCP's congestion window, and the AWS SDKs' adaptive retry mode): a `429` halves
- * it (`decrease`), each successful request adds a small step back (`increase`), never above the ceiling (the
- * configured `requestsPerSecond`, or the limit the destination announces). A destination whose real limit is
- * below the configured one is thus sent at about its limit, and 429s become rare instead of recurring.
+ * Its rate is paced by AIMD (as TCP's congestion window, and the AWS SDKs' adaptive retry mode): a recurring
+ * `429` halves it (`decrease`, called by `delivery-pacing.ts`), each successful request adds a small step back
+ * (`increase`), never above the ceiling (the configured `requestsPerSecond`, or the limit the destination
+ * announces). A destination whose real limit is below the configured one is thus sent at about its limit, and
+ * 429s become rare instead of recurring.
  */
 export class TokenBucket {
   #ratePerSecond: number;

@@ -157,6 +157,7 @@ test('a 429 pause and the lowered rate are saved, and a new pacing restores both
     policy: POLICY,
   });
   first.restore(now);
+  first.onThrottled(1000, now);
   first.onThrottled(30_000, now);
   assert.deepEqual(repo.pacing('hq'), {
     rateLimitedUntil: now + 30_000,
@@ -176,7 +177,9 @@ test('a pause already over is not restored, and a rate back at the ceiling is sa
   const now = Date.now();
   const bucket = new TokenBucket(20, 20);
   const pacing = new DeliveryPacing({ destinationId: 'hq', repo, bucket, policy: POLICY });
+  pacing.onThrottled(1000, now - 6000);
   pacing.onThrottled(1000, now - 5000);
+  assert.equal(bucket.ratePerSecond, 10);
   for (let i = 0; i < 60; i += 1) pacing.onSuccess();
   assert.equal(bucket.ratePerSecond, 20);
   assert.deepEqual(repo.pacing('hq'), { rateLimitedUntil: null, pacedRate: null, lastDeliveryAt: null });
@@ -217,4 +220,22 @@ test('after a restart moments after a delivery the bucket holds only what refill
   assert.equal(sent, 5, '250 ms at 20/s');
   clock += 60_000;
   assert.equal(bucket.waitTime(20), 0, 'then it fills as usual');
+});
+
+test('an isolated 429 pauses without lowering the rate; a 429 within 100 successes of the last halves it', (t) => {
+  const { repo } = openRepo(t);
+  const bucket = new TokenBucket(20, 20);
+  const pacing = new DeliveryPacing({ destinationId: 'hq', repo, bucket, policy: POLICY });
+  pacing.onThrottled(1000);
+  assert.equal(bucket.ratePerSecond, 20, 'the first 429 only pauses');
+  assert.ok(bucket.waitTime(1) > 900, 'for its Retry-After');
+  for (let i = 0; i < 99; i += 1) pacing.onSuccess();
+  pacing.onThrottled(1000);
+  assert.equal(bucket.ratePerSecond, 10, 'recurring: halved');
+  pacing.onThrottled(1000);
+  assert.equal(bucket.ratePerSecond, 5, 'and again');
+  for (let i = 0; i < 100; i += 1) pacing.onSuccess();
+  assert.equal(bucket.ratePerSecond, 20, 'successes climbed back to the configured rate');
+  pacing.onThrottled(1000);
+  assert.equal(bucket.ratePerSecond, 20, 'a 429 long after the last is isolated again');
 });
