@@ -136,6 +136,10 @@ export type DestinationStateTable = {
   paused_reason: string | null;
   paused_at: number | null;
   last_delivery_at: number | null;
+  /** The end of the destination's 429 pause (epoch ms, from `Retry-After`), or null. */
+  rate_limited_until: number | null;
+  /** The sending rate AIMD learned (requests per second), or null for the configured rate. */
+  paced_rate: number | null;
 };
 
 /** Append-only: every human action, with its operator and reason. */

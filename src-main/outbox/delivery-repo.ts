@@ -272,6 +272,46 @@ export class DeliveryRepo {
     return row?.paused_reason ?? null;
   }
 
+  /**
+   * Saves a destination's pacing so a restart keeps it: the end of its 429 pause (epoch ms, or null) and the rate
+   * AIMD learned (or null for the configured rate).
+   */
+  savePacing(
+    destinationId: string,
+    pacing: Readonly<{ rateLimitedUntil: number | null; pacedRate: number | null }>,
+  ): void {
+    this.#db
+      .prepare(
+        `INSERT INTO destination_state (destination_id, rate_limited_until, paced_rate) VALUES (?, ?, ?)
+         ON CONFLICT (destination_id) DO UPDATE SET rate_limited_until = excluded.rate_limited_until,
+         paced_rate = excluded.paced_rate`,
+      )
+      .run(destinationId, pacing.rateLimitedUntil, pacing.pacedRate);
+  }
+
+  /**
+   * The pacing `savePacing` kept for a destination (null when none was kept), and when it last delivered (null if
+   * never).
+   */
+  pacing(destinationId: string): {
+    rateLimitedUntil: number | null;
+    pacedRate: number | null;
+    lastDeliveryAt: number | null;
+  } {
+    const row = this.#db
+      .prepare(
+        'SELECT rate_limited_until, paced_rate, last_delivery_at FROM destination_state WHERE destination_id = ?',
+      )
+      .get(destinationId) as
+      | { rate_limited_until: number | null; paced_rate: number | null; last_delivery_at: number | null }
+      | undefined;
+    return {
+      rateLimitedUntil: row?.rate_limited_until ?? null,
+      pacedRate: row?.paced_rate ?? null,
+      lastDeliveryAt: row?.last_delivery_at ?? null,
+    };
+  }
+
   recordDelivery(destinationId: string, now: number): void {
     this.#db
       .prepare(

@@ -19,7 +19,9 @@ import type {
   LevelItem,
   SendOutcome,
 } from '../connectors/port/connector.js';
+import { DeliveryPacing } from './delivery-pacing.js';
 import type { DeliveryRepo } from './delivery-repo.js';
+import type { RetryBudget } from './retry-budget.js';
 import { ResultRecorder, type DispatchCounters } from './result-recorder.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { TokenBucket } from './token-bucket.js';
@@ -31,7 +33,10 @@ export type DispatcherOptions = Readonly<{
   repo: DeliveryRepo;
   exceptions: ExceptionsRepo;
   policy: RetryPolicy;
+  /** The destination's rate limit; its rate is paced by AIMD (`token-bucket.ts`). */
   bucket: TokenBucket;
+  /** The destination's retry budget. Default: 10 quick retries, half a token back per successful request. */
+  retryBudget?: RetryBudget;
   logger: Logger;
   /** Level mode: the available-to-sell to publish for (sku, location), read at send time. */
   quantityFor?: (sku: string, location: string) => number;
@@ -66,8 +71,11 @@ const isTransient = (r: DeliveryResult | undefined) => r?.kind === 'retry' || r?
  * lease, sends it through the connector, records one result per item, and sleeps until the next item is due or
  * capture wakes it. Ledger lanes are per location and keep capture order: an item that must be retried holds
  * back the items after it in its lane (and only that lane); a rejected item leaves the lane as an exception, so
- * the rest flow. A circuit breaker stops requests to a destination that keeps failing and probes it, half-open,
- * at growing intervals, so an hour-long outage costs a few dozen requests.
+ * the rest flow. A transient failure is retried quickly (tens of milliseconds) while the destination's retry
+ * budget lasts, and backs off exponentially once failures dominate (`delivery-pacing.ts`); a 429 pauses the whole
+ * destination for its `Retry-After` and halves the sending rate, which successes raise again (AIMD). A circuit
+ * breaker stops requests to a destination that keeps failing and probes it, half-open, at growing intervals, so
+ * an hour-long outage costs a few dozen requests.
  */
 export class Dispatcher {
   readonly #o: DispatcherOptions;
@@ -83,14 +91,36 @@ export class Dispatcher {
   #idleWaiters: (() => void)[] = [];
   #isIdle = false;
   /** Requests sent, by result kind of their first item (for metrics and tests). */
-  readonly counters: DispatchCounters = { requests: 0, delivered: 0, failures: new Map<string, number>() };
+  readonly counters: DispatchCounters = {
+    requests: 0,
+    retries: 0,
+    delivered: 0,
+    failures: new Map<string, number>(),
+    quickRetries: 0,
+    backoffs: 0,
+  };
   /** What each result means: the items' next state and the exceptions to raise. */
   readonly #results: ResultRecorder;
+  /** Rate (AIMD), 429 pause and retry budget; restored from the database here, saved as they change. */
+  readonly pacing: DeliveryPacing;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'dispatcher', destination: options.destinationId });
-    this.#results = new ResultRecorder({ ...options, logger: this.#log, counters: this.counters });
+    this.pacing = new DeliveryPacing({
+      destinationId: options.destinationId,
+      repo: options.repo,
+      bucket: options.bucket,
+      policy: options.policy,
+      ...(options.retryBudget ? { budget: options.retryBudget } : {}),
+    });
+    this.pacing.restore();
+    this.#results = new ResultRecorder({
+      ...options,
+      pacing: this.pacing,
+      logger: this.#log,
+      counters: this.counters,
+    });
     this.#breaker = circuitBreaker(handleType(TransientFailure), {
       // No jitter: cockatiel's default (decorrelated jitter) can wait almost 0 ms before a probe, so a down
       // destination would be probed far sooner than "1 s, doubling" promises.
@@ -243,7 +273,12 @@ export class Dispatcher {
     const connector = this.#o.connector;
     if (connector.mode !== 'ledger') return;
     try {
-      const outcome = await this.#send(() => connector.send(items, this.#signal(timeoutMs)), items.length);
+      const isRetry = items.some((item) => item.attempts > 0);
+      const outcome = await this.#send(
+        () => connector.send(items, this.#signal(timeoutMs)),
+        items.length,
+        isRetry,
+      );
       if (outcome === null) {
         // Not sent (breaker open, or stopping): back in the queue untried, looked at again in a second.
         this.#o.db.transaction(() => {
@@ -273,7 +308,12 @@ export class Dispatcher {
     const items: LevelItem[] = marks.map((m) => ({ ...m, quantity: quantityFor(m.sku, m.location) }));
     const timeout = this.#o.sendTimeoutMs ?? 30_000;
     this.#o.bucket.take(1);
-    const outcome = await this.#send(() => connector.send(items, this.#signal(timeout)), items.length);
+    const isRetry = marks.some((m) => m.attempts > 0);
+    const outcome = await this.#send(
+      () => connector.send(items, this.#signal(timeout)),
+      items.length,
+      isRetry,
+    );
     if (outcome === null) {
       // Nothing was sent (breaker open, or stopping): look again in a second, as a ledger lane does. A backoff
       // drawn from the attempts would often be ~0 ms here, and the dispatcher would spin on the marks.
@@ -292,12 +332,17 @@ export class Dispatcher {
     return AbortSignal.any([this.#abort.signal, AbortSignal.timeout(timeoutMs)]);
   }
 
-  /** Sends through the breaker; null when nothing was sent (breaker open, or stopping). */
-  async #send(send: () => Promise<SendOutcome>, count: number): Promise<SendOutcome | null> {
+  /** Sends through the breaker (`isRetry`: it carries an item tried before); null when nothing was sent (breaker open, or stopping). */
+  async #send(
+    send: () => Promise<SendOutcome>,
+    count: number,
+    isRetry: boolean,
+  ): Promise<SendOutcome | null> {
     if (this.#abort.signal.aborted) return null;
     try {
       return await this.#breaker.execute(async () => {
         this.counters.requests += 1;
+        if (isRetry) this.counters.retries += 1;
         let outcome: SendOutcome;
         try {
           outcome = await send();

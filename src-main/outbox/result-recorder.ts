@@ -4,18 +4,31 @@ import { EXCEPTION_CATALOG, unmappedException } from '../exceptions/exception-ca
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { DeliveryResult, LedgerItem, LevelItem, SendOutcome } from '../connectors/port/connector.js';
 import type { DeliveryRepo, LevelMark } from './delivery-repo.js';
+import type { DeliveryPacing, RequestRetries } from './delivery-pacing.js';
 import { backoffDelay, type RetryPolicy } from './retry-policy.js';
-import type { TokenBucket } from './token-bucket.js';
 
-/** Requests sent, items delivered, and transient failures by result kind: for metrics and tests. */
-export type DispatchCounters = { requests: number; delivered: number; failures: Map<string, number> };
+/**
+ * Requests sent, those of them that were retries (carrying an item tried before), items delivered, transient
+ * failures by result kind, and how the failed items were scheduled (a quick retry from the budget, or a backoff):
+ * for metrics, tests and the drain bench.
+ */
+export type DispatchCounters = {
+  requests: number;
+  retries: number;
+  delivered: number;
+  failures: Map<string, number>;
+  /** Failed requests whose items were retried quickly, and those whose items backed off. */
+  quickRetries: number;
+  backoffs: number;
+};
 
 export type ResultRecorderOptions = Readonly<{
   destinationId: string;
   repo: DeliveryRepo;
   exceptions: ExceptionsRepo;
   policy: RetryPolicy;
-  bucket: TokenBucket;
+  /** Rate, 429 pause and retry budget: told of each request's success or 429, asked how soon to retry. */
+  pacing: DeliveryPacing;
   logger: Logger;
   /** The dispatcher's counters, counted up here. */
   counters: DispatchCounters;
@@ -77,6 +90,8 @@ export class ResultRecorder {
    * from). Runs inside the caller's transaction.
    */
   recordLevel(items: readonly LevelItem[], marks: readonly LevelMark[], outcome: SendOutcome): void {
+    this.#pace(outcome);
+    const retries = this.#o.pacing.forRequest();
     items.forEach((item, i) => {
       const result: DeliveryResult = outcome.results[i] ?? {
         kind: 'retry',
@@ -135,10 +150,7 @@ export class ResultRecorder {
         case 'retry':
         case 'unknown': {
           const attempts = marks[i]!.attempts + 1;
-          const delay =
-            result.kind === 'rate_limited' && result.retryAfterMs !== null
-              ? result.retryAfterMs
-              : backoffDelay(this.#o.policy, attempts);
+          const delay = this.#retryDelay(result, attempts, retries);
           this.#o.repo.markLevelRetry(this.#o.destinationId, item.sku, item.location, at + delay, true);
           break;
         }
@@ -146,6 +158,39 @@ export class ResultRecorder {
           assertNever(result);
       }
     });
+    this.#countRetries(retries);
+  }
+
+  /**
+   * How long an item waits after a transient result: a 429 its `Retry-After` (or, without one, the backoff: the
+   * destination asked us to slow down, so never a quick retry); a failure the request's retry decision.
+   */
+  #retryDelay(
+    result: Extract<DeliveryResult, { kind: 'rate_limited' | 'retry' | 'unknown' }>,
+    attempts: number,
+    retries: RequestRetries,
+  ): number {
+    if (result.kind === 'rate_limited') return result.retryAfterMs ?? backoffDelay(this.#o.policy, attempts);
+    return retries.delayFor(attempts).delayMs;
+  }
+
+  /** Counts one request's retries as quick or backed off (`counters.quickRetries`, `counters.backoffs`). */
+  #countRetries(retries: RequestRetries): void {
+    const scheduled = retries.scheduled();
+    if (scheduled === 'quick') this.#counters.quickRetries += 1;
+    else if (scheduled === 'backoff') this.#counters.backoffs += 1;
+  }
+
+  /**
+   * Tells the pacing what the request's answer says about the destination: a `429` pauses the destination for its
+   * `Retry-After` and, if 429s recur, lowers the rate; a request with a delivered item earns retry budget and rate
+   * back. Runs once per request, not per item.
+   */
+  #pace(outcome: SendOutcome): void {
+    const throttled = outcome.results.find((r) => r.kind === 'rate_limited');
+    if (throttled?.kind === 'rate_limited') this.#o.pacing.onThrottled(throttled.retryAfterMs);
+    else if (outcome.results.some((r) => r.kind === 'delivered' || r.kind === 'already_applied'))
+      this.#o.pacing.onSuccess();
   }
 
   /** One open exception per (destination, unmapped SKU or location), counting the items it holds. */
@@ -208,6 +253,8 @@ export class ResultRecorder {
   recordLedger(items: readonly LedgerItem[], outcome: SendOutcome): void {
     const now = Date.now();
     const { repo, exceptions, policy, destinationId } = this.#o;
+    this.#pace(outcome);
+    const retries = this.#o.pacing.forRequest();
     let isLaneBlocked = false;
     items.forEach((item, i) => {
       const result: DeliveryResult = outcome.results[i] ?? {
@@ -289,12 +336,7 @@ export class ResultRecorder {
             });
             break;
           }
-          const delay =
-            result.kind === 'rate_limited' && result.retryAfterMs !== null
-              ? result.retryAfterMs
-              : backoffDelay(policy, attempts);
-          if (result.kind === 'rate_limited' && result.retryAfterMs !== null)
-            this.#o.bucket.pause(result.retryAfterMs);
+          const delay = this.#retryDelay(result, attempts, retries);
           repo.markRetry(item.outboxId, now + delay, result.detail, true);
           isLaneBlocked = true;
           break;
@@ -303,5 +345,6 @@ export class ResultRecorder {
           assertNever(result);
       }
     });
+    this.#countRetries(retries);
   }
 }
