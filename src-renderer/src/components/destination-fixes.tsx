@@ -4,10 +4,9 @@ import { call } from '../api/client.js';
 import { useAction } from '../hooks/use-action.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { hrefOf } from '../route.js';
-import { OutcomeMessage } from './outcome-message.js';
-import { ReasonField } from './reason-field.js';
+import { ActionForm } from './action-form.js';
+import { TextField } from './field.js';
 import { RoleNote } from './role-note.js';
-import { SubmitButton } from './submit-button.js';
 
 type Exception = ExceptionDetail['exception'];
 
@@ -35,12 +34,13 @@ export function ResumeDestinationFix({
         still refuses, it pauses again and a new exception says why.
       </p>
       {may('destinations.resume') ? (
-        <form
-          className="inline-form"
-          aria-label={`Resume ${destination}`}
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault();
+        <ActionForm
+          label={`Resume ${destination}`}
+          submitLabel={`Resume ${destination}`}
+          isBusy={action.isBusy}
+          outcome={action.outcome}
+          isSuccessShown={false}
+          onSubmit={() =>
             void action.run(async () => {
               const answer = await call('destinations.resume', {
                 id: destination,
@@ -49,21 +49,17 @@ export function ResumeDestinationFix({
               const message = `Resumed ${answer.destination}: its breaker is ${answer.state.replace('_', '-')}.`;
               onDone(message);
               return message;
-            });
-          }}
+            })
+          }
         >
-          <ReasonField
-            id={id}
+          <TextField
+            id={`${id}-reason`}
+            label="Reason (optional)"
+            error={action.errors.reason}
             value={reason}
             onChange={setReason}
-            isRequired={false}
-            isInvalid={false}
-            describedBy={undefined}
-            autoFocus={false}
           />
-          <SubmitButton isBusy={action.isBusy}>Resume {destination}</SubmitButton>
-          <OutcomeMessage outcome={action.outcome?.ok === true ? null : action.outcome} />
-        </form>
+        </ActionForm>
       ) : (
         <RoleNote route="destinations.resume">resume the destination</RoleNote>
       )}

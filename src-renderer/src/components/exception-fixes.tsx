@@ -5,6 +5,7 @@ import { call } from '../api/client.js';
 import { useAction } from '../hooks/use-action.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { useRpc } from '../hooks/use-rpc.js';
+import { hrefOf } from '../route.js';
 import { ActionForm } from './action-form.js';
 import { BadImportRowFix } from './bad-import-row-fix.js';
 import { ReconcileDriftFix, ResumeDestinationFix } from './destination-fixes.js';
@@ -114,10 +115,6 @@ function FixSection({
   );
 }
 
-function entryHref(params: Record<string, string>): string {
-  return `#/entry?${new URLSearchParams(params).toString()}`;
-}
-
 /** Negative stock: count the item, or post the receipt that is missing; the level back at 0 or above resolves it. */
 function NegativeStockFix({ exception, has }: Readonly<{ exception: Exception; has: Has }>) {
   const location = exception.location ?? '';
@@ -130,12 +127,12 @@ function NegativeStockFix({ exception, has }: Readonly<{ exception: Exception; h
       </p>
       <p className="buttons">
         {has('count') && (
-          <a className="button" href={entryHref({ tab: 'count', location, sku })}>
+          <a className="button" href={hrefOf('entry', { tab: 'count', location, sku })}>
             Count now
           </a>
         )}
         {has('receive') && (
-          <a className="button secondary" href={entryHref({ tab: 'receive', location })}>
+          <a className="button secondary" href={hrefOf('entry', { tab: 'receive', location })}>
             Post a receipt
           </a>
         )}

@@ -1,6 +1,7 @@
 import { EVENT_LABELS } from '../../../shared/events.js';
 import type { StockItemView } from '../../../shared/rpc-views.js';
 import { formatTime } from '../format.js';
+import { hrefOf } from '../route.js';
 import { TableHead } from './table-head.js';
 
 /** A movement's event type as staff call it (the agent's own words), or the stored type if it is not one. */
@@ -122,14 +123,6 @@ export function StockItem({ item }: Readonly<{ item: StockItemView & { sku: stri
   );
 }
 
-/**
- * A link to the stock entry page (`#/entry?tab=count&location=S1&sku=...`): the page and its tabs are another
- * piece of work; these links are its contract.
- */
-function entryHref(params: Record<string, string>): string {
-  return `#/entry?${new URLSearchParams(params).toString()}`;
-}
-
 /** Count, adjust or receive at each location the item has a level at (at none: the entry page asks where). */
 function ItemActions({ sku, locations }: Readonly<{ sku: string; locations: readonly string[] }>) {
   const places = locations.length === 0 ? [null] : locations;
@@ -146,9 +139,9 @@ function ItemActions({ sku, locations }: Readonly<{ sku: string; locations: read
                 {location}
               </span>
             )}
-            <a href={entryHref({ tab: 'count', ...where, sku })}>Count this item{at}</a>
-            <a href={entryHref({ tab: 'adjust', ...where, sku })}>Adjust{at}</a>
-            <a href={entryHref({ tab: 'receive', ...where })}>Receive{at}</a>
+            <a href={hrefOf('entry', { tab: 'count', ...where, sku })}>Count this item{at}</a>
+            <a href={hrefOf('entry', { tab: 'adjust', ...where, sku })}>Adjust{at}</a>
+            <a href={hrefOf('entry', { tab: 'receive', ...where })}>Receive{at}</a>
           </li>
         );
       })}
