@@ -1,5 +1,6 @@
+import { InputRefusal } from '../platform/errors.js';
 import type { IngestResult } from '../../shared/api.js';
-import { MAX_LINES, MAX_QTY, type FieldError } from '../../shared/events.js';
+import { MAX_LINES, MAX_QTY } from '../../shared/events.js';
 import type { OperatorRole } from '../../shared/operator-roles.js';
 import type {
   CountSessionView,
@@ -26,28 +27,12 @@ import type { CaptureService } from './capture-service.js';
 /** Who enters: the operator's name and the role they act in (null for a name that is no configured operator). */
 export type Actor = Readonly<{ operator: string; role: OperatorRole | null }>;
 
-/**
- * Why an entry was refused, with the fields at fault; the server answers it as a 400 (`bad_shape`) or a 404
- * (`not_found`) with these `errors`. Nothing was captured or written.
- */
-export class EntryRefusal extends Error {
-  readonly reason: 'bad_shape' | 'not_found';
-  readonly errors: FieldError[];
-
-  constructor(reason: 'bad_shape' | 'not_found', errors: FieldError[]) {
-    super(errors.map((e) => `${e.path}: ${e.message}`).join('; '));
-    this.name = 'EntryRefusal';
-    this.reason = reason;
-    this.errors = errors;
-  }
-}
-
 function refuse(
   path: string,
   message: string,
   reason: 'bad_shape' | 'not_found' = 'bad_shape',
-): EntryRefusal {
-  return new EntryRefusal(reason, [{ path, message }]);
+): InputRefusal {
+  return new InputRefusal(reason, [{ path, message }]);
 }
 
 export type TransferDifference = { sku: string; sent: number; received: number };
@@ -442,7 +427,7 @@ export class StockEntry {
     }
     if (result === undefined) throw new Error('capture answered no result');
     if (result.status === 'rejected') {
-      throw new EntryRefusal(
+      throw new InputRefusal(
         'bad_shape',
         result.errors.map((e) => ({
           path: e.path.replace(/^lines\.(\d+)/, (_m, i: string) => `lines.${lineOf(Number(i))}`),

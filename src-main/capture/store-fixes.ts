@@ -1,3 +1,4 @@
+import { InputRefusal } from '../platform/errors.js';
 import type { ExceptionFilter } from '../../shared/rpc.js';
 import type { EntryResult, ImportFileReport, OperationResult } from '../../shared/rpc-views.js';
 import { parseEvent, type FieldError } from '../../shared/events.js';
@@ -15,20 +16,14 @@ import type { Routing } from '../outbox/routing.js';
 import type { CaptureService } from './capture-service.js';
 import { importContent, type ImportDeps } from './import-file.js';
 
-/**
- * Why a fix was refused: the request names something that does not fit (`bad_shape`, with the field) or nothing
- * at all (`not_found`). Nothing was changed. The server answers it as a 400 or 404 naming the field.
- */
-export class FixRefusal extends Error {
-  readonly reason: 'bad_shape' | 'not_found';
-  readonly errors: FieldError[];
-
-  constructor(reason: 'bad_shape' | 'not_found', field: string, message: string, errors?: FieldError[]) {
-    super(`${field}: ${message}`);
-    this.name = 'FixRefusal';
-    this.reason = reason;
-    this.errors = errors ?? [{ path: field, message }];
-  }
+/** A fix refused for one field (or these `errors`): nothing was changed. */
+function refusal(
+  reason: 'bad_shape' | 'not_found',
+  field: string,
+  message: string,
+  errors?: FieldError[],
+): InputRefusal {
+  return new InputRefusal(reason, errors ?? [{ path: field, message }], `${field}: ${message}`);
 }
 
 export type StoreFixesDeps = Readonly<{
@@ -143,7 +138,7 @@ export class StoreFixes {
     if (item.barcode !== null) {
       const owner = catalog.skuOfBarcode(item.barcode);
       if (owner !== null && owner !== item.sku)
-        throw new FixRefusal('bad_shape', 'barcode', `is already the barcode of ${owner}`);
+        throw refusal('bad_shape', 'barcode', `is already the barcode of ${owner}`);
     }
     const resolved = db.transaction(() => {
       const before = catalog.find(item.sku) ?? null;
@@ -229,9 +224,9 @@ export class StoreFixes {
   ): Record<string, unknown>[] {
     const { catalog, stock } = this.#d;
     const from = exception.sku ?? '';
-    if (to === from) throw new FixRefusal('bad_shape', 'to', 'is the unknown SKU itself; name the right one');
+    if (to === from) throw refusal('bad_shape', 'to', 'is the unknown SKU itself; name the right one');
     if (!catalog.isEnabled || catalog.find(to)?.sku !== to)
-      throw new FixRefusal('bad_shape', 'to', `names no SKU of the catalog ("${to}")`);
+      throw refusal('bad_shape', 'to', `names no SKU of the catalog ("${to}")`);
     const occurredAt = new Date().toISOString();
     return stock
       .levels({ sku: from, limit: 100_000 })
@@ -257,10 +252,9 @@ export class StoreFixes {
     actor: FixActor,
   ): Record<string, unknown>[] {
     const from = exception.location ?? '';
-    if (to === from)
-      throw new FixRefusal('bad_shape', 'to', 'is the unknown location itself; name the right one');
+    if (to === from) throw refusal('bad_shape', 'to', 'is the unknown location itself; name the right one');
     if (!this.#d.locations.has(to))
-      throw new FixRefusal('bad_shape', 'to', `names no configured location ("${to}")`);
+      throw refusal('bad_shape', 'to', `names no configured location ("${to}")`);
     const occurredAt = new Date().toISOString();
     return this.#d.stock
       .levels({ location: from, limit: 100_000 })
@@ -317,7 +311,7 @@ export class StoreFixes {
     const { locations, exceptions, audit, db } = this.#d;
     return db.transaction(() => {
       if (!locations.add({ id: l.id, name: l.name, by: actor.operator, reason: l.reason }))
-        throw new FixRefusal('bad_shape', 'id', `is already a configured location ("${l.id}")`);
+        throw refusal('bad_shape', 'id', `is already a configured location ("${l.id}")`);
       const isResolved = exceptions.resolveByKey(
         EXCEPTION_CATALOG.unknown_location.key(l.id),
         `location added in the workbench by ${actor.operator}`,
@@ -347,15 +341,15 @@ export class StoreFixes {
   ): Promise<EntryResult & { resolved: number }> {
     const exception = this.#d.exceptions.byId(id);
     if (exception === undefined || exception.kind !== 'bad_import_row')
-      throw new FixRefusal('not_found', 'id', `names no bad import row (${id})`);
+      throw refusal('not_found', 'id', `names no bad import row (${id})`);
     // A row fixed here before answers its capture again (a duplicate); one closed otherwise stays closed.
     if (exception.status !== 'open' && !(exception.resolution ?? '').startsWith(FIXED_ROW))
-      throw new FixRefusal('bad_shape', 'id', `exception ${id} is not open (${exception.resolution ?? ''})`);
+      throw refusal('bad_shape', 'id', `exception ${id} is not open (${exception.resolution ?? ''})`);
     const details = JSON.parse(exception.details) as Record<string, unknown>;
     const contentHash = details['contentHash'];
     const fileLines = details['fileLines'];
     if (typeof contentHash !== 'string' || !Array.isArray(fileLines) || fileLines.length === 0)
-      throw new FixRefusal(
+      throw refusal(
         'bad_shape',
         'id',
         'this row was reported before rows were kept for fixing here; fix it in the file and drop the file in again',
@@ -363,7 +357,7 @@ export class StoreFixes {
     const lines = fileLines.filter((l): l is number => typeof l === 'number');
     const parsed = parseEvent(raw);
     if (!parsed.ok)
-      throw new FixRefusal(
+      throw refusal(
         'bad_shape',
         'event',
         parsed.errors.map((e) => `${e.path} ${e.message}`).join('; '),
@@ -377,7 +371,7 @@ export class StoreFixes {
       .prepare('SELECT seq FROM events WHERE source = ? AND event_id = ?')
       .get(source, originalId) as { seq: number } | undefined;
     if (captured !== undefined)
-      throw new FixRefusal(
+      throw refusal(
         'bad_shape',
         'event.id',
         `event "${originalId}" of ${source} was already captured (seq ${captured.seq}), likely from the file dropped in again; close this row instead`,
@@ -389,7 +383,7 @@ export class StoreFixes {
     };
     const [result] = await this.#d.capture.capture(source, [fixed]);
     if (result === undefined || result.status === 'rejected')
-      throw new FixRefusal(
+      throw refusal(
         'bad_shape',
         'event',
         (result?.errors ?? []).map((e) => `${e.path} ${e.message}`).join('; '),
@@ -457,9 +451,9 @@ export class StoreFixes {
   #openException(id: number, kinds: readonly string[]): ExceptionRow {
     const exception = this.#d.exceptions.byId(id);
     if (exception === undefined || !kinds.includes(exception.kind))
-      throw new FixRefusal('not_found', 'id', `names no ${kinds.join(' or ')} exception (${id})`);
+      throw refusal('not_found', 'id', `names no ${kinds.join(' or ')} exception (${id})`);
     if (exception.status !== 'open')
-      throw new FixRefusal('bad_shape', 'id', `exception ${id} is not open (${exception.status})`);
+      throw refusal('bad_shape', 'id', `exception ${id} is not open (${exception.status})`);
     return exception;
   }
 }

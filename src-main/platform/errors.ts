@@ -1,4 +1,5 @@
 import type { ApiErrorReason } from '../../shared/api.js';
+import type { FieldError } from '../../shared/events.js';
 
 /**
  * Every reason an `AgentError` can carry, with what it becomes at the API edge: the `reason` of the error body
@@ -72,5 +73,22 @@ export class UsageError extends AgentError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('bad_usage', message, details);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * An input refused with the fields at fault (a workbench entry naming an unknown transfer, a fix naming a SKU the
+ * catalog lacks): answered at the API edge as a 400 (`bad_shape`) or 404 (`not_found`) whose `errors` name each
+ * field, like a zod refusal. Nothing was captured or written.
+ *
+ * @example throw new InputRefusal('bad_shape', [{ path: 'to', message: 'names no configured location' }]);
+ */
+export class InputRefusal extends AgentError {
+  readonly errors: FieldError[];
+
+  constructor(reason: 'bad_shape' | 'not_found', errors: FieldError[], message?: string) {
+    super(reason, message ?? errors.map((e) => `${e.path}: ${e.message}`).join('; '));
+    this.name = 'InputRefusal';
+    this.errors = errors;
   }
 }

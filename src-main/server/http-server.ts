@@ -5,7 +5,7 @@ import Fastify, {
   type FastifyReply,
 } from 'fastify';
 import type { ApiError, ApiErrorReason } from '../../shared/api.js';
-import { AgentError, apiReasonOf } from '../platform/errors.js';
+import { AgentError, apiReasonOf, InputRefusal } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import { ApiFailure } from './api-failure.js';
 import type { z } from 'zod';
@@ -87,7 +87,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
       return sendError(reply, error.reason, error.message, error.errors ? { errors: error.errors } : {});
     }
     if (error instanceof AgentError && apiReasonOf(error) !== 'internal') {
-      return sendError(reply, apiReasonOf(error), error.message);
+      const extra = error instanceof InputRefusal ? { errors: error.errors } : {};
+      return sendError(reply, apiReasonOf(error), error.message, extra);
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(

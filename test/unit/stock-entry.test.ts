@@ -5,7 +5,8 @@ import { configSchema } from '../../shared/config.js';
 import { RPC } from '../../shared/rpc.js';
 import { WORKBENCH_SOURCE } from '../../shared/stock-entry.js';
 import { countedAtSeqs } from '../../src-main/capture/capture-writer.js';
-import { EntryRefusal, parseShelfList } from '../../src-main/capture/stock-entry.js';
+import { parseShelfList } from '../../src-main/capture/stock-entry.js';
+import { InputRefusal } from '../../src-main/platform/errors.js';
 import { multiplyDecimal } from '../../src-main/ledger/count-sessions.js';
 
 test('a value is the unit price times the difference, exactly, with at least two decimals', () => {
@@ -38,11 +39,11 @@ test('a shelf list is a CSV with a sku column or one code per line; an unreadabl
   assert.deepEqual(parseShelfList('\uFEFFA-1\r\n\r\n4006381333931\n'), ['A-1', '4006381333931']);
   assert.throws(
     () => parseShelfList('A-1\nB-2,3\n'),
-    (error: unknown) => error instanceof EntryRefusal && /line 2/.test(error.message),
+    (error: unknown) => error instanceof InputRefusal && /line 2/.test(error.message),
   );
   assert.throws(
     () => parseShelfList('sku,shelf\nA-1,1\n,2\n'),
-    (error: unknown) => error instanceof EntryRefusal && /line 3/.test(error.message),
+    (error: unknown) => error instanceof InputRefusal && /line 3/.test(error.message),
   );
 });
 

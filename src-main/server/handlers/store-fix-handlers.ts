@@ -1,5 +1,4 @@
-import { FixRefusal, type StoreFixes } from '../../capture/store-fixes.js';
-import { ApiFailure } from '../api-failure.js';
+import { type StoreFixes } from '../../capture/store-fixes.js';
 import type { HandlerTable } from '../rpc-router.js';
 
 type FixNames =
@@ -14,16 +13,6 @@ type FixNames =
 
 export type StoreFixHandlerDeps = Readonly<{ storeFixes: StoreFixes }>;
 
-/** Runs a fix, answering its refusal as a 400 (or 404) naming the field. */
-async function answer<T>(fix: () => T | Promise<T>): Promise<T> {
-  try {
-    return await fix();
-  } catch (error) {
-    if (error instanceof FixRefusal) throw new ApiFailure(error.reason, error.message, error.errors);
-    throw error;
-  }
-}
-
 /**
  * The ways out of every exception kind (`StoreFixes`): close, acknowledge, add the item or location, correct,
  * fix a bad import row, re-import a bad file. The operator comes from the request; each fix audits itself.
@@ -31,35 +20,26 @@ async function answer<T>(fix: () => T | Promise<T>): Promise<T> {
 export function storeFixHandlers(deps: StoreFixHandlerDeps): Pick<HandlerTable, FixNames> {
   const fixes = deps.storeFixes;
   return {
-    'exceptions.close': ({ ids, reason }, { operator }) =>
-      answer(() => fixes.close(ids, reason, { operator })),
+    'exceptions.close': ({ ids, reason }, { operator }) => fixes.close(ids, reason, { operator }),
     'exceptions.closeMatching': ({ filter, reason }, { operator }) =>
-      answer(() => fixes.closeMatching(filter, reason, { operator })),
+      fixes.closeMatching(filter, reason, { operator }),
     'exceptions.acknowledge': ({ ids, note }, { operator }) =>
-      answer(() => fixes.acknowledge(ids, note === undefined || note === '' ? null : note, { operator })),
+      fixes.acknowledge(ids, note === undefined || note === '' ? null : note, { operator }),
     'items.add': ({ sku, name, barcode, reason }, { operator }) =>
-      answer(() =>
-        fixes.addItem(
-          {
-            sku,
-            name,
-            barcode: barcode === undefined || barcode === '' ? null : barcode,
-            reason: reason === undefined || reason === '' ? null : reason,
-          },
-          { operator },
-        ),
+      fixes.addItem(
+        {
+          sku,
+          name,
+          barcode: barcode === undefined || barcode === '' ? null : barcode,
+          reason: reason === undefined || reason === '' ? null : reason,
+        },
+        { operator },
       ),
-    'exceptions.correct': ({ id, to, reason }, { operator }) =>
-      answer(() => fixes.correct(id, to, reason, { operator })),
+    'exceptions.correct': ({ id, to, reason }, { operator }) => fixes.correct(id, to, reason, { operator }),
     'settings.addLocation': ({ id, name, reason }, { operator }) =>
-      answer(() =>
-        fixes.addLocation(
-          { id, name: name === undefined || name === '' ? null : name, reason },
-          { operator },
-        ),
-      ),
-    'imports.fixRow': ({ id, event }, { operator }) => answer(() => fixes.fixRow(id, event, { operator })),
+      fixes.addLocation({ id, name: name === undefined || name === '' ? null : name, reason }, { operator }),
+    'imports.fixRow': ({ id, event }, { operator }) => fixes.fixRow(id, event, { operator }),
     'imports.reimport': ({ id, fileName, content }, { operator }) =>
-      answer(() => fixes.reimport(id, fileName, content, { operator })),
+      fixes.reimport(id, fileName, content, { operator }),
   };
 }
