@@ -39,7 +39,8 @@ const DESTINATIONS = ['ledger-a', 'ledger-b', 'ledger-c'] as const;
 const ONLY = process.env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== 'batch' && ONLY !== 'latency')
   throw new Error('BENCH_ONLY must be batch or latency');
-const TARGET = { eventsPerSecond: 30_000, ratio: 3, p99Ms: 10 } as const;
+// (a) within 1.3x of (b); (c)'s p99 within 1.5x of the empty route's p99 measured in the same run.
+const TARGET = { eventsPerSecond: 30_000, ratio: 1.3, p99OverFloor: 1.5 } as const;
 
 type BenchEvent = {
   id: string;
@@ -404,7 +405,8 @@ async function main(): Promise<void> {
           .join(' ')}`,
     );
     console.log(
-      `${fmt(EVENTS)} events in batches of ${BATCH}, ${DESTINATIONS.length} ledger destinations, WAL + synchronous=FULL\n`,
+      `${fmt(EVENTS)} events in batches of ${BATCH}, ${DESTINATIONS.length} ledger destinations; ` +
+        `the agent syncs its WAL off the event loop, the raw baseline commits with synchronous=FULL\n`,
     );
 
     if (ONLY === undefined) process.stdout.write('(b) raw better-sqlite3 ... ');
@@ -462,6 +464,7 @@ async function main(): Promise<void> {
     console.log(`p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms`);
 
     const ratio = raw.eventsPerSecond / http.eventsPerSecond;
+    const p99Ratio = latency.p99 / floor.p99;
     const mark = (ok: boolean) => (ok ? 'PASS' : 'MISS');
     const latencyCommits = afterLatency.commits - afterBatch.commits;
     const rows: [string, string, string, string][] = [
@@ -475,13 +478,14 @@ async function main(): Promise<void> {
       ['(b) raw better-sqlite3, same rows', `${fmt(raw.eventsPerSecond)} events/s`, '', ''],
       ['    ratio raw / HTTP', `${fmt(ratio, 2)}x`, `<= ${TARGET.ratio}x`, mark(ratio <= TARGET.ratio)],
       ['(c) single-event ack latency p50', `${fmt(latency.p50, 2)} ms`, '', ''],
+      ['    single-event ack latency p99', `${fmt(latency.p99, 2)} ms`, '', ''],
+      ['    HTTP floor p50 / p99', `${fmt(floor.p50, 2)} / ${fmt(floor.p99, 2)} ms`, '', ''],
       [
-        '    single-event ack latency p99',
-        `${fmt(latency.p99, 2)} ms`,
-        `<= ${TARGET.p99Ms} ms`,
-        mark(latency.p99 <= TARGET.p99Ms),
+        '    ratio p99 / floor p99',
+        `${fmt(p99Ratio, 2)}x`,
+        `<= ${TARGET.p99OverFloor}x`,
+        mark(p99Ratio <= TARGET.p99OverFloor),
       ],
-      ['    HTTP floor p50 / p99', `${fmt(floor.p50, 2)} / ${fmt(floor.p99, 2)} ms`, '(context)', ''],
     ];
     const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]!.length)));
     const line = (r: readonly string[]) =>

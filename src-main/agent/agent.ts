@@ -7,6 +7,7 @@ import { CaptureWriter } from '../capture/capture-writer.js';
 import { StockEntry } from '../capture/stock-entry.js';
 import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
+import { WalSync } from '../db/wal-sync.js';
 import { OrderPuller, type PullReport } from '../capture/order-puller.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
 import { StoreFixes } from '../capture/store-fixes.js';
@@ -146,7 +147,7 @@ export class Agent {
       catalog: this.catalog,
       locations: locationRegistry,
     });
-    const deliveryRepo = new DeliveryRepo(db);
+    const deliveryRepo = new DeliveryRepo(db, { durableSeq: () => this.#committer.durableSeq });
     deliveryRepo.resetLeases();
     const policy = {
       baseDelayMs: config.delivery.baseDelayMs,
@@ -212,6 +213,7 @@ export class Agent {
     });
     metrics.observeDestinations(() => this.dispatchers.map((d) => ({ id: d.destinationId, state: d.state })));
     this.#committer = new GroupCommitter(db, writer, {
+      durable: new WalSync(join(config.dataDir, DATABASE_FILE)),
       onCommit: ({ events, seconds }) => {
         metrics.commitSeconds.observe(seconds);
         metrics.commitEvents.observe(events);

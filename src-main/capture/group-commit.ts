@@ -1,6 +1,7 @@
 import type { IngestResult } from '../../shared/api.js';
 import { AgentError } from '../platform/errors.js';
 import type { AgentDatabase } from '../db/agent-database.js';
+import type { DurableSync } from '../db/wal-sync.js';
 import type { CaptureItem, CaptureWriter } from './capture-writer.js';
 
 type Outcome = { results: IngestResult[] } | { error: unknown };
@@ -17,7 +18,15 @@ export type CommitObserver = (info: { requests: number; events: number; seconds:
 export type GroupCommitOptions = Readonly<{
   /** Most events written in one transaction; the rest wait for the next commit. Bounds each request's wait. */
   maxEventsPerCommit?: number;
+  /** Called once a commit is durable (and before its requests are answered). */
   onCommit?: CommitObserver;
+  /**
+   * How commits become durable. Given, each commit skips its own fsync (`synchronous = NORMAL`) and its requests
+   * are answered only after `durable.sync()` (a WAL sync on the thread pool) has resolved, so the event loop
+   * parses, validates and gathers the next group while the disk works. Absent, each commit is fsynced inside
+   * the transaction (`synchronous = FULL`), on the event loop.
+   */
+  durable?: DurableSync;
 }>;
 
 /**
@@ -26,24 +35,41 @@ export type GroupCommitOptions = Readonly<{
  * commit in progress and its own (both bounded by `maxEventsPerCommit`).
  *
  * If writing one request fails unexpectedly, only that request is answered with the error and the others still
- * commit (the batch is then written again with a savepoint per request). Promises resolve only after the commit
- * returned, i.e. after fsync.
+ * commit (the batch is then written again with a savepoint per request). Promises resolve only once the commit
+ * is on disk: after the commit's own fsync, or (with `durable`) after a WAL sync that began after the commit.
+ * Commits are pipelined: the next group is written while the previous one's sync runs, and one sync covers
+ * every commit made before it started.
  */
 export class GroupCommitter {
   readonly #db: AgentDatabase;
   readonly #writer: CaptureWriter;
   readonly #maxEvents: number;
   readonly #onCommit: CommitObserver | undefined;
+  readonly #durable: DurableSync | undefined;
   #queue: Job[] = [];
   #isScheduled = false;
   #isClosed = false;
   #idleWaiters: (() => void)[] = [];
+  /** Commits whose sync has not resolved yet. */
+  #syncing = 0;
+  #durableSeq: number;
 
   constructor(db: AgentDatabase, writer: CaptureWriter, options: GroupCommitOptions = {}) {
     this.#db = db;
     this.#writer = writer;
     this.#maxEvents = options.maxEventsPerCommit ?? 20_000;
     this.#onCommit = options.onCommit;
+    this.#durable = options.durable;
+    this.#durableSeq = writer.head.seq;
+  }
+
+  /**
+   * The last capture seq known to be on disk. Everything up to it may leave the agent; an event above it is
+   * committed but its sync is still running, and the dispatchers wait for it (power cut in between: the till
+   * was not answered and sends it again, so nothing must have gone out for it).
+   */
+  get durableSeq(): number {
+    return this.#durable === undefined ? this.#writer.head.seq : this.#durableSeq;
   }
 
   /** Queues one request's events; resolves with one result per item once they are durably stored. */
@@ -64,7 +90,7 @@ export class GroupCommitter {
 
   /** Resolves once nothing is queued. */
   whenIdle(): Promise<void> {
-    if (this.#queue.length === 0 && !this.#isScheduled) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -89,11 +115,16 @@ export class GroupCommitter {
       events += job.items.length;
     }
     if (batch.length > 0) this.#commit(batch, events);
-    if (this.#queue.length > 0) {
-      this.#schedule();
-    } else {
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    }
+    if (this.#queue.length > 0) this.#schedule();
+    else this.#notifyIfIdle();
+  }
+
+  #isIdle(): boolean {
+    return this.#queue.length === 0 && !this.#isScheduled && this.#syncing === 0;
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#isIdle()) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   #commit(batch: Job[], events: number): void {
@@ -101,6 +132,8 @@ export class GroupCommitter {
     const initial = this.#writer.head;
     const now = Date.now();
     let outcomes: Outcome[];
+    const durable = this.#durable;
+    if (durable !== undefined) this.#db.sqlite.exec('PRAGMA synchronous = NORMAL');
     try {
       outcomes = this.#writeFast(batch, now) ?? this.#writeIsolated(batch, now);
     } catch (error) {
@@ -108,13 +141,43 @@ export class GroupCommitter {
       this.#writer.resetTo(initial);
       for (const job of batch) job.reject(error);
       return;
+    } finally {
+      // Every other write on this connection (the dispatchers', the workbench's) keeps its own fsync.
+      if (durable !== undefined) this.#db.sqlite.exec('PRAGMA synchronous = FULL');
     }
-    this.#onCommit?.({ requests: batch.length, events, seconds: (performance.now() - started) / 1000 });
-    batch.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if ('error' in outcome) job.reject(outcome.error);
-      else job.resolve(outcome.results);
-    });
+    const answer = () => {
+      this.#onCommit?.({ requests: batch.length, events, seconds: (performance.now() - started) / 1000 });
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i]!;
+        if ('error' in outcome) job.reject(outcome.error);
+        else job.resolve(outcome.results);
+      });
+    };
+    if (durable === undefined) {
+      answer();
+      return;
+    }
+    const committedSeq = this.#writer.head.seq;
+    this.#syncing += 1;
+    durable.sync().then(
+      () => {
+        this.#durableSeq = Math.max(this.#durableSeq, committedSeq);
+        this.#syncing -= 1;
+        answer();
+        this.#notifyIfIdle();
+      },
+      (error: unknown) => {
+        // Committed, but not known to be on disk: no request is acknowledged. A till sending again is answered
+        // `duplicate` with the stored seq once a later sync succeeds.
+        this.#syncing -= 1;
+        const failure = new AgentError(
+          'unavailable',
+          `The events were written but could not be synced to disk (${(error as Error).message}); send them again.`,
+        );
+        for (const job of batch) job.reject(failure);
+        this.#notifyIfIdle();
+      },
+    );
   }
 
   /**

@@ -19,9 +19,15 @@ export const HELD_UNTIL = Number.MAX_SAFE_INTEGER;
 /** The dispatcher's side of the outbox: claiming lanes under a lease and recording results. */
 export class DeliveryRepo {
   readonly #db: AgentDatabase;
+  readonly #durableSeq: () => number;
 
-  constructor(db: AgentDatabase) {
+  /**
+   * `durableSeq`: the last capture seq known to be on disk (the group committer's); items of later events are
+   * not claimed yet, so nothing leaves the agent for an event a power cut could still take back.
+   */
+  constructor(db: AgentDatabase, options: Readonly<{ durableSeq?: () => number }> = {}) {
     this.#db = db;
+    this.#durableSeq = options.durableSeq ?? (() => Number.MAX_SAFE_INTEGER);
   }
 
   /** At start nothing is in flight: a crash or kill left leases behind; their items are sent again (same key). */
@@ -71,9 +77,10 @@ export class DeliveryRepo {
           `SELECT o.id, o.event_seq, o.idempotency_key, o.attempts, o.payload_version, e.source, e.body, e.received_at
            FROM outbox o JOIN events e ON e.seq = o.event_seq
            WHERE o.destination_id = ? AND o.location = ? AND o.state IN ('pending', 'in_flight')
+             AND o.event_seq <= ?
            ORDER BY o.id LIMIT ?`,
         )
-        .all(destinationId, location, limit) as {
+        .all(destinationId, location, this.#durableSeq(), limit) as {
         id: number;
         event_seq: number;
         idempotency_key: string;

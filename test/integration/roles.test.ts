@@ -37,7 +37,8 @@ async function setUp(t: TestContext) {
   const call = async (name: ApiName, input: Record<string, unknown>, token: string): Promise<Answer> => {
     const route = AGENT_API[name];
     const path = route.path.replace(/:(\w+)/g, (_m, key: string) => String(input[key]));
-    const query = route.method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>).toString()}` : '';
+    const query =
+      route.method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>).toString()}` : '';
     const response = await fetch(`${agent.url}${path}${query}`, {
       method: route.method,
       headers: {

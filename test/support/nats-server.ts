@@ -27,11 +27,7 @@ export class NatsServer {
   #exited: Promise<void> = Promise.resolve();
   #log = '';
 
-  private constructor(
-    port: number,
-    store: { path: string; cleanup: () => void },
-    tls: NatsServerTls | null,
-  ) {
+  private constructor(port: number, store: { path: string; cleanup: () => void }, tls: NatsServerTls | null) {
     this.port = port;
     this.#store = store;
     this.#tls = tls;
