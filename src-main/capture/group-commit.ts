@@ -37,8 +37,8 @@ export type GroupCommitOptions = Readonly<{
  * If writing one request fails unexpectedly, only that request is answered with the error and the others still
  * commit (the batch is then written again with a savepoint per request). Promises resolve only once the commit
  * is on disk: after the commit's own fsync, or (with `durable`) after a WAL sync that began after the commit.
- * Commits are pipelined: the next group is written while the previous one's sync runs, and one sync covers
- * every commit made before it started.
+ * While a sync runs, the loop goes on parsing and validating, and the requests that arrive meanwhile are
+ * gathered into the next group, committed as soon as the sync ends and synced in turn.
  */
 export class GroupCommitter {
   readonly #db: AgentDatabase;
@@ -86,6 +86,7 @@ export class GroupCommitter {
   async close(): Promise<void> {
     this.#isClosed = true;
     await this.whenIdle();
+    await this.#durable?.close?.();
   }
 
   /** Resolves once nothing is queued. */
@@ -96,6 +97,10 @@ export class GroupCommitter {
 
   #schedule(): void {
     if (this.#isScheduled) return;
+    // While a sync runs, requests are gathered rather than committed: none of them could be answered before the
+    // next sync anyway, and one commit of the whole group when the sync ends writes each changed page once,
+    // where a commit per turn of the loop would write the same index and table pages again and again.
+    if (this.#syncing > 0) return;
     this.#isScheduled = true;
     // setImmediate, not a timer: everything that arrived in this turn of the event loop joins the commit, and no
     // request waits for a clock.
@@ -164,7 +169,8 @@ export class GroupCommitter {
         this.#durableSeq = Math.max(this.#durableSeq, committedSeq);
         this.#syncing -= 1;
         answer();
-        this.#notifyIfIdle();
+        if (this.#queue.length > 0) this.#schedule();
+        else this.#notifyIfIdle();
       },
       (error: unknown) => {
         // Committed, but not known to be on disk: no request is acknowledged. A till sending again is answered
@@ -175,7 +181,8 @@ export class GroupCommitter {
           `The events were written but could not be synced to disk (${(error as Error).message}); send them again.`,
         );
         for (const job of batch) job.reject(failure);
-        this.#notifyIfIdle();
+        if (this.#queue.length > 0) this.#schedule();
+        else this.#notifyIfIdle();
       },
     );
   }

@@ -1,7 +1,7 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** Makes what was committed to the WAL durable; `sync()` resolves once every commit made before it is on disk. */
-export type DurableSync = Readonly<{ sync: () => Promise<void> }>;
+export type DurableSync = Readonly<{ sync: () => Promise<void>; close?: () => Promise<void> }>;
 
 /**
  * Syncs a WAL-mode database's write-ahead log (`<file>-wal`) with fdatasync on libuv's thread pool, so the
@@ -21,6 +21,7 @@ export class WalSync implements DurableSync {
   #running: Promise<void> | null = null;
   #next: Promise<void> | null = null;
   #syncs = 0;
+  #handle: FileHandle | null = null;
 
   constructor(dbFile: string) {
     this.#dbFile = dbFile;
@@ -53,19 +54,30 @@ export class WalSync implements DurableSync {
 
   async #syncOnce(): Promise<void> {
     this.#syncs += 1;
-    // Opened per sync rather than kept: the path always names the live WAL, whatever SQLite did to the file.
-    let handle;
-    try {
-      handle = await open(this.#walFile, 'r');
-    } catch (error) {
-      // No WAL file: nothing is waiting in one (it is created on the first write); the database file holds all.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      handle = await open(this.#dbFile, 'r');
+    // The WAL is opened once and kept: SQLite truncates or rewrites it in place and deletes it only when the last
+    // connection closes, and the agent's own connection stays open for as long as it captures (`close` first).
+    if (this.#handle === null) {
+      try {
+        this.#handle = await open(this.#walFile, 'r');
+      } catch (error) {
+        // No WAL file yet: nothing is waiting in one; the database file holds everything committed.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        const db = await open(this.#dbFile, 'r');
+        try {
+          await db.datasync();
+        } finally {
+          await db.close();
+        }
+        return;
+      }
     }
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
+    await this.#handle.datasync();
+  }
+
+  /** Waits for the syncs under way and lets go of the WAL file. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#running, this.#next]);
+    await this.#handle?.close();
+    this.#handle = null;
   }
 }

@@ -140,7 +140,7 @@ function settledState(promise: Promise<unknown>): Promise<'pending' | 'settled'>
   ]);
 }
 
-test('with a WAL sync, a request is answered only once the sync after its commit is done; the next group commits meanwhile', async (t) => {
+test('with a WAL sync, a request is answered only once the sync after its commit is done; requests arriving meanwhile are gathered into the next commit', async (t) => {
   const sync = manualSync();
   const { db, committer } = open(t, { durable: sync });
   const first = committer.submit('pos-1', [prepared('d-1')]);
@@ -150,11 +150,13 @@ test('with a WAL sync, a request is answered only once the sync after its commit
   assert.equal(await settledState(first), 'pending', 'not answered before its sync');
   assert.equal(committer.durableSeq, 0, 'not yet durable, so not yet deliverable');
 
-  // A second group is written while the first one's sync runs: the loop does not wait for the disk.
+  // Two requests arrive in different turns of the loop while the sync runs: both wait for one commit.
   const second = committer.submit('pos-1', [prepared('d-2')]);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(storedIds(db), ['d-1', 'd-2']);
-  assert.equal(sync.pending, 2);
+  const third = committer.submit('pos-2', [prepared('d-3')]);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(storedIds(db), ['d-1'], 'gathered, not yet committed');
+  assert.equal(sync.pending, 1);
 
   sync.finish();
   assert.deepEqual(
@@ -162,6 +164,9 @@ test('with a WAL sync, a request is answered only once the sync after its commit
     [['d-1', 'accepted']],
   );
   assert.equal(committer.durableSeq, 1);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(storedIds(db), ['d-1', 'd-2', 'd-3'], 'the gathered group, in one commit');
+  assert.equal(sync.pending, 1, 'and one sync for it');
   assert.equal(await settledState(second), 'pending', 'the second waits for its own sync');
   let isIdle = false;
   void committer.whenIdle().then(() => (isIdle = true));
@@ -169,10 +174,13 @@ test('with a WAL sync, a request is answered only once the sync after its commit
   assert.equal(isIdle, false, 'not idle while a sync is outstanding');
   sync.finish();
   assert.deepEqual(
-    (await second).map((r) => [r.id, r.status]),
-    [['d-2', 'accepted']],
+    [...(await second), ...(await third)].map((r) => [r.id, r.status, 'seq' in r ? r.seq : null]),
+    [
+      ['d-2', 'accepted', 2],
+      ['d-3', 'accepted', 3],
+    ],
   );
-  assert.equal(committer.durableSeq, 2);
+  assert.equal(committer.durableSeq, 3);
   await committer.whenIdle();
   assert.equal(db.sqlite.pragma('synchronous', { simple: true }), 2, 'other writes keep synchronous = FULL');
 });
@@ -210,6 +218,7 @@ test('WalSync: syncs asked for while one runs share the next one, which starts a
   const { committer, file } = open(t);
   await committer.submit('pos-1', [prepared('f-1')]);
   const wal = new WalSync(file);
+  t.after(() => wal.close());
   const calls = Array.from({ length: 10 }, () => wal.sync());
   await Promise.all(calls);
   assert.equal(wal.syncs, 2, 'one running, one after it for the nine that came during it');
@@ -226,6 +235,7 @@ test('WalSync over the real WAL: many concurrent requests are each answered once
   assert.equal(answers.flat().filter((r) => r.status === 'accepted').length, 50);
   assert.equal(committer.durableSeq, 50);
   assert.ok(wal !== undefined && wal.syncs >= 1 && wal.syncs < 50, `${wal?.syncs} syncs for 50 requests`);
+  await committer.close();
 });
 
 test('the dispatcher claims no event whose commit is not yet synced', async (t) => {
