@@ -8,13 +8,14 @@ import { StockEntry } from '../capture/stock-entry.js';
 import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { OrderPuller, type PullReport } from '../capture/order-puller.js';
+import { CatalogPuller } from '../capture/catalog-puller.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
 import { StoreFixes } from '../capture/store-fixes.js';
 import { LocationRegistry } from '../ledger/location-registry.js';
 import { AgentDatabase } from '../db/agent-database.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
-import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
+import { Catalog, loadCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { CountSessions } from '../ledger/count-sessions.js';
 import { ChannelBuffers, type ChannelBuffer } from '../ledger/channel-buffers.js';
@@ -89,6 +90,8 @@ export class Agent {
   #retentionTimer: NodeJS.Timeout | null = null;
   readonly #bundles: ReadonlyMap<string, ConnectorBundle>;
   readonly #pullers: readonly OrderPuller[];
+  /** Item master pulls, one per destination that is a catalog source (a `tryton` destination with `catalog`). */
+  readonly catalogPullers: readonly CatalogPuller[];
   #checkpointer: Checkpointer | null = null;
   #address = '';
   #isStopped = false;
@@ -102,7 +105,11 @@ export class Agent {
     const outbox = new OutboxRepo(db);
     const stockRepo = new StockRepo(db);
     this.exceptions = new ExceptionsRepo(db);
-    this.catalog = new Catalog(db, config.catalog !== undefined);
+    this.catalog = new Catalog(
+      db,
+      config.catalog !== undefined ||
+        config.destinations.some((d) => 'catalog' in d && d.catalog !== undefined),
+    );
     if (config.catalog) {
       const path = config.catalog.path;
       let text: string;
@@ -114,7 +121,16 @@ export class Agent {
           `catalog.path: cannot read ${path}: ${(error as Error).message}`,
         );
       }
-      this.catalog.upsert(parseCatalogCsv(text, path));
+      const { errors } = loadCatalogCsv(this.catalog, text);
+      if (errors.length > 0)
+        throw new AgentError(
+          'invalid_config',
+          `catalog.path: ${path} was not loaded (nothing of it was stored): ${errors
+            .slice(0, 20)
+            .map((e) => `line ${e.line}, column ${e.column}: ${e.message}`)
+            .join('; ')}${errors.length > 20 ? `; and ${errors.length - 20} more` : ''}`,
+          { errors },
+        );
     }
     this.channelGuard = new ChannelGuard(db, outbox, config, logger, {
       onRepublish: (ids) => {
@@ -240,6 +256,21 @@ export class Agent {
         }),
       ];
     });
+    this.catalogPullers = config.destinations.flatMap((destination) => {
+      const source = bundles.get(destination.id)?.catalog;
+      if (!('catalog' in destination) || destination.catalog === undefined || source === undefined) return [];
+      return [
+        new CatalogPuller({
+          sourceId: destination.id,
+          source,
+          db,
+          catalog: this.catalog,
+          exceptions: this.exceptions,
+          logger,
+          pollSeconds: destination.catalog.pollSeconds,
+        }),
+      ];
+    });
     const importDeps = { db, capture: this.capture, exceptions: this.exceptions };
     this.#dropFolders = config.dropFolders.map(
       (f) =>
@@ -297,6 +328,7 @@ export class Agent {
       controlToken: lock.info.controlToken,
       capture: this.capture,
       stock: this.stock,
+      catalog: this.catalog,
       metrics,
       status: () =>
         readStatus(
@@ -351,6 +383,7 @@ export class Agent {
         );
         for (const dispatcher of agent.dispatchers) dispatcher.start();
         for (const puller of agent.#pullers) puller.start();
+        for (const puller of agent.catalogPullers) puller.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
@@ -473,6 +506,7 @@ export class Agent {
     this.channelGuard.stop();
     this.reconciler.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
+    await Promise.all(this.catalogPullers.map((p) => p.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
       await bundle
