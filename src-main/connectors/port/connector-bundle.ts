@@ -62,9 +62,15 @@ export type RemoteItem = Readonly<{
 /**
  * Where a catalog pull stands. `since`: changes at or after it are read (null: everything); `mark`: the pull
  * under way began when the source's newest change was this (it becomes the next `since`), null between pulls;
- * `phase` and `afterId`: which of the source's reads, and the last record id stored of it.
+ * `afterId`: the last record id stored of the pull under way; `phase`: which of the source's reads, for a source
+ * that reads in several (Tryton reads in one: 0).
  */
-export type CatalogCheckpoint = Readonly<{ since: string | null; mark: string | null; phase: number; afterId: number }>;
+export type CatalogCheckpoint = Readonly<{
+  since: string | null;
+  mark: string | null;
+  phase: number;
+  afterId: number;
+}>;
 
 /** One page of a catalog pull, and where the pull goes on after it (`isLast`: the pull is done). */
 export type CatalogPage = Readonly<{

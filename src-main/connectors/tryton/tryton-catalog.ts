@@ -1,11 +1,6 @@
 import { z } from 'zod';
 import type { ConnectorContext } from '../port/connector-context.js';
-import type {
-  CatalogCheckpoint,
-  CatalogPage,
-  CatalogSource,
-  RemoteItem,
-} from '../port/connector-bundle.js';
+import type { CatalogCheckpoint, CatalogPage, CatalogSource, RemoteItem } from '../port/connector-bundle.js';
 import { connectorErrorOf } from './tryton-connector.js';
 import type { TrytonConfig } from './tryton-master-data.js';
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
@@ -22,6 +17,9 @@ const datetimeSchema = z.object({
   microsecond: z.number().int().default(0),
 });
 type TrytonDatetime = z.output<typeof datetimeSchema>;
+
+/** A boolean as Tryton reads it: `true`/`false`, or 1/0 from its SQLite backend. */
+const booleanSchema = z.union([z.boolean(), z.number().int()]).transform((v) => v === true || v === 1);
 
 const decimalSchema = z.object({ __class__: z.literal('Decimal'), decimal: z.string() });
 
@@ -47,27 +45,32 @@ function trytonDatetime(iso: string): TrytonDatetime {
 }
 
 /**
- * The reads of a pull of changes, each a search of `product.product` whose own record, template or barcodes
- * (`product.identifier`) were created or written at or after `since`. A first pull (no `since`) reads every
- * product once. Each read pages by product id, so a page's last id is where it goes on.
+ * A pull of changes searches `product.product` for products whose own record, template or barcodes
+ * (`product.identifier`) were created or written at or after `since`, in one search (so a product changed in
+ * several ways is read once), paged by product id: a page's last id is where the pull goes on. A first pull (no
+ * `since`) reads every product once.
  */
-const CHANGE_READS = ['', 'template.', 'identifiers.'] as const;
-
-function changedSince(prefix: string, since: TrytonDatetime): unknown[] {
-  return ['OR', [`${prefix}write_date`, '>=', since], [`${prefix}create_date`, '>=', since]];
+function changedSince(since: TrytonDatetime): unknown[] {
+  return [
+    'OR',
+    ...['', 'template.', 'identifiers.'].flatMap((prefix) => [
+      [`${prefix}write_date`, '>=', since],
+      [`${prefix}create_date`, '>=', since],
+    ]),
+  ];
 }
 
 const productSchema = z.object({
   id: z.number().int(),
   code: z.string().nullable(),
-  active: z.boolean(),
+  active: booleanSchema,
   template: z.number().int(),
   identifiers: z.array(z.number().int()),
 });
 const templateSchema = z.object({
   id: z.number().int(),
   name: z.string().nullable(),
-  active: z.boolean(),
+  active: booleanSchema,
   list_price: decimalSchema.nullable(),
   default_uom: z.number().int(),
 });
@@ -107,7 +110,10 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
   /** The code of the user's company currency (the list price's), read once. */
   const companyCurrency = (signal: AbortSignal): Promise<string> => {
     currency ??= (async () => {
-      const company = z.number().int().parse((await rpc.userContext(signal)).company);
+      const company = z
+        .number()
+        .int()
+        .parse((await rpc.userContext(signal)).company);
       const [row] = await rpc.call(
         z.array(z.object({ currency: z.number().int() })),
         'company.company',
@@ -223,13 +229,14 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
     try {
       // A pull beginning: its mark is the newest change Tryton holds now.
       const mark = checkpoint.mark ?? (await newestChange(signal)) ?? checkpoint.since;
-      const reads = checkpoint.since === null ? 1 : CHANGE_READS.length;
       const since =
         checkpoint.since === null
           ? null
-          : trytonDatetime(new Date(Date.parse(checkpoint.since) - settings.overlapSeconds * 1000).toISOString());
+          : trytonDatetime(
+              new Date(Date.parse(checkpoint.since) - settings.overlapSeconds * 1000).toISOString(),
+            );
       const domain: unknown[] = [['id', '>', checkpoint.afterId]];
-      if (since !== null) domain.push(changedSince(CHANGE_READS[checkpoint.phase]!, since));
+      if (since !== null) domain.push(changedSince(since));
       const ids = await rpc.call(
         z.array(z.number().int()),
         'product.product',
@@ -238,13 +245,11 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
         options(signal),
       );
       const { items, skipped } = await itemsOf(ids, signal);
-      const isPhaseDone = ids.length < settings.pageSize;
-      const isLast = isPhaseDone && checkpoint.phase + 1 >= reads;
+      // A short page is the last: the pull is done, and its mark is where the next one starts.
+      const isLast = ids.length < settings.pageSize;
       const next: CatalogCheckpoint = isLast
         ? { since: mark, mark: null, phase: 0, afterId: 0 }
-        : isPhaseDone
-          ? { since: checkpoint.since, mark, phase: checkpoint.phase + 1, afterId: 0 }
-          : { since: checkpoint.since, mark, phase: checkpoint.phase, afterId: ids.at(-1)! };
+        : { since: checkpoint.since, mark, phase: 0, afterId: ids.at(-1)! };
       return { items, skipped, next, isLast };
     } catch (error) {
       if (error instanceof TrytonCallError) throw connectorErrorOf(error);
