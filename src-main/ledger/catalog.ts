@@ -215,6 +215,25 @@ export class Catalog {
     };
   }
 
+  /** The stored changes of an item, newest first: when, which source, each field's value before and after. */
+  history(
+    sku: string,
+    limit = 20,
+  ): { at: number; source: string; fields: { field: string; before: unknown; after: unknown }[] }[] {
+    return this.#db.sqlite
+      .prepare<[string, number], { at: number; source: string; changes: string }>(
+        'SELECT at, source, changes FROM item_history WHERE sku = ? ORDER BY id DESC LIMIT ?',
+      )
+      .all(sku, limit)
+      .map((r) => ({
+        at: r.at,
+        source: r.source,
+        fields: Object.entries(JSON.parse(r.changes) as Record<string, [unknown, unknown]>).map(
+          ([field, [before, after]]) => ({ field, before, after }),
+        ),
+      }));
+  }
+
   /** The change number of the newest stored change (0: none). */
   head(): number {
     return (
@@ -340,8 +359,8 @@ export class Catalog {
     };
     field('name', row?.name ?? null, change.name);
     field('unit', row?.unit ?? null, change.unit);
-    field('active', row === undefined ? true : row.is_active === 1, change.isActive);
-    if (row === undefined && change.isActive === undefined) diff.active ??= [null, true];
+    if (row === undefined) diff.active = [null, change.isActive ?? true];
+    else field('active', row.is_active === 1, change.isActive);
     const oldBarcodes = row === undefined ? [] : this.barcodesOf(change.sku);
     if (change.barcodes !== undefined) {
       const before = [...oldBarcodes].sort();

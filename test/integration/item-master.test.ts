@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { ISO_4217_CODES } from '../../shared/currencies.js';
 import type { ItemsPage } from '../../shared/items.js';
+import type { StockItemView } from '../../shared/rpc-views.js';
 import { AgentError } from '../../src-main/platform/errors.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
 
@@ -313,5 +314,50 @@ describe('GET /api/v1/items', () => {
     }
     assert.equal((await agent.get('/api/v1/items?limit=1000')).status, 200);
     assert.equal((await agent.get('/api/v1/items', 'not-a-token')).status, 401);
+  });
+});
+
+describe("the item page's master data (stock.item)", () => {
+  test('shows the fields with the source that set each, the prices per list, and the changes', async (t) => {
+    const f = fixture(GOOD_CSV);
+    t.after(f.cleanup);
+    const CLERK = 'clerk-token-0123456789abcdef';
+    const agent = await startAgent({
+      ...config(f),
+      operators: [{ name: 'Ola', token: CLERK, role: 'clerk' }],
+    });
+    t.after(() => agent.stop());
+    agent.agent.catalog.apply(
+      [{ sku: 'MUG', prices: [{ list: 'web', amount: '10.49', currency: 'EUR' }], unit: 'Piece' }],
+      'erp',
+    );
+    // Found by its second barcode, as a scanner would.
+    const { status, body } = await agent.get('/api/v1/stock/item?q=4006381333948', CLERK);
+    assert.equal(status, 200);
+    const view = body as unknown as StockItemView;
+    assert.equal(view.sku, 'MUG');
+    const master = view.master!;
+    assert.deepEqual(master.barcodes, ['4006381333931', '4006381333948']);
+    assert.equal(master.unit, 'Piece');
+    assert.equal(master.source, 'erp');
+    const origins = new Map(master.origins.map((o) => [o.field, o.source]));
+    assert.equal(origins.get('name'), 'csv');
+    assert.equal(origins.get('unit'), 'erp');
+    assert.deepEqual(
+      master.prices.map((p) => [p.list, p.amount, p.currency, p.source]),
+      [
+        ['retail', '9.99', 'EUR', 'csv'],
+        ['web', '10.49', 'EUR', 'erp'],
+      ],
+    );
+    assert.deepEqual(
+      master.changes.map((c) => [c.source, c.fields.map((x) => x.field).sort()]),
+      [
+        ['erp', ['price:web', 'unit']],
+        ['csv', ['active', 'barcodes', 'name', 'price:retail', 'sku', 'unit']],
+      ],
+    );
+    const unknown = (await agent.get('/api/v1/stock/item?q=GHOST', CLERK)).body as unknown as StockItemView;
+    assert.equal(unknown.master, null);
   });
 });
