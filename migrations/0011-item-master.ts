@@ -32,7 +32,7 @@ export function up(db: MigrationDb): void {
       SELECT sku, ROW_NUMBER() OVER (ORDER BY sku) AS n FROM items;
     UPDATE items SET change_seq = (SELECT n FROM item_numbers WHERE item_numbers.sku = items.sku);
     DROP TABLE item_numbers;
-    CREATE UNIQUE INDEX items_by_change ON items (change_seq) WHERE change_seq > 0;
+    CREATE UNIQUE INDEX items_by_change ON items (change_seq);
 
     CREATE TABLE item_barcodes (
       barcode   TEXT PRIMARY KEY,

@@ -84,9 +84,47 @@ function canonicalAmount(amount: string): string {
 export class Catalog {
   readonly #db: AgentDatabase;
   #skus: Set<string> | null = null;
+  readonly #ownerOf;
+  readonly #barcodesOf;
+  readonly #itemRow;
+  readonly #head;
+  readonly #write;
 
   constructor(db: AgentDatabase, isEnabled: boolean) {
     this.#db = db;
+    // Prepared once: a catalog of 100,000 items is checked and stored row by row.
+    this.#ownerOf = db.sqlite.prepare<[string], { sku: string }>(
+      'SELECT sku FROM item_barcodes WHERE barcode = ?',
+    );
+    this.#barcodesOf = db.sqlite.prepare<[string], { barcode: string }>(
+      'SELECT barcode FROM item_barcodes WHERE sku = ? ORDER BY position, barcode',
+    );
+    this.#itemRow = db.sqlite.prepare<[string], ItemRow>('SELECT * FROM items WHERE sku = ?');
+    this.#head = db.sqlite.prepare<[], { seq: number | null }>('SELECT MAX(change_seq) AS seq FROM items');
+    this.#write = {
+      pricesOf: db.sqlite.prepare<[string], PriceRow>('SELECT * FROM item_prices WHERE sku = ?'),
+      item: db.sqlite.prepare(
+        `INSERT INTO items (sku, name, barcode, unit, is_active, source, origins, change_seq, updated_at)
+         VALUES (@sku, @name, @barcode, @unit, @isActive, @source, @origins, @seq, @now)
+         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, barcode = excluded.barcode, unit = excluded.unit,
+           is_active = excluded.is_active, source = excluded.source, origins = excluded.origins,
+           change_seq = excluded.change_seq, updated_at = excluded.updated_at`,
+      ),
+      dropBarcodes: db.sqlite.prepare('DELETE FROM item_barcodes WHERE sku = ?'),
+      barcode: db.sqlite.prepare(
+        `INSERT INTO item_barcodes (barcode, sku, position, source, added_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (barcode) DO UPDATE SET sku = excluded.sku, position = excluded.position,
+           source = excluded.source, added_at = excluded.added_at`,
+      ),
+      price: db.sqlite.prepare(
+        `INSERT INTO item_prices (sku, list, amount, currency, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (sku, list) DO UPDATE SET amount = excluded.amount, currency = excluded.currency,
+           source = excluded.source, updated_at = excluded.updated_at`,
+      ),
+      history: db.sqlite.prepare(
+        'INSERT INTO item_history (sku, change_seq, source, at, changes) VALUES (?, ?, ?, ?, ?)',
+      ),
+    };
     if (isEnabled) this.#skus = new Set(db.all(db.query.selectFrom('items').select('sku')).map((r) => r.sku));
   }
 
@@ -172,21 +210,12 @@ export class Catalog {
 
   /** The SKU that has this barcode, if any. */
   skuOfBarcode(barcode: string): string | null {
-    return (
-      this.#db.sqlite
-        .prepare<[string], { sku: string }>('SELECT sku FROM item_barcodes WHERE barcode = ?')
-        .get(barcode)?.sku ?? null
-    );
+    return this.#ownerOf.get(barcode)?.sku ?? null;
   }
 
   /** The barcodes of an item, oldest first. */
   barcodesOf(sku: string): string[] {
-    return this.#db.sqlite
-      .prepare<[string], { barcode: string }>(
-        'SELECT barcode FROM item_barcodes WHERE sku = ? ORDER BY position, barcode',
-      )
-      .all(sku)
-      .map((r) => r.barcode);
+    return this.#barcodesOf.all(sku).map((r) => r.barcode);
   }
 
   /** Finds an item by SKU or any of its barcodes. */
@@ -204,7 +233,7 @@ export class Catalog {
 
   /** Everything stored about one item, or null. */
   record(sku: string): ItemRecord | null {
-    const row = this.#db.sqlite.prepare<[string], ItemRow>('SELECT * FROM items WHERE sku = ?').get(sku);
+    const row = this.#itemRow.get(sku);
     if (row === undefined) return null;
     const prices = this.#pricesOf([sku]).get(sku) ?? [];
     return {
@@ -236,10 +265,7 @@ export class Catalog {
 
   /** The change number of the newest stored change (0: none). */
   head(): number {
-    return (
-      this.#db.sqlite.prepare<[], { seq: number | null }>('SELECT MAX(change_seq) AS seq FROM items').get()
-        ?.seq ?? 0
-    );
+    return this.#head.get()?.seq ?? 0;
   }
 
   /**
@@ -350,8 +376,7 @@ export class Catalog {
 
   /** Writes one checked change; returns whether anything changed. */
   #store(change: ItemChange, source: string, now: number): boolean {
-    const sqlite = this.#db.sqlite;
-    const row = sqlite.prepare<[string], ItemRow>('SELECT * FROM items WHERE sku = ?').get(change.sku);
+    const row = this.#itemRow.get(change.sku);
     const diff: Record<string, [unknown, unknown]> = {};
     const field = <T>(name: string, before: T, after: T | undefined) => {
       if (after !== undefined && JSON.stringify(before) !== JSON.stringify(after))
@@ -368,7 +393,7 @@ export class Catalog {
       if (JSON.stringify(before) !== JSON.stringify(after))
         diff.barcodes = [oldBarcodes, [...change.barcodes]];
     }
-    const oldPrices = new Map((this.#pricesOf([change.sku]).get(change.sku) ?? []).map((p) => [p.list, p]));
+    const oldPrices = new Map(this.#write.pricesOf.all(change.sku).map((p) => [p.list, p]));
     const newPrices: ItemPrice[] = [];
     for (const p of change.prices ?? []) {
       const amount = canonicalAmount(p.amount);
@@ -384,43 +409,23 @@ export class Catalog {
     const origins = JSON.parse(row?.origins ?? '{}') as Record<string, { source: string; at: number }>;
     for (const name of Object.keys(diff)) if (name !== 'sku') origins[name] = { source, at: now };
     const barcodes = change.barcodes ?? oldBarcodes;
-    sqlite
-      .prepare(
-        `INSERT INTO items (sku, name, barcode, unit, is_active, source, origins, change_seq, updated_at)
-         VALUES (@sku, @name, @barcode, @unit, @isActive, @source, @origins, @seq, @now)
-         ON CONFLICT (sku) DO UPDATE SET name = excluded.name, barcode = excluded.barcode, unit = excluded.unit,
-           is_active = excluded.is_active, source = excluded.source, origins = excluded.origins,
-           change_seq = excluded.change_seq, updated_at = excluded.updated_at`,
-      )
-      .run({
-        sku: change.sku,
-        name: change.name !== undefined ? change.name : (row?.name ?? null),
-        barcode: barcodes[0] ?? null,
-        unit: change.unit !== undefined ? change.unit : (row?.unit ?? null),
-        isActive: (change.isActive ?? (row === undefined ? true : row.is_active === 1)) ? 1 : 0,
-        source,
-        origins: JSON.stringify(origins),
-        seq,
-        now,
-      });
+    this.#write.item.run({
+      sku: change.sku,
+      name: change.name !== undefined ? change.name : (row?.name ?? null),
+      barcode: barcodes[0] ?? null,
+      unit: change.unit !== undefined ? change.unit : (row?.unit ?? null),
+      isActive: (change.isActive ?? (row === undefined ? true : row.is_active === 1)) ? 1 : 0,
+      source,
+      origins: JSON.stringify(origins),
+      seq,
+      now,
+    });
     if (diff.barcodes) {
-      sqlite.prepare('DELETE FROM item_barcodes WHERE sku = ?').run(change.sku);
-      const put = sqlite.prepare(
-        `INSERT INTO item_barcodes (barcode, sku, position, source, added_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (barcode) DO UPDATE SET sku = excluded.sku, position = excluded.position,
-           source = excluded.source, added_at = excluded.added_at`,
-      );
-      barcodes.forEach((b, i) => put.run(b, change.sku, i, source, now));
+      this.#write.dropBarcodes.run(change.sku);
+      barcodes.forEach((b, i) => this.#write.barcode.run(b, change.sku, i, source, now));
     }
-    const putPrice = sqlite.prepare(
-      `INSERT INTO item_prices (sku, list, amount, currency, source, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (sku, list) DO UPDATE SET amount = excluded.amount, currency = excluded.currency,
-         source = excluded.source, updated_at = excluded.updated_at`,
-    );
-    for (const p of newPrices) putPrice.run(change.sku, p.list, p.amount, p.currency, source, now);
-    sqlite
-      .prepare('INSERT INTO item_history (sku, change_seq, source, at, changes) VALUES (?, ?, ?, ?, ?)')
-      .run(change.sku, seq, source, now, JSON.stringify(diff));
+    for (const p of newPrices) this.#write.price.run(change.sku, p.list, p.amount, p.currency, source, now);
+    this.#write.history.run(change.sku, seq, source, now, JSON.stringify(diff));
     return true;
   }
 }
