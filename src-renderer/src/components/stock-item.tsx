@@ -203,7 +203,7 @@ function ItemMaster({ name, master }: Readonly<{ name: string | null; master: It
                 {c.fields
                   .filter((f) => f.field !== 'sku')
                   .map((f) =>
-                    f.before === null && f.field !== 'active'
+                    f.before === null
                       ? `${f.field}: ${shown(f.after)}`
                       : `${f.field}: ${shown(f.before)} → ${shown(f.after)}`,
                   )
