@@ -105,11 +105,8 @@ export class Agent {
     const outbox = new OutboxRepo(db);
     const stockRepo = new StockRepo(db);
     this.exceptions = new ExceptionsRepo(db);
-    this.catalog = new Catalog(
-      db,
-      config.catalog !== undefined ||
-        config.destinations.some((d) => 'catalog' in d && d.catalog !== undefined),
-    );
+    // The SKU check is on with a catalog file, or once an ERP source's first pull has given the whole catalog.
+    this.catalog = new Catalog(db, config.catalog !== undefined || CatalogPuller.hasFinishedPull(db));
     if (config.catalog) {
       const path = config.catalog.path;
       let text: string;

@@ -45,6 +45,9 @@ type CheckpointRow = {
  * cut short (a crash, a SIGKILL, the ERP going away) goes on from the last page stored, and what it reads again
  * changes nothing (the catalog stores an item only when something about it differs).
  *
+ * Until a first pull is done the SKU check stays off (every SKU counts as known), so the minutes of a first
+ * pull raise no `unknown_sku` for real items.
+ *
  * A product the catalog refuses (a bad price, an unknown currency, a barcode another item has) raises one
  * `catalog_item_refused` naming the item and field and is not stored; the rest of the page is. It resolves itself
  * when a later pull stores that item. A failed pull raises `catalog_pull_failed`, resolved by the next stored page.
@@ -59,6 +62,14 @@ export class CatalogPuller {
   constructor(options: CatalogPullerOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'catalog-puller', source: options.sourceId });
+  }
+
+  /** Whether any catalog source has ever finished a pull (then the catalog holds a whole item master). */
+  static hasFinishedPull(db: AgentDatabase): boolean {
+    return (
+      db.sqlite.prepare('SELECT 1 FROM catalog_checkpoints WHERE since IS NOT NULL LIMIT 1').get() !==
+      undefined
+    );
   }
 
   get sourceId(): string {
@@ -170,6 +181,8 @@ export class CatalogPuller {
         report.skipped += page.skipped;
         report.isDone = page.isLast;
       });
+      // The whole catalog is here: from now on a sale of a SKU it lacks raises unknown_sku.
+      if (report.isDone) catalog.enable();
       this.#o.onPage?.({ ...report });
     }
     if (report.stored + report.refused > 0) this.#log.info(report, 'item master pulled');

@@ -136,7 +136,10 @@ export class Catalog {
     return this.#skus === null || this.#skus.has(sku);
   }
 
-  /** Turns the SKU check on (a source now feeds the catalog). */
+  /**
+   * Turns the SKU check on: a source has given the whole catalog (the CSV loaded, the ERP's first pull done).
+   * Not before, or every sale in the minutes of a first pull would raise `unknown_sku` for a real item.
+   */
   enable(): void {
     this.#skus ??= new Set(this.#db.all(this.#db.query.selectFrom('items').select('sku')).map((r) => r.sku));
   }
@@ -145,7 +148,8 @@ export class Catalog {
    * Stores changes from one source. Each change is checked first; a refused one stores nothing of itself.
    * `isAllOrNothing`: one refusal refuses the whole batch (a CSV file: fix it and load it again), else the good
    * changes are stored (a page pulled from the ERP: one bad product must not hold the others). All stored in one
-   * transaction. Enables the SKU check. `isCheckOnly`: report what would be refused and store nothing.
+   * transaction. `isCheckOnly`: report what would be refused and store nothing. It does not turn the SKU check on:
+   * its source does, once it has given the whole catalog (`enable`).
    *
    * @example catalog.apply([{ sku: 'MUG', name: 'Mug', prices: [{ list: 'retail', amount: '9.99', currency: 'EUR' }] }], 'csv')
    */
@@ -183,10 +187,8 @@ export class Catalog {
         else report.unchanged += 1;
       }
     });
-    if (!isCheckOnly && !(isAllOrNothing && report.refused.length > 0)) {
-      this.enable();
+    if (!isCheckOnly && !(isAllOrNothing && report.refused.length > 0))
       for (const change of good) this.#skus?.add(change.sku);
-    }
     return report;
   }
 
@@ -519,6 +521,7 @@ export function loadCatalogCsv(
   const parsed = parseCatalogCsv(text);
   // With rows already bad, the rest is only checked (so every error is reported at once) and nothing is stored.
   const report = catalog.apply(parsed.changes, source, true, parsed.errors.length > 0);
+  if (parsed.errors.length === 0 && report.refused.length === 0) catalog.enable();
   const errors = [
     ...parsed.errors,
     ...report.refused.map((r) => ({

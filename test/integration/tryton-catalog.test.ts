@@ -8,6 +8,7 @@ import type { ConfigInput } from '../../shared/config.js';
 import type { ItemsPage, ItemView } from '../../shared/items.js';
 import { trytonDecimal } from '../../src-main/connectors/tryton/tryton-rpc.js';
 import {
+  makeEvent,
   spawnServe,
   startAgent,
   tempDir,
@@ -128,6 +129,17 @@ describe('the item master pulled from Tryton', { skip }, () => {
     t.after(() => agent.stop());
     const puller = agent.agent.catalogPullers[0]!;
     await puller.pullNow();
+    // The whole catalog is read: from now on a SKU Tryton does not have raises unknown_sku, one it has does not.
+    await agent.post({
+      events: [
+        makeEvent({ id: 'after-pull-1', lines: [{ sku: 'SKU-1', qty: 1 }] }),
+        makeEvent({ id: 'after-pull-2', lines: [{ sku: 'GHOST', qty: 1 }] }),
+      ],
+    });
+    assert.deepEqual(
+      agent.agent.exceptions.openOfKind('unknown_sku').map((e) => e.sku),
+      ['GHOST'],
+    );
     const first = await items(agent);
     assert.deepEqual(first.items.map((i) => i.sku).sort(), [...TRYTON_GOODS, 'SKU-SVC'].sort());
     assert.deepEqual(withoutTime(first.items.find((i) => i.sku === 'SKU-1')!), {
@@ -347,6 +359,9 @@ test('a pull that cannot reach Tryton raises catalog_pull_failed and leaves the 
   t.after(() => agent.stop());
   const puller = agent.agent.catalogPullers[0]!;
   await assert.rejects(puller.pullNow());
+  // Before a first pull is done every SKU counts as known: the catalog has not been read yet.
+  await agent.post({ events: [makeEvent({ id: 'before-pull', lines: [{ sku: 'ANY-SKU', qty: 1 }] })] });
+  assert.equal(agent.agent.exceptions.openOfKind('unknown_sku').length, 0);
   const [open] = agent.agent.exceptions.openOfKind('catalog_pull_failed');
   assert.ok(open, 'one catalog_pull_failed is open');
   assert.match(open.message, /The item master could not be read from erp/);
