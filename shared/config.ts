@@ -149,7 +149,8 @@ export const destinationSchema = z.discriminatedUnion(
             handshakeFirst: z.boolean().default(false),
           })
           .refine((t) => (t.cert === undefined) === (t.key === undefined), {
-            message: 'cert and key go together: a client certificate needs its key, and a key its certificate',
+            message:
+              'cert and key go together: a client certificate needs its key, and a key its certificate',
             path: ['key'],
           })
           .optional(),
