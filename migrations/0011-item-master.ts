@@ -15,7 +15,8 @@ import type { MigrationDb } from './migration.js';
  *   nothing about an item is ever lost when its source changes it.
  * - `catalog_checkpoints`: per catalog source, how far its pull has read (moved only with the page it stored).
  *
- * Data moved: every existing item becomes active, from source `legacy`, numbered in SKU order; its barcode goes
+ * Data moved: every existing item becomes active, from source `legacy`, numbered in SKU order and dated now (when
+ * it last changed before is not known, and tills must not read 1970); its barcode goes
  * into `item_barcodes`. Should two existing items share a barcode (nothing refused that before), the first by SKU
  * keeps it there and the other keeps it only in `items.barcode`, where it was: nothing is deleted.
  */
@@ -30,7 +31,8 @@ export function up(db: MigrationDb): void {
 
     CREATE TEMP TABLE item_numbers AS
       SELECT sku, ROW_NUMBER() OVER (ORDER BY sku) AS n FROM items;
-    UPDATE items SET change_seq = (SELECT n FROM item_numbers WHERE item_numbers.sku = items.sku);
+    UPDATE items SET change_seq = (SELECT n FROM item_numbers WHERE item_numbers.sku = items.sku),
+      updated_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
     DROP TABLE item_numbers;
     CREATE UNIQUE INDEX items_by_change ON items (change_seq);
 

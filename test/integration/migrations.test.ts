@@ -355,8 +355,11 @@ describe('migrating an existing database forward', () => {
     // where it was.
     put.run('D-DUP', 'Dup', '111');
     v10.close();
+    const before = Date.now() - 1000;
     const db = AgentDatabase.open(file, { migrations: migrations.slice(0, 11) });
     try {
+      const dated = db.sqlite.prepare('SELECT MIN(updated_at) AS t FROM items').get() as { t: number };
+      assert.ok(dated.t >= before, 'existing items are dated when they were migrated');
       assert.deepEqual(
         db.sqlite
           .prepare('SELECT sku, name, barcode, is_active, source, change_seq FROM items ORDER BY sku')
