@@ -118,7 +118,11 @@ export class Agent {
           `catalog.path: cannot read ${path}: ${(error as Error).message}`,
         );
       }
-      const { errors } = loadCatalogCsv(this.catalog, text);
+      // Where an ERP feeds the catalog too, what it set stays: the file fills in what the ERP does not give.
+      const erpSources = new Set(
+        config.destinations.flatMap((d) => ('catalog' in d && d.catalog !== undefined ? [d.id] : [])),
+      );
+      const { errors } = loadCatalogCsv(this.catalog, text, erpSources);
       if (errors.length > 0)
         throw new AgentError(
           'invalid_config',

@@ -149,7 +149,9 @@ export class Catalog {
    * `isAllOrNothing`: one refusal refuses the whole batch (a CSV file: fix it and load it again), else the good
    * changes are stored (a page pulled from the ERP: one bad product must not hold the others). All stored in one
    * transaction. `isCheckOnly`: report what would be refused and store nothing. It does not turn the SKU check on:
-   * its source does, once it has given the whole catalog (`enable`).
+   * its source does, once it has given the whole catalog (`enable`). `keepFieldsOf`: fields last set by one of
+   * these sources are left as they are (the catalog CSV, read at every start, must not undo what the ERP, the
+   * item master, changed since).
    *
    * @example catalog.apply([{ sku: 'MUG', name: 'Mug', prices: [{ list: 'retail', amount: '9.99', currency: 'EUR' }] }], 'csv')
    */
@@ -158,7 +160,9 @@ export class Catalog {
     source: string,
     isAllOrNothing = false,
     isCheckOnly = false,
+    keepFieldsOf: ReadonlySet<string> = new Set(),
   ): ApplyReport {
+    if (keepFieldsOf.size > 0) changes = changes.map((c) => this.#withoutKept(c, keepFieldsOf));
     const report: ApplyReport = { stored: 0, unchanged: 0, refused: [] };
     const good: ItemChange[] = [];
     this.#db.transaction(() => {
@@ -376,6 +380,21 @@ export class Catalog {
     return null;
   }
 
+  /** The change without the fields whose stored value was last set by one of `keep`'s sources. */
+  #withoutKept(change: ItemChange, keep: ReadonlySet<string>): ItemChange {
+    const row = this.#itemRow.get(change.sku);
+    if (row === undefined) return change;
+    const origins = JSON.parse(row.origins) as Record<string, { source: string } | undefined>;
+    const isKept = (field: string) => keep.has(origins[field]?.source ?? '');
+    const kept: { -readonly [K in keyof ItemChange]: ItemChange[K] } = { ...change };
+    if (isKept('name')) delete kept.name;
+    if (isKept('unit')) delete kept.unit;
+    if (isKept('active')) delete kept.isActive;
+    if (isKept('barcodes')) delete kept.barcodes;
+    if (change.prices !== undefined) kept.prices = change.prices.filter((p) => !isKept(`price:${p.list}`));
+    return kept;
+  }
+
   /** Writes one checked change; returns whether anything changed. */
   #store(change: ItemChange, source: string, now: number): boolean {
     const row = this.#itemRow.get(change.sku);
@@ -511,16 +530,17 @@ export function parseCatalogCsv(text: string): {
 /**
  * Loads a catalog CSV whole or not at all: every bad row (its own shape, or the catalog's checks: a price that is
  * not a decimal or is negative, an unknown currency, a barcode another item has) is reported by line and column,
- * and then nothing of the file is stored. Returns the report and the errors (empty when it was stored).
+ * and then nothing of the file is stored. Fields last set by a source of `keepFieldsOf` (an ERP feeding the
+ * catalog) are left as that source set it. Returns the report and the errors (empty when it was stored).
  */
 export function loadCatalogCsv(
   catalog: Catalog,
   text: string,
-  source = 'csv',
+  keepFieldsOf: ReadonlySet<string> = new Set(),
 ): { report: ApplyReport | null; errors: CatalogRowError[] } {
   const parsed = parseCatalogCsv(text);
   // With rows already bad, the rest is only checked (so every error is reported at once) and nothing is stored.
-  const report = catalog.apply(parsed.changes, source, true, parsed.errors.length > 0);
+  const report = catalog.apply(parsed.changes, 'csv', true, parsed.errors.length > 0, keepFieldsOf);
   if (parsed.errors.length === 0 && report.refused.length === 0) catalog.enable();
   const errors = [
     ...parsed.errors,

@@ -115,6 +115,47 @@ describe('the catalog CSV as a source', () => {
     assert.deepEqual(JSON.parse(history[1]!.changes), { 'price:retail': ['19.90 EUR', '18.50 EUR'] });
   });
 
+  test('where an ERP feeds the catalog too, reading the file again at start leaves what the ERP set', async (t) => {
+    const f = fixture(GOOD_CSV);
+    t.after(f.cleanup);
+    const withErp = {
+      ...config(f),
+      destinations: [
+        {
+          id: 'erp',
+          type: 'tryton' as const,
+          url: 'http://127.0.0.1:9/',
+          database: 'tryton',
+          username: 'backroom',
+          password: 'unused',
+          catalog: { pollSeconds: 3600 },
+        },
+      ],
+    };
+    const first = await startAgent(withErp);
+    first.agent.catalog.apply(
+      [{ sku: 'TEE', name: 'Tee (ERP)', prices: [{ list: 'retail', amount: '21.00', currency: 'EUR' }] }],
+      'erp',
+    );
+    await first.stop();
+    // The file changes TEE's unit (which the ERP never set) and MUG's name; it still says TEE's old name and price.
+    writeFileSync(
+      f.csv,
+      GOOD_CSV.replace('TEE,Tee,5012345678900,Unit', 'TEE,Tee,5012345678900,Pack').replace(
+        'Mug,',
+        'Big mug,',
+      ),
+    );
+    const again = await startAgent(withErp);
+    t.after(() => again.stop());
+    const tee = again.agent.catalog.record('TEE')!;
+    assert.equal(tee.name, 'Tee (ERP)');
+    assert.deepEqual(tee.prices, [{ list: 'retail', amount: '21.00', currency: 'EUR' }]);
+    assert.equal(tee.unit, 'Pack');
+    assert.equal(tee.origins.unit?.source, 'csv');
+    assert.equal(again.agent.catalog.record('MUG')!.name, 'Big mug');
+  });
+
   const BAD_ROWS: readonly (readonly [string, string, string, RegExp])[] = [
     ['a price that is not a decimal', 'NEW,New,,,,9;99,EUR,', 'price', /item NEW: price must be a decimal/],
     ['a price with a comma', 'NEW,New,,,,"9,99",EUR,', 'price', /item NEW: price must be a decimal/],
