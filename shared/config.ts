@@ -88,6 +88,22 @@ export const destinationSchema = z.discriminatedUnion(
       supplierParty: z.string().min(1).optional(),
       /** Per-request timeout in ms; a change that times out after it was sent is checked again by its reference. */
       requestTimeoutMs: z.number().int().min(1000).max(300_000).optional(),
+      /**
+       * Make this Tryton the item master's source: its products (code as SKU, name, unit, active), barcodes
+       * (`product.identifier`) and list prices are pulled, changes only, into the catalog.
+       */
+      catalog: z
+        .strictObject({
+          /** How often the catalog is pulled. */
+          pollSeconds: z.number().int().min(1).max(86_400).default(300),
+          /** Each pull reads again this far behind the checkpoint, so a change saved late is not missed. */
+          overlapSeconds: z.number().int().min(0).max(86_400).default(300),
+          /** Products read per page; the checkpoint moves after each page is stored. */
+          pageSize: z.number().int().min(1).max(1000).default(200),
+          /** The price list the Tryton list price is stored under (what tills see as `prices[].list`). */
+          list: id.default('retail'),
+        })
+        .optional(),
       ...routing,
     }),
     z
@@ -133,7 +149,8 @@ export const destinationSchema = z.discriminatedUnion(
             handshakeFirst: z.boolean().default(false),
           })
           .refine((t) => (t.cert === undefined) === (t.key === undefined), {
-            message: 'cert and key go together: a client certificate needs its key, and a key its certificate',
+            message:
+              'cert and key go together: a client certificate needs its key, and a key its certificate',
             path: ['key'],
           })
           .optional(),

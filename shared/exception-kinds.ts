@@ -21,6 +21,8 @@ export const EXCEPTION_KINDS = [
   'order_unmapped_item',
   'order_rejected',
   'reconcile_drift',
+  'catalog_pull_failed',
+  'catalog_item_refused',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
@@ -86,4 +88,6 @@ export const EXCEPTION_KIND_FACTS = {
   order_unmapped_item: { actions: ['map', 'close', 'acknowledge'], resolvesItself: true },
   order_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
   reconcile_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
+  catalog_pull_failed: { actions: ['close', 'acknowledge'], resolvesItself: true },
+  catalog_item_refused: { actions: ['close', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

@@ -88,11 +88,28 @@ export type MovementView = {
   receivedAt: number;
 };
 
+/** The item master's record of an item: its fields, where each came from, its prices and its changes. */
+export type ItemMasterView = {
+  barcodes: string[];
+  unit: string | null;
+  active: boolean;
+  /** The source that last changed it: `csv`, `workbench`, a destination id (the ERP), `legacy`. */
+  source: string;
+  /** Which source set each field and when (epoch ms), by field name (`name`, `barcodes`, `price:retail`, ...). */
+  origins: { field: string; source: string; at: number }[];
+  /** Its prices per price list or channel, with the source that set each. */
+  prices: { list: string; amount: string; currency: string; source: string; updatedAt: number }[];
+  /** Its stored changes, newest first (at most 20): each field's value before and after. */
+  changes: { at: number; source: string; fields: { field: string; before: unknown; after: unknown }[] }[];
+};
+
 export type StockItemView = {
   /** The SKU that matched (by SKU or barcode), or null when nothing did. */
   sku: string | null;
   name: string | null;
   barcode: string | null;
+  /** The item master's record, or null when the catalog does not hold the item. */
+  master: ItemMasterView | null;
   levels: StockLevel[];
   /** Orders holding the item (open reservations), oldest first: why available-to-sell is below on hand. */
   reservations: ReservationView[];

@@ -9,13 +9,14 @@ import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { WalSync } from '../db/wal-sync.js';
 import { OrderPuller, type PullReport } from '../capture/order-puller.js';
+import { CatalogPuller } from '../capture/catalog-puller.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
 import { StoreFixes } from '../capture/store-fixes.js';
 import { LocationRegistry } from '../ledger/location-registry.js';
 import { AgentDatabase } from '../db/agent-database.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
-import { Catalog, parseCatalogCsv } from '../ledger/catalog.js';
+import { Catalog, loadCatalogCsv } from '../ledger/catalog.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { CountSessions } from '../ledger/count-sessions.js';
 import { ChannelBuffers, type ChannelBuffer } from '../ledger/channel-buffers.js';
@@ -90,6 +91,8 @@ export class Agent {
   #retentionTimer: NodeJS.Timeout | null = null;
   readonly #bundles: ReadonlyMap<string, ConnectorBundle>;
   readonly #pullers: readonly OrderPuller[];
+  /** Item master pulls, one per destination that is a catalog source (a `tryton` destination with `catalog`). */
+  readonly catalogPullers: readonly CatalogPuller[];
   #checkpointer: Checkpointer | null = null;
   #address = '';
   #isStopped = false;
@@ -103,7 +106,8 @@ export class Agent {
     const outbox = new OutboxRepo(db);
     const stockRepo = new StockRepo(db);
     this.exceptions = new ExceptionsRepo(db);
-    this.catalog = new Catalog(db, config.catalog !== undefined);
+    // The SKU check is on with a catalog file, or once an ERP source's first pull has given the whole catalog.
+    this.catalog = new Catalog(db, config.catalog !== undefined || CatalogPuller.hasFinishedPull(db));
     if (config.catalog) {
       const path = config.catalog.path;
       let text: string;
@@ -115,7 +119,20 @@ export class Agent {
           `catalog.path: cannot read ${path}: ${(error as Error).message}`,
         );
       }
-      this.catalog.upsert(parseCatalogCsv(text, path));
+      // Where an ERP feeds the catalog too, what it set stays: the file fills in what the ERP does not give.
+      const erpSources = new Set(
+        config.destinations.flatMap((d) => ('catalog' in d && d.catalog !== undefined ? [d.id] : [])),
+      );
+      const { errors } = loadCatalogCsv(this.catalog, text, erpSources);
+      if (errors.length > 0)
+        throw new AgentError(
+          'invalid_config',
+          `catalog.path: ${path} was not loaded (nothing of it was stored): ${errors
+            .slice(0, 20)
+            .map((e) => `line ${e.line}, column ${e.column}: ${e.message}`)
+            .join('; ')}${errors.length > 20 ? `; and ${errors.length - 20} more` : ''}`,
+          { errors },
+        );
     }
     this.channelGuard = new ChannelGuard(db, outbox, config, logger, {
       onRepublish: (ids) => {
@@ -242,6 +259,21 @@ export class Agent {
         }),
       ];
     });
+    this.catalogPullers = config.destinations.flatMap((destination) => {
+      const source = bundles.get(destination.id)?.catalog;
+      if (!('catalog' in destination) || destination.catalog === undefined || source === undefined) return [];
+      return [
+        new CatalogPuller({
+          sourceId: destination.id,
+          source,
+          db,
+          catalog: this.catalog,
+          exceptions: this.exceptions,
+          logger,
+          pollSeconds: destination.catalog.pollSeconds,
+        }),
+      ];
+    });
     const importDeps = { db, capture: this.capture, exceptions: this.exceptions };
     this.#dropFolders = config.dropFolders.map(
       (f) =>
@@ -299,6 +331,7 @@ export class Agent {
       controlToken: lock.info.controlToken,
       capture: this.capture,
       stock: this.stock,
+      catalog: this.catalog,
       metrics,
       status: () =>
         readStatus(
@@ -353,6 +386,7 @@ export class Agent {
         );
         for (const dispatcher of agent.dispatchers) dispatcher.start();
         for (const puller of agent.#pullers) puller.start();
+        for (const puller of agent.catalogPullers) puller.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
@@ -475,6 +509,7 @@ export class Agent {
     this.channelGuard.stop();
     this.reconciler.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
+    await Promise.all(this.catalogPullers.map((p) => p.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
       await bundle

@@ -6,6 +6,7 @@ import { createNatsConnector } from './nats/nats-connector.js';
 import { createLevelWebhookConnector } from './level-webhook/level-webhook-connector.js';
 import { createShopifyConnector } from './shopify/shopify-connector.js';
 import { createTrytonConnector } from './tryton/tryton-connector.js';
+import { createTrytonCatalog } from './tryton/tryton-catalog.js';
 import { createVendureConnector } from './vendure/vendure-connector.js';
 import { createWebhookConnector } from './webhook/webhook-connector.js';
 
@@ -28,8 +29,10 @@ export function createConnector(
       return createShopifyConnector(destination, context, { localLocations: agent.locations });
     case 'amazon':
       return createAmazonConnector(destination, context);
-    case 'tryton':
-      return createTrytonConnector(destination, context);
+    case 'tryton': {
+      const bundle = createTrytonConnector(destination, context);
+      return destination.catalog ? { ...bundle, catalog: createTrytonCatalog(destination, context) } : bundle;
+    }
     case 'nats':
       return createNatsConnector(destination, context);
     case 'vendure':

@@ -16,6 +16,10 @@ export type Database = {
   outbox: OutboxTable;
   level_dirty: LevelDirtyTable;
   items: ItemsTable;
+  item_barcodes: ItemBarcodesTable;
+  item_prices: ItemPricesTable;
+  item_history: ItemHistoryTable;
+  catalog_checkpoints: CatalogCheckpointsTable;
   exceptions: ExceptionsTable;
   imported_files: ImportedFilesTable;
   delivery_attempts: DeliveryAttemptsTable;
@@ -102,7 +106,63 @@ export type LevelDirtyTable = {
   held_at: number | null;
 };
 
-export type ItemsTable = { sku: string; name: string | null; barcode: string | null };
+export type ItemsTable = {
+  sku: string;
+  name: string | null;
+  /** The item's first barcode (all of them are in `item_barcodes`). */
+  barcode: string | null;
+  unit: string | null;
+  is_active: number;
+  /** The source that last changed the item (`csv`, `workbench`, a destination id, `legacy`). */
+  source: string;
+  /** JSON: which source set each field and when (`{ "name": { "source": "erp", "at": 1700000000000 } }`). */
+  origins: string;
+  /** The catalog's change number of the item's last change (the tills' cursor). */
+  change_seq: number;
+  updated_at: number;
+};
+
+export type ItemBarcodesTable = {
+  barcode: string;
+  sku: string;
+  position: number;
+  source: string;
+  added_at: number;
+};
+
+export type ItemPricesTable = {
+  sku: string;
+  list: string;
+  amount: string;
+  currency: string;
+  source: string;
+  updated_at: number;
+};
+
+/** One stored change of an item: `changes` is JSON `{ "<field>": [before, after] }`. */
+export type ItemHistoryTable = {
+  id: Generated<number>;
+  sku: string;
+  change_seq: number;
+  source: string;
+  at: number;
+  changes: string;
+};
+
+/** How far a catalog source's pull has read; moved only with the page it stored. */
+export type CatalogCheckpointsTable = {
+  source_id: string;
+  /** Changes at or after this (less the overlap) are read; null: never pulled, everything is read. */
+  since: string | null;
+  /** The pull under way: the newest change the source had when it began (the next `since`), else null. */
+  pull_mark: string | null;
+  /** The pull under way: which of its reads, and the last record id stored of it. */
+  phase: number;
+  after_id: number;
+  last_pull_at: number | null;
+  last_error: string | null;
+  items_seen: number;
+};
 
 /** The exceptions table: its columns are what the operator API lists (`StoredException`). */
 export type ExceptionsTable = Omit<StoredException, 'id'> & { id: Generated<number> };

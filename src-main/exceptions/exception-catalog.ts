@@ -200,6 +200,23 @@ export const EXCEPTION_CATALOG = {
     resolution: 'the reconciliation page: push the local level, adopt the remote one, or ignore it',
     automatically: 'Reconciler.runScheduled, when a scheduled pass finds no unexplained drift',
   },
+  catalog_pull_failed: {
+    key: (sourceId: string) => `catalog_pull_failed:${sourceId}`,
+    message: (a: Readonly<{ sourceId: string; error: string }>) =>
+      `The item master could not be read from ${a.sourceId} (${a.error}). Backroom keeps trying from where it stopped; until then the tills get the items as they were.`,
+    resolvedAs: () => 'item master read again',
+    resolution: 'fix the ERP connection or credentials, or wait for the ERP',
+    automatically: 'CatalogPuller, after the next page it stores',
+  },
+  catalog_item_refused: {
+    key: (sourceId: string, sku: string) => `catalog_item_refused:${sourceId}:${sku}`,
+    message: (a: Readonly<{ sourceId: string; sku: string; field: string; why: string }>) =>
+      `${a.sourceId} sent item ${a.sku} with a bad ${a.field}: ${a.why}. Nothing of that change was stored (the item stays as it was here); fix the item in ${a.sourceId}, and its next change is read again.`,
+    resolvedAs: () => 'item read again and stored',
+    isRestated: true,
+    resolution: 'fix the item at its source; or close it with a reason',
+    automatically: 'CatalogPuller, when a later pull stores the item',
+  },
 } as const satisfies { [K in ExceptionKind]: CatalogEntry<K> };
 
 /** The exception raised while an item or location has no mapping for a destination: its kind and dedupe key. */

@@ -9,8 +9,11 @@ export function itemBySkuOrBarcode(
   code: string,
 ): { sku: string; name: string | null; barcode: string | null } | undefined {
   return db
-    .prepare('SELECT sku, name, barcode FROM items WHERE sku = ? OR barcode = ? LIMIT 1')
-    .get(code, code) as { sku: string; name: string | null; barcode: string | null } | undefined;
+    .prepare(
+      `SELECT sku, name, barcode FROM items
+       WHERE sku = ? OR sku = (SELECT sku FROM item_barcodes WHERE barcode = ?) OR barcode = ? LIMIT 1`,
+    )
+    .get(code, code, code) as { sku: string; name: string | null; barcode: string | null } | undefined;
 }
 
 /** The newest 200 movements of a SKU at every location, newest first, each with the event that made it. */

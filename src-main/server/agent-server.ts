@@ -22,6 +22,7 @@ import { destinationsHandlers } from './handlers/destinations-handlers.js';
 import { exceptionsHandlers } from './handlers/exceptions-handlers.js';
 import type { AgentMetrics } from '../health/metrics.js';
 import { registerIngestRoutes } from './handlers/ingest-handlers.js';
+import type { Catalog } from '../ledger/catalog.js';
 import { mappingsHandlers } from './handlers/mappings-handlers.js';
 import { outboxHandlers } from './handlers/outbox-handlers.js';
 import { reconcileHandlers, type ReconcilerPort } from './handlers/reconcile-handlers.js';
@@ -49,6 +50,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     controlToken: string;
     capture: CaptureService;
     stock: StockView;
+    /** The item master, served to tills by `GET /api/v1/items`. */
+    catalog: Catalog;
     metrics: AgentMetrics;
     status: () => StatusResponse;
     operations: OutboxOperations;

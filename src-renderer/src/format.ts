@@ -52,6 +52,8 @@ export const KIND_LABELS: Record<string, string> = {
   order_unmapped_item: 'Unmapped order item',
   order_rejected: 'Order not reserved',
   reconcile_drift: 'Levels differ',
+  catalog_pull_failed: 'Items not read',
+  catalog_item_refused: 'Item refused',
 };
 
 /** Destination states as staff say them. */

@@ -3,7 +3,7 @@ import { StockPage } from './pages/stock-page.js';
 import { expect, OPERATOR, screenshotPath, test } from './fixtures.js';
 
 const CATALOG =
-  'sku,name,barcode\nTEE-M,T-shirt M,4006381333931\nMUG-ONE,Mug,4006381333948\nCAP-RED,Cap red,4006381333955\nSOCK-X,Sock,\n';
+  'sku,name,barcode,unit,price,currency\nTEE-M,T-shirt M,4006381333931,,,\nMUG-ONE,Mug,4006381333948|4006381333962,Piece,7.50,EUR\nCAP-RED,Cap red,4006381333955,,,\nSOCK-X,Sock,,,,\n';
 
 /** Receipts at both stores, then sales: MUG-ONE sells at S2 where it was never received (−2), CAP-RED sells out. */
 const EVENTS = [
@@ -116,6 +116,13 @@ test('the Stock page lists every item at every location, filters the negative on
   await expect(page.getByRole('heading', { level: 2, name: /MUG-ONE/ })).toContainText('Mug');
   await expect(stock.levels.getByRole('row', { name: /S2/ })).toContainText('-2');
   await expect(stock.movements.getByRole('row').nth(1)).toContainText('Sale R-1');
+  // The item master: each field with the source that set it, and the price per list.
+  await expect(stock.master.getByRole('row', { name: /Barcodes/ })).toContainText(
+    '4006381333948, 4006381333962',
+  );
+  await expect(stock.master.getByRole('row', { name: /Barcodes/ })).toContainText('csv');
+  await expect(stock.master.getByRole('row', { name: /Unit/ })).toContainText('Piece');
+  await expect(stock.prices.getByRole('row', { name: /retail/ })).toContainText('7.50 EUR');
   await expect(page.getByRole('link', { name: 'Count this item at S2' })).toHaveAttribute(
     'href',
     '#/entry?tab=count&location=S2&sku=MUG-ONE',

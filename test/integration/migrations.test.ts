@@ -342,6 +342,44 @@ describe('migrating an existing database forward', () => {
     });
   }
 
+  test('migration 0011 numbers existing items, keeps them active and moves each barcode to item_barcodes', (t) => {
+    const dir = tempDir();
+    t.after(dir.cleanup);
+    const file = join(dir.path, 'v10.db');
+    const v10 = AgentDatabase.open(file, { migrations: migrations.slice(0, 10) });
+    const put = v10.sqlite.prepare('INSERT INTO items (sku, name, barcode) VALUES (?, ?, ?)');
+    put.run('B-TEE', 'Tee', '222');
+    put.run('A-MUG', 'Mug', '111');
+    put.run('C-CAP', null, null);
+    // Nothing refused a shared barcode before: the first by SKU keeps it in item_barcodes, the other keeps it
+    // where it was.
+    put.run('D-DUP', 'Dup', '111');
+    v10.close();
+    const before = Date.now() - 1000;
+    const db = AgentDatabase.open(file, { migrations: migrations.slice(0, 11) });
+    try {
+      const dated = db.sqlite.prepare('SELECT MIN(updated_at) AS t FROM items').get() as { t: number };
+      assert.ok(dated.t >= before, 'existing items are dated when they were migrated');
+      assert.deepEqual(
+        db.sqlite
+          .prepare('SELECT sku, name, barcode, is_active, source, change_seq FROM items ORDER BY sku')
+          .all(),
+        [
+          { sku: 'A-MUG', name: 'Mug', barcode: '111', is_active: 1, source: 'legacy', change_seq: 1 },
+          { sku: 'B-TEE', name: 'Tee', barcode: '222', is_active: 1, source: 'legacy', change_seq: 2 },
+          { sku: 'C-CAP', name: null, barcode: null, is_active: 1, source: 'legacy', change_seq: 3 },
+          { sku: 'D-DUP', name: 'Dup', barcode: '111', is_active: 1, source: 'legacy', change_seq: 4 },
+        ],
+      );
+      assert.deepEqual(db.sqlite.prepare('SELECT barcode, sku FROM item_barcodes ORDER BY barcode').all(), [
+        { barcode: '111', sku: 'A-MUG' },
+        { barcode: '222', sku: 'B-TEE' },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   test('migration 0002 gives existing dirty marks no attempts and no wait, so they are sent at once', (t) => {
     const dir = tempDir();
     t.after(dir.cleanup);

@@ -49,11 +49,51 @@ export type LevelReader = Readonly<{
   ) => Promise<RemoteLevel[]>;
 }>;
 
+/** An item as a catalog source gives it: fields it does not give are left undefined (what is stored stays). */
+export type RemoteItem = Readonly<{
+  sku: string;
+  name?: string | null;
+  barcodes?: readonly string[];
+  unit?: string | null;
+  isActive?: boolean;
+  prices?: readonly Readonly<{ list: string; amount: string; currency: string }>[];
+}>;
+
+/**
+ * Where a catalog pull stands. `since`: changes at or after it are read (null: everything); `mark`: the pull
+ * under way began when the source's newest change was this (it becomes the next `since`), null between pulls;
+ * `afterId`: the last record id stored of the pull under way; `phase`: which of the source's reads, for a source
+ * that reads in several (Tryton reads in one: 0).
+ */
+export type CatalogCheckpoint = Readonly<{
+  since: string | null;
+  mark: string | null;
+  phase: number;
+  afterId: number;
+}>;
+
+/** One page of a catalog pull, and where the pull goes on after it (`isLast`: the pull is done). */
+export type CatalogPage = Readonly<{
+  items: readonly RemoteItem[];
+  /** Records read that are not items here (no code to use as SKU), for the report. */
+  skipped: number;
+  next: CatalogCheckpoint;
+  isLast: boolean;
+}>;
+
+/** An ERP that is the item master's source (Tryton). */
+export type CatalogSource = Readonly<{
+  /** The page after `checkpoint`. Throws `ConnectorError` on failure. */
+  pullCatalog: (checkpoint: CatalogCheckpoint, signal: AbortSignal) => Promise<CatalogPage>;
+}>;
+
 /** A destination's connector and what else its API offers. */
 export type ConnectorBundle = Readonly<{
   connector: Connector;
   orders?: OrderSource;
   levels?: LevelReader;
+  /** The item master, pulled from this system (a `tryton` destination with `catalog`). */
+  catalog?: CatalogSource;
   /**
    * A connection test (the settings page's "Test connection"): checks that the remote system is reachable and
    * accepts the credentials, with the cheapest read-only call its API has. It changes nothing remote and never

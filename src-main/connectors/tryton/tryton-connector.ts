@@ -101,7 +101,7 @@ async function probeTryton(config: TrytonConfig, rpc: TrytonRpc, signal: AbortSi
 }
 
 /** A failed Tryton call as what a read throws. */
-function connectorErrorOf(error: TrytonCallError): ConnectorError {
+export function connectorErrorOf(error: TrytonCallError): ConnectorError {
   switch (error.kind) {
     case 'refused':
     case 'warning':

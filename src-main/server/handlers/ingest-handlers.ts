@@ -5,6 +5,8 @@ import { MAX_BATCH_EVENTS } from '../../../shared/events.js';
 import type { CaptureService } from '../../capture/capture-service.js';
 import type { AgentMetrics } from '../../health/metrics.js';
 import type { StockView } from '../../ledger/stock-view.js';
+import type { Catalog } from '../../ledger/catalog.js';
+import { itemsQuerySchema, parseItemsCursor, type ItemsPage } from '../../../shared/items.js';
 import { VERSION } from '../../platform/version.js';
 import { guard } from '../auth.js';
 import { sendBadInput, sendError } from '../http-server.js';
@@ -13,6 +15,7 @@ export type IngestRouteDeps = Readonly<{
   agentId: string;
   capture: CaptureService;
   stock: StockView;
+  catalog: Catalog;
   metrics: AgentMetrics;
 }>;
 
@@ -72,5 +75,20 @@ export function registerIngestRoutes(app: FastifyInstance, deps: IngestRouteDeps
     const query = stockQuery.safeParse(req.query);
     if (!query.success) return sendBadInput(reply, query.error, 'Bad query');
     return { levels: deps.stock.levels(query.data) } satisfies StockResponse;
+  });
+
+  // The item master for tills that keep their own copy offline: changed items, oldest change first, in pages.
+  app.get('/api/v1/items', { onRequest: guard('token') }, async (req, reply) => {
+    const query = itemsQuerySchema.safeParse(req.query);
+    if (!query.success) return sendBadInput(reply, query.error, 'Bad query');
+    const after = query.data.since === undefined ? 0 : parseItemsCursor(query.data.since)!;
+    // A cursor past the newest change was never given out by this agent (another agent's, or made up).
+    if (after > deps.catalog.head()) {
+      const message = 'is not a cursor of this agent (use the "next" of an answer)';
+      return sendError(reply, 'bad_shape', `Bad query: since: ${message}`, {
+        errors: [{ path: 'since', message }],
+      });
+    }
+    return deps.catalog.page(after, query.data.limit) satisfies ItemsPage;
   });
 }

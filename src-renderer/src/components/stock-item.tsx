@@ -1,5 +1,5 @@
 import { EVENT_LABELS } from '../../../shared/events.js';
-import type { StockItemView } from '../../../shared/rpc-views.js';
+import type { ItemMasterView, StockItemView } from '../../../shared/rpc-views.js';
 import { formatTime } from '../format.js';
 import { hrefOf } from '../route.js';
 import { TableHead } from './table-head.js';
@@ -21,8 +21,13 @@ export function StockItem({ item }: Readonly<{ item: StockItemView & { sku: stri
       <h2>
         {item.sku} {item.name !== null && <span className="muted">— {item.name}</span>}
       </h2>
-      {item.barcode !== null && <p className="muted">Barcode {item.barcode}</p>}
+      {item.barcode !== null && item.master === null && <p className="muted">Barcode {item.barcode}</p>}
       <ItemActions sku={item.sku} locations={item.levels.map((l) => l.location)} />
+      {item.master === null ? (
+        <p className="muted">Not in the item master (no source has listed this SKU).</p>
+      ) : (
+        <ItemMaster name={item.name} master={item.master} />
+      )}
       <h3>Levels</h3>
       {item.levels.length === 0 ? (
         <p>No stock recorded yet.</p>
@@ -120,6 +125,95 @@ export function StockItem({ item }: Readonly<{ item: StockItemView & { sku: stri
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** How a stored value reads in the changes list. */
+function shown(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(', ');
+  if (typeof value === 'boolean') return value ? 'active' : 'inactive';
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/**
+ * The item master's record: each field with the source that set it and when, its prices per list or channel,
+ * and its recent changes (what changed from what, by which source).
+ */
+function ItemMaster({ name, master }: Readonly<{ name: string | null; master: ItemMasterView }>) {
+  const origin = (field: string) => master.origins.find((o) => o.field === field);
+  const fields: { label: string; field: string; value: string }[] = [
+    { label: 'Name', field: 'name', value: shown(name) },
+    { label: 'Barcodes', field: 'barcodes', value: shown(master.barcodes) },
+    { label: 'Unit', field: 'unit', value: shown(master.unit) },
+    { label: 'Status', field: 'active', value: shown(master.active) },
+  ];
+  return (
+    <>
+      <h3>Item master</h3>
+      <p className="muted">Last changed by {master.source}.</p>
+      <table className="data" data-testid="master">
+        <TableHead columns={['Field', 'Value', 'Set by', 'When']} />
+        <tbody>
+          {fields.map((f) => {
+            const o = origin(f.field);
+            return (
+              <tr key={f.field}>
+                <th scope="row">{f.label}</th>
+                <td>{f.value}</td>
+                <td>{o?.source ?? master.source}</td>
+                <td>{o === undefined ? '—' : formatTime(o.at)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <h3>Prices</h3>
+      {master.prices.length === 0 ? (
+        <p>No price recorded.</p>
+      ) : (
+        <table className="data" data-testid="prices">
+          <TableHead
+            columns={['Price list or channel', { label: 'Price', isNumeric: true }, 'Set by', 'When']}
+          />
+          <tbody>
+            {master.prices.map((p) => (
+              <tr key={p.list}>
+                <th scope="row">{p.list}</th>
+                <td className="num">
+                  {p.amount} {p.currency}
+                </td>
+                <td>{p.source}</td>
+                <td>{formatTime(p.updatedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h3>Item changes</h3>
+      <table className="data" data-testid="item-changes">
+        <caption className="visually-hidden">Newest first, at most 20 changes</caption>
+        <TableHead columns={['When', 'Source', 'What changed']} />
+        <tbody>
+          {master.changes.map((c, i) => (
+            <tr key={i}>
+              <td>{formatTime(c.at)}</td>
+              <td>{c.source}</td>
+              <td>
+                {c.fields
+                  .filter((f) => f.field !== 'sku')
+                  .map((f) =>
+                    f.before === null
+                      ? `${f.field}: ${shown(f.after)}`
+                      : `${f.field}: ${shown(f.before)} → ${shown(f.after)}`,
+                  )
+                  .join('; ') || 'added'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 

@@ -10,6 +10,9 @@ export class StockPage {
   /** An item's page: its levels per location, the orders holding it, its ledger history. */
   readonly levels: Locator;
   readonly movements: Locator;
+  /** An item's page: its item master fields (with who set each) and its prices per list. */
+  readonly master: Locator;
+  readonly prices: Locator;
   /** Orders holding the item. */
   readonly reservations: Locator;
 
@@ -19,6 +22,8 @@ export class StockPage {
     this.count = page.getByTestId('stock-count');
     this.levels = page.getByTestId('levels');
     this.movements = page.getByTestId('movements');
+    this.master = page.getByTestId('master');
+    this.prices = page.getByTestId('prices');
     this.reservations = page.getByTestId('reservations');
   }
 
