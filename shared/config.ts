@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { carrierConfigSchema } from './carriers.js';
 import { OPERATOR_ROLES } from './operator-roles.js';
 import { EVENT_TYPES } from './events.js';
 import { WORKBENCH_SOURCE } from './stock-entry.js';
@@ -133,7 +134,8 @@ export const destinationSchema = z.discriminatedUnion(
             handshakeFirst: z.boolean().default(false),
           })
           .refine((t) => (t.cert === undefined) === (t.key === undefined), {
-            message: 'cert and key go together: a client certificate needs its key, and a key its certificate',
+            message:
+              'cert and key go together: a client certificate needs its key, and a key its certificate',
             path: ['key'],
           })
           .optional(),
@@ -290,6 +292,12 @@ export const configSchema = z
         }),
       )
       .default([]),
+    /**
+     * The carriers the warehouse ships with (`shared/carriers.ts`): the Fulfil page offers these and refuses any
+     * other. `trackingUrl` makes a parcel's tracking page, `{trackingNumber}` standing for its number. Absent:
+     * the common carriers, without tracking pages.
+     */
+    carriers: z.array(carrierConfigSchema).min(1, 'must list at least one carrier').optional(),
     destinations: z.array(destinationSchema).default([]),
     dropFolders: z
       .array(

@@ -19,6 +19,10 @@ export type RemoteOrder = Readonly<{
   /** RFC 3339 time of the order's last change in the remote system. */
   updatedAt: string;
   status: 'open' | 'fulfilled' | 'cancelled';
+  /** RFC 3339: when the order was placed, where the marketplace says. */
+  placedAt?: string;
+  /** RFC 3339: the marketplace's latest ship date (Amazon's LatestShipDate), where it has one. */
+  shipBy?: string;
   location: string | null;
   lines: readonly RemoteOrderLine[];
   unmappedItems?: readonly string[];
