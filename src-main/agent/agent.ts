@@ -5,6 +5,9 @@ import type { ResolvedConfig } from '../../shared/config.js';
 import { CaptureService } from '../capture/capture-service.js';
 import { CaptureWriter } from '../capture/capture-writer.js';
 import { StockEntry } from '../capture/stock-entry.js';
+import { Fulfilment } from '../capture/fulfilment.js';
+import { OrderBook } from '../ledger/order-book.js';
+import { DEFAULT_CARRIERS } from '../../shared/carriers.js';
 import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { OrderPuller, type PullReport } from '../capture/order-puller.js';
@@ -324,6 +327,15 @@ export class Agent {
       importMappings: (csv, origin) => this.importMappings(csv, origin),
       channels: (change) => this.channelsCommand(change),
       stockEntry: this.stockEntry,
+      fulfilment: new Fulfilment({
+        db,
+        capture: this.capture,
+        catalog: this.catalog,
+        stock: stockRepo,
+        orders: new OrderBook(db),
+        audit: this.audit,
+        carriers: config.carriers ?? DEFAULT_CARRIERS,
+      }),
     });
   }
 

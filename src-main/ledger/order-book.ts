@@ -139,7 +139,7 @@ export class OrderBook {
    */
   openOrders(location: string): OpenOrder[] {
     const byOrder = new Map<string, OpenOrder>();
-    for (const row of this.#s.openAt.all(location)) {
+    for (const row of this.#s.openAt.all(location, location)) {
       const key = `${row.channel}\u0000${row.order_id}`;
       let order = byOrder.get(key);
       if (order === undefined) {
@@ -225,7 +225,7 @@ function prepare(db: AgentDatabase) {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ),
     openAt: sqlite.prepare<
-      [string],
+      [string, string],
       {
         channel: string;
         order_id: string;
@@ -243,9 +243,9 @@ function prepare(db: AgentDatabase) {
       // shipped lines too.
       `SELECT r.channel, r.order_id, r.sku, r.qty, r.shipped, r.state, r.opened_seq, o.name, o.placed_at, o.ship_by
        FROM reservations r LEFT JOIN orders o ON o.channel = r.channel AND o.order_id = r.order_id
-       WHERE r.location = ?1 AND r.state IN ('open', 'shipped') AND EXISTS (
+       WHERE r.location = ? AND r.state IN ('open', 'shipped') AND EXISTS (
          SELECT 1 FROM reservations x WHERE x.channel = r.channel AND x.order_id = r.order_id
-           AND x.location = ?1 AND x.state = 'open')
+           AND x.location = ? AND x.state = 'open')
        ORDER BY r.channel, r.order_id, r.sku`,
     ),
     shipmentsOf: sqlite.prepare<
