@@ -20,6 +20,7 @@ export const EXCEPTION_KINDS = [
   'order_pull_failed',
   'order_unmapped_item',
   'order_rejected',
+  'fulfilment_rejected',
   'reconcile_drift',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
@@ -85,5 +86,6 @@ export const EXCEPTION_KIND_FACTS = {
   order_pull_failed: { actions: ['close', 'acknowledge'], resolvesItself: true },
   order_unmapped_item: { actions: ['map', 'close', 'acknowledge'], resolvesItself: true },
   order_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
+  fulfilment_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
   reconcile_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

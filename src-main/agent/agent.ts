@@ -6,6 +6,7 @@ import { CaptureService } from '../capture/capture-service.js';
 import { CaptureWriter } from '../capture/capture-writer.js';
 import { StockEntry } from '../capture/stock-entry.js';
 import { Fulfilment } from '../capture/fulfilment.js';
+import { FulfilmentSender } from '../outbox/fulfilment-sender.js';
 import { OrderBook } from '../ledger/order-book.js';
 import { DEFAULT_CARRIERS } from '../../shared/carriers.js';
 import { DropFolder } from '../capture/drop-folder.js';
@@ -92,6 +93,8 @@ export class Agent {
   #retentionTimer: NodeJS.Timeout | null = null;
   readonly #bundles: ReadonlyMap<string, ConnectorBundle>;
   readonly #pullers: readonly OrderPuller[];
+  /** One per marketplace that records the warehouse's shipments of its orders. */
+  readonly #fulfilmentSenders: readonly FulfilmentSender[];
   #checkpointer: Checkpointer | null = null;
   #address = '';
   #isStopped = false;
@@ -139,7 +142,10 @@ export class Agent {
     });
     const routing = new Routing(config.destinations);
     const locationRegistry = new LocationRegistry(db, config.locations);
+    // Filled once the connectors are made (below), before anything is captured.
+    const fulfilmentDestinations = new Set<string>();
     const writer = new CaptureWriter({
+      fulfilmentDestinations,
       db,
       agentId: config.agentId,
       stock: stockRepo,
@@ -219,10 +225,26 @@ export class Agent {
         metrics.commitSeconds.observe(seconds);
         metrics.commitEvents.observe(events);
         for (const dispatcher of this.dispatchers) dispatcher.wake();
+        for (const sender of this.#fulfilmentSenders) sender.wake();
       },
     });
     this.capture = new CaptureService(this.#committer);
     this.#bundles = bundles;
+    this.#fulfilmentSenders = config.destinations.flatMap((destination) => {
+      const target = bundles.get(destination.id)?.fulfilments;
+      if (!('orders' in destination) || destination.orders === undefined || target === undefined) return [];
+      fulfilmentDestinations.add(destination.id);
+      return [
+        new FulfilmentSender({
+          destinationId: destination.id,
+          target,
+          db,
+          exceptions: this.exceptions,
+          logger,
+          agentId: config.agentId,
+        }),
+      ];
+    });
     this.#pullers = config.destinations.flatMap((destination) => {
       const source = bundles.get(destination.id)?.orders;
       if (!('orders' in destination) || destination.orders === undefined || source === undefined) return [];
@@ -363,6 +385,7 @@ export class Agent {
         );
         for (const dispatcher of agent.dispatchers) dispatcher.start();
         for (const puller of agent.#pullers) puller.start();
+        for (const sender of agent.#fulfilmentSenders) sender.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
@@ -403,6 +426,18 @@ export class Agent {
     prune();
     this.#retentionTimer = setInterval(prune, 3600_000);
     this.#retentionTimer.unref();
+  }
+
+  /**
+   * Fulfilments out: `sendNow(destinationId)` sends that marketplace's due fulfilments at once (joining a run
+   * under way); resolves with how many were tried. Resolves 0 for a destination without a fulfilment sender.
+   */
+  get fulfilments(): { sendNow: (destinationId: string) => Promise<number> } {
+    return {
+      sendNow: (destinationId) =>
+        this.#fulfilmentSenders.find((s) => s.destinationId === destinationId)?.runDue() ??
+        Promise.resolve(0),
+    };
   }
 
   /** Marketplace order pulls: `pullNow(destinationId)` pulls one destination's orders at once. */
@@ -485,6 +520,7 @@ export class Agent {
     this.channelGuard.stop();
     this.reconciler.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
+    await Promise.all(this.#fulfilmentSenders.map((s) => s.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
       await bundle

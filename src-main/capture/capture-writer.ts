@@ -39,6 +39,11 @@ export type CaptureWriterDeps = Readonly<{
    * raises `unknown_location`.
    */
   locations: Readonly<{ has: (location: string) => boolean }>;
+  /**
+   * The marketplaces that record the warehouse's shipments (a fulfilment sender runs for each): a `ship` of one
+   * of their orders captured from any other source is queued for it in the same transaction.
+   */
+  fulfilmentDestinations?: ReadonlySet<string>;
 }>;
 
 /**
@@ -131,7 +136,17 @@ export class CaptureWriter {
       hash,
     );
     this.#head = { seq, hash };
-    if (shipped !== null) this.#orders.recordShipment(seq, shipped, event);
+    if (shipped !== null) {
+      this.#orders.recordShipment(seq, shipped, event);
+      // Made here, not by the marketplace (whose own word comes under its channel): the marketplace hears it.
+      const destination = shipped.channel.startsWith('orders:') ? shipped.channel.slice(7) : null;
+      if (
+        destination !== null &&
+        source !== shipped.channel &&
+        this.#deps.fulfilmentDestinations?.has(destination) === true
+      )
+        this.#orders.queueFulfilment(seq, destination, shipped.orderId, now);
+    }
     this.#applyLines(source, seq, event, now, shipped);
     const key = `${this.#deps.agentId}:${source}:${event.id}`;
     // An adjustment that adopts a destination's level (reconciliation) already matches that destination: it

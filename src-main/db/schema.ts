@@ -26,6 +26,7 @@ export type Database = {
   reservations: ReservationsTable;
   orders: OrdersTable;
   shipments: ShipmentsTable;
+  fulfilments: FulfilmentsTable;
   order_checkpoints: OrderCheckpointsTable;
   source_tokens: SourceTokensTable;
   channel_buffers: ChannelBuffersTable;
@@ -190,6 +191,21 @@ export type OrdersTable = {
   ship_by: string | null;
   opened_seq: number;
   updated_seq: number;
+};
+
+/** A warehouse shipment of a marketplace order, to be told to that marketplace once. */
+export type FulfilmentsTable = {
+  event_seq: number;
+  destination_id: string;
+  order_id: string;
+  state: 'pending' | 'sent' | 'rejected';
+  attempts: Generated<number>;
+  /** 1 when the last attempt's outcome was unknown: the marketplace is read back before sending again. */
+  is_unsure: Generated<number>;
+  next_at: number;
+  remote_id: string | null;
+  last_error: string | null;
+  updated_at: number;
 };
 
 /** One `ship` event of a known order, with what it was sent with. */

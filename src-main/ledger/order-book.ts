@@ -134,6 +134,14 @@ export class OrderBook {
   }
 
   /**
+   * Queues the shipment (capture seq `seq`) of a marketplace order to be recorded at that marketplace
+   * (`destinationId`) by its fulfilment sender. Inside the capture transaction.
+   */
+  queueFulfilment(seq: number, destinationId: string, orderId: string, now: number): void {
+    this.#s.queueFulfilment.run(seq, destinationId, orderId, now, now);
+  }
+
+  /**
    * The orders with something left reserved at `location`, oldest promise first: the marketplace's ship-by date
    * (orders without one after those with one), then when they were placed, then when they were reserved.
    */
@@ -223,6 +231,10 @@ function prepare(db: AgentDatabase) {
     >(
       `INSERT INTO shipments (event_seq, channel, order_id, location, carrier, tracking_number, tracking_url)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    queueFulfilment: sqlite.prepare<[number, string, string, number, number]>(
+      `INSERT INTO fulfilments (event_seq, destination_id, order_id, state, next_at, updated_at)
+       VALUES (?, ?, ?, 'pending', ?, ?)`,
     ),
     openAt: sqlite.prepare<
       [string, string],
