@@ -106,11 +106,56 @@ export class FulfilmentSender {
          ORDER BY f.event_seq LIMIT 50`,
       )
       .all(destinationId, Date.now());
+    // One order's shipments go in capture order: a later one waits while an earlier one is still pending.
+    const waiting = new Set<string>();
+    let tried = 0;
     for (const row of due) {
       if (this.#abort.signal.aborted) break;
+      if (waiting.has(row.order_id) || this.#hasEarlierPending(row)) {
+        waiting.add(row.order_id);
+        continue;
+      }
+      tried += 1;
       await this.#attempt(row);
+      if (this.#isPending(row)) waiting.add(row.order_id);
     }
-    return due.length;
+    return tried;
+  }
+
+  #hasEarlierPending(row: DueRow): boolean {
+    return (
+      this.#o.db.sqlite
+        .prepare<[string, string, number], { n: number }>(
+          `SELECT COUNT(*) AS n FROM fulfilments
+           WHERE destination_id = ? AND order_id = ? AND event_seq < ? AND state = 'pending'`,
+        )
+        .get(this.#o.destinationId, row.order_id, row.event_seq)!.n > 0
+    );
+  }
+
+  #isPending(row: DueRow): boolean {
+    return (
+      this.#o.db.sqlite
+        .prepare<[string, number], { state: string }>(
+          'SELECT state FROM fulfilments WHERE destination_id = ? AND event_seq = ?',
+        )
+        .get(this.#o.destinationId, row.event_seq)?.state === 'pending'
+    );
+  }
+
+  /** What the shipments of this order recorded before `row` carried. */
+  #sentBefore(row: DueRow): { sku: string; qty: number }[] {
+    const bodies = this.#o.db.sqlite
+      .prepare<[string, string, number], { body: string }>(
+        `SELECT e.body FROM fulfilments f JOIN events e ON e.seq = f.event_seq
+         WHERE f.destination_id = ? AND f.order_id = ? AND f.event_seq < ? AND f.state = 'sent'`,
+      )
+      .all(this.#o.destinationId, row.order_id, row.event_seq);
+    const totals = new Map<string, number>();
+    for (const { body } of bodies)
+      for (const line of (JSON.parse(body) as PosEvent).lines)
+        totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.qty);
+    return [...totals].map(([sku, qty]) => ({ sku, qty }));
   }
 
   async #attempt(row: DueRow): Promise<void> {
@@ -123,6 +168,8 @@ export class FulfilmentSender {
       trackingNumber: event.trackingNumber ?? null,
       trackingUrl: event.trackingUrl ?? null,
       idempotencyKey: `${this.#o.agentId}:${row.source}:${event.id}`,
+      shipmentNo: row.event_seq,
+      sentBefore: this.#sentBefore(row),
     };
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(60_000)]);
     let outcome: FulfilmentOutcome;

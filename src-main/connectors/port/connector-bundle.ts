@@ -66,6 +66,10 @@ export type OutgoingShipment = Readonly<{
   trackingUrl: string | null;
   /** `<agentId>:<source>:<event id>` of the ship event: stable across retries, for APIs that take a key. */
   idempotencyKey: string;
+  /** The ship event's capture seq: a positive number unique to this shipment (a package reference). */
+  shipmentNo: number;
+  /** What the shipments of this order recorded there before this one carried, in local SKUs (read-back). */
+  sentBefore: readonly Readonly<{ sku: string; qty: number }>[];
 }>;
 
 /**
