@@ -21,6 +21,7 @@ export const EXCEPTION_KINDS = [
   'order_unmapped_item',
   'order_rejected',
   'fulfilment_rejected',
+  'order_cancelled_shipped',
   'reconcile_drift',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
@@ -87,5 +88,6 @@ export const EXCEPTION_KIND_FACTS = {
   order_unmapped_item: { actions: ['map', 'close', 'acknowledge'], resolvesItself: true },
   order_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
   fulfilment_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
+  order_cancelled_shipped: { actions: ['close', 'acknowledge'], resolvesItself: true },
   reconcile_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

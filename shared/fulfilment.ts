@@ -39,3 +39,32 @@ export const fulfilShipInputSchema = z.strictObject({
   trackingNumber: z.string().trim().pipe(trackingNumberSchema),
 });
 export type FulfilShipInput = z.output<typeof fulfilShipInputSchema>;
+
+/** What came back: resellable goes back on hand; damaged is written off (an adjustment with that reason). */
+export const RETURN_CONDITIONS = ['resellable', 'damaged'] as const;
+export type ReturnCondition = (typeof RETURN_CONDITIONS)[number];
+
+export const fulfilReturnInputSchema = z.strictObject({
+  /** The return's id, made when the form opens: sending it twice receives it once. */
+  id: entryIdSchema,
+  location: z.string().trim().min(1, 'Choose a location').max(64),
+  /** The order's channel and id (or its number, like `#1001`). */
+  channel: z.string().min(1).max(128).optional(),
+  order: z.string().trim().min(1, 'Scan or type the order').max(255),
+  lines: z
+    .array(
+      z.strictObject({
+        sku: z.string().trim().min(1).max(255),
+        qty: z
+          .number({ error: 'Enter a quantity' })
+          .int('Enter a whole number')
+          .min(1, 'At least 1')
+          .max(MAX_QTY, `At most ${MAX_QTY}`),
+      }),
+    )
+    .min(1, 'Scan the items that came back')
+    .max(MAX_LINES, `At most ${MAX_LINES} lines`),
+  condition: z.enum(RETURN_CONDITIONS, { error: 'Choose resellable or damaged' }),
+  note: z.string().trim().max(1000).optional(),
+});
+export type FulfilReturnInput = z.output<typeof fulfilReturnInputSchema>;

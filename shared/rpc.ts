@@ -28,7 +28,7 @@ import {
   type FulfilOrdersView,
   type ShipResult,
 } from './rpc-views.js';
-import { fulfilOrdersInputSchema, fulfilShipInputSchema } from './fulfilment.js';
+import { fulfilOrdersInputSchema, fulfilReturnInputSchema, fulfilShipInputSchema } from './fulfilment.js';
 import {
   adjustInputSchema,
   countRecordInputSchema,
@@ -253,6 +253,12 @@ export const RPC = {
     path: '/api/v1/fulfil/ship',
     input: fulfilShipInputSchema,
     output: out<ShipResult>(),
+  },
+  'fulfil.return': {
+    method: 'POST',
+    path: '/api/v1/fulfil/return',
+    input: fulfilReturnInputSchema,
+    output: out<EntryResult & { order: string; condition: 'resellable' | 'damaged' }>(),
   },
   'counts.start': {
     method: 'POST',

@@ -356,6 +356,7 @@ export class Agent {
         stock: stockRepo,
         orders: new OrderBook(db),
         audit: this.audit,
+        exceptions: this.exceptions,
         carriers: config.carriers ?? DEFAULT_CARRIERS,
       }),
     });

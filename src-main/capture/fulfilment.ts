@@ -1,9 +1,12 @@
 import { carrierOf, trackingUrlOf, type CarrierConfig } from '../../shared/carriers.js';
-import type { FulfilShipInput } from '../../shared/fulfilment.js';
+import type { FulfilReturnInput, FulfilShipInput } from '../../shared/fulfilment.js';
+import type { EntryResult } from '../../shared/rpc-views.js';
 import type { FulfilOrdersView, FulfilOrderView, ShipResult } from '../../shared/rpc-views.js';
 import { WORKBENCH_SOURCE } from '../../shared/stock-entry.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
+import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
+import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Catalog } from '../ledger/catalog.js';
 import type { OpenOrder, OrderBook } from '../ledger/order-book.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
@@ -18,6 +21,7 @@ export type FulfilmentDeps = Readonly<{
   stock: StockRepo;
   orders: OrderBook;
   audit: AuditLog;
+  exceptions: ExceptionsRepo;
   /** The carriers the store ships with (the config's, or the common ones). */
   carriers: readonly CarrierConfig[];
 }>;
@@ -144,6 +148,153 @@ export class Fulfilment {
       trackingUrl: trackingUrl ?? null,
       left,
     };
+  }
+
+  /**
+   * Goods of an order coming back (a return, or a parcel of an order cancelled after it shipped), scanned in at
+   * the warehouse: a `return` event of the order (on hand rises) and, when they are damaged, an `adjustment` of
+   * the same lines with the reason `damaged` (written off), captured together. Refused with nothing captured: an
+   * order not known here, or one two channels share (`order`), an item it did not ship here, or more than it
+   * shipped less what came back already (`lines.N`). An open `order_cancelled_shipped` of the order is
+   * resolved.
+   */
+  async receiveReturn(
+    input: FulfilReturnInput,
+    actor: Actor,
+  ): Promise<EntryResult & { order: string; condition: FulfilReturnInput['condition'] }> {
+    const existing = this.#d.db.sqlite
+      .prepare<[string, string], { seq: number; body: string }>(
+        'SELECT seq, body FROM events WHERE source = ? AND event_id = ?',
+      )
+      .get(WORKBENCH_SOURCE, input.id);
+    if (existing !== undefined) {
+      const before = JSON.parse(existing.body) as { meta?: { order?: string } };
+      return {
+        status: 'duplicate',
+        eventId: input.id,
+        seq: existing.seq,
+        unknownSkus: [],
+        order: before.meta?.order ?? input.order,
+        condition: input.condition,
+      };
+    }
+    const found = this.#d.orders.ordersNamed(input.order, input.channel ?? null);
+    if (found.length !== 1)
+      throw new InputRefusal(found.length === 0 ? 'not_found' : 'bad_shape', [
+        {
+          path: 'order',
+          message:
+            found.length === 0
+              ? `no order ${input.order} was shipped from here`
+              : `names orders on ${found.length} channels (${found.map((o) => o.channel).join(', ')}); choose the channel`,
+        },
+      ]);
+    const order = found[0]!;
+    const shipped = new Map<string, number>();
+    for (const s of this.#d.stock.shippedOf(order.channel, order.orderId))
+      if (s.location === input.location) shipped.set(s.sku, s.shipped);
+    const returned = this.#returnedOf(order.channel, order.orderId, input.location);
+    const errors: { path: string; message: string }[] = [];
+    const taken = new Map<string, number>();
+    input.lines.forEach((line, i) => {
+      const out = shipped.get(line.sku) ?? 0;
+      if (out === 0) {
+        errors.push({
+          path: `lines.${i}.sku`,
+          message: `${line.sku} was not shipped from ${input.location} on order ${order.name}`,
+        });
+        return;
+      }
+      const total = (taken.get(line.sku) ?? 0) + line.qty;
+      taken.set(line.sku, total);
+      const left = out - (returned.get(line.sku) ?? 0);
+      if (total > left)
+        errors.push({
+          path: `lines.${i}.qty`,
+          message: `${total} × ${line.sku} is more than came back of order ${order.name} could be (${out} shipped, ${out - left} returned already)`,
+        });
+    });
+    if (errors.length > 0) throw new InputRefusal('bad_shape', errors);
+    const occurredAt = new Date().toISOString();
+    const meta = {
+      channel: order.channel,
+      order: order.name,
+      condition: input.condition,
+      operator: actor.operator,
+      role: actor.role,
+      ...(input.note ? { note: input.note } : {}),
+    };
+    const events: Record<string, unknown>[] = [
+      {
+        id: input.id,
+        type: 'return',
+        location: input.location,
+        occurredAt,
+        reference: order.orderId,
+        lines: input.lines,
+        meta,
+      },
+    ];
+    if (input.condition === 'damaged')
+      events.push({
+        id: `${input.id.slice(0, 118)}:written-off`,
+        type: 'adjustment',
+        location: input.location,
+        occurredAt,
+        reference: order.orderId,
+        lines: input.lines.map((l) => ({ sku: l.sku, qty: -l.qty })),
+        meta: { ...meta, reason: 'damaged', returnOf: input.id },
+      });
+    const results = await this.#d.capture.capture(WORKBENCH_SOURCE, events);
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? r.errors : []));
+    if (refused.length > 0) throw new InputRefusal('bad_shape', refused);
+    const [result] = results;
+    if (result === undefined || result.status === 'rejected') throw new Error('capture answered no result');
+    this.#d.audit.record({
+      operator: actor.operator,
+      action: 'fulfil.return',
+      subject: `order:${order.name}`,
+      reason: input.note ?? null,
+      before: null,
+      after: {
+        eventId: input.id,
+        seq: result.seq,
+        location: input.location,
+        order: order.orderId,
+        lines: input.lines,
+        condition: input.condition,
+      },
+    });
+    if (order.channel.startsWith('orders:')) {
+      const entry = EXCEPTION_CATALOG.order_cancelled_shipped;
+      this.#d.exceptions.resolveByKey(
+        entry.key(order.channel.slice('orders:'.length), order.orderId),
+        entry.resolvedAs({ order: order.name }),
+      );
+    }
+    return {
+      status: result.status,
+      eventId: input.id,
+      seq: result.seq,
+      unknownSkus: input.lines.filter((l) => !this.#d.catalog.has(l.sku)).map((l) => l.sku),
+      order: order.name,
+      condition: input.condition,
+    };
+  }
+
+  /** What came back of an order at a location so far (its returns received here), per SKU. */
+  #returnedOf(channel: string, orderId: string, location: string): Map<string, number> {
+    const bodies = this.#d.db.sqlite
+      .prepare<[string, string, string], { body: string }>(
+        `SELECT body FROM events WHERE type = 'return' AND location = ?
+           AND json_extract(body, '$.reference') = ? AND json_extract(body, '$.meta.channel') = ?`,
+      )
+      .all(location, orderId, channel);
+    const totals = new Map<string, number>();
+    for (const { body } of bodies)
+      for (const line of (JSON.parse(body) as { lines: { sku: string; qty: number }[] }).lines)
+        totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.qty);
+    return totals;
   }
 
   /**

@@ -331,6 +331,7 @@ export class OrderPuller {
         break;
       }
       case 'cancelled':
+        if (!isOpen && shippedHere.size > 0) this.#cancelledAfterShipping(order, location, shippedHere);
         if (isOpen)
           [event, kind] = [
             { ...base, id: `${order.orderId}:release:${version}`, type: 'release' },
@@ -380,6 +381,30 @@ export class OrderPuller {
     }
     const [result] = await this.#o.capture.capture(channel, events);
     return this.#judge(order, result) ? kind : null;
+  }
+
+  /**
+   * An order cancelled on the marketplace after the warehouse shipped it: nothing to release, the goods are on
+   * their way. A person decides (the parcel may come back as a return, or be settled with the customer).
+   */
+  #cancelledAfterShipping(order: RemoteOrder, location: string, shipped: ReadonlyMap<string, number>): void {
+    const { destinationId } = this.#o;
+    const entry = EXCEPTION_CATALOG.order_cancelled_shipped;
+    const dedupeKey = entry.key(destinationId, order.orderId);
+    if (this.#o.exceptions.isSettled('order_cancelled_shipped', dedupeKey, order.updatedAt)) return;
+    this.#o.exceptions.raise({
+      kind: 'order_cancelled_shipped',
+      dedupeKey,
+      message: entry.message({
+        destinationId,
+        order: order.name ?? order.orderId,
+        location,
+        shipped: [...shipped].map(([sku, qty]) => `${qty} × ${sku}`).join(', '),
+      }),
+      details: { orderId: order.orderId, shipped: Object.fromEntries(shipped), version: order.updatedAt },
+      destinationId,
+      location,
+    });
   }
 
   /** True when the event was newly captured; a rejected one becomes an exception naming the order. */

@@ -206,6 +206,14 @@ export const EXCEPTION_CATALOG = {
       'by hand at the marketplace: stop the parcel for a cancelled order, or record the fulfilment there; then close',
     automatically: null,
   },
+  order_cancelled_shipped: {
+    key: (destinationId: string, orderId: string) => `order_cancelled_shipped:${destinationId}:${orderId}`,
+    message: (a: Readonly<{ destinationId: string; order: string; location: string; shipped: string }>) =>
+      `Order ${a.order} was cancelled on ${a.destinationId} after ${a.shipped} shipped from ${a.location}. If the parcel comes back, receive it as a return of the order on the Fulfil page (resellable goes back on hand, damaged is written off); if it does not, settle it with the customer and close this.`,
+    resolvedAs: (a: Readonly<{ order: string }>) => `a return of order ${a.order} was received`,
+    resolution: 'a return of the order received at the workbench (fulfil.return), or by hand: close',
+    automatically: 'Fulfilment.receiveReturn, when a return of the order is captured',
+  },
   reconcile_drift: {
     key: (destinationId: string) => `reconcile_drift:${destinationId}`,
     message: (

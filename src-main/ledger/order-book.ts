@@ -87,6 +87,15 @@ export class OrderBook {
   }
 
   /**
+   * The orders a reference names (their id, else their number), under `channel` when given: what a return is
+   * received against.
+   */
+  ordersNamed(ref: string, channel: string | null): ShippedOrder[] {
+    const byId = this.#s.byId.all(ref, channel, channel);
+    return byId.length > 0 ? byId : this.#s.byName.all(ref, channel, channel);
+  }
+
+  /**
    * Why a `ship` from the warehouse (not the order's own channel) does not fit the order: it is at another
    * location, names an item the order lacks, or ships more of an item than is left to ship. Empty when it fits.
    */

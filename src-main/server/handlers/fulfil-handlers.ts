@@ -7,7 +7,7 @@ import type { HandlerTable, RequestContext } from '../rpc-router.js';
  */
 export function fulfilHandlers(
   deps: Readonly<{ fulfilment: Fulfilment }>,
-): Pick<HandlerTable, 'fulfil.orders' | 'fulfil.ship'> {
+): Pick<HandlerTable, 'fulfil.orders' | 'fulfil.ship' | 'fulfil.return'> {
   const actorOf = ({ principal, operator }: RequestContext) => ({
     operator,
     role: principal?.kind === 'operator' ? principal.role : null,
@@ -15,5 +15,6 @@ export function fulfilHandlers(
   return {
     'fulfil.orders': ({ location }) => deps.fulfilment.orders(location),
     'fulfil.ship': (input, context) => deps.fulfilment.ship(input, actorOf(context)),
+    'fulfil.return': (input, context) => deps.fulfilment.receiveReturn(input, actorOf(context)),
   };
 }
