@@ -151,4 +151,35 @@ test('an order is picked and shipped by scanning: wrong items, over-picks and a 
   await expect(fulfil.message).toHaveText('Order #1001 shipped with Own van, tracking VAN-2611-07.');
   await expect(fulfil.orders.getByRole('rowheader')).toHaveText(['#1002', '#1003']);
   expect(shipments(started)).toHaveLength(2);
+
+  // One mug of #1001 comes back damaged: received against the order and written off.
+  await page
+    .getByRole('navigation', { name: 'Fulfilment' })
+    .getByRole('link', { name: 'Receive a return' })
+    .click();
+  const returns = page.getByRole('form', { name: 'Receive a return' });
+  await returns.getByLabel('Location').fill('S1');
+  await returns.getByLabel('Order number').fill('#1001');
+  await returns.getByLabel('Condition').selectOption('damaged');
+  await fulfil.scan('4006381333948');
+  await expect(returns.getByRole('status').or(page.getByTestId('scan-message'))).toContainText('MUG-M');
+  await returns.getByRole('button', { name: 'Receive return' }).click();
+  await expect(page.getByText(/Return received: posted as event #\d+/)).toBeVisible();
+  // Two more would be more than the order shipped: refused, naming the line.
+  await returns.getByLabel('Order number').fill('#1001');
+  await fulfil.scan('4006381333948');
+  await fulfil.scan('4006381333948');
+  await returns.getByRole('button', { name: 'Receive return' }).click();
+  await expect(returns.getByRole('alert')).toContainText(
+    'Line 1 (MUG-M) quantity: 2 × MUG-M is more than came back of order #1001 could be (2 shipped, 1 returned already)',
+  );
+  await page.screenshot({ path: screenshotPath('fulfil-return.png'), fullPage: true });
+  const kinds = (
+    started.agent.agent.db.sqlite
+      .prepare(
+        "SELECT type FROM events WHERE source = 'workbench' AND type IN ('return', 'adjustment') ORDER BY seq",
+      )
+      .all() as { type: string }[]
+  ).map((r) => r.type);
+  expect(kinds).toEqual(['return', 'adjustment']);
 });

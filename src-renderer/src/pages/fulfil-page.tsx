@@ -3,6 +3,8 @@ import type { FulfilOrderView, ShipResult } from '../../../shared/rpc-views.js';
 import { beep } from '../beep.js';
 import { LocationField, rememberedLocation, rememberLocation } from '../components/location-field.js';
 import { PageSection } from '../components/page-section.js';
+import { ReturnForm } from '../components/return-form.js';
+import { hrefOf } from '../route.js';
 import { formatDay, PickPanel } from '../components/pick-panel.js';
 import { useRpc } from '../hooks/use-rpc.js';
 import { useScanner } from '../hooks/use-scanner.js';
@@ -28,6 +30,37 @@ function shortNote(order: FulfilOrderView): string | null {
  * shipment is captured. After a shipment the list is read again.
  */
 export function FulfilPage({ params }: { params: URLSearchParams }) {
+  const tab = params.get('tab') === 'return' ? 'return' : 'ship';
+  return (
+    <PageSection name="fulfil" title="Fulfil orders" className="fulfil-page">
+      <nav aria-label="Fulfilment" className="tabs">
+        <ul>
+          <li>
+            <a href={hrefOf('fulfil')} aria-current={tab === 'ship' ? 'page' : undefined}>
+              Ship orders
+            </a>
+          </li>
+          <li>
+            <a
+              href={hrefOf('fulfil', { tab: 'return' })}
+              aria-current={tab === 'return' ? 'page' : undefined}
+            >
+              Receive a return
+            </a>
+          </li>
+        </ul>
+      </nav>
+      {tab === 'ship' ? (
+        <ShipOrders params={params} />
+      ) : (
+        <ReturnForm initialLocation={params.get('location') ?? rememberedLocation()} />
+      )}
+    </PageSection>
+  );
+}
+
+/** The open orders of a location and the pick of one of them. */
+function ShipOrders({ params }: { params: URLSearchParams }) {
   const id = useId();
   const [location, setLocation] = useState(params.get('location') ?? rememberedLocation());
   const [picking, setPicking] = useState<FulfilOrderView | null>(null);
@@ -69,7 +102,7 @@ export function FulfilPage({ params }: { params: URLSearchParams }) {
   };
 
   return (
-    <PageSection name="fulfil" title="Fulfil orders" className="fulfil-page">
+    <>
       <div className="entry-form">
         <div className="fields">
           <LocationField
@@ -173,6 +206,6 @@ export function FulfilPage({ params }: { params: URLSearchParams }) {
           </tbody>
         </table>
       )}
-    </PageSection>
+    </>
   );
 }
