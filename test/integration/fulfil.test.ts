@@ -225,3 +225,32 @@ test('a wrong pick, an unknown carrier or a bad tracking number is refused namin
   }
   assert.equal(eventCount(agent), before, 'nothing captured');
 });
+
+test('an order cancelled while it is picked cannot be shipped: refused naming the order, nothing captured', async (t) => {
+  const { agent, call } = await setUp(t);
+  // The shop cancels #1001 while the picker holds its mug.
+  const cancelled = await agent.post(
+    makeEvent({ id: 'x1', type: 'release', reference: 'O-SOON', lines: [{ sku: 'MUG', qty: 1 }] }),
+  );
+  assert.equal(cancelled.body.results[0]!.status, 'accepted');
+  const before = eventCount(agent);
+  const res = await call('fulfil.ship', {
+    id: 'wb-ship-cancelled-01',
+    location: 'S1',
+    channel: 'pos-1',
+    orderId: 'O-SOON',
+    lines: [{ sku: 'MUG', qty: 1 }],
+    carrier: 'DHL',
+    trackingNumber: 'JJD0009',
+  });
+  assert.equal(res.status, 404);
+  assert.deepEqual(res.body['errors'], [
+    { path: 'orderId', message: 'no order O-SOON is open to ship at S1' },
+  ]);
+  assert.equal(eventCount(agent), before);
+  const view = (await call('fulfil.orders', { location: 'S1' })).body as unknown as FulfilOrdersView;
+  assert.deepEqual(
+    view.orders.map((o) => o.name),
+    ['#1002', '#1003'],
+  );
+});
