@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { carrierConfigSchema } from './carriers.js';
 import { OPERATOR_ROLES } from './operator-roles.js';
 import { EVENT_TYPES } from './events.js';
 import { WORKBENCH_SOURCE } from './stock-entry.js';
@@ -307,6 +308,12 @@ export const configSchema = z
         }),
       )
       .default([]),
+    /**
+     * The carriers the warehouse ships with (`shared/carriers.ts`): the Fulfil page offers these and refuses any
+     * other. `trackingUrl` makes a parcel's tracking page, `{trackingNumber}` standing for its number. Absent:
+     * the common carriers, without tracking pages.
+     */
+    carriers: z.array(carrierConfigSchema).min(1, 'must list at least one carrier').optional(),
     destinations: z.array(destinationSchema).default([]),
     dropFolders: z
       .array(

@@ -4,7 +4,8 @@ import { z } from 'zod';
  * Event types a POS or stock system may send through the ingest API (CONTRACT.md). `reserve`, `release` and
  * `ship` are marketplace orders (pulled by Backroom, or sent by a web shop): `reserve` holds stock for an order
  * (reserved rises, on hand stays), `release` lets it go (a cancellation), `ship` sends it (on hand falls and the
- * reservation closes). Their `reference` names the order (the event id when absent).
+ * shipped lines' reservations close). Their `reference` names the order (the event id when absent). A `ship` may
+ * carry `carrier`, `trackingNumber` and `trackingUrl` (CONTRACT.md, "Additions in v1").
  */
 export const EVENT_TYPES = [
   'sale',
@@ -95,6 +96,38 @@ const decimal = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return value;
 });
 
+/** A carrier's name as a ship event carries it (CONTRACT.md: 1 to 64 characters). */
+export const carrierSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters');
+
+/** A tracking number: 1 to 64 letters, digits and `-`, no spaces (CONTRACT.md). */
+export const trackingNumberSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .regex(/^[A-Za-z0-9-]+$/, 'must be letters, digits and "-" only, without spaces');
+
+/** A tracking page: an absolute http or https URL. */
+export const trackingUrlSchema = z
+  .string({ error: 'must be a string' })
+  .max(2048, 'must be at most 2048 characters')
+  .refine(isHttpUrl, 'must be an http or https URL');
+
+/** Whether `value` is an absolute http or https URL with a host. */
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The fields only a `ship` event carries. */
+export const SHIPMENT_FIELDS = ['carrier', 'trackingNumber', 'trackingUrl'] as const;
+
 export const eventLineSchema = z.object({
   sku: z
     .string({ error: 'must be a string' })
@@ -137,6 +170,9 @@ export const eventSchema = z
       .min(1, 'must have at least one line')
       .max(MAX_LINES, `must have at most ${MAX_LINES} lines`),
     reference: z.string({ error: 'must be a string' }).max(255, 'must be at most 255 characters').optional(),
+    carrier: carrierSchema.optional(),
+    trackingNumber: trackingNumberSchema.optional(),
+    trackingUrl: trackingUrlSchema.optional(),
     meta: z
       .record(z.string(), z.unknown(), { error: 'must be an object' })
       .refine((meta) => nestingDepth(meta, MAX_META_DEPTH) <= MAX_META_DEPTH, {
@@ -145,6 +181,10 @@ export const eventSchema = z
       .optional(),
   })
   .superRefine((event, ctx) => {
+    if (event.type !== 'ship')
+      for (const key of SHIPMENT_FIELDS)
+        if (event[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: `only a ship event carries a ${key}` });
     event.lines.forEach((line, i) => {
       const path = ['lines', i, 'qty'];
       if (event.type === 'adjustment') {
@@ -216,6 +256,10 @@ export function canonicalEventBody(event: PosEvent): string {
   });
   let s = `{"id":${JSON.stringify(event.id)},"type":"${event.type}","location":${JSON.stringify(event.location)},"occurredAt":${JSON.stringify(event.occurredAt)},"lines":[${lines.join(',')}]`;
   if (event.reference !== undefined) s += `,"reference":${JSON.stringify(event.reference)}`;
+  // Appended only when present, so every body captured before these fields existed stays byte for byte the same.
+  if (event.carrier !== undefined) s += `,"carrier":${JSON.stringify(event.carrier)}`;
+  if (event.trackingNumber !== undefined) s += `,"trackingNumber":${JSON.stringify(event.trackingNumber)}`;
+  if (event.trackingUrl !== undefined) s += `,"trackingUrl":${JSON.stringify(event.trackingUrl)}`;
   if (event.meta !== undefined) s += `,"meta":${canonicalJson(event.meta)}`;
   return `${s}}`;
 }

@@ -424,3 +424,50 @@ export type ImportFileReport = {
 
 /** A destination's breaker as `POST /api/v1/destinations/:id/resume` answers it. */
 export type DestinationBreakerState = 'closed' | 'open' | 'half_open' | 'paused';
+
+/** A carrier the Fulfil page offers. */
+export type CarrierView = { id: string; name: string; hasTrackingPage: boolean };
+
+/** One line of an order to fulfil: what was ordered and shipped, what is held, and what the shelf lacks. */
+export type FulfilLineView = {
+  sku: string;
+  name: string | null;
+  barcode: string | null;
+  ordered: number;
+  shipped: number;
+  /** Left to ship, and held for the order. */
+  reserved: number;
+  /**
+   * Units of `reserved` the location's on hand cannot cover once the orders promised earlier took theirs (0:
+   * all of it is on the shelf).
+   */
+  short: number;
+};
+
+/** An order with something left to ship at a location. */
+export type FulfilOrderView = {
+  /** The reservations' channel (`orders:<destination>` for a pulled marketplace order). */
+  channel: string;
+  /** The marketplace destination it came from, or null for an order sent by a web shop. */
+  destination: string | null;
+  orderId: string;
+  /** The number staff know (`#1001`). */
+  name: string;
+  placedAt: string | null;
+  /** The marketplace's latest ship date, when it has one. */
+  shipBy: string | null;
+  lines: FulfilLineView[];
+};
+
+/** The Fulfil page: open orders at a location, oldest promise first, and the carriers to ship with. */
+export type FulfilOrdersView = { location: string; orders: FulfilOrderView[]; carriers: CarrierView[] };
+
+/** A shipment captured at the Fulfil page. */
+export type ShipResult = EntryResult & {
+  order: string;
+  carrier: string;
+  trackingNumber: string;
+  trackingUrl: string | null;
+  /** Units of the order still to ship after this one (0: shipped whole). */
+  left: number;
+};

@@ -25,7 +25,10 @@ import {
   type CountSessionView,
   type ImportFileReport,
   type DestinationBreakerState,
+  type FulfilOrdersView,
+  type ShipResult,
 } from './rpc-views.js';
+import { fulfilOrdersInputSchema, fulfilReturnInputSchema, fulfilShipInputSchema } from './fulfilment.js';
 import {
   adjustInputSchema,
   countRecordInputSchema,
@@ -239,6 +242,24 @@ export const RPC = {
     input: z.strictObject({ location: z.string().min(1).max(64) }),
     output: out<{ transfers: ExpectedTransferView[] }>(),
   },
+  'fulfil.orders': {
+    method: 'GET',
+    path: '/api/v1/fulfil/orders',
+    input: fulfilOrdersInputSchema,
+    output: out<FulfilOrdersView>(),
+  },
+  'fulfil.ship': {
+    method: 'POST',
+    path: '/api/v1/fulfil/ship',
+    input: fulfilShipInputSchema,
+    output: out<ShipResult>(),
+  },
+  'fulfil.return': {
+    method: 'POST',
+    path: '/api/v1/fulfil/return',
+    input: fulfilReturnInputSchema,
+    output: out<EntryResult & { order: string; condition: 'resellable' | 'damaged' }>(),
+  },
   'counts.start': {
     method: 'POST',
     path: '/api/v1/counts',
@@ -295,7 +316,11 @@ export const RPC = {
     path: '/api/v1/exceptions/close-matching',
     input: z.strictObject({
       filter: exceptionFilterSchema,
-      reason: z.string().trim().min(1, 'Closing needs a reason. Say why nothing else will be done.').max(1000),
+      reason: z
+        .string()
+        .trim()
+        .min(1, 'Closing needs a reason. Say why nothing else will be done.')
+        .max(1000),
     }),
     output: out<{ matched: number; changed: number }>(),
   },

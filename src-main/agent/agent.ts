@@ -5,6 +5,10 @@ import type { ResolvedConfig } from '../../shared/config.js';
 import { CaptureService } from '../capture/capture-service.js';
 import { CaptureWriter } from '../capture/capture-writer.js';
 import { StockEntry } from '../capture/stock-entry.js';
+import { Fulfilment } from '../capture/fulfilment.js';
+import { FulfilmentSender } from '../outbox/fulfilment-sender.js';
+import { OrderBook } from '../ledger/order-book.js';
+import { DEFAULT_CARRIERS } from '../../shared/carriers.js';
 import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { WalSync } from '../db/wal-sync.js';
@@ -93,6 +97,8 @@ export class Agent {
   readonly #pullers: readonly OrderPuller[];
   /** Item master pulls, one per destination that is a catalog source (a `tryton` destination with `catalog`). */
   readonly catalogPullers: readonly CatalogPuller[];
+  /** One per marketplace that records the warehouse's shipments of its orders. */
+  readonly #fulfilmentSenders: readonly FulfilmentSender[];
   #checkpointer: Checkpointer | null = null;
   #address = '';
   #isStopped = false;
@@ -154,7 +160,10 @@ export class Agent {
     });
     const routing = new Routing(config.destinations);
     const locationRegistry = new LocationRegistry(db, config.locations);
+    // Filled once the connectors are made (below), before anything is captured.
+    const fulfilmentDestinations = new Set<string>();
     const writer = new CaptureWriter({
+      fulfilmentDestinations,
       db,
       agentId: config.agentId,
       stock: stockRepo,
@@ -235,10 +244,26 @@ export class Agent {
         metrics.commitSeconds.observe(seconds);
         metrics.commitEvents.observe(events);
         for (const dispatcher of this.dispatchers) dispatcher.wake();
+        for (const sender of this.#fulfilmentSenders) sender.wake();
       },
     });
     this.capture = new CaptureService(this.#committer);
     this.#bundles = bundles;
+    this.#fulfilmentSenders = config.destinations.flatMap((destination) => {
+      const target = bundles.get(destination.id)?.fulfilments;
+      if (!('orders' in destination) || destination.orders === undefined || target === undefined) return [];
+      fulfilmentDestinations.add(destination.id);
+      return [
+        new FulfilmentSender({
+          destinationId: destination.id,
+          target,
+          db,
+          exceptions: this.exceptions,
+          logger,
+          agentId: config.agentId,
+        }),
+      ];
+    });
     this.#pullers = config.destinations.flatMap((destination) => {
       const source = bundles.get(destination.id)?.orders;
       if (!('orders' in destination) || destination.orders === undefined || source === undefined) return [];
@@ -359,6 +384,16 @@ export class Agent {
       importMappings: (csv, origin) => this.importMappings(csv, origin),
       channels: (change) => this.channelsCommand(change),
       stockEntry: this.stockEntry,
+      fulfilment: new Fulfilment({
+        db,
+        capture: this.capture,
+        catalog: this.catalog,
+        stock: stockRepo,
+        orders: new OrderBook(db),
+        audit: this.audit,
+        exceptions: this.exceptions,
+        carriers: config.carriers ?? DEFAULT_CARRIERS,
+      }),
     });
   }
 
@@ -387,6 +422,7 @@ export class Agent {
         for (const dispatcher of agent.dispatchers) dispatcher.start();
         for (const puller of agent.#pullers) puller.start();
         for (const puller of agent.catalogPullers) puller.start();
+        for (const sender of agent.#fulfilmentSenders) sender.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
@@ -427,6 +463,18 @@ export class Agent {
     prune();
     this.#retentionTimer = setInterval(prune, 3600_000);
     this.#retentionTimer.unref();
+  }
+
+  /**
+   * Fulfilments out: `sendNow(destinationId)` sends that marketplace's due fulfilments at once (joining a run
+   * under way); resolves with how many were tried. Resolves 0 for a destination without a fulfilment sender.
+   */
+  get fulfilments(): { sendNow: (destinationId: string) => Promise<number> } {
+    return {
+      sendNow: (destinationId) =>
+        this.#fulfilmentSenders.find((s) => s.destinationId === destinationId)?.runDue() ??
+        Promise.resolve(0),
+    };
   }
 
   /** Marketplace order pulls: `pullNow(destinationId)` pulls one destination's orders at once. */
@@ -510,6 +558,7 @@ export class Agent {
     this.reconciler.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.catalogPullers.map((p) => p.stop()));
+    await Promise.all(this.#fulfilmentSenders.map((s) => s.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
       await bundle

@@ -1,9 +1,17 @@
 import type { IngestResult } from '../../shared/api.js';
-import { describeEvent, lineDelta, orderKeyOf, type PosEvent } from '../../shared/events.js';
+import {
+  assertNever,
+  describeEvent,
+  lineDelta,
+  orderKeyOf,
+  type FieldError,
+  type PosEvent,
+} from '../../shared/events.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Catalog } from '../ledger/catalog.js';
+import { OrderBook, type ShippedOrder } from '../ledger/order-book.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
 import type { Routing } from '../outbox/routing.js';
@@ -31,6 +39,11 @@ export type CaptureWriterDeps = Readonly<{
    * raises `unknown_location`.
    */
   locations: Readonly<{ has: (location: string) => boolean }>;
+  /**
+   * The marketplaces that record the warehouse's shipments (a fulfilment sender runs for each): a `ship` of one
+   * of their orders captured from any other source is queued for it in the same transaction.
+   */
+  fulfilmentDestinations?: ReadonlySet<string>;
 }>;
 
 /**
@@ -43,10 +56,12 @@ export class CaptureWriter {
   readonly #findEvent;
   readonly #insertEvent;
   readonly #putHead;
+  readonly #orders: OrderBook;
   #head: ChainState;
 
   constructor(deps: CaptureWriterDeps) {
     this.#deps = deps;
+    this.#orders = new OrderBook(deps.db);
     const { sqlite } = deps.db;
     this.#findEvent = sqlite.prepare<[string, string], { seq: number; content_hash: string }>(
       'SELECT seq, content_hash FROM events WHERE source = ? AND event_id = ?',
@@ -102,6 +117,9 @@ export class CaptureWriter {
         ],
       };
     }
+    const shipped = event.type === 'ship' ? this.#shipmentTarget(source, event) : null;
+    if (shipped !== null && 'errors' in shipped)
+      return { id: event.id, status: 'rejected', errors: shipped.errors };
     const seq = this.#head.seq + 1;
     const hash = linkHash(this.#head.hash, { seq, source, receivedAt: now, body });
     this.#insertEvent.run(
@@ -118,7 +136,18 @@ export class CaptureWriter {
       hash,
     );
     this.#head = { seq, hash };
-    this.#applyLines(source, seq, event, now);
+    if (shipped !== null) {
+      this.#orders.recordShipment(seq, shipped, event);
+      // Made here, not by the marketplace (whose own word comes under its channel): the marketplace hears it.
+      const destination = shipped.channel.startsWith('orders:') ? shipped.channel.slice(7) : null;
+      if (
+        destination !== null &&
+        source !== shipped.channel &&
+        this.#deps.fulfilmentDestinations?.has(destination) === true
+      )
+        this.#orders.queueFulfilment(seq, destination, shipped.orderId, now);
+    }
+    this.#applyLines(source, seq, event, now, shipped);
     const key = `${this.#deps.agentId}:${source}:${event.id}`;
     // An adjustment that adopts a destination's level (reconciliation) already matches that destination: it
     // goes to every other ledger destination, never back to the one it came from.
@@ -133,17 +162,27 @@ export class CaptureWriter {
   /**
    * Moves the reservations of the event's order (its reference) at its location: `reserve` sets each SKU's
    * reserved quantity to the order's total for it (a second reserve of the same order replaces the first, and
-   * a SKU the edited order no longer has is released); `release` and `ship` take their quantities off the open
-   * reservation (never below zero), closing it when nothing is left. Nothing to release is not an error: the
+   * a SKU the edited order no longer has is released), less what was shipped of it already; `release` and `ship`
+   * take their quantities off the open reservation (never below zero), closing it when nothing is left, so a
+   * partial shipment closes only its lines' reservations. Nothing to release is not an error: the
    * order may never have been reserved here. Returns the SKUs whose reserved quantity may have moved.
    */
-  #applyReservations(source: string, seq: number, event: PosEvent): Set<string> {
+  #applyReservations(
+    source: string,
+    seq: number,
+    event: PosEvent,
+    shipped: ShippedOrder | null,
+  ): Set<string> {
     const { stock } = this.#deps;
-    const orderId = orderKeyOf(event);
+    // A shipment of a known order moves that order's reservations, whichever source captured it (the warehouse
+    // ships what the marketplace reserved).
+    const channel = shipped?.channel ?? source;
+    const orderId = shipped?.orderId ?? orderKeyOf(event);
     const totals = new Map<string, number>();
     for (const line of event.lines) totals.set(line.sku, (totals.get(line.sku) ?? 0) + line.qty);
     const touched = new Set(totals.keys());
     if (event.type === 'reserve') {
+      this.#orders.noteReserve(source, seq, event);
       for (const open of stock.openReservationsOf(source, orderId)) {
         if (open.location !== event.location || totals.has(open.sku)) continue;
         stock.setReservation({
@@ -158,14 +197,45 @@ export class CaptureWriter {
       }
     }
     for (const [sku, qty] of totals) {
-      const r = { channel: source, orderId, sku, location: event.location, seq };
-      if (event.type === 'reserve') stock.setReservation({ ...r, qty });
-      else stock.takeFromReservation(r, qty, event.type === 'ship' ? 'shipped' : 'released');
+      const r = { channel, orderId, sku, location: event.location, seq };
+      if (event.type === 'reserve') stock.reserveLine(r, qty);
+      else if (event.type === 'ship') stock.shipFromReservation(r, qty);
+      else stock.takeFromReservation(r, qty, 'released');
     }
     return touched;
   }
 
-  #applyLines(source: string, seq: number, event: PosEvent, now: number): void {
+  /**
+   * The known order a `ship` ships, or null for a shipment of no order known here (captured as a plain shipment,
+   * as before orders were kept). A shipment from the warehouse (any source but the order's own channel, whose
+   * word is a fact already happened) must fit the order: its location, its items, no more than is left to ship;
+   * otherwise it is refused with the lines at fault, and nothing of it is stored.
+   */
+  #shipmentTarget(source: string, event: PosEvent): ShippedOrder | null | { errors: FieldError[] } {
+    const target = this.#orders.targetOf(source, event);
+    switch (target.kind) {
+      case 'none':
+        return null;
+      case 'ambiguous':
+        return {
+          errors: [
+            {
+              path: 'reference',
+              message: `names an order on ${target.channels.length} channels (${target.channels.join(', ')}); say which in meta.channel`,
+            },
+          ],
+        };
+      case 'order': {
+        if (target.order.channel === source) return target.order;
+        const errors = this.#orders.misfitsOf(target.order, event);
+        return errors.length > 0 ? { errors } : target.order;
+      }
+      default:
+        return assertNever(target);
+    }
+  }
+
+  #applyLines(source: string, seq: number, event: PosEvent, now: number, shipped: ShippedOrder | null): void {
     const { stock, exceptions, catalog, routing, outbox, locations } = this.#deps;
     const what = describeEvent(event);
     if (!locations.has(event.location)) {
@@ -185,7 +255,7 @@ export class CaptureWriter {
     const levelDestinations = routing.levelDestinations(event.location);
     const reservedSkus =
       event.type === 'reserve' || event.type === 'release' || event.type === 'ship'
-        ? this.#applyReservations(source, seq, event)
+        ? this.#applyReservations(source, seq, event, shipped)
         : null;
     if (event.type === 'reserve' || event.type === 'release') {
       for (const sku of reservedSkus ?? [])

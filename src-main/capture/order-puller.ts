@@ -294,13 +294,24 @@ export class OrderPuller {
     const { isKnown, isOpen } = stock.hasOrder(channel, order.orderId);
     // What the order holds now, read once: it decides whether an open order changed, and what to release.
     const held = isOpen ? stock.openReservationsOf(channel, order.orderId) : [];
+    // What the warehouse shipped of it here already (a partial shipment, or all of it before the marketplace
+    // heard): never reserved again, never shipped a second time when the marketplace says "fulfilled".
+    const shippedHere = new Map<string, number>();
+    for (const s of isKnown ? stock.shippedOf(channel, order.orderId) : [])
+      if (s.location === location) shippedHere.set(s.sku, s.shipped);
     const base = {
       location,
       occurredAt: order.updatedAt,
       reference: order.orderId,
       lines: order.lines.map((l) => ({ sku: l.sku, qty: l.qty })),
-      meta: { channel: destinationId, order: order.name ?? order.orderId },
+      meta: {
+        channel: destinationId,
+        order: order.name ?? order.orderId,
+        ...(order.placedAt !== undefined ? { placedAt: order.placedAt } : {}),
+        ...(order.shipBy !== undefined ? { shipBy: order.shipBy } : {}),
+      },
     };
+    const unshipped = leftOf(base.lines, shippedHere);
     // Reserve and release ids name this version of the order (its lines and update time): pulling it again is a
     // duplicate, while an edit, even one back to earlier lines, or a reopened order is a new event. A shipment
     // moves stock, so its id is the order's alone: it can happen once.
@@ -312,12 +323,15 @@ export class OrderPuller {
     let kind: 'reserved' | 'released' | 'shipped' | null = null;
     switch (order.status) {
       case 'open': {
-        if (isOpen && reservesExactly(held, location, base.lines)) break;
+        if (isOpen && reservesExactly(held, location, unshipped)) break;
+        // Shipped whole by the warehouse, the marketplace not told yet: nothing is left to reserve.
+        if (!isOpen && unshipped.length === 0) break;
         event = { ...base, id: `${order.orderId}:reserve:${version}`, type: 'reserve' };
         kind = 'reserved';
         break;
       }
       case 'cancelled':
+        if (!isOpen && shippedHere.size > 0) this.#cancelledAfterShipping(order, location, shippedHere);
         if (isOpen)
           [event, kind] = [
             { ...base, id: `${order.orderId}:release:${version}`, type: 'release' },
@@ -326,17 +340,20 @@ export class OrderPuller {
         break;
       case 'fulfilled':
         // Shipped from here: on hand falls. An order first seen already shipped before the first pull is history.
-        if (isKnown || !isHistory)
-          [event, kind] = [{ ...base, id: `${order.orderId}:ship`, type: 'ship' }, 'shipped'];
+        // What the warehouse shipped already is not shipped again: only the rest (all of it when nothing was).
+        if ((isKnown || !isHistory) && unshipped.length > 0)
+          [event, kind] = [
+            { ...base, lines: unshipped, id: `${order.orderId}:ship`, type: 'ship' },
+            'shipped',
+          ];
         break;
     }
-    if (event === null) return null;
-    const events = [event];
+    const events = event === null ? [] : [event];
     if (order.status === 'fulfilled' && isOpen) {
       // What stays reserved once the shipped lines are off (a line cancelled before shipping) is released in
       // the same transaction, so a shipped order never leaves stock reserved.
       const shipped = new Map<string, number>();
-      for (const l of order.lines) shipped.set(l.sku, (shipped.get(l.sku) ?? 0) + l.qty);
+      for (const l of event === null ? [] : unshipped) shipped.set(l.sku, (shipped.get(l.sku) ?? 0) + l.qty);
       const rest = held
         .filter((r) => r.location === location)
         .map((r) => ({ sku: r.sku, qty: r.qty - (shipped.get(r.sku) ?? 0) }))
@@ -344,6 +361,7 @@ export class OrderPuller {
       if (rest.length > 0)
         events.push({ ...base, lines: rest, id: `${order.orderId}:release:${version}`, type: 'release' });
     }
+    if (events.length === 0) return null;
     if (isOpen) {
       // The order moved to another location (a fulfilment location reassigned in the shop): what it held where
       // it was is released, in the same transaction.
@@ -363,6 +381,30 @@ export class OrderPuller {
     }
     const [result] = await this.#o.capture.capture(channel, events);
     return this.#judge(order, result) ? kind : null;
+  }
+
+  /**
+   * An order cancelled on the marketplace after the warehouse shipped it: nothing to release, the goods are on
+   * their way. A person decides (the parcel may come back as a return, or be settled with the customer).
+   */
+  #cancelledAfterShipping(order: RemoteOrder, location: string, shipped: ReadonlyMap<string, number>): void {
+    const { destinationId } = this.#o;
+    const entry = EXCEPTION_CATALOG.order_cancelled_shipped;
+    const dedupeKey = entry.key(destinationId, order.orderId);
+    if (this.#o.exceptions.isSettled('order_cancelled_shipped', dedupeKey, order.updatedAt)) return;
+    this.#o.exceptions.raise({
+      kind: 'order_cancelled_shipped',
+      dedupeKey,
+      message: entry.message({
+        destinationId,
+        order: order.name ?? order.orderId,
+        location,
+        shipped: [...shipped].map(([sku, qty]) => `${qty} × ${sku}`).join(', '),
+      }),
+      details: { orderId: order.orderId, shipped: Object.fromEntries(shipped), version: order.updatedAt },
+      destinationId,
+      location,
+    });
   }
 
   /** True when the event was newly captured; a rejected one becomes an exception naming the order. */
@@ -387,6 +429,21 @@ export class OrderPuller {
     }
     return false;
   }
+}
+
+/** The order's lines less what was shipped of each SKU already (`shipped`), keeping only what is left. */
+function leftOf(
+  lines: readonly { sku: string; qty: number }[],
+  shipped: ReadonlyMap<string, number>,
+): { sku: string; qty: number }[] {
+  const already = new Map(shipped);
+  const left: { sku: string; qty: number }[] = [];
+  for (const line of lines) {
+    const taken = Math.min(line.qty, already.get(line.sku) ?? 0);
+    already.set(line.sku, (already.get(line.sku) ?? 0) - taken);
+    if (line.qty - taken > 0) left.push({ sku: line.sku, qty: line.qty - taken });
+  }
+  return left;
 }
 
 /** True when an order's open reservations (`held`) are exactly these lines, all at `location`. */

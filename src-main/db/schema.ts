@@ -28,6 +28,9 @@ export type Database = {
   id_mappings: IdMappingsTable;
   connector_state: ConnectorStateTable;
   reservations: ReservationsTable;
+  orders: OrdersTable;
+  shipments: ShipmentsTable;
+  fulfilments: FulfilmentsTable;
   order_checkpoints: OrderCheckpointsTable;
   source_tokens: SourceTokensTable;
   channel_buffers: ChannelBuffersTable;
@@ -230,6 +233,50 @@ export type ReservationsTable = {
   state: 'open' | 'released' | 'shipped';
   opened_seq: number;
   closed_seq: number | null;
+  /** Units of the line shipped so far; `qty` is what is left reserved. */
+  shipped: Generated<number>;
+};
+
+/** A marketplace or web order as its last `reserve` described it. */
+export type OrdersTable = {
+  /** The reservations' channel (the capturing source of its reserve). */
+  channel: string;
+  order_id: string;
+  /** The number staff know (`#1001`); the order id when the channel gave none. */
+  name: string;
+  location: string;
+  /** RFC 3339: when it was placed (the reserve's `meta.placedAt`, else its `occurredAt`). */
+  placed_at: string;
+  /** RFC 3339: the marketplace's latest ship date, when it has one. */
+  ship_by: string | null;
+  opened_seq: number;
+  updated_seq: number;
+};
+
+/** A warehouse shipment of a marketplace order, to be told to that marketplace once. */
+export type FulfilmentsTable = {
+  event_seq: number;
+  destination_id: string;
+  order_id: string;
+  state: 'pending' | 'sent' | 'rejected';
+  attempts: Generated<number>;
+  /** 1 when the last attempt's outcome was unknown: the marketplace is read back before sending again. */
+  is_unsure: Generated<number>;
+  next_at: number;
+  remote_id: string | null;
+  last_error: string | null;
+  updated_at: number;
+};
+
+/** One `ship` event of a known order, with what it was sent with. */
+export type ShipmentsTable = {
+  event_seq: number;
+  channel: string;
+  order_id: string;
+  location: string;
+  carrier: string | null;
+  tracking_number: string | null;
+  tracking_url: string | null;
 };
 
 /** Where a destination's order pull stands: orders updated after `updated_after` are still to be read. */

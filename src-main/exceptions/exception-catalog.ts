@@ -181,6 +181,39 @@ export const EXCEPTION_CATALOG = {
       'by hand: the order as the marketplace sent it fails validation here; fix it there or by hand',
     automatically: null,
   },
+  fulfilment_rejected: {
+    key: (destinationId: string, orderId: string, seq: number) =>
+      `fulfilment_rejected:${destinationId}:${orderId}:${seq}`,
+    message: (
+      a: Readonly<{
+        destinationId: string;
+        order: string;
+        why: 'cancelled' | 'already_fulfilled' | 'other';
+        detail: string;
+      }>,
+    ) => {
+      const base = `The shipment of order ${a.order} was not recorded at ${a.destinationId}`;
+      switch (a.why) {
+        case 'cancelled':
+          return `${base}: the order was cancelled there meanwhile (${a.detail}). If the parcel can still be stopped, stop it and return the goods to stock; otherwise contact the customer. Close this once done.`;
+        case 'already_fulfilled':
+          return `${base}: its lines are fulfilled there already (${a.detail}). Check the order there: if it shows the right tracking, close this; if not, correct the tracking number there.`;
+        case 'other':
+          return `${base}: ${a.detail}. Correct the order there (or fulfil it there by hand with the tracking number), then close this.`;
+      }
+    },
+    resolution:
+      'by hand at the marketplace: stop the parcel for a cancelled order, or record the fulfilment there; then close',
+    automatically: null,
+  },
+  order_cancelled_shipped: {
+    key: (destinationId: string, orderId: string) => `order_cancelled_shipped:${destinationId}:${orderId}`,
+    message: (a: Readonly<{ destinationId: string; order: string; location: string; shipped: string }>) =>
+      `Order ${a.order} was cancelled on ${a.destinationId} after ${a.shipped} shipped from ${a.location}. If the parcel comes back, receive it as a return of the order on the Fulfil page (resellable goes back on hand, damaged is written off); if it does not, settle it with the customer and close this.`,
+    resolvedAs: (a: Readonly<{ order: string }>) => `a return of order ${a.order} was received`,
+    resolution: 'a return of the order received at the workbench (fulfil.return), or by hand: close',
+    automatically: 'Fulfilment.receiveReturn, when a return of the order is captured',
+  },
   reconcile_drift: {
     key: (destinationId: string) => `reconcile_drift:${destinationId}`,
     message: (

@@ -67,6 +67,33 @@ export class StockRepo {
     if (open > 0) this.setReservation({ ...r, qty: Math.max(0, open - qty) }, closedAs);
   }
 
+  /**
+   * Reserves one order line at what is left to ship of its `total`: the order's quantity less what was shipped
+   * of it already (a partly shipped order, edited or read again, never reserves its shipped units twice). Nothing
+   * left closes the line as shipped. Inside the capture transaction.
+   */
+  reserveLine(r: ReservationLine, total: number): void {
+    const shipped =
+      this.#reservationStatements.shipped.get(r.channel, r.orderId, r.sku, r.location)?.shipped ?? 0;
+    this.setReservation({ ...r, qty: Math.max(0, total - shipped) }, shipped > 0 ? 'shipped' : 'released');
+  }
+
+  /**
+   * Ships `qty` of one order line: takes it off the open reservation (never below zero, closing the line as
+   * shipped when nothing is left) and counts it shipped, so only the shipped lines' reservations close and the
+   * rest of the order stays reserved. A line the order never reserved here is left alone. Inside the capture
+   * transaction.
+   */
+  shipFromReservation(r: ReservationLine, qty: number): void {
+    this.takeFromReservation(r, qty, 'shipped');
+    this.#reservationStatements.addShipped.run(qty, r.channel, r.orderId, r.sku, r.location);
+  }
+
+  /** What was shipped of an order under this channel, per (sku, location). */
+  shippedOf(channel: string, orderId: string): { sku: string; location: string; shipped: number }[] {
+    return this.#reservationStatements.shippedLines.all(channel, orderId);
+  }
+
   /** The open reserved quantity of one order line, 0 when none. */
   openReservation(channel: string, orderId: string, sku: string, location: string): number {
     return this.#reservationStatements.openQty.get(channel, orderId, sku, location)?.qty ?? 0;
@@ -173,6 +200,17 @@ function prepareReservationStatements(db: AgentDatabase) {
     ),
     close: sqlite.prepare<[string, number, string, string, string, string]>(
       `UPDATE reservations SET state = ?, closed_seq = ? WHERE channel = ? AND order_id = ? AND sku = ? AND location = ?`,
+    ),
+    shipped: sqlite.prepare<[string, string, string, string], { shipped: number }>(
+      'SELECT shipped FROM reservations WHERE channel = ? AND order_id = ? AND sku = ? AND location = ?',
+    ),
+    // A closed line holds nothing: its qty (what is left reserved) is 0 once shipped.
+    addShipped: sqlite.prepare<[number, string, string, string, string]>(
+      `UPDATE reservations SET shipped = shipped + ?, qty = CASE WHEN state = 'open' THEN qty ELSE 0 END
+       WHERE channel = ? AND order_id = ? AND sku = ? AND location = ?`,
+    ),
+    shippedLines: sqlite.prepare<[string, string], { sku: string; location: string; shipped: number }>(
+      `SELECT sku, location, shipped FROM reservations WHERE channel = ? AND order_id = ? AND shipped > 0 ORDER BY sku`,
     ),
     moveReserved: sqlite.prepare<[string, string, number, number, number]>(
       `INSERT INTO stock_levels (sku, location, on_hand, reserved, updated_seq) VALUES (?, ?, 0, MAX(0, ?), ?)

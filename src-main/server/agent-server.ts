@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { StatusResponse } from '../../shared/api.js';
 import type { ResolvedConfig } from '../../shared/config.js';
 import type { CaptureService } from '../capture/capture-service.js';
+import type { Fulfilment } from '../capture/fulfilment.js';
 import type { StockEntry } from '../capture/stock-entry.js';
 import { SourceTokenRepo } from '../capture/source-token-repo.js';
 import type { ConnectorBundle } from '../connectors/port/connector-bundle.js';
@@ -32,6 +33,7 @@ import { sourcesHandlers } from './handlers/sources-handlers.js';
 import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
 import { entryHandlers } from './handlers/entry-handlers.js';
+import { fulfilHandlers } from './handlers/fulfil-handlers.js';
 import { storeFixHandlers, type StoreFixHandlerDeps } from './handlers/store-fix-handlers.js';
 import type { LocationRegistry } from '../ledger/location-registry.js';
 import { createHttpServer } from './http-server.js';
@@ -71,6 +73,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     address: () => string;
     /** Stock entry at the workbench: receipts, adjustments, transfers and count sessions. */
     stockEntry: StockEntry;
+    /** Fulfilling marketplace orders: open orders of a location, shipments with carrier and tracking. */
+    fulfilment: Fulfilment;
     /** The known locations: the config file's and those added in the workbench. */
     locationRegistry: LocationRegistry;
   }>;
@@ -112,6 +116,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     sourcesHandlers({ ...deps, sourceTokens }),
     controlHandlers(deps),
     entryHandlers(deps),
+    fulfilHandlers(deps),
     storeFixHandlers(deps),
   );
   registerRpc(app, handlers);

@@ -4,6 +4,7 @@ import { DataAtRiskBanner } from './components/data-at-risk-banner.js';
 import { useMayCall } from './hooks/use-may-call.js';
 import { ActivityPage } from './pages/activity-page.js';
 import { EntryPage } from './pages/entry-page.js';
+import { FulfilPage } from './pages/fulfil-page.js';
 import { ExceptionsPage } from './pages/exceptions-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { MappingsPage } from './pages/mappings-page.js';
@@ -77,6 +78,7 @@ function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
         {route.page === 'overview' && <OverviewPage />}
         {route.page === 'exceptions' && <ExceptionsPage params={route.params} />}
         {route.page === 'entry' && <EntryPage params={route.params} />}
+        {route.page === 'fulfil' && <FulfilPage params={route.params} />}
         {route.page === 'stock' && <StockPage params={route.params} />}
         {route.page === 'reconcile' && <ReconcilePage params={route.params} />}
         {route.page === 'mappings' && <MappingsPage params={route.params} />}

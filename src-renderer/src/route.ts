@@ -4,6 +4,7 @@ export const PAGES = [
   { id: 'overview', label: 'Overview' },
   { id: 'exceptions', label: 'Exceptions' },
   { id: 'entry', label: 'Stock entry' },
+  { id: 'fulfil', label: 'Fulfil' },
   { id: 'reconcile', label: 'Reconcile' },
   { id: 'mappings', label: 'Mappings' },
   { id: 'stock', label: 'Stock' },

@@ -29,6 +29,7 @@ export const SERVED_OPERATIONS = [
   'patchListingsItem',
   'getOrders',
   'getOrderItems',
+  'confirmShipment',
 ] as const;
 export type ServedOperation = (typeof SERVED_OPERATIONS)[number];
 
@@ -104,6 +105,8 @@ export type Fault =
   | Readonly<{ kind: 'status'; status: number }>
   | Readonly<{ kind: 'throttle'; retryAfterSeconds?: number }>
   | Readonly<{ kind: 'hang' }>
+  /** The request takes effect, and its answer never comes (a timeout after sending). */
+  | Readonly<{ kind: 'apply_then_hang' }>
   | Readonly<{ kind: 'reset' }>;
 
 /** A 429 sent because an operation's bucket was empty (not an injected one). */
@@ -165,7 +168,38 @@ type Order = {
   PurchaseDate: string;
   FulfillmentChannel: 'MFN' | 'AFN';
   MarketplaceId: string;
-  items: { ASIN: string; OrderItemId: string; SellerSKU?: string; QuantityOrdered: number }[];
+  items: {
+    ASIN: string;
+    OrderItemId: string;
+    SellerSKU?: string;
+    QuantityOrdered: number;
+    /** Set once a shipment of it was confirmed (else: all of it once the order is Shipped, none before). */
+    QuantityShipped?: number;
+  }[];
+  /** The packages confirmed (`confirmShipment`), in order. */
+  packages: ShipmentPackage[];
+};
+
+/** A package confirmed for an order, as `confirmShipment` gave it. */
+export type ShipmentPackage = Readonly<{
+  packageReferenceId: string;
+  carrierCode: string;
+  carrierName?: string;
+  trackingNumber: string;
+  orderItems: readonly Readonly<{ orderItemId: string; quantity: number }>[];
+}>;
+
+/** The body of `confirmShipment`, as validated against the model. */
+type ConfirmShipmentBody = {
+  marketplaceId: string;
+  packageDetail: {
+    packageReferenceId: string;
+    carrierCode: string;
+    carrierName?: string;
+    trackingNumber: string;
+    shipDate: string;
+    orderItems: { orderItemId: string; quantity: number }[];
+  };
 };
 
 type Bucket = { plan: UsagePlan; tokens: number; at: number; notBefore: number };
@@ -340,8 +374,14 @@ export class AmazonFake {
         ...(item.SellerSKU === undefined ? {} : { SellerSKU: item.SellerSKU }),
         QuantityOrdered: item.QuantityOrdered,
       })),
+      packages: [],
     });
     return id;
+  }
+
+  /** The packages confirmed for an order (`confirmShipment`), in order. */
+  packagesOf(id: string): readonly ShipmentPackage[] {
+    return this.#orders.get(id)?.packages ?? [];
   }
 
   /** Changes an order's status (and its LastUpdateDate). */
@@ -660,6 +700,10 @@ export class AmazonFake {
         // Held until the client gives up or the fake stops.
         entry.outcome = 'hang';
         return true;
+      case 'apply_then_hang':
+        // Runs as usual (`#send` then holds the answer back).
+        entry.outcome = 'hang';
+        return false;
       case 'reset':
         entry.outcome = 'reset';
         req.socket.resetAndDestroy();
@@ -702,6 +746,8 @@ export class AmazonFake {
     op?: OperationModel,
   ): void {
     entry.status = answer.status;
+    // An `apply_then_hang` fault: the effect happened, the answer never comes.
+    if (entry.outcome === 'hang') return;
     if (entry.outcome === 'ok') entry.outcome = outcome;
     if (op !== undefined && answer.body !== undefined) {
       const problems = this.models.validateResponse(op.operationId, answer.status, answer.body);
@@ -912,6 +958,8 @@ export class AmazonFake {
         return this.#getOrders(query);
       case 'getOrderItems':
         return this.#getOrderItems(String(path['orderId']), query['NextToken'] as string | undefined);
+      case 'confirmShipment':
+        return this.#confirmShipment(String(path['orderId']), body as ConfirmShipmentBody);
     }
   }
 
@@ -1156,6 +1204,49 @@ export class AmazonFake {
     };
   }
 
+  /**
+   * A merchant's shipment of (part of) an order: each item's quantity must be in the order and not shipped yet;
+   * a cancelled order is refused. The order becomes PartiallyShipped, or Shipped once every unit is.
+   */
+  #confirmShipment(orderId: string, body: ConfirmShipmentBody): Answer {
+    const refuse = (status: number, message: string): Answer => ({
+      status,
+      body: { errors: [{ code: status === 404 ? 'NotFound' : 'InvalidInput', message }] },
+    });
+    const order = this.#orders.get(orderId);
+    if (order === undefined) return refuse(404, `no order ${orderId}`);
+    if (order.OrderStatus === 'Canceled') return refuse(400, `The order ${orderId} is canceled.`);
+    if (body.marketplaceId !== order.MarketplaceId)
+      return refuse(400, `marketplaceId ${body.marketplaceId} is not the order's`);
+    const detail = body.packageDetail;
+    for (const wanted of detail.orderItems) {
+      const item = order.items.find((i) => i.OrderItemId === wanted.orderItemId);
+      if (item === undefined)
+        return refuse(400, `orderItemId ${wanted.orderItemId} is not in order ${orderId}`);
+      const left = item.QuantityOrdered - (item.QuantityShipped ?? 0);
+      if (wanted.quantity > left)
+        return refuse(
+          400,
+          `quantity ${wanted.quantity} of ${wanted.orderItemId} exceeds the ${left} unshipped`,
+        );
+    }
+    for (const wanted of detail.orderItems) {
+      const item = order.items.find((i) => i.OrderItemId === wanted.orderItemId)!;
+      item.QuantityShipped = (item.QuantityShipped ?? 0) + wanted.quantity;
+    }
+    order.packages.push({
+      packageReferenceId: detail.packageReferenceId,
+      carrierCode: detail.carrierCode,
+      ...(detail.carrierName === undefined ? {} : { carrierName: detail.carrierName }),
+      trackingNumber: detail.trackingNumber,
+      orderItems: detail.orderItems.map((i) => ({ orderItemId: i.orderItemId, quantity: i.quantity })),
+    });
+    const isAll = order.items.every((i) => (i.QuantityShipped ?? 0) >= i.QuantityOrdered);
+    order.OrderStatus = isAll ? 'Shipped' : 'PartiallyShipped';
+    order.LastUpdateDate = isoSeconds(Date.now());
+    return { status: 204 };
+  }
+
   #getOrderItems(orderId: string, token: string | undefined): Answer {
     const order = this.#orders.get(orderId);
     if (order === undefined)
@@ -1175,7 +1266,8 @@ export class AmazonFake {
           OrderItems: order.items.slice(start, start + size).map((item) => ({
             ...item,
             Title: `Item ${item.SellerSKU ?? item.ASIN}`,
-            QuantityShipped: order.OrderStatus === 'Shipped' ? item.QuantityOrdered : 0,
+            QuantityShipped:
+              item.QuantityShipped ?? (order.OrderStatus === 'Shipped' ? item.QuantityOrdered : 0),
           })),
           ...(nextToken === undefined ? {} : { NextToken: nextToken }),
         },

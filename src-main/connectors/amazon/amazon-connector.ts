@@ -4,6 +4,7 @@ import { probeFailure } from '../port/call-failure.js';
 import type { ConnectorBundle, LevelReader, ProbeResult, RemoteLevel } from '../port/connector-bundle.js';
 import type { ConnectorContext } from '../port/connector-context.js';
 import { createAmazonOrders } from './amazon-orders.js';
+import { createAmazonShipments } from './amazon-shipments.js';
 import { defaultChannelQuantity, getListingsItem, resolveSellerSku } from './listings-items.js';
 import { ListingsPublisher } from './listings-publisher.js';
 import { RateLimits } from './rate-limits.js';
@@ -124,6 +125,11 @@ export function createAmazonConnector(config: AmazonDestination, context: Connec
       client,
       marketplaceId: config.marketplaceId,
       pageSize: config.ordersPageSize,
+      mappings: context.mappings,
+    }),
+    fulfilments: createAmazonShipments({
+      client,
+      marketplaceId: config.marketplaceId,
       mappings: context.mappings,
     }),
     levels,

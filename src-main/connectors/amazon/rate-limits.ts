@@ -9,7 +9,8 @@ export type SpOperation =
   | 'getFeed'
   | 'getFeedDocument'
   | 'getOrders'
-  | 'getOrderItems';
+  | 'getOrderItems'
+  | 'confirmShipment';
 
 /** A usage plan: requests per second and burst (the bucket's size). */
 export type UsagePlan = Readonly<{ rate: number; burst: number }>;
@@ -28,6 +29,7 @@ export const DOCUMENTED_PLANS: Readonly<Record<SpOperation, UsagePlan>> = {
   getFeedDocument: { rate: 0.0222, burst: 10 },
   getOrders: { rate: 0.0167, burst: 20 },
   getOrderItems: { rate: 0.5, burst: 30 },
+  confirmShipment: { rate: 2, burst: 10 },
 };
 
 /**

@@ -19,6 +19,10 @@ export type RemoteOrder = Readonly<{
   /** RFC 3339 time of the order's last change in the remote system. */
   updatedAt: string;
   status: 'open' | 'fulfilled' | 'cancelled';
+  /** RFC 3339: when the order was placed, where the marketplace says. */
+  placedAt?: string;
+  /** RFC 3339: the marketplace's latest ship date (Amazon's LatestShipDate), where it has one. */
+  shipBy?: string;
   location: string | null;
   lines: readonly RemoteOrderLine[];
   unmappedItems?: readonly string[];
@@ -87,6 +91,48 @@ export type CatalogSource = Readonly<{
   pullCatalog: (checkpoint: CatalogCheckpoint, signal: AbortSignal) => Promise<CatalogPage>;
 }>;
 
+/** A shipment the warehouse made of one of the marketplace's orders, to be recorded there as a fulfilment. */
+export type OutgoingShipment = Readonly<{
+  /** The order's id in the marketplace (as its order source gave it). */
+  orderId: string;
+  /** The order's number, for messages. */
+  orderName: string;
+  /** What left, in local SKUs. */
+  lines: readonly Readonly<{ sku: string; qty: number }>[];
+  carrier: string | null;
+  trackingNumber: string | null;
+  trackingUrl: string | null;
+  /** `<agentId>:<source>:<event id>` of the ship event: stable across retries, for APIs that take a key. */
+  idempotencyKey: string;
+  /** The ship event's capture seq: a positive number unique to this shipment (a package reference). */
+  shipmentNo: number;
+  /** What the shipments of this order recorded there before this one carried, in local SKUs (read-back). */
+  sentBefore: readonly Readonly<{ sku: string; qty: number }>[];
+}>;
+
+/**
+ * What a fulfilment call came to. `unknown`: it was sent and no answer came; the sender reads back (`find`)
+ * before sending again, since a fulfilment cannot be made twice for the same lines. `rejected`: the marketplace
+ * refuses it for good (`cancelled`: the order was cancelled meanwhile; `already_fulfilled`: its lines are
+ * fulfilled there already).
+ */
+export type FulfilmentOutcome =
+  | Readonly<{ kind: 'delivered'; remoteId: string }>
+  | Readonly<{ kind: 'retry'; detail: string }>
+  | Readonly<{ kind: 'unknown'; detail: string }>
+  | Readonly<{ kind: 'rejected'; why: 'cancelled' | 'already_fulfilled' | 'other'; detail: string }>;
+
+/** A marketplace that records the warehouse's shipments of its orders (fulfilment with carrier and tracking). */
+export type FulfilmentTarget = Readonly<{
+  /** Records the shipment; never throws for a remote answer, it classifies it. */
+  send: (shipment: OutgoingShipment, signal: AbortSignal) => Promise<FulfilmentOutcome>;
+  /**
+   * Reads back whether the shipment is recorded there already (after an unknown outcome): its remote id when it
+   * is, null when it is not. Throws `ConnectorError` when it cannot tell.
+   */
+  find: (shipment: OutgoingShipment, signal: AbortSignal) => Promise<string | null>;
+}>;
+
 /** A destination's connector and what else its API offers. */
 export type ConnectorBundle = Readonly<{
   connector: Connector;
@@ -94,6 +140,8 @@ export type ConnectorBundle = Readonly<{
   levels?: LevelReader;
   /** The item master, pulled from this system (a `tryton` destination with `catalog`). */
   catalog?: CatalogSource;
+  /** Records the warehouse's shipments of the marketplace's orders (issue 13, part 3). */
+  fulfilments?: FulfilmentTarget;
   /**
    * A connection test (the settings page's "Test connection"): checks that the remote system is reachable and
    * accepts the credentials, with the cheapest read-only call its API has. It changes nothing remote and never

@@ -10,6 +10,7 @@ import type {
   RemoteOrderLine,
 } from '../port/connector-bundle.js';
 import type { ConnectorContext } from '../port/connector-context.js';
+import { createVendureFulfilment } from './vendure-fulfilment.js';
 import { VendureAdminClient, VendureFailure, type Operation } from './vendure-admin-client.js';
 import { VendureDiscovery, type Resolved } from './vendure-discovery.js';
 import {
@@ -31,8 +32,9 @@ const STOCK_CHUNK = 100;
 /**
  * Order states and what they mean to Backroom. Carts (`AddingItems`, `ArrangingPayment`) and drafts are not
  * orders yet and are not even read; a placed order holds stock until it ships or is cancelled. A partly shipped
- * order counts as shipped (Vendure's Admin API does not say per line what left). A custom state not listed
- * here is skipped with a warning.
+ * order is still open: what the warehouse shipped of it is known here (its shipments closed those lines), and
+ * the rest stays reserved until it ships too (a part shipped from Vendure's own admin is then taken with the
+ * rest, when the order is Shipped). A custom state not listed here is skipped with a warning.
  */
 const NOT_PLACED = ['Created', 'Draft', 'AddingItems', 'ArrangingPayment'] as const;
 const STATUS_OF_STATE: Readonly<Record<string, RemoteOrder['status'] | 'skip'>> = {
@@ -44,9 +46,9 @@ const STATUS_OF_STATE: Readonly<Record<string, RemoteOrder['status'] | 'skip'>> 
   PaymentSettled: 'open',
   Modifying: 'open',
   ArrangingAdditionalPayment: 'open',
-  PartiallyShipped: 'fulfilled',
+  PartiallyShipped: 'open',
   Shipped: 'fulfilled',
-  PartiallyDelivered: 'fulfilled',
+  PartiallyDelivered: 'open',
   Delivered: 'fulfilled',
   Cancelled: 'cancelled',
 };
@@ -424,6 +426,7 @@ export function createVendureConnector(
     connector: { mode: 'level', maxBatch: config.batchSize, send },
     orders: { pullOrders },
     levels: { measures: 'available', readLevels },
+    fulfilments: createVendureFulfilment(client, context),
     probe,
   };
 }

@@ -25,13 +25,14 @@ export class AppPage {
   }
 
   async goTo(
-    label: 'Overview' | 'Exceptions' | 'Reconcile' | 'Mappings' | 'Stock' | 'Activity' | 'Settings',
+    label:
+      'Overview' | 'Exceptions' | 'Reconcile' | 'Mappings' | 'Stock' | 'Activity' | 'Settings' | 'Fulfil',
   ): Promise<void> {
     await this.page
       .getByRole('navigation', { name: 'Pages' })
       .getByRole('link', { name: label, exact: true })
       .click();
-    const heading = label === 'Reconcile' ? 'Reconciliation' : label;
+    const heading = label === 'Reconcile' ? 'Reconciliation' : label === 'Fulfil' ? 'Fulfil orders' : label;
     await expect(this.page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
   }
 }
