@@ -88,6 +88,12 @@ export const destinationSchema = z.discriminatedUnion(
       supplierParty: z.string().min(1).optional(),
       /** Per-request timeout in ms; a change that times out after it was sent is checked again by its reference. */
       requestTimeoutMs: z.number().int().min(1000).max(300_000).optional(),
+      /**
+       * What POS sales and returns become in Tryton (src-main/connectors/tryton/README.md, "Posting modes"):
+       * `per_event` a customer shipment (return) each, stock only; `sales` a Tryton sale each (`sale.sale`, with
+       * its prices, shipment and invoice). Receipts, counts, adjustments and transfers are shipments in both.
+       */
+      postingMode: z.enum(['per_event', 'sales']).default('per_event'),
       ...routing,
     }),
     z
@@ -133,7 +139,8 @@ export const destinationSchema = z.discriminatedUnion(
             handshakeFirst: z.boolean().default(false),
           })
           .refine((t) => (t.cert === undefined) === (t.key === undefined), {
-            message: 'cert and key go together: a client certificate needs its key, and a key its certificate',
+            message:
+              'cert and key go together: a client certificate needs its key, and a key its certificate',
             path: ['key'],
           })
           .optional(),

@@ -13,6 +13,7 @@ import {
   type ShipmentModel,
   type TrytonLine,
   type WarehouseLayout,
+  type WorkflowButton,
 } from './tryton-documents.js';
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
 import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './tryton-master-data.js';
@@ -22,7 +23,7 @@ import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './try
  * check), a tenth of a second each on a quiet Tryton and up to a few seconds on a loaded one: ten keep a send
  * inside the engine's send timeout (30 s), past which the item in flight is `unknown` and checked again.
  */
-export const TRYTON_MAX_BATCH = 10;
+export const TRYTON_MAX_BATCH = 100;
 /** Most workflow buttons pressed on one shipment in a round (a customer shipment needs four). */
 const MAX_STEPS = 8;
 /** Rounds of buttons and a state check before an item is given up for this attempt. */
@@ -119,6 +120,9 @@ function connectorErrorOf(error: TrytonCallError): ConnectorError {
 const isStopping = (r: DeliveryResult) =>
   r.kind === 'retry' || r.kind === 'unknown' || r.kind === 'rate_limited' || r.kind === 'auth_failed';
 
+/** An item ready to be posted: its shipment model, its store's places and its lines' products. */
+type Ready = Readonly<{ item: LedgerItem; model: ShipmentModel; store: Store; products: readonly number[] }>;
+
 /** What Tryton calls the shipments, for messages. */
 const LABELS: Record<ShipmentModel, string> = {
   'stock.shipment.out': 'customer shipment',
@@ -141,53 +145,255 @@ class TrytonLedger {
   }
 
   /**
-   * Delivers the items one by one, in order, one result each. The first transient failure (or a refused login)
-   * stops the batch: the items after it get `retry` untried, so order within the lane holds.
+   * Delivers the items in order, one result each. Items between two counts are posted together (`#deliverRun`:
+   * one search, one create and one call per workflow button for all of them); a count goes alone, after the items
+   * before it are done, since it measures Tryton's level. The first transient failure (or a refused login) stops
+   * the batch: the items after it get `retry`, so order within the lane holds (an item of the same run that was
+   * done anyway is found by its reference next time and answered `already_applied`).
    */
   async send(items: readonly LedgerItem[], signal: AbortSignal): Promise<SendOutcome> {
     const results: DeliveryResult[] = [];
     let stopped: string | null = null;
-    for (const item of items) {
+    let start = 0;
+    while (start < items.length) {
       if (stopped === null && signal.aborted) stopped = 'the send was stopped';
       if (stopped !== null) {
         results.push({ kind: 'retry', detail: stopped });
+        start += 1;
         continue;
       }
-      const result = await this.#deliver(item, signal);
-      results.push(result);
-      if (isStopping(result)) stopped = `an earlier item of this location waits (${result.kind})`;
+      let end = start + 1;
+      if (items[start]!.event.type !== 'count')
+        while (end < items.length && items[end]!.event.type !== 'count') end += 1;
+      const run = items.slice(start, end);
+      const answers =
+        run.length === 1 ? [await this.#deliver(run[0]!, signal)] : await this.#deliverRun(run, signal);
+      for (const result of answers) {
+        if (stopped !== null) {
+          results.push({ kind: 'retry', detail: stopped });
+          continue;
+        }
+        results.push(result);
+        if (isStopping(result)) stopped = `an earlier item of this location waits (${result.kind})`;
+      }
+      start = end;
     }
     return { results };
   }
 
-  async #deliver(item: LedgerItem, signal: AbortSignal): Promise<DeliveryResult> {
-    const { event, idempotencyKey } = item;
+  /**
+   * Posts several items (no count among them) with as few calls as Tryton allows: per shipment model one
+   * `search_read` of all their references, one `create` of every shipment not found, then each workflow button
+   * once for all the shipments it applies to, and one read of their states. Exactly once as `#deliver`: the search
+   * comes first, the create is one transaction, found shipments are finished. A refusal names no item, so the
+   * items of a refused call are posted again one by one (`#deliver`, which searches first), which tells which
+   * item Tryton refuses; the others post.
+   */
+  async #deliverRun(items: readonly LedgerItem[], signal: AbortSignal): Promise<DeliveryResult[]> {
+    const results: (DeliveryResult | undefined)[] = items.map(() => undefined);
+    const groups = new Map<ShipmentModel, { index: number; ready: Ready }[]>();
+    try {
+      for (const [index, item] of items.entries()) {
+        const ready = await this.#prepare(item, signal);
+        if ('kind' in ready) results[index] = ready;
+        else groups.set(ready.model, [...(groups.get(ready.model) ?? []), { index, ready }]);
+      }
+      for (const [model, members] of groups) {
+        const unresolved = await this.#postShipments(model, members, signal);
+        for (const [index, result] of unresolved) results[index] = result;
+      }
+    } catch (error) {
+      for (const [index, item] of items.entries())
+        if (results[index] === undefined) results[index] = this.#classify(error, item);
+    }
+    return results.map(
+      (r, index) => r ?? { kind: 'retry', detail: `${items[index]!.idempotencyKey} was not tried` },
+    );
+  }
+
+  /**
+   * The batched post of one shipment model (see `#deliverRun`); answers a result per member. Throws a transient
+   * failure (the caller answers every member without a result with it).
+   */
+  async #postShipments(
+    model: ShipmentModel,
+    members: readonly { index: number; ready: Ready }[],
+    signal: AbortSignal,
+  ): Promise<Map<number, DeliveryResult>> {
+    const results = new Map<number, DeliveryResult>();
+    const write: CallOptions = { signal, isWrite: true };
+    const found = await this.#rpc.call(
+      z.array(shipmentSchema.extend({ reference: z.string().nullable() })),
+      model,
+      'search_read',
+      [
+        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
+        0,
+        null,
+        null,
+        ['state', 'reference'],
+      ],
+      { signal, isWrite: false },
+    );
+    const byKey = new Map<string, z.output<typeof shipmentSchema>[]>();
+    for (const shipment of found)
+      byKey.set(shipment.reference ?? '', [...(byKey.get(shipment.reference ?? '') ?? []), shipment]);
+    const toFinish: { index: number; ready: Ready; shipments: z.output<typeof shipmentSchema>[] }[] = [];
+    const toCreate: { index: number; ready: Ready; documents: Record<string, unknown>[] }[] = [];
+    for (const member of members) {
+      const existing = byKey.get(member.ready.item.idempotencyKey) ?? [];
+      if (existing.length > 0 && existing.every((s) => s.state === 'done'))
+        results.set(member.index, { kind: 'already_applied' });
+      else if (existing.length > 0) toFinish.push({ ...member, shipments: existing });
+      else {
+        try {
+          const documents = await this.#plan(
+            member.ready.item,
+            model,
+            member.ready.store,
+            member.ready.products,
+            signal,
+          );
+          if (documents.length === 0) results.set(member.index, { kind: 'delivered' });
+          else toCreate.push({ ...member, documents });
+        } catch (error) {
+          if (!(error instanceof PlanError)) throw error;
+          results.set(member.index, { kind: 'rejected', detail: error.message });
+        }
+      }
+    }
+    if (toCreate.length > 0) {
+      let ids: number[];
+      try {
+        ids = await this.#rpc.callAcknowledging(
+          z.array(idSchema),
+          model,
+          'create',
+          [toCreate.flatMap((c) => c.documents)],
+          write,
+        );
+      } catch (error) {
+        if (!(error instanceof TrytonCallError) || error.kind !== 'refused') throw error;
+        // Nothing was created (one transaction): post them one by one to learn which one Tryton refuses.
+        for (const member of toCreate)
+          results.set(member.index, await this.#deliver(member.ready.item, signal));
+        ids = [];
+      }
+      let next = 0;
+      if (ids.length > 0)
+        for (const member of toCreate) {
+          const created = ids
+            .slice(next, next + member.documents.length)
+            .map((id) => ({ id, state: 'draft' }));
+          next += member.documents.length;
+          toFinish.push({ index: member.index, ready: member.ready, shipments: created });
+        }
+    }
+    if (toFinish.length === 0) return results;
+    try {
+      await this.#finishMany(
+        model,
+        toFinish.flatMap((f) => f.shipments.map((s) => ({ ...s, layout: f.ready.store.layout }))),
+        signal,
+      );
+      for (const member of toFinish) results.set(member.index, { kind: 'delivered' });
+    } catch (error) {
+      if (!(error instanceof PlanError) && !(error instanceof TrytonCallError && error.kind === 'refused'))
+        throw error;
+      // One of them cannot be moved on (cancelled, refused): finish them one by one to learn which.
+      for (const member of toFinish)
+        results.set(member.index, await this.#deliver(member.ready.item, signal));
+    }
+    return results;
+  }
+
+  /**
+   * `#finish` for shipments of many items: each round presses every button once for all the shipments it applies
+   * to (a workflow button of Tryton takes a list of records), then reads all their states once.
+   */
+  async #finishMany(
+    model: ShipmentModel,
+    shipments: readonly (z.output<typeof shipmentSchema> & { layout: WarehouseLayout })[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    let pending = shipments;
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const states = new Map(pending.map((s) => [s.id, s.state]));
+      for (let steps = 0; steps < MAX_STEPS; steps += 1) {
+        const byStep = new Map<WorkflowButton, number[]>();
+        for (const shipment of pending) {
+          const step = nextStep(model, states.get(shipment.id)!, shipment.layout);
+          if (step === 'finished') continue;
+          if (step === 'cancelled')
+            throw new PlanError(`the ${LABELS[model]} ${shipment.id} made for it was cancelled in Tryton`);
+          byStep.set(step, [...(byStep.get(step) ?? []), shipment.id]);
+        }
+        if (byStep.size === 0) break;
+        for (const [step, ids] of byStep) {
+          await this.#rpc.callAcknowledging(z.unknown(), model, step, [ids], { signal, isWrite: true });
+          for (const shipment of pending)
+            if (ids.includes(shipment.id)) states.set(shipment.id, stateAfter(model, step, shipment.layout));
+        }
+      }
+      const read = await this.#rpc.call(
+        z.array(shipmentSchema),
+        model,
+        'read',
+        [pending.map((s) => s.id), ['state']],
+        { signal, isWrite: false },
+      );
+      if (read.length !== pending.length)
+        throw new PlanError(`a ${LABELS[model]} made for it was deleted in Tryton`);
+      const layouts = new Map(pending.map((s) => [s.id, s.layout]));
+      pending = read.filter((s) => s.state !== 'done').map((s) => ({ ...s, layout: layouts.get(s.id)! }));
+      if (pending.length === 0) return;
+    }
+    throw new TrytonCallError(
+      'transient',
+      `the ${LABELS[model]} ${pending.map((s) => s.id).join(', ')} is not done after ${MAX_ROUNDS} rounds (${pending.map((s) => s.state).join(', ')})`,
+    );
+  }
+
+  /**
+   * What an item needs before anything is written: its shipment model, its store and its products; or its
+   * result when it needs nothing (a reservation) or cannot be posted yet (an unmapped location or SKU).
+   */
+  async #prepare(item: LedgerItem, signal: AbortSignal): Promise<Ready | DeliveryResult> {
+    const { event } = item;
     const model = shipmentModelOf(event.type);
     // Reservations live in Backroom and the marketplaces; Tryton's stock only moves when goods move.
     if (model === null) return { kind: 'delivered' };
+    const storage = await this.#data.storageOf(event.location, signal);
+    if (storage === null)
+      return {
+        kind: 'unmapped',
+        mapping: 'location',
+        localId: event.location,
+        detail: `no Tryton storage location or warehouse has the code "${event.location}"; map the location to a storage location id`,
+      };
+    const products: number[] = [];
+    for (const line of event.lines) {
+      const product = await this.#data.productOf(line.sku, signal);
+      if (product === null)
+        return {
+          kind: 'unmapped',
+          mapping: 'item',
+          localId: line.sku,
+          detail: `no Tryton product has the code "${line.sku}"; map the SKU to a product id`,
+        };
+      products.push(product);
+    }
+    return { item, model, store: await this.#data.store(storage, signal), products };
+  }
+
+  async #deliver(item: LedgerItem, signal: AbortSignal): Promise<DeliveryResult> {
+    const { idempotencyKey } = item;
     const read: CallOptions = { signal, isWrite: false };
     const write: CallOptions = { signal, isWrite: true };
     try {
-      const storage = await this.#data.storageOf(event.location, signal);
-      if (storage === null)
-        return {
-          kind: 'unmapped',
-          mapping: 'location',
-          localId: event.location,
-          detail: `no Tryton storage location or warehouse has the code "${event.location}"; map the location to a storage location id`,
-        };
-      const products: number[] = [];
-      for (const line of event.lines) {
-        const product = await this.#data.productOf(line.sku, signal);
-        if (product === null)
-          return {
-            kind: 'unmapped',
-            mapping: 'item',
-            localId: line.sku,
-            detail: `no Tryton product has the code "${line.sku}"; map the SKU to a product id`,
-          };
-        products.push(product);
-      }
+      const ready = await this.#prepare(item, signal);
+      if ('kind' in ready) return ready;
+      const { model, store, products } = ready;
 
       // Exactly once: whatever a previous attempt created carries this key. Found means finish, never create.
       let shipments = await this.#rpc.call(
@@ -197,7 +403,6 @@ class TrytonLedger {
         [[['reference', '=', idempotencyKey]], 0, null, null, ['state']],
         read,
       );
-      const store = await this.#data.store(storage, signal);
       if (shipments.length > 0 && shipments.every((s) => s.state === 'done'))
         return { kind: 'already_applied' };
       if (shipments.length === 0) {
