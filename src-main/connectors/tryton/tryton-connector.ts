@@ -16,6 +16,7 @@ import {
   type WorkflowButton,
 } from './tryton-documents.js';
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
+import { nextSaleStep, planSale, salePricesOf } from './tryton-sales.js';
 import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './tryton-master-data.js';
 
 /**
@@ -120,8 +121,22 @@ function connectorErrorOf(error: TrytonCallError): ConnectorError {
 const isStopping = (r: DeliveryResult) =>
   r.kind === 'retry' || r.kind === 'unknown' || r.kind === 'rate_limited' || r.kind === 'auth_failed';
 
-/** An item ready to be posted: its shipment model, its store's places and its lines' products. */
-type Ready = Readonly<{ item: LedgerItem; model: ShipmentModel; store: Store; products: readonly number[] }>;
+/** An item ready to be posted: its document model, its store's places and its lines' products. */
+type Ready = Readonly<{
+  item: LedgerItem;
+  /** A shipment model, or `sale.sale` for a POS sale or return in the `sales` posting mode. */
+  model: ShipmentModel | 'sale.sale';
+  store: Store;
+  products: readonly number[];
+}>;
+
+const saleSchema = z.object({ id: idSchema, state: z.string() });
+const saleDocumentsSchema = z.object({
+  id: idSchema,
+  state: z.string(),
+  shipments: z.array(idSchema),
+  shipment_returns: z.array(idSchema),
+});
 
 /** What Tryton calls the shipments, for messages. */
 const LABELS: Record<ShipmentModel, string> = {
@@ -133,12 +148,14 @@ const LABELS: Record<ShipmentModel, string> = {
 
 /** The connector's state: the RPC client and Tryton's master data (kept for the process). */
 class TrytonLedger {
+  readonly #config: TrytonConfig;
   readonly #context: ConnectorContext;
   readonly #rpc: TrytonRpc;
   /** Tryton's master data, looked up (and cached) as documents need it. */
   readonly #data: TrytonMasterData;
 
   constructor(config: TrytonConfig, context: ConnectorContext, rpc: TrytonRpc) {
+    this.#config = config;
     this.#context = context;
     this.#rpc = rpc;
     this.#data = new TrytonMasterData(config, context, rpc);
@@ -191,7 +208,7 @@ class TrytonLedger {
    */
   async #deliverRun(items: readonly LedgerItem[], signal: AbortSignal): Promise<DeliveryResult[]> {
     const results: (DeliveryResult | undefined)[] = items.map(() => undefined);
-    const groups = new Map<ShipmentModel, { index: number; ready: Ready }[]>();
+    const groups = new Map<Ready['model'], { index: number; ready: Ready }[]>();
     try {
       for (const [index, item] of items.entries()) {
         const ready = await this.#prepare(item, signal);
@@ -199,7 +216,10 @@ class TrytonLedger {
         else groups.set(ready.model, [...(groups.get(ready.model) ?? []), { index, ready }]);
       }
       for (const [model, members] of groups) {
-        const unresolved = await this.#postShipments(model, members, signal);
+        const unresolved =
+          model === 'sale.sale'
+            ? await this.#postSales(members, signal, true)
+            : await this.#postShipments(model, members, signal);
         for (const [index, result] of unresolved) results[index] = result;
       }
     } catch (error) {
@@ -308,6 +328,222 @@ class TrytonLedger {
   }
 
   /**
+   * The `sales` posting mode: each POS sale or return becomes a Tryton sale (`tryton-sales.ts`) with the item's
+   * key as `reference`, pushed through Tryton's workflow (quote, confirm, process: Tryton then creates its
+   * invoice per the sale's invoice method and its customer shipment or return) and its shipments driven to done.
+   * Exactly once as shipments are: one `search_read` of the references first, one `create` of the sales not
+   * found, found sales driven on from their state (a crash between create and done leaves a sale the retry
+   * finishes). With `canSplit`, a refused call posts its items again one by one to find the refused one.
+   */
+  async #postSales(
+    members: readonly { index: number; ready: Ready }[],
+    signal: AbortSignal,
+    canSplit: boolean,
+  ): Promise<Map<number, DeliveryResult>> {
+    const results = new Map<number, DeliveryResult>();
+    const write: CallOptions = { signal, isWrite: true };
+    const found = await this.#rpc.call(
+      z.array(saleSchema.extend({ reference: z.string().nullable() })),
+      'sale.sale',
+      'search_read',
+      [
+        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
+        0,
+        null,
+        null,
+        ['state', 'reference'],
+      ],
+      { signal, isWrite: false },
+    );
+    const byKey = new Map(found.map((sale) => [sale.reference ?? '', sale]));
+    const fresh = members.filter((m) => !byKey.has(m.ready.item.idempotencyKey));
+    const inactive =
+      fresh.length === 0
+        ? new Set<number>()
+        : await this.#data.inactiveOf(
+            fresh.flatMap((m) => m.ready.products),
+            signal,
+          );
+    const toDrive: { index: number; ready: Ready; sale: z.output<typeof saleSchema> }[] = [];
+    const toCreate: { index: number; ready: Ready; values: Record<string, unknown> }[] = [];
+    for (const member of members) {
+      const existing = byKey.get(member.ready.item.idempotencyKey);
+      if (existing !== undefined) {
+        this.#context.logger.info(
+          { key: member.ready.item.idempotencyKey, sale: existing.id, state: existing.state },
+          'found the sale of an earlier attempt; finishing it',
+        );
+        toDrive.push({ ...member, sale: existing });
+        continue;
+      }
+      const withdrawn = member.ready.item.event.lines.filter((_, i) =>
+        inactive.has(member.ready.products[i]!),
+      );
+      if (withdrawn.length > 0) {
+        results.set(member.index, {
+          kind: 'rejected',
+          detail: `${withdrawn.map((l) => `SKU ${l.sku}`).join(', ')} is withdrawn in Tryton (its product is inactive), so Tryton cannot take this ${member.ready.item.event.type}; reactivate the product in Tryton, or map the SKU to another product, then retry`,
+        });
+        continue;
+      }
+      try {
+        toCreate.push({ ...member, values: await this.#planSale(member.ready, signal) });
+      } catch (error) {
+        if (!(error instanceof PlanError)) throw error;
+        results.set(member.index, { kind: 'rejected', detail: error.message });
+      }
+    }
+    const refused = async (error: unknown, which: readonly { index: number; ready: Ready }[]) => {
+      const isRefusal =
+        error instanceof PlanError || (error instanceof TrytonCallError && error.kind === 'refused');
+      if (!isRefusal) throw error;
+      if (canSplit && which.length > 1)
+        for (const member of which) results.set(member.index, await this.#deliver(member.ready.item, signal));
+      else
+        for (const member of which)
+          results.set(member.index, {
+            kind: 'rejected',
+            detail:
+              error instanceof PlanError
+                ? error.message
+                : `Tryton refused the sale: ${error.message} (SKUs: ${skusOf(member.ready.item)})`,
+          });
+    };
+    if (toCreate.length > 0) {
+      try {
+        const ids = await this.#rpc.callAcknowledging(
+          z.array(idSchema),
+          'sale.sale',
+          'create',
+          [toCreate.map((c) => c.values)],
+          write,
+        );
+        for (const [i, member] of toCreate.entries())
+          toDrive.push({ index: member.index, ready: member.ready, sale: { id: ids[i]!, state: 'draft' } });
+      } catch (error) {
+        // Nothing was created (one transaction).
+        await refused(error, toCreate);
+      }
+    }
+    if (toDrive.length === 0) return results;
+    try {
+      await this.#driveSales(toDrive, signal);
+      for (const member of toDrive) results.set(member.index, { kind: 'delivered' });
+    } catch (error) {
+      await refused(error, toDrive);
+    }
+    return results;
+  }
+
+  /** The values of one sale (`planSale`), with what it needs read from Tryton. Throws `PlanError` for bad input. */
+  async #planSale(ready: Ready, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const { item, store, products } = ready;
+    const { event } = item;
+    const prices = salePricesOf(event);
+    const currency =
+      prices.currency === null ? store.places.currency : await this.#data.currencyOf(prices.currency, signal);
+    if (currency === null)
+      throw new PlanError(
+        `Tryton does not know the currency ${prices.currency ?? ''} of this ${event.type} (SKUs: ${skusOf(item)}); add the currency in Tryton and retry, or discard this item`,
+      );
+    const customer = await this.#data.party('customer', signal);
+    const uoms = await this.#data.uomsOf(products, signal);
+    return planSale({
+      reference: item.idempotencyKey,
+      description: event.reference ?? null,
+      places: store.places,
+      customer,
+      currency,
+      date: await this.#data.bookingDateOf(item, store.places.company, signal),
+      paymentTerm: await this.#data.customerPaymentTerm(customer.id, signal),
+      isReturn: event.type === 'return',
+      lines: event.lines.map((line, i) => ({
+        product: products[i]!,
+        uom: uoms.get(products[i]!)!,
+        qty: line.qty,
+        unitPrice: prices.unitPrices[i]!,
+      })),
+    });
+  }
+
+  /**
+   * Drives sales to `processing` (quote, confirm, process; each button once for all the sales it applies to)
+   * and then the customer shipments and returns Tryton made for them to `done`.
+   */
+  async #driveSales(
+    sales: readonly { ready: Ready; sale: z.output<typeof saleSchema> }[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const write: CallOptions = { signal, isWrite: true };
+    const ids = sales.map((s) => s.sale.id);
+    let states = new Map(sales.map((s) => [s.sale.id, s.sale.state]));
+    let documents: z.output<typeof saleDocumentsSchema>[] = [];
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const byStep = (step: ReturnType<typeof nextSaleStep>) =>
+        ids.filter((id) => nextSaleStep(states.get(id)!) === step);
+      const cancelled = byStep('cancelled');
+      if (cancelled.length > 0)
+        throw new PlanError(
+          `the Tryton sale ${cancelled.join(', ')} made for it was cancelled in Tryton; reset it to draft in Tryton and retry, or discard this item`,
+        );
+      // In Tryton's order; a sale quoted here is confirmed in the same round.
+      const quote = byStep('quote');
+      const confirm = [...quote, ...byStep('confirm')];
+      if (quote.length > 0)
+        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'quote', [quote], write);
+      if (confirm.length > 0)
+        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'confirm', [confirm], write);
+      // Confirming queues `process`, which Tryton runs after the call unless a queue worker is set up: a sale
+      // still `confirmed` is processed here.
+      const read = async () =>
+        this.#rpc.call(
+          z.array(saleDocumentsSchema),
+          'sale.sale',
+          'read',
+          [ids, ['state', 'shipments', 'shipment_returns']],
+          { signal, isWrite: false },
+        );
+      documents = await read();
+      const unprocessed = documents.filter((d) => d.state === 'confirmed').map((d) => d.id);
+      if (unprocessed.length > 0) {
+        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'process', [unprocessed], write);
+        documents = await read();
+      }
+      if (documents.length !== ids.length) throw new PlanError('a sale made for it was deleted in Tryton');
+      states = new Map(documents.map((d) => [d.id, d.state]));
+      if (ids.every((id) => nextSaleStep(states.get(id)!) === 'processed')) break;
+      if (round === MAX_ROUNDS - 1)
+        throw new TrytonCallError(
+          'transient',
+          `the Tryton sale ${ids.filter((id) => nextSaleStep(states.get(id)!) !== 'processed').join(', ')} is not processed after ${MAX_ROUNDS} rounds`,
+        );
+    }
+    const layouts = new Map(sales.map((s) => [s.sale.id, s.ready.store.layout]));
+    for (const [model, field] of [
+      ['stock.shipment.out', 'shipments'],
+      ['stock.shipment.out.return', 'shipment_returns'],
+    ] as const) {
+      const layoutOf = new Map<number, WarehouseLayout>();
+      for (const d of documents) for (const id of d[field]) layoutOf.set(id, layouts.get(d.id)!);
+      if (layoutOf.size === 0) continue;
+      const shipments = await this.#rpc.call(
+        z.array(shipmentSchema),
+        model,
+        'read',
+        [[...layoutOf.keys()], ['state']],
+        { signal, isWrite: false },
+      );
+      const pending = shipments.filter((s) => s.state !== 'done');
+      if (pending.length > 0)
+        await this.#finishMany(
+          model,
+          pending.map((s) => ({ ...s, layout: layoutOf.get(s.id)! })),
+          signal,
+        );
+    }
+  }
+
+  /**
    * `#finish` for shipments of many items: each round presses every button once for all the shipments it applies
    * to (a workflow button of Tryton takes a list of records), then reads all their states once.
    */
@@ -360,7 +596,8 @@ class TrytonLedger {
    */
   async #prepare(item: LedgerItem, signal: AbortSignal): Promise<Ready | DeliveryResult> {
     const { event } = item;
-    const model = shipmentModelOf(event.type);
+    const isSale = this.#config.postingMode === 'sales' && (event.type === 'sale' || event.type === 'return');
+    const model = isSale ? 'sale.sale' : shipmentModelOf(event.type);
     // Reservations live in Backroom and the marketplaces; Tryton's stock only moves when goods move.
     if (model === null) return { kind: 'delivered' };
     const storage = await this.#data.storageOf(event.location, signal);
@@ -393,6 +630,8 @@ class TrytonLedger {
     try {
       const ready = await this.#prepare(item, signal);
       if ('kind' in ready) return ready;
+      if (ready.model === 'sale.sale')
+        return (await this.#postSales([{ index: 0, ready }], signal, false)).get(0)!;
       const { model, store, products } = ready;
 
       // Exactly once: whatever a previous attempt created carries this key. Found means finish, never create.
