@@ -211,13 +211,21 @@ function trytonSums(
 
 const sorted = <V>(map: ReadonlyMap<string, V>) => Object.fromEntries([...map].sort());
 
+/** The state and effective day (`YYYY-MM-DD`) of each shipment. */
 async function shipmentStates(rpc: TrytonRpc, model: string, ids: number[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const rows = await rpc.call(z.array(z.object({ state: z.string() })), model, 'read', [ids, ['state']], {
-    signal: AbortSignal.timeout(30_000),
-    isWrite: false,
-  });
-  return rows.map((r) => r.state);
+  const rows = await rpc.call(
+    z.array(z.object({ state: z.string(), effective_date: trytonDateSchema.nullable() })),
+    model,
+    'read',
+    [ids, ['state', 'effective_date']],
+    { signal: AbortSignal.timeout(30_000), isWrite: false },
+  );
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return rows.map(
+    (r) =>
+      `${r.state} ${r.effective_date === null ? '-' : `${r.effective_date.year}-${pad(r.effective_date.month)}-${pad(r.effective_date.day)}`}`,
+  );
 }
 
 /** A store's days of sales and returns at S1 and S2 over two days, with receipts first. */
@@ -301,8 +309,8 @@ test(
           ...(await shipmentStates(server.rpc, 'stock.shipment.out', sale.shipments)),
           ...(await shipmentStates(server.rpc, 'stock.shipment.out.return', sale.returns)),
         ],
-        ['done'],
-        `${sale.reference} has one shipment (or return), done`,
+        [`done ${sale.day}`],
+        `${sale.reference} has one shipment (or return), done on the sale's day`,
       );
     }
     // Receipts still go as supplier shipments; Tryton's stock follows the local ledger.

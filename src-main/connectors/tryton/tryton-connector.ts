@@ -15,7 +15,13 @@ import {
   type WarehouseLayout,
   type WorkflowButton,
 } from './tryton-documents.js';
-import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
+import {
+  TrytonCallError,
+  TrytonRpc,
+  trytonDateSchema,
+  type CallOptions,
+  type TrytonDate,
+} from './tryton-rpc.js';
 import { nextSaleStep, planSale, salePricesOf } from './tryton-sales.js';
 import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './tryton-master-data.js';
 
@@ -138,6 +144,7 @@ const saleSchema = z.object({ id: idSchema, state: z.string() });
 const saleDocumentsSchema = z.object({
   id: idSchema,
   state: z.string(),
+  sale_date: trytonDateSchema.nullable(),
   shipments: z.array(idSchema),
   shipment_returns: z.array(idSchema),
 });
@@ -515,7 +522,7 @@ class TrytonLedger {
           z.array(saleDocumentsSchema),
           'sale.sale',
           'read',
-          [ids, ['state', 'shipments', 'shipment_returns']],
+          [ids, ['state', 'sale_date', 'shipments', 'shipment_returns']],
           { signal, isWrite: false },
         );
       documents = await read();
@@ -549,6 +556,17 @@ class TrytonLedger {
         { signal, isWrite: false },
       );
       const pending = shipments.filter((s) => s.state !== 'done');
+      // Dated like the sale (the event's day, as `per_event` dates its shipments): a shipment not done yet takes
+      // its sale's day as its effective date, which its moves take when done (Tryton's today otherwise).
+      const byDay = new Map<string, { date: TrytonDate; ids: number[] }>();
+      for (const d of documents)
+        for (const id of d[field]) {
+          if (d.sale_date === null || !pending.some((s) => s.id === id)) continue;
+          const key = `${d.sale_date.year}-${d.sale_date.month}-${d.sale_date.day}`;
+          byDay.set(key, { date: d.sale_date, ids: [...(byDay.get(key)?.ids ?? []), id] });
+        }
+      for (const { date, ids: dated } of byDay.values())
+        await this.#rpc.call(z.unknown(), model, 'write', [dated, { effective_date: date }], write);
       if (pending.length > 0)
         await this.#finishMany(
           model,
