@@ -105,6 +105,12 @@ export const destinationSchema = z.discriminatedUnion(
           list: id.default('retail'),
         })
         .optional(),
+      /**
+       * What POS sales and returns become in Tryton (src-main/connectors/tryton/README.md, "Posting modes"):
+       * `per_event` a customer shipment (return) each, stock only; `sales` a Tryton sale each (`sale.sale`, with
+       * its prices, shipment and invoice). Receipts, counts, adjustments and transfers are shipments in both.
+       */
+      postingMode: z.enum(['per_event', 'sales']).default('per_event'),
       ...routing,
     }),
     z

@@ -51,6 +51,7 @@ function trytonDestination(server: TrytonServer, overrides: Record<string, unkno
     password: server.password,
     customerParty: 'WALKIN',
     supplierParty: 'SUPPLIER',
+    postingMode: 'per_event' as const,
     ...overrides,
   };
 }

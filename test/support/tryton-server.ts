@@ -41,6 +41,10 @@ export type TrytonSeed = Readonly<{
   supplier: number;
   storage: Readonly<Record<'S1' | 'S2', number>>;
   products: Readonly<Record<string, number>>;
+  /** The immediate payment term, the walk-in party's customer payment term. */
+  paymentTerm: number;
+  /** The revenue account of the products' account category (sale lines are invoiced to it). */
+  revenueAccount: number;
 }>;
 
 export type TrytonServer = Readonly<{
@@ -65,7 +69,7 @@ export type TrytonServer = Readonly<{
  * as JSON. Run with the Python that runs trytond.
  */
 const SEED_SCRIPT = `
-import json, sys
+import datetime, json, sys
 from decimal import Decimal
 conf, dbname, goods, service = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 from trytond.config import config
@@ -104,10 +108,55 @@ with Transaction().start(dbname, 0, context={}) as transaction:
             'input_location': inp.id, 'output_location': out.id, 'storage_location': storage.id,
             'lost_found_location': lost_found}])
         seed['storage'][code] = storage.id
+    # What sales need (sale.sale, its invoice): Tryton's minimal English chart of accounts with the receivable
+    # and payable defaults (as account's own tests create it), fiscal years around today with monthly periods and
+    # invoice sequences, an immediate payment term for the walk-in party, and an account category that gives
+    # products a revenue and an expense account.
+    with Transaction().set_context(company=company.id, companies=[company.id]):
+        Account, AccountTemplate = get('account.account'), get('account.account.template')
+        CreateChart = get('account.create_chart', type='wizard')
+        session_id, _, _ = CreateChart.create()
+        chart = CreateChart(session_id)
+        chart.account.account_template = AccountTemplate(ModelData.get_id('account', 'account_template_root_en'))
+        chart.account.company = company
+        chart.transition_create_account()
+        receivable, = Account.search([('type.receivable', '=', True), ('party_required', '=', True)], limit=1)
+        payable, = Account.search([('type.payable', '=', True), ('party_required', '=', True)], limit=1)
+        revenue, = Account.search([('type.revenue', '=', True)], limit=1)
+        expense, = Account.search([('type.expense', '=', True)], limit=1)
+        chart.properties.company = company
+        chart.properties.account_receivable = receivable
+        chart.properties.account_payable = payable
+        chart.transition_create_properties()
+        SequenceType, Sequence, StrictSequence = (get('ir.sequence.type'), get('ir.sequence'),
+            get('ir.sequence.strict'))
+        FiscalYear = get('account.fiscalyear')
+        move_type, = SequenceType.search([('name', '=', 'Account Move')], limit=1)
+        invoice_type, = SequenceType.search([('name', '=', 'Invoice')], limit=1)
+        today = datetime.date.today()
+        for year in (today.year - 1, today.year, today.year + 1):
+            moves, = Sequence.create([{'name': str(year), 'sequence_type': move_type.id, 'company': company.id}])
+            invoices, = StrictSequence.create([{'name': str(year), 'sequence_type': invoice_type.id,
+                'company': company.id}])
+            fiscalyear, = FiscalYear.create([{'name': str(year), 'company': company.id,
+                'start_date': datetime.date(year, 1, 1), 'end_date': datetime.date(year, 12, 31),
+                'post_move_sequence': moves.id,
+                'invoice_sequences': [('create', [{'company': company.id, 'in_invoice_sequence': invoices.id,
+                    'in_credit_note_sequence': invoices.id, 'out_invoice_sequence': invoices.id,
+                    'out_credit_note_sequence': invoices.id}])]}])
+            FiscalYear.create_period([fiscalyear])
+        term, = get('account.invoice.payment_term').create([{'name': 'Immediate',
+            'lines': [('create', [{'type': 'remainder'}])]}])
+        Party.write([customer], {'customer_payment_term': term.id})
+        category, = get('product.category').create([{'name': 'Goods sold', 'accounting': True,
+            'account_revenue': revenue.id, 'account_expense': expense.id}])
+        seed['paymentTerm'] = term.id
+        seed['revenueAccount'] = revenue.id
     unit = ModelData.get_id('product', 'uom_unit')
     for sku, kind in [(sku, 'goods') for sku in goods] + [(service, 'service')]:
         template, = Template.create([{'name': 'Product ' + sku, 'type': kind, 'default_uom': unit,
-            'list_price': Decimal('10'), 'products': [('create', [{'suffix_code': sku}])]}])
+            'list_price': Decimal('10'), 'salable': True, 'sale_uom': unit, 'account_category': category.id,
+            'products': [('create', [{'suffix_code': sku}])]}])
         seed['products'][sku] = template.products[0].id
     transaction.commit()
 print(json.dumps(seed))
@@ -119,6 +168,8 @@ const seedSchema = z.object({
   supplier: z.number(),
   storage: z.object({ S1: z.number(), S2: z.number() }),
   products: z.record(z.string(), z.number()),
+  paymentTerm: z.number(),
+  revenueAccount: z.number(),
 });
 
 type Template = { file: string; seed: TrytonSeed };

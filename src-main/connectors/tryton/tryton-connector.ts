@@ -13,16 +13,28 @@ import {
   type ShipmentModel,
   type TrytonLine,
   type WarehouseLayout,
+  type WorkflowButton,
 } from './tryton-documents.js';
-import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
+import {
+  TrytonCallError,
+  TrytonRpc,
+  trytonDateSchema,
+  type CallOptions,
+  type TrytonDate,
+} from './tryton-rpc.js';
+import { nextSaleStep, planSale, salePricesOf } from './tryton-sales.js';
 import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './tryton-master-data.js';
 
 /**
- * Items per send. Each item is several calls (search, create, three to six workflow buttons and warnings, a
- * check), a tenth of a second each on a quiet Tryton and up to a few seconds on a loaded one: ten keep a send
- * inside the engine's send timeout (30 s), past which the item in flight is `unknown` and checked again.
+ * Items per send, per posting mode. A batch costs about as many calls as one item (one search, one create, each
+ * workflow button once for all); what grows with it is Tryton's work per call. Measured by `npm run bench:erp` on
+ * a loaded 2-core machine (trytond on SQLite): 100 customer shipments take about 5 s to create and 3 s per
+ * button, while 100 sales take about 90 s to confirm (Tryton creates their invoices and shipments then) and 60 s
+ * for their shipments' `done` (which processes the sales again). A send must stay inside the engine's send timeout
+ * (30 s) and each call inside `requestTimeoutMs` (20 s by default), past which items are `unknown` and searched
+ * again, so: 50 in `per_event`, 10 in `sales`.
  */
-export const TRYTON_MAX_BATCH = 10;
+export const TRYTON_MAX_BATCH = { per_event: 50, sales: 10 } as const;
 /** Most workflow buttons pressed on one shipment in a round (a customer shipment needs four). */
 const MAX_STEPS = 8;
 /** Rounds of buttons and a state check before an item is given up for this attempt. */
@@ -60,7 +72,7 @@ export function createTrytonConnector(config: TrytonConfig, context: ConnectorCo
   return {
     connector: {
       mode: 'ledger',
-      maxBatch: TRYTON_MAX_BATCH,
+      maxBatch: TRYTON_MAX_BATCH[config.postingMode],
       send: (items, signal) => ledger.send(items, signal),
     },
     levels: {
@@ -119,6 +131,24 @@ export function connectorErrorOf(error: TrytonCallError): ConnectorError {
 const isStopping = (r: DeliveryResult) =>
   r.kind === 'retry' || r.kind === 'unknown' || r.kind === 'rate_limited' || r.kind === 'auth_failed';
 
+/** An item ready to be posted: its document model, its store's places and its lines' products. */
+type Ready = Readonly<{
+  item: LedgerItem;
+  /** A shipment model, or `sale.sale` for a POS sale or return in the `sales` posting mode. */
+  model: ShipmentModel | 'sale.sale';
+  store: Store;
+  products: readonly number[];
+}>;
+
+const saleSchema = z.object({ id: idSchema, state: z.string() });
+const saleDocumentsSchema = z.object({
+  id: idSchema,
+  state: z.string(),
+  sale_date: trytonDateSchema.nullable(),
+  shipments: z.array(idSchema),
+  shipment_returns: z.array(idSchema),
+});
+
 /** What Tryton calls the shipments, for messages. */
 const LABELS: Record<ShipmentModel, string> = {
   'stock.shipment.out': 'customer shipment',
@@ -129,65 +159,513 @@ const LABELS: Record<ShipmentModel, string> = {
 
 /** The connector's state: the RPC client and Tryton's master data (kept for the process). */
 class TrytonLedger {
+  readonly #config: TrytonConfig;
   readonly #context: ConnectorContext;
   readonly #rpc: TrytonRpc;
   /** Tryton's master data, looked up (and cached) as documents need it. */
   readonly #data: TrytonMasterData;
 
   constructor(config: TrytonConfig, context: ConnectorContext, rpc: TrytonRpc) {
+    this.#config = config;
     this.#context = context;
     this.#rpc = rpc;
     this.#data = new TrytonMasterData(config, context, rpc);
   }
 
   /**
-   * Delivers the items one by one, in order, one result each. The first transient failure (or a refused login)
-   * stops the batch: the items after it get `retry` untried, so order within the lane holds.
+   * Delivers the items in order, one result each. Items between two counts are posted together (`#deliverRun`:
+   * one search, one create and one call per workflow button for all of them); a count goes alone, after the items
+   * before it are done, since it measures Tryton's level. The first transient failure (or a refused login) stops
+   * the batch: the items after it get `retry`, so order within the lane holds (an item of the same run that was
+   * done anyway is found by its reference next time and answered `already_applied`).
    */
   async send(items: readonly LedgerItem[], signal: AbortSignal): Promise<SendOutcome> {
     const results: DeliveryResult[] = [];
     let stopped: string | null = null;
-    for (const item of items) {
+    let start = 0;
+    while (start < items.length) {
       if (stopped === null && signal.aborted) stopped = 'the send was stopped';
       if (stopped !== null) {
         results.push({ kind: 'retry', detail: stopped });
+        start += 1;
         continue;
       }
-      const result = await this.#deliver(item, signal);
-      results.push(result);
-      if (isStopping(result)) stopped = `an earlier item of this location waits (${result.kind})`;
+      let end = start + 1;
+      if (items[start]!.event.type !== 'count')
+        while (end < items.length && items[end]!.event.type !== 'count') end += 1;
+      const run = items.slice(start, end);
+      const answers =
+        run.length === 1 ? [await this.#deliver(run[0]!, signal)] : await this.#deliverRun(run, signal);
+      for (const result of answers) {
+        if (stopped !== null) {
+          results.push({ kind: 'retry', detail: stopped });
+          continue;
+        }
+        results.push(result);
+        if (isStopping(result)) stopped = `an earlier item of this location waits (${result.kind})`;
+      }
+      start = end;
     }
     return { results };
   }
 
-  async #deliver(item: LedgerItem, signal: AbortSignal): Promise<DeliveryResult> {
-    const { event, idempotencyKey } = item;
-    const model = shipmentModelOf(event.type);
+  /**
+   * Posts several items (no count among them) with as few calls as Tryton allows: per shipment model one
+   * `search_read` of all their references, one `create` of every shipment not found, then each workflow button
+   * once for all the shipments it applies to, and one read of their states. Exactly once as `#deliver`: the search
+   * comes first, the create is one transaction, found shipments are finished. A refusal names no item, so the
+   * items of a refused call are posted again one by one (`#deliver`, which searches first), which tells which
+   * item Tryton refuses; the others post.
+   */
+  async #deliverRun(items: readonly LedgerItem[], signal: AbortSignal): Promise<DeliveryResult[]> {
+    const results: (DeliveryResult | undefined)[] = items.map(() => undefined);
+    const groups = new Map<Ready['model'], { index: number; ready: Ready }[]>();
+    try {
+      for (const [index, item] of items.entries()) {
+        const ready = await this.#prepare(item, signal);
+        if ('kind' in ready) results[index] = ready;
+        else groups.set(ready.model, [...(groups.get(ready.model) ?? []), { index, ready }]);
+      }
+      for (const [model, members] of groups) {
+        const unresolved =
+          model === 'sale.sale'
+            ? await this.#postSales(members, signal, true)
+            : await this.#postShipments(model, members, signal);
+        for (const [index, result] of unresolved) results[index] = result;
+      }
+    } catch (error) {
+      for (const [index, item] of items.entries())
+        if (results[index] === undefined) results[index] = this.#classify(error, item);
+    }
+    return results.map(
+      (r, index) => r ?? { kind: 'retry', detail: `${items[index]!.idempotencyKey} was not tried` },
+    );
+  }
+
+  /**
+   * The batched post of one shipment model (see `#deliverRun`); answers a result per member. Throws a transient
+   * failure (the caller answers every member without a result with it).
+   */
+  async #postShipments(
+    model: ShipmentModel,
+    members: readonly { index: number; ready: Ready }[],
+    signal: AbortSignal,
+  ): Promise<Map<number, DeliveryResult>> {
+    const results = new Map<number, DeliveryResult>();
+    const write: CallOptions = { signal, isWrite: true };
+    const found = await this.#rpc.call(
+      z.array(shipmentSchema.extend({ reference: z.string().nullable() })),
+      model,
+      'search_read',
+      [
+        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
+        0,
+        null,
+        null,
+        ['state', 'reference'],
+      ],
+      { signal, isWrite: false },
+    );
+    const byKey = new Map<string, z.output<typeof shipmentSchema>[]>();
+    for (const shipment of found)
+      byKey.set(shipment.reference ?? '', [...(byKey.get(shipment.reference ?? '') ?? []), shipment]);
+    const toFinish: { index: number; ready: Ready; shipments: z.output<typeof shipmentSchema>[] }[] = [];
+    const toCreate: { index: number; ready: Ready; documents: Record<string, unknown>[] }[] = [];
+    // The units of all their products in one read (each item's plan then finds them cached).
+    await this.#data.uomsOf(
+      members.flatMap((m) => (byKey.has(m.ready.item.idempotencyKey) ? [] : m.ready.products)),
+      signal,
+    );
+    for (const member of members) {
+      const existing = byKey.get(member.ready.item.idempotencyKey) ?? [];
+      if (existing.length > 0 && existing.every((s) => s.state === 'done'))
+        results.set(member.index, { kind: 'already_applied' });
+      else if (existing.length > 0) toFinish.push({ ...member, shipments: existing });
+      else {
+        try {
+          const documents = await this.#plan(
+            member.ready.item,
+            model,
+            member.ready.store,
+            member.ready.products,
+            signal,
+          );
+          if (documents.length === 0) results.set(member.index, { kind: 'delivered' });
+          else toCreate.push({ ...member, documents });
+        } catch (error) {
+          if (!(error instanceof PlanError)) throw error;
+          results.set(member.index, { kind: 'rejected', detail: error.message });
+        }
+      }
+    }
+    if (toCreate.length > 0) {
+      let ids: number[];
+      try {
+        ids = await this.#rpc.callAcknowledging(
+          z.array(idSchema),
+          model,
+          'create',
+          [toCreate.flatMap((c) => c.documents)],
+          write,
+        );
+      } catch (error) {
+        if (!(error instanceof TrytonCallError) || error.kind !== 'refused') throw error;
+        // Nothing was created (one transaction): post them one by one to learn which one Tryton refuses.
+        for (const member of toCreate)
+          results.set(member.index, await this.#deliver(member.ready.item, signal));
+        ids = [];
+      }
+      let next = 0;
+      if (ids.length > 0)
+        for (const member of toCreate) {
+          const created = ids
+            .slice(next, next + member.documents.length)
+            .map((id) => ({ id, state: 'draft' }));
+          next += member.documents.length;
+          toFinish.push({ index: member.index, ready: member.ready, shipments: created });
+        }
+    }
+    if (toFinish.length === 0) return results;
+    try {
+      await this.#finishMany(
+        model,
+        toFinish.flatMap((f) => f.shipments.map((s) => ({ ...s, layout: f.ready.store.layout }))),
+        signal,
+      );
+      for (const member of toFinish) results.set(member.index, { kind: 'delivered' });
+    } catch (error) {
+      if (!(error instanceof PlanError) && !(error instanceof TrytonCallError && error.kind === 'refused'))
+        throw error;
+      // One of them cannot be moved on (cancelled, refused): finish them one by one to learn which.
+      for (const member of toFinish)
+        results.set(member.index, await this.#deliver(member.ready.item, signal));
+    }
+    return results;
+  }
+
+  /**
+   * The `sales` posting mode: each POS sale or return becomes a Tryton sale (`tryton-sales.ts`) with the item's
+   * key as `reference`, pushed through Tryton's workflow (quote, confirm, process: Tryton then creates its
+   * invoice per the sale's invoice method and its customer shipment or return) and its shipments driven to done.
+   * Exactly once as shipments are: one `search_read` of the references first, one `create` of the sales not
+   * found, found sales driven on from their state (a crash between create and done leaves a sale the retry
+   * finishes). With `canSplit`, a refused call posts its items again one by one to find the refused one.
+   */
+  async #postSales(
+    members: readonly { index: number; ready: Ready }[],
+    signal: AbortSignal,
+    canSplit: boolean,
+  ): Promise<Map<number, DeliveryResult>> {
+    const results = new Map<number, DeliveryResult>();
+    const write: CallOptions = { signal, isWrite: true };
+    const found = await this.#rpc.call(
+      z.array(saleSchema.extend({ reference: z.string().nullable() })),
+      'sale.sale',
+      'search_read',
+      [
+        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
+        0,
+        null,
+        null,
+        ['state', 'reference'],
+      ],
+      { signal, isWrite: false },
+    );
+    const byKey = new Map(found.map((sale) => [sale.reference ?? '', sale]));
+    const fresh = members.filter((m) => !byKey.has(m.ready.item.idempotencyKey));
+    const inactive =
+      fresh.length === 0
+        ? new Set<number>()
+        : await this.#data.inactiveOf(
+            fresh.flatMap((m) => m.ready.products),
+            signal,
+          );
+    const toDrive: { index: number; ready: Ready; sale: z.output<typeof saleSchema> }[] = [];
+    // The units of all their products in one read (each sale's plan then finds them cached).
+    if (fresh.length > 0)
+      await this.#data.uomsOf(
+        fresh.flatMap((m) => m.ready.products),
+        signal,
+      );
+    const toCreate: { index: number; ready: Ready; values: Record<string, unknown> }[] = [];
+    for (const member of members) {
+      const existing = byKey.get(member.ready.item.idempotencyKey);
+      if (existing !== undefined) {
+        this.#context.logger.info(
+          { key: member.ready.item.idempotencyKey, sale: existing.id, state: existing.state },
+          'found the sale of an earlier attempt; finishing it',
+        );
+        toDrive.push({ ...member, sale: existing });
+        continue;
+      }
+      const withdrawn = member.ready.item.event.lines.filter((_, i) =>
+        inactive.has(member.ready.products[i]!),
+      );
+      if (withdrawn.length > 0) {
+        results.set(member.index, {
+          kind: 'rejected',
+          detail: `${withdrawn.map((l) => `SKU ${l.sku}`).join(', ')} is withdrawn in Tryton (its product is inactive), so Tryton cannot take this ${member.ready.item.event.type}; reactivate the product in Tryton, or map the SKU to another product, then retry`,
+        });
+        continue;
+      }
+      try {
+        toCreate.push({ ...member, values: await this.#planSale(member.ready, signal) });
+      } catch (error) {
+        if (!(error instanceof PlanError)) throw error;
+        results.set(member.index, { kind: 'rejected', detail: error.message });
+      }
+    }
+    const refused = async (error: unknown, which: readonly { index: number; ready: Ready }[]) => {
+      const isRefusal =
+        error instanceof PlanError || (error instanceof TrytonCallError && error.kind === 'refused');
+      if (!isRefusal) throw error;
+      if (canSplit && which.length > 1)
+        for (const member of which) results.set(member.index, await this.#deliver(member.ready.item, signal));
+      else
+        for (const member of which)
+          results.set(member.index, {
+            kind: 'rejected',
+            detail:
+              error instanceof PlanError
+                ? error.message
+                : `Tryton refused the sale: ${error.message} (SKUs: ${skusOf(member.ready.item)})`,
+          });
+    };
+    if (toCreate.length > 0) {
+      try {
+        const ids = await this.#rpc.callAcknowledging(
+          z.array(idSchema),
+          'sale.sale',
+          'create',
+          [toCreate.map((c) => c.values)],
+          write,
+        );
+        for (const [i, member] of toCreate.entries())
+          toDrive.push({ index: member.index, ready: member.ready, sale: { id: ids[i]!, state: 'draft' } });
+      } catch (error) {
+        // Nothing was created (one transaction).
+        await refused(error, toCreate);
+      }
+    }
+    if (toDrive.length === 0) return results;
+    try {
+      await this.#driveSales(toDrive, signal);
+      for (const member of toDrive) results.set(member.index, { kind: 'delivered' });
+    } catch (error) {
+      await refused(error, toDrive);
+    }
+    return results;
+  }
+
+  /** The values of one sale (`planSale`), with what it needs read from Tryton. Throws `PlanError` for bad input. */
+  async #planSale(ready: Ready, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const { item, store, products } = ready;
+    const { event } = item;
+    const prices = salePricesOf(event);
+    const currency =
+      prices.currency === null ? store.places.currency : await this.#data.currencyOf(prices.currency, signal);
+    if (currency === null)
+      throw new PlanError(
+        `Tryton does not know the currency ${prices.currency ?? ''} of this ${event.type} (SKUs: ${skusOf(item)}); add the currency in Tryton and retry, or discard this item`,
+      );
+    const customer = await this.#data.party('customer', signal);
+    const uoms = await this.#data.uomsOf(products, signal);
+    return planSale({
+      reference: item.idempotencyKey,
+      description: event.reference ?? null,
+      places: store.places,
+      customer,
+      currency,
+      date: await this.#data.bookingDateOf(item, store.places.company, signal),
+      paymentTerm: await this.#data.customerPaymentTerm(customer.id, signal),
+      isReturn: event.type === 'return',
+      lines: event.lines.map((line, i) => ({
+        product: products[i]!,
+        uom: uoms.get(products[i]!)!,
+        qty: line.qty,
+        unitPrice: prices.unitPrices[i]!,
+      })),
+    });
+  }
+
+  /**
+   * Drives sales to `processing` (quote, confirm, process; each button once for all the sales it applies to)
+   * and then the customer shipments and returns Tryton made for them to `done`.
+   */
+  async #driveSales(
+    sales: readonly { ready: Ready; sale: z.output<typeof saleSchema> }[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const write: CallOptions = { signal, isWrite: true };
+    const ids = sales.map((s) => s.sale.id);
+    let states = new Map(sales.map((s) => [s.sale.id, s.sale.state]));
+    let documents: z.output<typeof saleDocumentsSchema>[] = [];
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const byStep = (step: ReturnType<typeof nextSaleStep>) =>
+        ids.filter((id) => nextSaleStep(states.get(id)!) === step);
+      const cancelled = byStep('cancelled');
+      if (cancelled.length > 0)
+        throw new PlanError(
+          `the Tryton sale ${cancelled.join(', ')} made for it was cancelled in Tryton; reset it to draft in Tryton and retry, or discard this item`,
+        );
+      // In Tryton's order; a sale quoted here is confirmed in the same round.
+      const quote = byStep('quote');
+      const confirm = [...quote, ...byStep('confirm')];
+      if (quote.length > 0)
+        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'quote', [quote], write);
+      if (confirm.length > 0)
+        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'confirm', [confirm], write);
+      // Confirming queues `process`, which Tryton runs after the call unless a queue worker is set up: a sale
+      // still `confirmed` is processed here.
+      const read = async () =>
+        this.#rpc.call(
+          z.array(saleDocumentsSchema),
+          'sale.sale',
+          'read',
+          [ids, ['state', 'sale_date', 'shipments', 'shipment_returns']],
+          { signal, isWrite: false },
+        );
+      documents = await read();
+      const unprocessed = documents.filter((d) => d.state === 'confirmed').map((d) => d.id);
+      if (unprocessed.length > 0) {
+        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'process', [unprocessed], write);
+        documents = await read();
+      }
+      if (documents.length !== ids.length) throw new PlanError('a sale made for it was deleted in Tryton');
+      states = new Map(documents.map((d) => [d.id, d.state]));
+      if (ids.every((id) => nextSaleStep(states.get(id)!) === 'processed')) break;
+      if (round === MAX_ROUNDS - 1)
+        throw new TrytonCallError(
+          'transient',
+          `the Tryton sale ${ids.filter((id) => nextSaleStep(states.get(id)!) !== 'processed').join(', ')} is not processed after ${MAX_ROUNDS} rounds`,
+        );
+    }
+    const layouts = new Map(sales.map((s) => [s.sale.id, s.ready.store.layout]));
+    for (const [model, field] of [
+      ['stock.shipment.out', 'shipments'],
+      ['stock.shipment.out.return', 'shipment_returns'],
+    ] as const) {
+      const layoutOf = new Map<number, WarehouseLayout>();
+      for (const d of documents) for (const id of d[field]) layoutOf.set(id, layouts.get(d.id)!);
+      if (layoutOf.size === 0) continue;
+      const shipments = await this.#rpc.call(
+        z.array(shipmentSchema),
+        model,
+        'read',
+        [[...layoutOf.keys()], ['state']],
+        { signal, isWrite: false },
+      );
+      const pending = shipments.filter((s) => s.state !== 'done');
+      // Dated like the sale (the event's day, as `per_event` dates its shipments): a shipment not done yet takes
+      // its sale's day as its effective date, which its moves take when done (Tryton's today otherwise).
+      const byDay = new Map<string, { date: TrytonDate; ids: number[] }>();
+      for (const d of documents)
+        for (const id of d[field]) {
+          if (d.sale_date === null || !pending.some((s) => s.id === id)) continue;
+          const key = `${d.sale_date.year}-${d.sale_date.month}-${d.sale_date.day}`;
+          byDay.set(key, { date: d.sale_date, ids: [...(byDay.get(key)?.ids ?? []), id] });
+        }
+      for (const { date, ids: dated } of byDay.values())
+        await this.#rpc.call(z.unknown(), model, 'write', [dated, { effective_date: date }], write);
+      if (pending.length > 0)
+        await this.#finishMany(
+          model,
+          pending.map((s) => ({ ...s, layout: layoutOf.get(s.id)! })),
+          signal,
+        );
+    }
+  }
+
+  /**
+   * `#finish` for shipments of many items: each round presses every button once for all the shipments it applies
+   * to (a workflow button of Tryton takes a list of records), then reads all their states once.
+   */
+  async #finishMany(
+    model: ShipmentModel,
+    shipments: readonly (z.output<typeof shipmentSchema> & { layout: WarehouseLayout })[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    let pending = shipments;
+    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      const states = new Map(pending.map((s) => [s.id, s.state]));
+      for (let steps = 0; steps < MAX_STEPS; steps += 1) {
+        const byStep = new Map<WorkflowButton, number[]>();
+        for (const shipment of pending) {
+          const step = nextStep(model, states.get(shipment.id)!, shipment.layout);
+          if (step === 'finished') continue;
+          if (step === 'cancelled')
+            throw new PlanError(`the ${LABELS[model]} ${shipment.id} made for it was cancelled in Tryton`);
+          byStep.set(step, [...(byStep.get(step) ?? []), shipment.id]);
+        }
+        if (byStep.size === 0) break;
+        for (const [step, ids] of byStep) {
+          await this.#rpc.callAcknowledging(z.unknown(), model, step, [ids], { signal, isWrite: true });
+          for (const shipment of pending)
+            if (ids.includes(shipment.id)) states.set(shipment.id, stateAfter(model, step, shipment.layout));
+        }
+      }
+      const read = await this.#rpc.call(
+        z.array(shipmentSchema),
+        model,
+        'read',
+        [pending.map((s) => s.id), ['state']],
+        { signal, isWrite: false },
+      );
+      if (read.length !== pending.length)
+        throw new PlanError(`a ${LABELS[model]} made for it was deleted in Tryton`);
+      const layouts = new Map(pending.map((s) => [s.id, s.layout]));
+      pending = read.filter((s) => s.state !== 'done').map((s) => ({ ...s, layout: layouts.get(s.id)! }));
+      if (pending.length === 0) return;
+    }
+    throw new TrytonCallError(
+      'transient',
+      `the ${LABELS[model]} ${pending.map((s) => s.id).join(', ')} is not done after ${MAX_ROUNDS} rounds (${pending.map((s) => s.state).join(', ')})`,
+    );
+  }
+
+  /**
+   * What an item needs before anything is written: its shipment model, its store and its products; or its
+   * result when it needs nothing (a reservation) or cannot be posted yet (an unmapped location or SKU).
+   */
+  async #prepare(item: LedgerItem, signal: AbortSignal): Promise<Ready | DeliveryResult> {
+    const { event } = item;
+    const isSale = this.#config.postingMode === 'sales' && (event.type === 'sale' || event.type === 'return');
+    const model = isSale ? 'sale.sale' : shipmentModelOf(event.type);
     // Reservations live in Backroom and the marketplaces; Tryton's stock only moves when goods move.
     if (model === null) return { kind: 'delivered' };
+    const storage = await this.#data.storageOf(event.location, signal);
+    if (storage === null)
+      return {
+        kind: 'unmapped',
+        mapping: 'location',
+        localId: event.location,
+        detail: `no Tryton storage location or warehouse has the code "${event.location}"; map the location to a storage location id`,
+      };
+    const products: number[] = [];
+    for (const line of event.lines) {
+      const product = await this.#data.productOf(line.sku, signal);
+      if (product === null)
+        return {
+          kind: 'unmapped',
+          mapping: 'item',
+          localId: line.sku,
+          detail: `no Tryton product has the code "${line.sku}"; map the SKU to a product id`,
+        };
+      products.push(product);
+    }
+    return { item, model, store: await this.#data.store(storage, signal), products };
+  }
+
+  async #deliver(item: LedgerItem, signal: AbortSignal): Promise<DeliveryResult> {
+    const { idempotencyKey } = item;
     const read: CallOptions = { signal, isWrite: false };
     const write: CallOptions = { signal, isWrite: true };
     try {
-      const storage = await this.#data.storageOf(event.location, signal);
-      if (storage === null)
-        return {
-          kind: 'unmapped',
-          mapping: 'location',
-          localId: event.location,
-          detail: `no Tryton storage location or warehouse has the code "${event.location}"; map the location to a storage location id`,
-        };
-      const products: number[] = [];
-      for (const line of event.lines) {
-        const product = await this.#data.productOf(line.sku, signal);
-        if (product === null)
-          return {
-            kind: 'unmapped',
-            mapping: 'item',
-            localId: line.sku,
-            detail: `no Tryton product has the code "${line.sku}"; map the SKU to a product id`,
-          };
-        products.push(product);
-      }
+      const ready = await this.#prepare(item, signal);
+      if ('kind' in ready) return ready;
+      if (ready.model === 'sale.sale')
+        return (await this.#postSales([{ index: 0, ready }], signal, false)).get(0)!;
+      const { model, store, products } = ready;
 
       // Exactly once: whatever a previous attempt created carries this key. Found means finish, never create.
       let shipments = await this.#rpc.call(
@@ -197,7 +675,6 @@ class TrytonLedger {
         [[['reference', '=', idempotencyKey]], 0, null, null, ['state']],
         read,
       );
-      const store = await this.#data.store(storage, signal);
       if (shipments.length > 0 && shipments.every((s) => s.state === 'done'))
         return { kind: 'already_applied' };
       if (shipments.length === 0) {

@@ -309,6 +309,36 @@ export class TrytonMasterData {
     });
   }
 
+  /**
+   * The products among `products` that are inactive in Tryton (withdrawn from sale). Read each time, not cached:
+   * a product is withdrawn while the agent runs. Tryton itself lets a sale line name an inactive product.
+   */
+  async inactiveOf(products: readonly number[], signal: AbortSignal): Promise<Set<number>> {
+    const rows = await this.#rpc.call(
+      // Tryton on SQLite answers a boolean as 0 or 1.
+      z.array(z.object({ id: idSchema, active: z.union([z.boolean(), z.literal(0), z.literal(1)]) })),
+      'product.product',
+      'read',
+      [[...new Set(products)], ['active']],
+      { signal, isWrite: false, context: { active_test: false } },
+    );
+    return new Set(rows.filter((r) => !r.active).map((r) => r.id));
+  }
+
+  /** The customer party's payment term (`sales` mode: a sale takes it, as Tryton's own form does); null when none. */
+  customerPaymentTerm(party: number, signal: AbortSignal): Promise<number | null> {
+    return this.#once(`payment-term:${party}`, async () => {
+      const [row] = await this.#rpc.call(
+        z.array(z.object({ id: idSchema, customer_payment_term: many2one })),
+        'party.party',
+        'read',
+        [[party], ['customer_payment_term']],
+        { signal, isWrite: false },
+      );
+      return row?.customer_payment_term ?? null;
+    });
+  }
+
   /** The transit location of internal shipments (Tryton's stock configuration). */
   transit(signal: AbortSignal): Promise<number> {
     return this.#once('transit', async () => {

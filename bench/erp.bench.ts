@@ -1,0 +1,391 @@
+/*
+ * `npm run bench:erp`: one store's offline day of sales posted to a real trytond 6.0, per posting mode, against
+ * Tryton's own capacity measured in the same run.
+ *
+ * The day: BENCH_SALES (default 20,000) POS sales over 2,000 SKUs at one two-step warehouse (S1), 1 to 3 lines
+ * each with a unit price in EUR, all on yesterday. Each measurement runs on a fresh trytond (the test harness's
+ * template, `test/support/tryton-server.ts`) in which the 2,000 products were created first (not timed).
+ *
+ *   per_event   Backroom: the Tryton connector (`postingMode: per_event`) sent the day in batches of its
+ *               `maxBatch`, one after the other, as the dispatcher sends one location's lane (SKU mappings known,
+ *               as after a store's first day). Each sale becomes a customer shipment, done.
+ *               Baseline: the same customer shipments created directly over JSON-RPC in the cheapest way
+ *               Tryton allows: 100 shipments with their moves per `create`, then `wait`, `pick`, `pack` and
+ *               `done` once per 100 (acknowledging Tryton's "no origin" warning), no search, no state read.
+ *   sales       Backroom: the connector with `postingMode: sales`. Each sale becomes a `sale.sale`, processed,
+ *               with its invoice and its shipment done.
+ *               Baseline: the same sales created directly, 100 per `create`, then `quote` and `confirm` (Tryton
+ *               processes them after the call), one read of their shipments, and the shipments' buttons once
+ *               per 100.
+ *
+ * Targets (issue 14): per_event within 1.5x of Tryton's batched capacity for the same shipments. The
+ * `daily_statement` mode is not built yet, so its figure is not measured.
+ *
+ * Environment: BENCH_SALES (default 20000), BENCH_ONLY=per_event|sales. Traffic only to 127.0.0.1.
+ */
+import { cpus, loadavg } from 'node:os';
+import { z } from 'zod';
+import { parseEvent, type PosEvent } from '../shared/events.js';
+import type { LedgerItem } from '../src-main/connectors/port/connector.js';
+import { createTrytonConnector } from '../src-main/connectors/tryton/tryton-connector.js';
+import { TrytonRpc } from '../src-main/connectors/tryton/tryton-rpc.js';
+import { createLogger } from '../src-main/platform/logger.js';
+import { connectorContext } from '../test/support/connector-context.js';
+import { seededRandom } from '../test/support/seeded-random.js';
+import { startTrytonServer, type TrytonServer } from '../test/support/tryton-server.js';
+
+const SALES = Number(process.env.BENCH_SALES ?? 20_000);
+const SKUS = 2_000;
+const CHUNK = 100;
+const ONLY = process.env.BENCH_ONLY;
+const MODES = ['per_event', 'sales'] as const;
+type Mode = (typeof MODES)[number];
+if (!(Number.isInteger(SALES) && SALES > 0)) throw new Error('BENCH_SALES must be a whole number above 0');
+if (ONLY !== undefined && !MODES.includes(ONLY as Mode))
+  throw new Error('BENCH_ONLY must be per_event or sales');
+const TARGET_PER_EVENT = 1.5;
+/** The whole run is killed after this, whatever hangs. */
+const WATCHDOG_MS = 4 * 60 * 60_000;
+setTimeout(() => {
+  console.error('bench:erp: watchdog fired');
+  process.exit(1);
+}, WATCHDOG_MS).unref();
+
+const skuOf = (n: number) => `B-${String(n).padStart(5, '0')}`;
+const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+const dateOfDay = () => {
+  const [year, month, day] = yesterday.split('-').map(Number) as [number, number, number];
+  return { __class__: 'date', year, month, day } as const;
+};
+
+function storeDay(): PosEvent[] {
+  const random = seededRandom(2014);
+  return Array.from({ length: SALES }, (_, i) => {
+    const seconds = Math.floor((i / SALES) * 12 * 3600);
+    const time = new Date(Date.parse(`${yesterday}T08:00:00Z`) + seconds * 1000).toISOString().slice(11, 19);
+    const parsed = parseEvent({
+      id: `sale-${String(i).padStart(6, '0')}`,
+      type: 'sale',
+      location: 'S1',
+      occurredAt: `${yesterday}T${time}+00:00`,
+      reference: `R-${i}`,
+      lines: Array.from({ length: 1 + Math.floor(random() * 3) }, () => {
+        const sku = Math.floor(random() * SKUS);
+        return {
+          sku: skuOf(sku),
+          qty: 1 + Math.floor(random() * 3),
+          unitPrice: (1 + (sku % 400) / 20).toFixed(2),
+          currency: 'EUR',
+        };
+      }),
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    return parsed.event;
+  });
+}
+
+const write = () => ({ signal: AbortSignal.timeout(600_000), isWrite: true });
+const read = () => ({ signal: AbortSignal.timeout(600_000), isWrite: false });
+const decimal = (value: string) => ({ __class__: 'Decimal', decimal: value });
+
+type Setup = {
+  server: TrytonServer;
+  /** The baseline's client: the connector's JSON-RPC client, logged in as the admin, with a long timeout. */
+  rpc: TrytonRpc;
+  products: Map<string, number>;
+  warehouse: number;
+  output: number;
+  customerLocation: number;
+  address: number;
+  company: number;
+  currency: number;
+};
+
+/** A fresh trytond with the bench's 2,000 products (not timed). */
+async function setUp(): Promise<Setup> {
+  const server = await startTrytonServer();
+  const rpc = new TrytonRpc({
+    url: server.url,
+    database: server.database,
+    username: server.username,
+    password: server.password,
+    agentId: 'bench-baseline',
+    timeoutMs: 600_000,
+    logger: createLogger({ level: 'silent' }),
+  });
+  const [category] = await rpc.call(
+    z.array(z.number()),
+    'product.category',
+    'search',
+    [[['name', '=', 'Goods sold']], 0, 1, null],
+    read(),
+  );
+  const products = new Map<string, number>();
+  for (let start = 0; start < SKUS; start += 250) {
+    const skus = Array.from({ length: Math.min(250, SKUS - start) }, (_, i) => skuOf(start + i));
+    const templates = await rpc.call(
+      z.array(z.number()),
+      'product.template',
+      'create',
+      [
+        skus.map((sku) => ({
+          name: `Bench ${sku}`,
+          type: 'goods',
+          default_uom: 1,
+          sale_uom: 1,
+          salable: true,
+          account_category: category,
+          list_price: decimal('10'),
+          products: [['create', [{ suffix_code: sku }]]],
+        })),
+      ],
+      write(),
+    );
+    const rows = await rpc.call(
+      z.array(z.object({ id: z.number(), products: z.array(z.number()) })),
+      'product.template',
+      'read',
+      [templates, ['products']],
+      read(),
+    );
+    for (const [i, row] of rows.entries()) products.set(skus[i]!, row.products[0]!);
+  }
+  const [warehouse] = await rpc.call(
+    z.array(z.object({ id: z.number(), output_location: z.number() })),
+    'stock.location',
+    'search_read',
+    [[['code', '=', 'WH-S1']], 0, 1, null, ['output_location']],
+    read(),
+  );
+  const [party] = await rpc.call(
+    z.array(z.object({ addresses: z.array(z.number()), customer_location: z.number() })),
+    'party.party',
+    'read',
+    [[server.seed.customer], ['addresses', 'customer_location']],
+    read(),
+  );
+  const [company] = await rpc.call(
+    z.array(z.object({ currency: z.number() })),
+    'company.company',
+    'read',
+    [[server.seed.company], ['currency']],
+    read(),
+  );
+  return {
+    server,
+    rpc,
+    products,
+    warehouse: warehouse!.id,
+    output: warehouse!.output_location,
+    customerLocation: party!.customer_location,
+    address: party!.addresses[0]!,
+    company: server.seed.company,
+    currency: company!.currency,
+  };
+}
+
+const chunks = <T>(items: readonly T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+
+/** Backroom: the connector, one batch after another as one lane is sent. */
+async function viaConnector(setup: Setup, mode: Mode, day: readonly PosEvent[]): Promise<void> {
+  const test = connectorContext('erp', 'store-bench');
+  try {
+    for (const [sku, id] of setup.products) test.context.mappings.saveDiscovered('item', sku, String(id));
+    const { server } = setup;
+    const bundle = createTrytonConnector(
+      {
+        id: 'erp',
+        type: 'tryton',
+        url: server.url,
+        database: server.database,
+        username: server.username,
+        password: server.password,
+        customerParty: 'WALKIN',
+        supplierParty: 'SUPPLIER',
+        postingMode: mode,
+        requestTimeoutMs: 300_000,
+      },
+      test.context,
+    );
+    if (bundle.connector.mode !== 'ledger') throw new Error('the Tryton connector is a ledger connector');
+    const items: LedgerItem[] = day.map((event, i) => ({
+      outboxId: i + 1,
+      seq: i + 1,
+      source: 'pos-1',
+      idempotencyKey: `store-bench:pos-1:${event.id}`,
+      event,
+      receivedAt: Date.now(),
+      attempts: 0,
+    }));
+    for (const batch of chunks(items, bundle.connector.maxBatch)) {
+      const outcome = await bundle.connector.send(batch, AbortSignal.timeout(600_000));
+      const bad = outcome.results.find((r) => r.kind !== 'delivered');
+      if (bad !== undefined) throw new Error(`the connector answered ${JSON.stringify(bad)}`);
+    }
+  } finally {
+    test.cleanup();
+  }
+}
+
+/** Tryton's own capacity: the same documents created directly over JSON-RPC, 100 per call. */
+async function directly(setup: Setup, mode: Mode, day: readonly PosEvent[]): Promise<void> {
+  const rpc = setup.rpc;
+  for (const batch of chunks(day, CHUNK)) {
+    if (mode === 'per_event') {
+      const ids = await rpc.callAcknowledging(
+        z.array(z.number()),
+        'stock.shipment.out',
+        'create',
+        [
+          batch.map((event) => ({
+            company: setup.company,
+            reference: `direct:${event.id}`,
+            warehouse: setup.warehouse,
+            customer: setup.server.seed.customer,
+            delivery_address: setup.address,
+            planned_date: dateOfDay(),
+            effective_date: dateOfDay(),
+            outgoing_moves: [
+              [
+                'create',
+                event.lines.map((line) => ({
+                  product: setup.products.get(line.sku)!,
+                  uom: 1,
+                  quantity: line.qty,
+                  from_location: setup.output,
+                  to_location: setup.customerLocation,
+                  company: setup.company,
+                  unit_price: decimal(line.unitPrice!),
+                  currency: setup.currency,
+                })),
+              ],
+            ],
+          })),
+        ],
+        write(),
+      );
+      await shipmentButtons(rpc, ids);
+    } else {
+      const ids = await rpc.call(
+        z.array(z.number()),
+        'sale.sale',
+        'create',
+        [
+          batch.map((event) => ({
+            company: setup.company,
+            reference: `direct:${event.id}`,
+            description: event.reference,
+            party: setup.server.seed.customer,
+            invoice_address: setup.address,
+            shipment_address: setup.address,
+            warehouse: setup.warehouse,
+            currency: setup.currency,
+            sale_date: dateOfDay(),
+            payment_term: setup.server.seed.paymentTerm,
+            lines: [
+              [
+                'create',
+                event.lines.map((line) => ({
+                  type: 'line',
+                  product: setup.products.get(line.sku)!,
+                  unit: 1,
+                  quantity: line.qty,
+                  unit_price: decimal(line.unitPrice!),
+                })),
+              ],
+            ],
+          })),
+        ],
+        write(),
+      );
+      await rpc.call(z.unknown(), 'sale.sale', 'quote', [ids], write());
+      await rpc.call(z.unknown(), 'sale.sale', 'confirm', [ids], write());
+      const sales = await rpc.call(
+        z.array(z.object({ shipments: z.array(z.number()) })),
+        'sale.sale',
+        'read',
+        [ids, ['shipments']],
+        read(),
+      );
+      // Shipments made by a sale are already waiting.
+      await shipmentButtons(
+        rpc,
+        sales.flatMap((s) => s.shipments),
+        false,
+      );
+    }
+  }
+}
+
+async function shipmentButtons(rpc: TrytonRpc, ids: number[], isDraft = true): Promise<void> {
+  for (const button of [...(isDraft ? ['wait'] : []), 'pick', 'pack', 'done'])
+    await rpc.callAcknowledging(z.unknown(), 'stock.shipment.out', button, [ids], write());
+}
+
+/** Counts what the run left in Tryton, so a side that did less than the other cannot look faster. */
+async function countDocuments(rpc: TrytonRpc, mode: Mode): Promise<string> {
+  const done = await rpc.call(
+    z.array(z.number()),
+    'stock.shipment.out',
+    'search',
+    [[['state', '=', 'done']], 0, null, null],
+    read(),
+  );
+  if (mode === 'per_event') return `${done.length} customer shipments done`;
+  const sales = await rpc.call(
+    z.array(z.number()),
+    'sale.sale',
+    'search',
+    [[['state', '=', 'processing']], 0, null, null],
+    read(),
+  );
+  const invoices = await rpc.call(
+    z.array(z.number()),
+    'account.invoice',
+    'search',
+    [[], 0, null, null],
+    read(),
+  );
+  return `${sales.length} sales processing, ${invoices.length} invoices, ${done.length} shipments done`;
+}
+
+async function measure(
+  mode: Mode,
+  side: 'backroom' | 'baseline',
+  day: readonly PosEvent[],
+): Promise<{ seconds: number; left: string }> {
+  const setup = await setUp();
+  try {
+    const started = performance.now();
+    if (side === 'backroom') await viaConnector(setup, mode, day);
+    else await directly(setup, mode, day);
+    const seconds = (performance.now() - started) / 1000;
+    const left = await countDocuments(setup.rpc, mode);
+    console.error(`bench:erp: ${mode} ${side}: ${seconds.toFixed(1)} s (${left})`);
+    return { seconds, left };
+  } finally {
+    await setup.server.stop();
+  }
+}
+
+const day = storeDay();
+const lines = day.reduce((n, e) => n + e.lines.length, 0);
+console.log(
+  `bench:erp: ${SALES} sales (${lines} lines) over ${SKUS} SKUs at one warehouse; ${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)}`,
+);
+const rows: string[] = [];
+for (const mode of MODES) {
+  if (ONLY !== undefined && ONLY !== mode) continue;
+  const baseline = await measure(mode, 'baseline', day);
+  const backroom = await measure(mode, 'backroom', day);
+  const ratio = backroom.seconds / baseline.seconds;
+  const target = mode === 'per_event' ? ` (target ≤ ${TARGET_PER_EVENT}x)` : '';
+  rows.push(
+    `| ${mode.padEnd(9)} | ${baseline.seconds.toFixed(1).padStart(8)} s | ${backroom.seconds.toFixed(1).padStart(8)} s | ${ratio.toFixed(2)}x${target} | ${(SALES / backroom.seconds).toFixed(0)} sales/s | ${backroom.left} |`,
+  );
+}
+console.log('| mode      | baseline   | Backroom   | ratio | Backroom rate | left in Tryton |');
+console.log('| --------- | ---------- | ---------- | ----- | ------------- | -------------- |');
+for (const row of rows) console.log(row);
+process.exit(0);
