@@ -5,6 +5,7 @@ import { ConnectorError } from '../connectors/port/connector-error.js';
 import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Catalog } from '../ledger/catalog.js';
+import { PollingJob } from '../platform/polling-job.js';
 
 export type CatalogPullerOptions = Readonly<{
   /** The destination the catalog is pulled from; also the source recorded on what it stores. */
@@ -55,13 +56,15 @@ type CheckpointRow = {
 export class CatalogPuller {
   readonly #o: CatalogPullerOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<CatalogPullReport> | null = null;
+  readonly #job: PollingJob<CatalogPullReport>;
 
   constructor(options: CatalogPullerOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'catalog-puller', source: options.sourceId });
+    this.#job = new PollingJob(() => this.#pull(), {
+      everyMs: options.pollSeconds * 1000,
+      onError: (error) => this.#log.warn({ err: error }, 'catalog pull failed'),
+    });
   }
 
   /** Whether any catalog source has ever finished a pull (then the catalog holds a whole item master). */
@@ -78,26 +81,16 @@ export class CatalogPuller {
 
   /** Pulls now and then every `pollSeconds`. */
   start(): void {
-    const tick = () => {
-      this.pullNow().catch((error: unknown) => this.#log.warn({ err: error }, 'catalog pull failed'));
-    };
-    tick();
-    this.#timer = setInterval(tick, this.#o.pollSeconds * 1000);
-    this.#timer.unref();
+    this.#job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#abort.abort();
-    await this.#running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.#job.stop();
   }
 
   /** Pulls once (joining a pull already running). Throws the error of a failed pull. */
   pullNow(): Promise<CatalogPullReport> {
-    this.#running ??= this.#pull().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#job.runNow();
   }
 
   /** Where the pull stands (the UI, tests). */
@@ -129,11 +122,11 @@ export class CatalogPuller {
       isDone: false,
     };
     const maxPages = this.#o.maxPages ?? 1000;
-    while (!report.isDone && report.pages < maxPages && !this.#abort.signal.aborted) {
+    while (!report.isDone && report.pages < maxPages && !this.#job.signal.aborted) {
       const at = this.checkpoint();
       let page;
       try {
-        const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(120_000)]);
+        const signal = AbortSignal.any([this.#job.signal, AbortSignal.timeout(120_000)]);
         page = await this.#o.source.pullCatalog(at, signal);
       } catch (error) {
         this.#recordFailure(error);
@@ -198,7 +191,7 @@ export class CatalogPuller {
          ON CONFLICT (source_id) DO UPDATE SET last_error = excluded.last_error`,
       )
       .run(sourceId, message);
-    if (this.#abort.signal.aborted) return;
+    if (this.#job.signal.aborted) return;
     this.#o.exceptions.raise({
       kind: 'catalog_pull_failed',
       dedupeKey: EXCEPTION_CATALOG.catalog_pull_failed.key(sourceId),

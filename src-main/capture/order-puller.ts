@@ -8,6 +8,7 @@ import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
 import type { CaptureService } from './capture-service.js';
+import { PollingJob } from '../platform/polling-job.js';
 
 export type OrderPullerOptions = Readonly<{
   destinationId: string;
@@ -63,15 +64,17 @@ export function orderSourceId(destinationId: string): string {
 export class OrderPuller {
   readonly #o: OrderPullerOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<PullReport> | null = null;
+  readonly #job: PollingJob<PullReport>;
   /** Where the next pull starts at the latest (set by `rereadMapped`; applied when that pull starts). */
   #rewindTo: string | null = null;
 
   constructor(options: OrderPullerOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'order-puller', destination: options.destinationId });
+    this.#job = new PollingJob(() => this.#pull(), {
+      everyMs: options.pollSeconds * 1000,
+      onError: (error) => this.#log.warn({ err: error }, 'order pull failed'),
+    });
   }
 
   get destinationId(): string {
@@ -80,26 +83,16 @@ export class OrderPuller {
 
   /** Pulls now and then every `pollSeconds`. */
   start(): void {
-    const tick = () => {
-      this.pullNow().catch((error: unknown) => this.#log.warn({ err: error }, 'order pull failed'));
-    };
-    tick();
-    this.#timer = setInterval(tick, this.#o.pollSeconds * 1000);
-    this.#timer.unref();
+    this.#job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#abort.abort();
-    await this.#running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.#job.stop();
   }
 
   /** Pulls once (joining a pull already running). Throws the `ConnectorError` of a failed pull. */
   pullNow(): Promise<PullReport> {
-    this.#running ??= this.#pull().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#job.runNow();
   }
 
   /**
@@ -127,8 +120,9 @@ export class OrderPuller {
     const pull = () => {
       this.pullNow().catch((error: unknown) => this.#log.warn({ err: error }, 'order re-read failed'));
     };
-    if (this.#running === null) pull();
-    else void this.#running.catch(() => undefined).finally(pull);
+    const running = this.#job.running;
+    if (running === null) pull();
+    else void running.catch(() => undefined).finally(pull);
     return true;
   }
 
@@ -183,7 +177,7 @@ export class OrderPuller {
     let cursor: string | null = null;
     try {
       do {
-        const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(60_000)]);
+        const signal = AbortSignal.any([this.#job.signal, AbortSignal.timeout(60_000)]);
         const page = await this.#o.source.pullOrders(since, cursor, signal);
         report.pages += 1;
         for (const order of page.orders) {
@@ -195,7 +189,7 @@ export class OrderPuller {
           if (newest === null || Date.parse(order.updatedAt) > Date.parse(newest)) newest = order.updatedAt;
         }
         cursor = page.nextCursor;
-      } while (cursor !== null && report.pages < (this.#o.maxPages ?? 50) && !this.#abort.signal.aborted);
+      } while (cursor !== null && report.pages < (this.#o.maxPages ?? 50) && !this.#job.signal.aborted);
     } catch (error) {
       this.#recordFailure(error);
       throw error;
@@ -232,7 +226,7 @@ export class OrderPuller {
       )
       .run(destinationId, message);
     this.#o.onPulled?.(false);
-    if (this.#abort.signal.aborted) return;
+    if (this.#job.signal.aborted) return;
     const isAuth = error instanceof ConnectorError && error.reason === 'auth_failed';
     this.#o.exceptions.raise({
       kind: 'order_pull_failed',
