@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { IdMappings } from '../port/connector-context.js';
+import { fulfilmentOutcomeOf } from '../port/call-failure.js';
 import type { FulfilmentOutcome, FulfilmentTarget, OutgoingShipment } from '../port/connector-bundle.js';
 import { getOrderItemsResponseSchema } from './sp-api-schemas.js';
 import { describeSpError, SpApiFailure, type CallBudget, type SpApiClient } from './sp-api-client.js';
@@ -74,21 +75,6 @@ export function createAmazonShipments(options: AmazonShipmentsOptions): Fulfilme
     return all;
   }
 
-  const classify = (error: unknown): FulfilmentOutcome => {
-    if (!(error instanceof SpApiFailure)) throw error;
-    const result = error.result;
-    switch (result.kind) {
-      case 'unknown':
-        return { kind: 'unknown', detail: result.detail };
-      case 'rejected':
-        return { kind: 'rejected', why: 'other', detail: result.detail };
-      case 'auth_failed':
-      case 'rate_limited':
-      case 'retry':
-        return { kind: 'retry', detail: result.detail };
-    }
-  };
-
   async function send(shipment: OutgoingShipment, signal: AbortSignal): Promise<FulfilmentOutcome> {
     const budget: CallBudget = { deadline: Date.now() + WAIT_MS, signal };
     try {
@@ -146,7 +132,7 @@ export function createAmazonShipments(options: AmazonShipmentsOptions): Fulfilme
         detail,
       };
     } catch (error) {
-      return classify(error);
+      return fulfilmentOutcomeOf(error);
     }
   }
 

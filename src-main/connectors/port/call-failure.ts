@@ -1,5 +1,5 @@
 import type { DeliveryResult } from './connector.js';
-import type { ProbeResult } from './connector-bundle.js';
+import type { FulfilmentOutcome, ProbeResult } from './connector-bundle.js';
 import { ConnectorError, type ConnectorErrorReason } from './connector-error.js';
 
 /**
@@ -10,6 +10,26 @@ export function probeFailure(error: unknown): ProbeResult {
   if (error instanceof ConnectorError || error instanceof CallFailure)
     return { ok: false, reason: error.reason, detail: error.message };
   throw error;
+}
+
+/**
+ * What a fulfilment call that failed comes to, from a classified failure (`CallFailure` and its subclasses);
+ * anything else is rethrown. Credentials and pacing applied nothing: tried again later (the delivery side
+ * pauses on auth).
+ */
+export function fulfilmentOutcomeOf(error: unknown): FulfilmentOutcome {
+  if (!(error instanceof CallFailure)) throw error;
+  const result = error.result;
+  switch (result.kind) {
+    case 'unknown':
+      return { kind: 'unknown', detail: result.detail };
+    case 'rejected':
+      return { kind: 'rejected', why: 'other', detail: result.detail };
+    case 'auth_failed':
+    case 'rate_limited':
+    case 'retry':
+      return { kind: 'retry', detail: result.detail };
+  }
 }
 
 /** The outcomes a failed call gives its items: everything but success and a missing mapping. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fulfilmentOutcomeOf } from '../port/call-failure.js';
 import type { FulfilmentOutcome, FulfilmentTarget, OutgoingShipment } from '../port/connector-bundle.js';
 import type { ConnectorContext } from '../port/connector-context.js';
 import { VendureFailure, type Operation, type VendureAdminClient } from './vendure-admin-client.js';
@@ -133,22 +134,6 @@ export function createVendureFulfilment(
     };
   };
 
-  const classify = (error: unknown): FulfilmentOutcome => {
-    if (!(error instanceof VendureFailure)) throw error;
-    const result = error.result;
-    switch (result.kind) {
-      case 'unknown':
-        return { kind: 'unknown', detail: result.detail };
-      case 'rejected':
-        return { kind: 'rejected', why: 'other', detail: result.detail };
-      // Credentials or pacing: nothing was applied; tried again later (the delivery side pauses on auth).
-      case 'auth_failed':
-      case 'rate_limited':
-      case 'retry':
-        return { kind: 'retry', detail: result.detail };
-    }
-  };
-
   async function send(shipment: OutgoingShipment, signal: AbortSignal): Promise<FulfilmentOutcome> {
     try {
       const order = await readOrder(shipment.orderId, signal);
@@ -204,7 +189,7 @@ export function createVendureFulfilment(
       }
       return await markShipped({ id: answer.id, state: answer.state ?? 'Pending' }, signal);
     } catch (error) {
-      return classify(error);
+      return fulfilmentOutcomeOf(error);
     }
   }
 
