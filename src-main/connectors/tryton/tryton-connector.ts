@@ -13,16 +13,18 @@ import {
   type ShipmentModel,
   type TrytonLine,
   type WarehouseLayout,
-  type WorkflowButton,
 } from './tryton-documents.js';
+import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
+import { TrytonSalePosting } from './tryton-sale-posting.js';
 import {
-  TrytonCallError,
-  TrytonRpc,
-  trytonDateSchema,
-  type CallOptions,
-  type TrytonDate,
-} from './tryton-rpc.js';
-import { nextSaleStep, planSale, salePricesOf } from './tryton-sales.js';
+  finishShipments,
+  MAX_ROUNDS,
+  MAX_STEPS,
+  SHIPMENT_LABELS,
+  shipmentSchema,
+  skusOf,
+  type Ready,
+} from './tryton-workflow.js';
 import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './tryton-master-data.js';
 
 /**
@@ -35,11 +37,6 @@ import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './try
  * again, so: 50 in `per_event`, 10 in `sales`.
  */
 export const TRYTON_MAX_BATCH = { per_event: 50, sales: 10 } as const;
-/** Most workflow buttons pressed on one shipment in a round (a customer shipment needs four). */
-const MAX_STEPS = 8;
-/** Rounds of buttons and a state check before an item is given up for this attempt. */
-const MAX_ROUNDS = 3;
-const shipmentSchema = z.object({ id: idSchema, state: z.string() });
 
 /**
  * The Tryton ERP destination (ledger mode), over Tryton's JSON-RPC (6.0). Every ledger item becomes shipments
@@ -131,32 +128,6 @@ export function connectorErrorOf(error: TrytonCallError): ConnectorError {
 const isStopping = (r: DeliveryResult) =>
   r.kind === 'retry' || r.kind === 'unknown' || r.kind === 'rate_limited' || r.kind === 'auth_failed';
 
-/** An item ready to be posted: its document model, its store's places and its lines' products. */
-type Ready = Readonly<{
-  item: LedgerItem;
-  /** A shipment model, or `sale.sale` for a POS sale or return in the `sales` posting mode. */
-  model: ShipmentModel | 'sale.sale';
-  store: Store;
-  products: readonly number[];
-}>;
-
-const saleSchema = z.object({ id: idSchema, state: z.string() });
-const saleDocumentsSchema = z.object({
-  id: idSchema,
-  state: z.string(),
-  sale_date: trytonDateSchema.nullable(),
-  shipments: z.array(idSchema),
-  shipment_returns: z.array(idSchema),
-});
-
-/** What Tryton calls the shipments, for messages. */
-const LABELS: Record<ShipmentModel, string> = {
-  'stock.shipment.out': 'customer shipment',
-  'stock.shipment.out.return': 'customer return shipment',
-  'stock.shipment.in': 'supplier shipment',
-  'stock.shipment.internal': 'internal shipment',
-};
-
 /** The connector's state: the RPC client and Tryton's master data (kept for the process). */
 class TrytonLedger {
   readonly #config: TrytonConfig;
@@ -164,12 +135,20 @@ class TrytonLedger {
   readonly #rpc: TrytonRpc;
   /** Tryton's master data, looked up (and cached) as documents need it. */
   readonly #data: TrytonMasterData;
+  /** The `sales` posting mode's sales. */
+  readonly #sales: TrytonSalePosting;
 
   constructor(config: TrytonConfig, context: ConnectorContext, rpc: TrytonRpc) {
     this.#config = config;
     this.#context = context;
     this.#rpc = rpc;
     this.#data = new TrytonMasterData(config, context, rpc);
+    this.#sales = new TrytonSalePosting({
+      rpc,
+      data: this.#data,
+      logger: context.logger,
+      deliverOne: (item, signal) => this.#deliver(item, signal),
+    });
   }
 
   /**
@@ -229,7 +208,7 @@ class TrytonLedger {
       for (const [model, members] of groups) {
         const unresolved =
           model === 'sale.sale'
-            ? await this.#postSales(members, signal, true)
+            ? await this.#sales.post(members, signal, true)
             : await this.#postShipments(model, members, signal);
         for (const [index, result] of unresolved) results[index] = result;
       }
@@ -327,7 +306,8 @@ class TrytonLedger {
     }
     if (toFinish.length === 0) return results;
     try {
-      await this.#finishMany(
+      await finishShipments(
+        this.#rpc,
         model,
         toFinish.flatMap((f) => f.shipments.map((s) => ({ ...s, layout: f.ready.store.layout }))),
         signal,
@@ -341,286 +321,6 @@ class TrytonLedger {
         results.set(member.index, await this.#deliver(member.ready.item, signal));
     }
     return results;
-  }
-
-  /**
-   * The `sales` posting mode: each POS sale or return becomes a Tryton sale (`tryton-sales.ts`) with the item's
-   * key as `reference`, pushed through Tryton's workflow (quote, confirm, process: Tryton then creates its
-   * invoice per the sale's invoice method and its customer shipment or return) and its shipments driven to done.
-   * Exactly once as shipments are: one `search_read` of the references first, one `create` of the sales not
-   * found, found sales driven on from their state (a crash between create and done leaves a sale the retry
-   * finishes). With `canSplit`, a refused call posts its items again one by one to find the refused one.
-   */
-  async #postSales(
-    members: readonly { index: number; ready: Ready }[],
-    signal: AbortSignal,
-    canSplit: boolean,
-  ): Promise<Map<number, DeliveryResult>> {
-    const results = new Map<number, DeliveryResult>();
-    const write: CallOptions = { signal, isWrite: true };
-    const found = await this.#rpc.call(
-      z.array(saleSchema.extend({ reference: z.string().nullable() })),
-      'sale.sale',
-      'search_read',
-      [
-        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
-        0,
-        null,
-        null,
-        ['state', 'reference'],
-      ],
-      { signal, isWrite: false },
-    );
-    const byKey = new Map(found.map((sale) => [sale.reference ?? '', sale]));
-    const fresh = members.filter((m) => !byKey.has(m.ready.item.idempotencyKey));
-    const inactive =
-      fresh.length === 0
-        ? new Set<number>()
-        : await this.#data.inactiveOf(
-            fresh.flatMap((m) => m.ready.products),
-            signal,
-          );
-    const toDrive: { index: number; ready: Ready; sale: z.output<typeof saleSchema> }[] = [];
-    // The units of all their products in one read (each sale's plan then finds them cached).
-    if (fresh.length > 0)
-      await this.#data.uomsOf(
-        fresh.flatMap((m) => m.ready.products),
-        signal,
-      );
-    const toCreate: { index: number; ready: Ready; values: Record<string, unknown> }[] = [];
-    for (const member of members) {
-      const existing = byKey.get(member.ready.item.idempotencyKey);
-      if (existing !== undefined) {
-        this.#context.logger.info(
-          { key: member.ready.item.idempotencyKey, sale: existing.id, state: existing.state },
-          'found the sale of an earlier attempt; finishing it',
-        );
-        toDrive.push({ ...member, sale: existing });
-        continue;
-      }
-      const withdrawn = member.ready.item.event.lines.filter((_, i) =>
-        inactive.has(member.ready.products[i]!),
-      );
-      if (withdrawn.length > 0) {
-        results.set(member.index, {
-          kind: 'rejected',
-          detail: `${withdrawn.map((l) => `SKU ${l.sku}`).join(', ')} is withdrawn in Tryton (its product is inactive), so Tryton cannot take this ${member.ready.item.event.type}; reactivate the product in Tryton, or map the SKU to another product, then retry`,
-        });
-        continue;
-      }
-      try {
-        toCreate.push({ ...member, values: await this.#planSale(member.ready, signal) });
-      } catch (error) {
-        if (!(error instanceof PlanError)) throw error;
-        results.set(member.index, { kind: 'rejected', detail: error.message });
-      }
-    }
-    const refused = async (error: unknown, which: readonly { index: number; ready: Ready }[]) => {
-      const isRefusal =
-        error instanceof PlanError || (error instanceof TrytonCallError && error.kind === 'refused');
-      if (!isRefusal) throw error;
-      if (canSplit && which.length > 1)
-        for (const member of which) results.set(member.index, await this.#deliver(member.ready.item, signal));
-      else
-        for (const member of which)
-          results.set(member.index, {
-            kind: 'rejected',
-            detail:
-              error instanceof PlanError
-                ? error.message
-                : `Tryton refused the sale: ${error.message} (SKUs: ${skusOf(member.ready.item)})`,
-          });
-    };
-    if (toCreate.length > 0) {
-      try {
-        const ids = await this.#rpc.callAcknowledging(
-          z.array(idSchema),
-          'sale.sale',
-          'create',
-          [toCreate.map((c) => c.values)],
-          write,
-        );
-        for (const [i, member] of toCreate.entries())
-          toDrive.push({ index: member.index, ready: member.ready, sale: { id: ids[i]!, state: 'draft' } });
-      } catch (error) {
-        // Nothing was created (one transaction).
-        await refused(error, toCreate);
-      }
-    }
-    if (toDrive.length === 0) return results;
-    try {
-      await this.#driveSales(toDrive, signal);
-      for (const member of toDrive) results.set(member.index, { kind: 'delivered' });
-    } catch (error) {
-      await refused(error, toDrive);
-    }
-    return results;
-  }
-
-  /** The values of one sale (`planSale`), with what it needs read from Tryton. Throws `PlanError` for bad input. */
-  async #planSale(ready: Ready, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const { item, store, products } = ready;
-    const { event } = item;
-    const prices = salePricesOf(event);
-    const currency =
-      prices.currency === null ? store.places.currency : await this.#data.currencyOf(prices.currency, signal);
-    if (currency === null)
-      throw new PlanError(
-        `Tryton does not know the currency ${prices.currency ?? ''} of this ${event.type} (SKUs: ${skusOf(item)}); add the currency in Tryton and retry, or discard this item`,
-      );
-    const customer = await this.#data.party('customer', signal);
-    const uoms = await this.#data.uomsOf(products, signal);
-    return planSale({
-      reference: item.idempotencyKey,
-      description: event.reference ?? null,
-      places: store.places,
-      customer,
-      currency,
-      date: await this.#data.bookingDateOf(item, store.places.company, signal),
-      paymentTerm: await this.#data.customerPaymentTerm(customer.id, signal),
-      isReturn: event.type === 'return',
-      lines: event.lines.map((line, i) => ({
-        product: products[i]!,
-        uom: uoms.get(products[i]!)!,
-        qty: line.qty,
-        unitPrice: prices.unitPrices[i]!,
-      })),
-    });
-  }
-
-  /**
-   * Drives sales to `processing` (quote, confirm, process; each button once for all the sales it applies to)
-   * and then the customer shipments and returns Tryton made for them to `done`.
-   */
-  async #driveSales(
-    sales: readonly { ready: Ready; sale: z.output<typeof saleSchema> }[],
-    signal: AbortSignal,
-  ): Promise<void> {
-    const write: CallOptions = { signal, isWrite: true };
-    const ids = sales.map((s) => s.sale.id);
-    let states = new Map(sales.map((s) => [s.sale.id, s.sale.state]));
-    let documents: z.output<typeof saleDocumentsSchema>[] = [];
-    for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const byStep = (step: ReturnType<typeof nextSaleStep>) =>
-        ids.filter((id) => nextSaleStep(states.get(id)!) === step);
-      const cancelled = byStep('cancelled');
-      if (cancelled.length > 0)
-        throw new PlanError(
-          `the Tryton sale ${cancelled.join(', ')} made for it was cancelled in Tryton; reset it to draft in Tryton and retry, or discard this item`,
-        );
-      // In Tryton's order; a sale quoted here is confirmed in the same round.
-      const quote = byStep('quote');
-      const confirm = [...quote, ...byStep('confirm')];
-      if (quote.length > 0)
-        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'quote', [quote], write);
-      if (confirm.length > 0)
-        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'confirm', [confirm], write);
-      // Confirming queues `process`, which Tryton runs after the call unless a queue worker is set up: a sale
-      // still `confirmed` is processed here.
-      const read = async () =>
-        this.#rpc.call(
-          z.array(saleDocumentsSchema),
-          'sale.sale',
-          'read',
-          [ids, ['state', 'sale_date', 'shipments', 'shipment_returns']],
-          { signal, isWrite: false },
-        );
-      documents = await read();
-      const unprocessed = documents.filter((d) => d.state === 'confirmed').map((d) => d.id);
-      if (unprocessed.length > 0) {
-        await this.#rpc.callAcknowledging(z.unknown(), 'sale.sale', 'process', [unprocessed], write);
-        documents = await read();
-      }
-      if (documents.length !== ids.length) throw new PlanError('a sale made for it was deleted in Tryton');
-      states = new Map(documents.map((d) => [d.id, d.state]));
-      if (ids.every((id) => nextSaleStep(states.get(id)!) === 'processed')) break;
-      if (round === MAX_ROUNDS - 1)
-        throw new TrytonCallError(
-          'transient',
-          `the Tryton sale ${ids.filter((id) => nextSaleStep(states.get(id)!) !== 'processed').join(', ')} is not processed after ${MAX_ROUNDS} rounds`,
-        );
-    }
-    const layouts = new Map(sales.map((s) => [s.sale.id, s.ready.store.layout]));
-    for (const [model, field] of [
-      ['stock.shipment.out', 'shipments'],
-      ['stock.shipment.out.return', 'shipment_returns'],
-    ] as const) {
-      const layoutOf = new Map<number, WarehouseLayout>();
-      for (const d of documents) for (const id of d[field]) layoutOf.set(id, layouts.get(d.id)!);
-      if (layoutOf.size === 0) continue;
-      const shipments = await this.#rpc.call(
-        z.array(shipmentSchema),
-        model,
-        'read',
-        [[...layoutOf.keys()], ['state']],
-        { signal, isWrite: false },
-      );
-      const pending = shipments.filter((s) => s.state !== 'done');
-      // Dated like the sale (the event's day, as `per_event` dates its shipments): a shipment not done yet takes
-      // its sale's day as its effective date, which its moves take when done (Tryton's today otherwise).
-      const byDay = new Map<string, { date: TrytonDate; ids: number[] }>();
-      for (const d of documents)
-        for (const id of d[field]) {
-          if (d.sale_date === null || !pending.some((s) => s.id === id)) continue;
-          const key = `${d.sale_date.year}-${d.sale_date.month}-${d.sale_date.day}`;
-          byDay.set(key, { date: d.sale_date, ids: [...(byDay.get(key)?.ids ?? []), id] });
-        }
-      for (const { date, ids: dated } of byDay.values())
-        await this.#rpc.call(z.unknown(), model, 'write', [dated, { effective_date: date }], write);
-      if (pending.length > 0)
-        await this.#finishMany(
-          model,
-          pending.map((s) => ({ ...s, layout: layoutOf.get(s.id)! })),
-          signal,
-        );
-    }
-  }
-
-  /**
-   * `#finish` for shipments of many items: each round presses every button once for all the shipments it applies
-   * to (a workflow button of Tryton takes a list of records), then reads all their states once.
-   */
-  async #finishMany(
-    model: ShipmentModel,
-    shipments: readonly (z.output<typeof shipmentSchema> & { layout: WarehouseLayout })[],
-    signal: AbortSignal,
-  ): Promise<void> {
-    let pending = shipments;
-    for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const states = new Map(pending.map((s) => [s.id, s.state]));
-      for (let steps = 0; steps < MAX_STEPS; steps += 1) {
-        const byStep = new Map<WorkflowButton, number[]>();
-        for (const shipment of pending) {
-          const step = nextStep(model, states.get(shipment.id)!, shipment.layout);
-          if (step === 'finished') continue;
-          if (step === 'cancelled')
-            throw new PlanError(`the ${LABELS[model]} ${shipment.id} made for it was cancelled in Tryton`);
-          byStep.set(step, [...(byStep.get(step) ?? []), shipment.id]);
-        }
-        if (byStep.size === 0) break;
-        for (const [step, ids] of byStep) {
-          await this.#rpc.callAcknowledging(z.unknown(), model, step, [ids], { signal, isWrite: true });
-          for (const shipment of pending)
-            if (ids.includes(shipment.id)) states.set(shipment.id, stateAfter(model, step, shipment.layout));
-        }
-      }
-      const read = await this.#rpc.call(
-        z.array(shipmentSchema),
-        model,
-        'read',
-        [pending.map((s) => s.id), ['state']],
-        { signal, isWrite: false },
-      );
-      if (read.length !== pending.length)
-        throw new PlanError(`a ${LABELS[model]} made for it was deleted in Tryton`);
-      const layouts = new Map(pending.map((s) => [s.id, s.layout]));
-      pending = read.filter((s) => s.state !== 'done').map((s) => ({ ...s, layout: layouts.get(s.id)! }));
-      if (pending.length === 0) return;
-    }
-    throw new TrytonCallError(
-      'transient',
-      `the ${LABELS[model]} ${pending.map((s) => s.id).join(', ')} is not done after ${MAX_ROUNDS} rounds (${pending.map((s) => s.state).join(', ')})`,
-    );
   }
 
   /**
@@ -664,7 +364,7 @@ class TrytonLedger {
       const ready = await this.#prepare(item, signal);
       if ('kind' in ready) return ready;
       if (ready.model === 'sale.sale')
-        return (await this.#postSales([{ index: 0, ready }], signal, false)).get(0)!;
+        return (await this.#sales.post([{ index: 0, ready }], signal, false)).get(0)!;
       const { model, store, products } = ready;
 
       // Exactly once: whatever a previous attempt created carries this key. Found means finish, never create.
@@ -726,7 +426,7 @@ class TrytonLedger {
           if (step === 'finished') break;
           if (step === 'cancelled')
             throw new PlanError(
-              `the ${LABELS[model]} ${shipment.id} made for it was cancelled in Tryton; reset it to draft in Tryton and retry, or discard this item`,
+              `the ${SHIPMENT_LABELS[model]} ${shipment.id} made for it was cancelled in Tryton; reset it to draft in Tryton and retry, or discard this item`,
             );
           await this.#rpc.callAcknowledging(z.unknown(), model, step, [[shipment.id]], {
             signal,
@@ -741,13 +441,13 @@ class TrytonLedger {
         isWrite: false,
       });
       if (states.length !== ids.length)
-        throw new PlanError(`a ${LABELS[model]} made for it was deleted in Tryton`);
+        throw new PlanError(`a ${SHIPMENT_LABELS[model]} made for it was deleted in Tryton`);
       pending = states.filter((s) => s.state !== 'done');
       if (pending.length === 0) return;
     }
     throw new TrytonCallError(
       'transient',
-      `the ${LABELS[model]} ${pending.map((s) => s.id).join(', ')} is not done after ${MAX_ROUNDS} rounds (${pending.map((s) => s.state).join(', ')})`,
+      `the ${SHIPMENT_LABELS[model]} ${pending.map((s) => s.id).join(', ')} is not done after ${MAX_ROUNDS} rounds (${pending.map((s) => s.state).join(', ')})`,
     );
   }
 
@@ -867,8 +567,4 @@ class TrytonLedger {
       throw error;
     }
   }
-}
-
-function skusOf(item: LedgerItem): string {
-  return [...new Set(item.event.lines.map((l) => l.sku))].join(', ');
 }
