@@ -2,33 +2,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
 import { OrderPuller } from '../../src-main/capture/order-puller.js';
-import type { OrderSource, RemoteOrder } from '../../src-main/connectors/port/connector-bundle.js';
+import { FakeMarketplace } from '../support/fake-marketplace.js';
 import { StockRepo } from '../../src-main/ledger/stock-repo.js';
 import { createLogger } from '../../src-main/platform/logger.js';
 import { makeEvent, startAgent, tempDir, testConfig, TOKEN_2, type TestAgent } from '../support/harness.js';
 
 const CLERK = { name: 'Robin', token: 'clerk-token-returns-0123456789' };
 
-/** One marketplace's orders, served in one page. */
-class Marketplace implements OrderSource {
-  orders = new Map<string, RemoteOrder>();
-  #clock = Date.parse('2026-11-24T09:00:00Z');
-
-  put(order: Omit<RemoteOrder, 'updatedAt'>): void {
-    this.#clock += 60_000;
-    this.orders.set(order.orderId, { ...order, updatedAt: new Date(this.#clock).toISOString() });
-  }
-
-  pullOrders = async (): Promise<{ orders: RemoteOrder[]; nextCursor: string | null }> => ({
-    orders: [...this.orders.values()].sort((a, b) => Date.parse(a.updatedAt) - Date.parse(b.updatedAt)),
-    nextCursor: null,
-  });
-}
-
 describe('an order cancelled after it shipped, and its goods coming back', () => {
   let dir: ReturnType<typeof tempDir>;
   let t: TestAgent;
-  let market: Marketplace;
+  let market: FakeMarketplace;
   let puller: OrderPuller;
 
   before(async () => {
@@ -36,7 +20,7 @@ describe('an order cancelled after it shipped, and its goods coming back', () =>
     t = await startAgent(
       testConfig(dir.path, { operators: [{ name: CLERK.name, token: CLERK.token, role: 'clerk' }] }),
     );
-    market = new Marketplace();
+    market = new FakeMarketplace();
     puller = new OrderPuller({
       destinationId: 'shop',
       source: market,

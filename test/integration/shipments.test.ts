@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { OrderPuller, orderSourceId } from '../../src-main/capture/order-puller.js';
-import type { OrderSource, RemoteOrder } from '../../src-main/connectors/port/connector-bundle.js';
+import { FakeMarketplace } from '../support/fake-marketplace.js';
 import { StockRepo } from '../../src-main/ledger/stock-repo.js';
 import { createLogger } from '../../src-main/platform/logger.js';
 import {
@@ -15,22 +15,6 @@ import {
 } from '../support/harness.js';
 
 const TOKEN_3 = 'test-token-wms-3-0123456789abcdef';
-
-/** One marketplace's orders, served in one page (the paging itself is orders.test.ts's business). */
-class Marketplace implements OrderSource {
-  orders = new Map<string, RemoteOrder>();
-  #clock = Date.parse('2026-11-24T09:00:00Z');
-
-  put(order: Omit<RemoteOrder, 'updatedAt'>): void {
-    this.#clock += 60_000;
-    this.orders.set(order.orderId, { ...order, updatedAt: new Date(this.#clock).toISOString() });
-  }
-
-  pullOrders = async (): Promise<{ orders: RemoteOrder[]; nextCursor: string | null }> => ({
-    orders: [...this.orders.values()].sort((a, b) => Date.parse(a.updatedAt) - Date.parse(b.updatedAt)),
-    nextCursor: null,
-  });
-}
 
 describe('ship events: carrier, tracking and partial shipments', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -250,7 +234,7 @@ describe('ship events: carrier, tracking and partial shipments', () => {
   });
 
   test('a marketplace order partly shipped by the warehouse: re-read open it reserves only the rest; "fulfilled" ships only the rest', async () => {
-    const market = new Marketplace();
+    const market = new FakeMarketplace();
     const puller = new OrderPuller({
       destinationId: 'shop',
       source: market,
@@ -315,7 +299,7 @@ describe('ship events: carrier, tracking and partial shipments', () => {
   });
 
   test('a marketplace order shipped whole by the warehouse is neither reserved again nor shipped twice', async () => {
-    const market = new Marketplace();
+    const market = new FakeMarketplace();
     const puller = new OrderPuller({
       destinationId: 'shop2',
       source: market,
