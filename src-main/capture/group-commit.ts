@@ -120,6 +120,11 @@ export class GroupCommitter {
       events += job.items.length;
     }
     if (batch.length > 0) this.#commit(batch, events);
+    this.#next();
+  }
+
+  /** After a commit or a sync: the next group if requests wait, else the idle waiters are told. */
+  #next(): void {
     if (this.#queue.length > 0) this.#schedule();
     else this.#notifyIfIdle();
   }
@@ -169,8 +174,7 @@ export class GroupCommitter {
         this.#durableSeq = Math.max(this.#durableSeq, committedSeq);
         this.#syncing -= 1;
         answer();
-        if (this.#queue.length > 0) this.#schedule();
-        else this.#notifyIfIdle();
+        this.#next();
       },
       (error: unknown) => {
         // Committed, but not known to be on disk: no request is acknowledged. A till sending again is answered
@@ -181,8 +185,7 @@ export class GroupCommitter {
           `The events were written but could not be synced to disk (${(error as Error).message}); send them again.`,
         );
         for (const job of batch) job.reject(failure);
-        if (this.#queue.length > 0) this.#schedule();
-        else this.#notifyIfIdle();
+        this.#next();
       },
     );
   }
