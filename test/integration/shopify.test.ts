@@ -221,8 +221,8 @@ test(
         error: /String cannot represent a non string value/,
       },
       'a field the contract does not have': {
-        query: '{ shop { name } }',
-        error: /Cannot query field "shop"/,
+        query: '{ shop { backroomLevel } }',
+        error: /Cannot query field "backroomLevel" on type "Shop"/,
       },
       'a missing required variable': {
         query: 'query Items($first: Int!) { inventoryItems(first: $first) { nodes { id } } }',

@@ -44,147 +44,34 @@ import { CONTRACTS_DIR } from '../support/contracts.js';
  * coerced against that schema, then run against in-memory shop state under Shopify's cost-based throttle.
  */
 
-/** The official SDL subset (Shopify Admin 2025-01) the schema is built from. */
-export const SHOPIFY_SDL_FILE = join(
-  CONTRACTS_DIR,
-  'shopify',
-  'admin_2025-01_inventory_orders_subset.graphql',
-);
+/** The official Shopify Admin 2025-01 schema, whole (fulfilment, product and price, refund and return types included). */
+export const SHOPIFY_SDL_FILE = join(CONTRACTS_DIR, 'shopify', 'admin_2025-01.graphql');
 
 /** The API version the fake serves. */
 export const FAKE_API_VERSION = '2026-10';
 
-/**
- * Types the official subset references but does not print (connections, edges, fulfillment orders, product
- * variants, the `Node` and `DisplayableError` interfaces), written from Shopify's public reference with only the
- * fields a sync agent reads. Everything else the subset names but omits becomes an opaque stub (see
- * `completeSubset`), so a query selecting into it fails validation rather than passing unchecked.
- */
-const OUTSIDE_SUBSET_SDL = /* GraphQL */ `
-  interface Node {
-    id: ID!
-  }
-  interface DisplayableError {
-    field: [String!]
-    message: String!
-  }
-  scalar DateTime
-  type InventoryItemConnection {
-    edges: [InventoryItemEdge!]!
-    nodes: [InventoryItem!]!
-    pageInfo: PageInfo!
-  }
-  type InventoryItemEdge {
-    cursor: String!
-    node: InventoryItem!
-  }
-  type InventoryLevelConnection {
-    edges: [InventoryLevelEdge!]!
-    nodes: [InventoryLevel!]!
-    pageInfo: PageInfo!
-  }
-  type InventoryLevelEdge {
-    cursor: String!
-    node: InventoryLevel!
-  }
-  type LocationConnection {
-    edges: [LocationEdge!]!
-    nodes: [Location!]!
-    pageInfo: PageInfo!
-  }
-  type LocationEdge {
-    cursor: String!
-    node: Location!
-  }
-  type OrderEdge {
-    cursor: String!
-    node: Order!
-  }
-  type LineItemEdge {
-    cursor: String!
-    node: LineItem!
-  }
-  type ProductVariant implements Node {
-    id: ID!
-    sku: String
-    title: String!
-    displayName: String!
-    inventoryItem: InventoryItem!
-  }
-  type ProductVariantConnection {
-    edges: [ProductVariantEdge!]!
-    nodes: [ProductVariant!]!
-    pageInfo: PageInfo!
-  }
-  type ProductVariantEdge {
-    cursor: String!
-    node: ProductVariant!
-  }
-  enum FulfillmentOrderStatus {
-    CANCELLED
-    CLOSED
-    INCOMPLETE
-    IN_PROGRESS
-    ON_HOLD
-    OPEN
-    SCHEDULED
-  }
-  type FulfillmentOrderAssignedLocation {
-    location: Location
-    name: String!
-  }
-  type FulfillmentOrder implements Node {
-    id: ID!
-    status: FulfillmentOrderStatus!
-    assignedLocation: FulfillmentOrderAssignedLocation!
-    updatedAt: DateTime!
-  }
-  type FulfillmentOrderConnection {
-    edges: [FulfillmentOrderEdge!]!
-    nodes: [FulfillmentOrder!]!
-    pageInfo: PageInfo!
-  }
-  type FulfillmentOrderEdge {
-    cursor: String!
-    node: FulfillmentOrder!
-  }
-`;
-
 /** What versions from 2026-01 add, and 2026-04 makes mandatory (contracts/README.md). */
 const CHANGES_2026_SDL = /* GraphQL */ `
   directive @idempotent(key: String!) on FIELD
-  schema {
-    query: QueryRoot
-    mutation: Mutation
-  }
 `;
 
-const BUILT_IN_SCALARS = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
-
 /**
- * Builds the 2026-10 schema: the official subset, completed with the types it references but omits, then edited
- * as 2026-04 did: `changeFromQuantity: Int` on `InventoryQuantityInput` and `InventoryChangeInput`,
- * `compareQuantity` and `ignoreCompareQuantity` removed, `CHANGE_FROM_QUANTITY_STALE` among the user error codes,
- * and `directive @idempotent(key: String!) on FIELD`.
+ * Builds the 2026-10 schema: the official 2025-01 schema, whole, edited as 2026-04 did: `changeFromQuantity: Int`
+ * on `InventoryQuantityInput` and `InventoryChangeInput`, `compareQuantity` and `ignoreCompareQuantity` removed,
+ * `CHANGE_FROM_QUANTITY_STALE` among the user error codes, and `directive @idempotent(key: String!) on FIELD`.
+ * Every type a query or mutation of the fake's names is the official one, so a connector that selects a field
+ * Shopify does not have, or passes an input Shopify would refuse, fails validation here as it would there.
  */
 export function buildShopifySchema(sdl: string = readFileSync(SHOPIFY_SDL_FILE, 'utf8')): GraphQLSchema {
-  // A schema is immutable: one per SDL text serves every fake of a test run.
+  // A schema is immutable: one per SDL text serves every fake of a test run (the full SDL takes a second to build).
   const cached = schemas.get(sdl);
   if (cached) return cached;
-  const official = parse(sdl);
-  const outside = parse(OUTSIDE_SUBSET_SDL);
-  const changes = parse(CHANGES_2026_SDL);
-  const known = new Set(
-    [...official.definitions, ...outside.definitions].flatMap((d) =>
-      'name' in d && d.name ? [d.name.value] : [],
-    ),
-  );
-  const edited = official.definitions.map(apply2026Changes);
-  const stubs = completeSubset([...edited, ...outside.definitions], known);
+  const official = parse(sdl, { noLocation: true });
+  const changes = parse(CHANGES_2026_SDL, { noLocation: true });
   const schema = buildASTSchema(
     {
       kind: Kind.DOCUMENT,
-      definitions: [...edited, ...outside.definitions, ...stubs, ...changes.definitions],
+      definitions: [...official.definitions.map(apply2026Changes), ...changes.definitions],
     },
     { assumeValidSDL: false },
   );
@@ -195,7 +82,7 @@ export function buildShopifySchema(sdl: string = readFileSync(SHOPIFY_SDL_FILE, 
 
 const schemas = new Map<string, GraphQLSchema>();
 
-/** One definition of the official subset with the 2026 changes applied. */
+/** One definition of the official schema with the 2026 changes applied. */
 function apply2026Changes(definition: DefinitionNode): DefinitionNode {
   if (definition.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION) {
     const name = definition.name.value;
@@ -228,71 +115,6 @@ function inputField(name: string, type: string): InputValueDefinitionNode {
     name: { kind: Kind.NAME, value: name },
     type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: type } },
   };
-}
-
-function namedTypeOf(type: TypeNode): NamedTypeNode {
-  return type.kind === Kind.NAMED_TYPE ? type : namedTypeOf(type.type);
-}
-
-/**
- * Stubs for the names the subset references but does not define, so that the rest builds: an interface (with the
- * fields every implementer shares) for a name used in `implements`, an input for a name used only as an argument
- * or input field, and an opaque scalar for anything else (an output type we do not model: selecting into it fails
- * validation, as it should for anything outside the contract).
- */
-function completeSubset(
-  definitions: readonly DefinitionNode[],
-  known: ReadonlySet<string>,
-): DefinitionNode[] {
-  const interfaces = new Map<string, FieldDefinitionNode[][]>();
-  const inputs = new Set<string>();
-  const outputs = new Set<string>();
-  for (const d of definitions) {
-    if (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.INTERFACE_TYPE_DEFINITION) {
-      for (const i of d.interfaces ?? []) {
-        const list = interfaces.get(i.name.value) ?? [];
-        list.push([...(d.fields ?? [])]);
-        interfaces.set(i.name.value, list);
-      }
-      for (const f of d.fields ?? []) {
-        outputs.add(namedTypeOf(f.type).name.value);
-        for (const a of f.arguments ?? []) inputs.add(namedTypeOf(a.type).name.value);
-      }
-    }
-    if (d.kind === Kind.INPUT_OBJECT_TYPE_DEFINITION)
-      for (const f of d.fields ?? []) inputs.add(namedTypeOf(f.type).name.value);
-  }
-  const missing = (name: string) => !known.has(name) && !BUILT_IN_SCALARS.has(name);
-  const stubs: DefinitionNode[] = [];
-  for (const [name, implementers] of interfaces) {
-    if (!missing(name)) continue;
-    const [first = [], ...rest] = implementers;
-    const shared = first.filter((f) =>
-      rest.every((fields) => fields.some((g) => g.name.value === f.name.value)),
-    );
-    stubs.push({
-      kind: Kind.INTERFACE_TYPE_DEFINITION,
-      name: { kind: Kind.NAME, value: name },
-      fields: shared.map((f) => ({ ...f, description: undefined, directives: [] })),
-    });
-  }
-  const stubbed = new Set(interfaces.keys());
-  for (const name of inputs) {
-    // A name in both positions can only be a scalar (Shopify's `Money`, `Decimal`, `URL`).
-    if (!missing(name) || stubbed.has(name) || outputs.has(name)) continue;
-    stubbed.add(name);
-    stubs.push({
-      kind: Kind.INPUT_OBJECT_TYPE_DEFINITION,
-      name: { kind: Kind.NAME, value: name },
-      fields: [inputField('outsideTheContract', 'String')],
-    });
-  }
-  for (const name of outputs) {
-    if (!missing(name) || stubbed.has(name)) continue;
-    stubbed.add(name);
-    stubs.push({ kind: Kind.SCALAR_TYPE_DEFINITION, name: { kind: Kind.NAME, value: name } });
-  }
-  return stubs;
 }
 
 // ---- query cost ----
