@@ -21,7 +21,6 @@ import {
   validate,
   type DefinitionNode,
   type DocumentNode,
-  type FieldDefinitionNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLDirective,
@@ -31,9 +30,7 @@ import {
   type GraphQLResolveInfo,
   type GraphQLSchema,
   type InputValueDefinitionNode,
-  type NamedTypeNode,
   type SelectionSetNode,
-  type TypeNode,
 } from 'graphql';
 import { CONTRACTS_DIR } from '../support/contracts.js';
 
