@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AgentDatabase } from '../db/agent-database.js';
+import type { EventsTable } from '../db/schema.js';
 
 /** The `prev_hash` of the first event. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -24,20 +25,6 @@ export function linkHash(
 export type ChainProblem = { seq: number | null; problem: string };
 export type VerifyReport = { isOk: boolean; events: number; lastSeq: number; problems: ChainProblem[] };
 
-type StoredEvent = {
-  seq: number;
-  source: string;
-  event_id: string;
-  type: string;
-  location: string;
-  occurred_at: string;
-  received_at: number;
-  body: string;
-  content_hash: string;
-  prev_hash: string;
-  hash: string;
-};
-
 /**
  * Walks the whole event log and checks every link, that the indexed columns agree with the hashed body, that
  * the chain head matches the last event, and that stock levels equal the sum of their movements.
@@ -54,7 +41,7 @@ export function verifyChain(db: AgentDatabase, maxProblems = 100): VerifyReport 
   db.sqlite.transaction(() => {
     const rows = db.sqlite
       .prepare('SELECT * FROM events ORDER BY seq')
-      .iterate() as IterableIterator<StoredEvent>;
+      .iterate() as IterableIterator<EventsTable>;
     for (const row of rows) {
       events += 1;
       if (row.seq !== prevSeq + 1)
