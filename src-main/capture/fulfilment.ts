@@ -12,7 +12,7 @@ import type { OpenOrder, OrderBook } from '../ledger/order-book.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
 import { InputRefusal } from '../platform/errors.js';
 import type { CaptureService } from './capture-service.js';
-import type { Actor } from './stock-entry.js';
+import type { Actor } from './workbench-entry.js';
 
 export type FulfilmentDeps = Readonly<{
   db: AgentDatabase;

@@ -5,7 +5,7 @@ import { configSchema } from '../../shared/config.js';
 import { RPC } from '../../shared/rpc.js';
 import { WORKBENCH_SOURCE } from '../../shared/stock-entry.js';
 import { countedAtSeqs } from '../../src-main/capture/capture-writer.js';
-import { parseShelfList } from '../../src-main/capture/stock-entry.js';
+import { parseShelfList } from '../../src-main/capture/count-entry.js';
 import { InputRefusal } from '../../src-main/platform/errors.js';
 import { multiplyDecimal } from '../../src-main/ledger/count-sessions.js';
 

@@ -1,4 +1,5 @@
-import { type Actor, type StockEntry } from '../../capture/stock-entry.js';
+import type { StockEntry } from '../../capture/stock-entry.js';
+import type { Actor } from '../../capture/workbench-entry.js';
 import type { HandlerTable, RequestContext } from '../rpc-router.js';
 
 type EntryNames =
@@ -33,11 +34,11 @@ export function entryHandlers(deps: Readonly<{ stockEntry: StockEntry }>): Pick<
     'entry.transferOut': (input, context) => entry.transferOut(input, actorOf(context)),
     'entry.transferIn': (input, context) => entry.transferIn(input, actorOf(context)),
     'entry.expectedTransfers': ({ location }) => ({ transfers: entry.expectedTransfers(location) }),
-    'counts.start': (input, context) => entry.startCount(input, actorOf(context)),
-    'counts.list': ({ status }) => ({ sessions: entry.listCounts(status) }),
-    'counts.get': ({ id }) => entry.getCount(id),
-    'counts.record': (input, context) => entry.recordCount(input, actorOf(context)),
-    'counts.post': ({ session }, context) => entry.postCount(session, actorOf(context)),
-    'counts.cancel': ({ session, reason }, context) => entry.cancelCount(session, reason, actorOf(context)),
+    'counts.start': (input, context) => entry.counts.start(input, actorOf(context)),
+    'counts.list': ({ status }) => ({ sessions: entry.counts.list(status) }),
+    'counts.get': ({ id }) => entry.counts.get(id),
+    'counts.record': (input, context) => entry.counts.record(input, actorOf(context)),
+    'counts.post': ({ session }, context) => entry.counts.post(session, actorOf(context)),
+    'counts.cancel': ({ session, reason }, context) => entry.counts.cancel(session, reason, actorOf(context)),
   };
 }
