@@ -11,6 +11,7 @@ import type { AuditLog } from '../exceptions/audit-log.js';
 import type { Catalog } from '../ledger/catalog.js';
 import type { CountSessions } from '../ledger/count-sessions.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
+import { KeyedQueue } from '../platform/keyed-queue.js';
 import type { CaptureService } from './capture-service.js';
 import { CountEntry } from './count-entry.js';
 import { WorkbenchEntry, metaOf, refuse, type Actor, type Draft } from './workbench-entry.js';
@@ -36,6 +37,11 @@ export type StockEntryDeps = Readonly<{
 export class StockEntry {
   readonly #d: StockEntryDeps;
   readonly #entry: WorkbenchEntry;
+  /**
+   * A transfer's checks (its name is new, it was not received yet) and its capture run one at a time per
+   * (destination, name): two entries sent at once cannot both pass the check and both be captured.
+   */
+  readonly #transfers = new KeyedQueue();
   /** Count sessions: start, record, post, cancel. */
   readonly counts: CountEntry;
 
@@ -100,6 +106,10 @@ export class StockEntry {
   async transferOut(input: TransferOutInput, actor: Actor): Promise<EntryResult> {
     if (!this.#d.locations.has(input.to)) throw refuse('to', `names no configured location ("${input.to}")`);
     const name = input.reference || input.id;
+    return this.#transfers.run(`${input.to}\n${name}`, () => this.#sendTransfer(input, name, actor));
+  }
+
+  async #sendTransfer(input: TransferOutInput, name: string, actor: Actor): Promise<EntryResult> {
     // A transfer is received by its name: a second one under the same name would never be expected (or be
     // received as the first), so the name must be new at that destination. A resend of this entry is not a second.
     const taken = this.#d.db
@@ -156,6 +166,15 @@ export class StockEntry {
    * 404; one already received here (by another entry) and one where nothing arrived are refused.
    */
   async transferIn(
+    input: TransferInInput,
+    actor: Actor,
+  ): Promise<EntryResult & { differences: TransferDifference[] }> {
+    return this.#transfers.run(`${input.location}\n${input.transfer}`, () =>
+      this.#receiveTransfer(input, actor),
+    );
+  }
+
+  async #receiveTransfer(
     input: TransferInInput,
     actor: Actor,
   ): Promise<EntryResult & { differences: TransferDifference[] }> {

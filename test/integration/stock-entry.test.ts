@@ -551,3 +551,52 @@ test('a POS count without countedAt still sets the absolute level; a malformed c
   assert.equal(onHand(agent, 'SKU-1'), 4);
   assert.equal(onHand(agent, 'SKU-2'), 6);
 });
+
+test('a transfer received by two entries at once is captured once: the second is refused naming transfer; two transfers sent under one name at once: one is refused', async (t) => {
+  const { agent, call } = await setUp(t);
+  ok(
+    await call('entry.receive', {
+      id: 'entry-receive-0100',
+      location: 'S1',
+      lines: [{ sku: 'SKU-1', qty: 10 }],
+    }),
+    'receive',
+  );
+  const sends = await Promise.all(
+    ['entry-transfer-0100', 'entry-transfer-0101'].map((id) =>
+      call('entry.transferOut', {
+        id,
+        from: 'S1',
+        to: 'S2',
+        reference: 'TR-RACE',
+        lines: [{ sku: 'SKU-1', qty: 3 }],
+      }),
+    ),
+  );
+  assert.deepEqual(sends.map((a) => a.status).sort(), [200, 400], JSON.stringify(sends.map((a) => a.body)));
+  assert.equal(onHand(agent, 'SKU-1', 'S1'), 7, 'one transfer left S1');
+
+  const receipts = await Promise.all(
+    ['entry-receive-0101', 'entry-receive-0102'].map((id) =>
+      call('entry.transferIn', {
+        id,
+        location: 'S2',
+        transfer: 'TR-RACE',
+        lines: [{ sku: 'SKU-1', qty: 3 }],
+      }),
+    ),
+  );
+  assert.deepEqual(
+    receipts.map((a) => a.status).sort(),
+    [200, 400],
+    JSON.stringify(receipts.map((a) => a.body)),
+  );
+  const refused = receipts.find((a) => a.status === 400)!;
+  assert.deepEqual(
+    (refused.body['errors'] as { path: string; message: string }[]).map((e) => e.path),
+    ['transfer'],
+  );
+  assert.match((refused.body['errors'] as { message: string }[])[0]!.message, /already received at S2/);
+  assert.equal(onHand(agent, 'SKU-1', 'S2'), 3, 'received once');
+  assert.equal(eventsOf(agent).filter((e) => e.type === 'transfer_in').length, 1);
+});
