@@ -7,13 +7,15 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 test('work under one key runs one at a time in order; other keys run alongside; a failure does not stop the queue', async () => {
   const queue = new KeyedQueue();
   const log: string[] = [];
-  const step = (name: string, fail = false) => async () => {
-    log.push(`${name} start`);
-    await tick();
-    log.push(`${name} end`);
-    if (fail) throw new Error(`${name} failed`);
-    return name;
-  };
+  const step =
+    (name: string, fail = false) =>
+    async () => {
+      log.push(`${name} start`);
+      await tick();
+      log.push(`${name} end`);
+      if (fail) throw new Error(`${name} failed`);
+      return name;
+    };
   const a1 = queue.run('a', step('a1', true));
   const a2 = queue.run('a', step('a2'));
   const b1 = queue.run('b', step('b1'));
