@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
+import type { ApiName } from '../../shared/agent-api.js';
 import type { ConfigInput } from '../../shared/config.js';
 import { ShopifyFake } from '../simulators/shopify-fake.js';
 import { contractsMissing } from '../support/contracts.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
+import { callRoute } from '../support/rpc-client.js';
 
 const TOKENS = {
   clerk: 'clerk-token-0123456789',
@@ -58,19 +59,7 @@ export async function fixAgent(t: TestContext, overrides: Partial<ConfigInput> =
   );
   t.after(() => a.stop());
   const call: FixSetup['call'] = async (name, input, who = 'manager') => {
-    const route = AGENT_API[name];
-    const path = route.path.replace(/:(\w+)/g, (_m, key: string) => String(input[key]));
-    const query =
-      route.method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>).toString()}` : '';
-    const response = await fetch(`${a.url}${path}${query}`, {
-      method: route.method,
-      headers: {
-        authorization: `Bearer ${TOKENS[who]}`,
-        ...(route.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(route.method === 'POST' ? { body: JSON.stringify(input) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return callRoute(a.url, name, input, TOKENS[who]);
   };
   const open: FixSetup['open'] = async (kind) => {
     const answer = await call('exceptions.page', { status: 'open', ...(kind ? { kind } : {}) }, 'clerk');

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
+import type { ApiName } from '../../shared/agent-api.js';
 import type { FulfilOrdersView } from '../../shared/rpc-views.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
+import { callRoute } from '../support/rpc-client.js';
 
 const CLERK = { name: 'Pat', token: 'clerk-token-fulfil-0123456789' };
 
@@ -68,18 +69,7 @@ async function setUp(t: TestContext) {
     meta: { order: '#1001', shipBy: '2026-11-26T17:00:00Z' },
   });
   const call = async (name: ApiName, input: Record<string, unknown>): Promise<Answer> => {
-    const route = AGENT_API[name];
-    const query =
-      route.method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>).toString()}` : '';
-    const response = await fetch(`${agent.url}${route.path}${query}`, {
-      method: route.method,
-      headers: {
-        authorization: `Bearer ${CLERK.token}`,
-        ...(route.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(route.method === 'POST' ? { body: JSON.stringify(input) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return callRoute(agent.url, name, input, CLERK.token);
   };
   return { agent, call };
 }

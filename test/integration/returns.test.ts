@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
+import type { ApiName } from '../../shared/agent-api.js';
 import { OrderPuller } from '../../src-main/capture/order-puller.js';
 import { FakeMarketplace } from '../support/fake-marketplace.js';
 import { StockRepo } from '../../src-main/ledger/stock-repo.js';
 import { createLogger } from '../../src-main/platform/logger.js';
 import { makeEvent, startAgent, tempDir, testConfig, TOKEN_2, type TestAgent } from '../support/harness.js';
+import { callRoute } from '../support/rpc-client.js';
 
 const CLERK = { name: 'Robin', token: 'clerk-token-returns-0123456789' };
 
@@ -81,13 +82,7 @@ describe('an order cancelled after it shipped, and its goods coming back', () =>
       .prepare("SELECT message FROM exceptions WHERE kind = 'order_cancelled_shipped' AND status = 'open'")
       .all() as { message: string }[];
   const call = async (name: ApiName, input: Record<string, unknown>) => {
-    const route = AGENT_API[name];
-    const response = await fetch(`${t.url}${route.path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${CLERK.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(input),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return callRoute(t.url, name, input, CLERK.token);
   };
 
   test('cancelled on the marketplace after shipping: an exception in business words, nothing released', async () => {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
+import type { ApiName } from '../../shared/agent-api.js';
 import { parseConfig } from '../../src-main/agent/config-loader.js';
 import { readLock } from '../../src-main/agent/data-dir-lock.js';
 import { FaultSink } from '../simulators/fault-sink.js';
 import { startAgent, tempDir, testConfig } from '../support/harness.js';
+import { callRoute } from '../support/rpc-client.js';
 
 const SECRET = 'roles-secret-0123456789';
 const TOKENS = {
@@ -35,19 +36,7 @@ async function setUp(t: TestContext) {
   );
   t.after(() => agent.stop());
   const call = async (name: ApiName, input: Record<string, unknown>, token: string): Promise<Answer> => {
-    const route = AGENT_API[name];
-    const path = route.path.replace(/:(\w+)/g, (_m, key: string) => String(input[key]));
-    const query =
-      route.method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>).toString()}` : '';
-    const response = await fetch(`${agent.url}${path}${query}`, {
-      method: route.method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(route.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(route.method === 'POST' ? { body: JSON.stringify(input) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return callRoute(agent.url, name, input, token);
   };
   const controlToken = readLock(dataDir)!.controlToken;
   return { agent, call, controlToken };

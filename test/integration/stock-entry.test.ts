@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
+import type { ApiName } from '../../shared/agent-api.js';
 import { WORKBENCH_SOURCE } from '../../shared/stock-entry.js';
 import { makeEvent, startAgent, tempDir, testConfig, type TestAgent } from '../support/harness.js';
+import { callRoute } from '../support/rpc-client.js';
 
 const CLERK = { name: 'Cleo', token: 'clerk-token-0123456789' };
 
@@ -29,19 +30,7 @@ async function setUp(t: TestContext) {
   );
   t.after(() => agent.stop());
   const call = async (name: ApiName, input: Record<string, unknown>): Promise<Answer> => {
-    const route = AGENT_API[name];
-    const path = route.path.replace(/:(\w+)/g, (_m, key: string) => String(input[key]));
-    const query =
-      route.method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>).toString()}` : '';
-    const response = await fetch(`${agent.url}${path}${query}`, {
-      method: route.method,
-      headers: {
-        authorization: `Bearer ${CLERK.token}`,
-        ...(route.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(route.method === 'POST' ? { body: JSON.stringify(input) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return callRoute(agent.url, name, input, CLERK.token);
   };
   return { agent, call };
 }

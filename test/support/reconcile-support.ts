@@ -1,6 +1,7 @@
+import { callRoute } from './rpc-client.js';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
+import type { ApiName } from '../../shared/agent-api.js';
 import type { ConfigInput } from '../../shared/config.js';
 import type {
   AuditEntryView,
@@ -52,19 +53,7 @@ export type OperatorApi = {
 
 export function operatorApi(url: string): OperatorApi {
   const call: OperatorApi['call'] = async (name, input, token = MANAGER.token) => {
-    const route = AGENT_API[name];
-    const path = route.path.replace(/:(\w+)/g, (_m, key: string) => String(input[key]));
-    const query =
-      route.method === 'GET' ? `?${new URLSearchParams(input as Record<string, string>).toString()}` : '';
-    const response = await fetch(`${url}${path}${query}`, {
-      method: route.method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(route.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(route.method === 'POST' ? { body: JSON.stringify(input) } : {}),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    return callRoute(url, name, input, token);
   };
   const run: OperatorApi['run'] = async (destination, filter = {}) => {
     const answer = await call('reconcile.run', { destination, ...filter });
