@@ -665,6 +665,9 @@ test(
       ['shop'],
       'the first shop still drifts',
     );
-    assert.equal(other.available(otherSku1, otherS1), 10);
+    await until(
+      'the republished level to reach the second shop',
+      () => other.available(otherSku1, otherS1) === 10,
+    );
   },
 );
