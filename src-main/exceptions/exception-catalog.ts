@@ -214,6 +214,16 @@ export const EXCEPTION_CATALOG = {
     resolution: 'a return of the order received at the workbench (fulfil.return), or by hand: close',
     automatically: 'Fulfilment.receiveReturn, when a return of the order is captured',
   },
+  order_return_expected: {
+    isRestated: true,
+    key: (destinationId: string, orderId: string) => `order_return_expected:${destinationId}:${orderId}`,
+    message: (a: Readonly<{ destinationId: string; order: string; location: string; coming: string }>) =>
+      `A return of order ${a.order} was recorded on ${a.destinationId} (a return or a refund that restocks): ${a.coming} should come back to ${a.location}. When the parcel arrives, receive it as a return of the order on the Fulfil page with its condition (resellable goes back on hand, damaged is written off); if nothing comes back, settle it with the customer or the marketplace and close this.`,
+    resolvedAs: (a: Readonly<{ order: string }>) => `a return of order ${a.order} was received`,
+    resolution: 'the goods received at the workbench (fulfil.return), or by hand: close (nothing came back)',
+    automatically:
+      'Fulfilment.receiveReturn, when a return of the order is captured; the order puller, when what came back covers it',
+  },
   reconcile_drift: {
     key: (destinationId: string) => `reconcile_drift:${destinationId}`,
     message: (

@@ -78,6 +78,21 @@ describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
       .all(orderId) as { state: string; is_unsure: number }[];
   const place = (lines: { sku: string; quantity: number }[]) =>
     fake.placeOrder({ location: store, lines, at: new Date(Date.now() - 120_000) });
+  const rpc = async (name: ApiName, input: Record<string, unknown>) => {
+    const route = AGENT_API[name];
+    const response = await fetch(`${agent.url}${route.path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CLERK.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(input),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const exceptionsOf = (kind: string, orderId: string) =>
+    agent.agent.db.sqlite
+      .prepare(
+        "SELECT status, message FROM exceptions WHERE kind = ? AND json_extract(details, '$.orderId') = ? ORDER BY id",
+      )
+      .all(kind, orderId) as { status: string; message: string }[];
   /** Picked and shipped at the Fulfil page, as a clerk does it. */
   const shipAtFulfilPage = async (
     id: string,
@@ -302,6 +317,72 @@ describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
       messages[1]!,
       /^The shipment of order #\d+ was not recorded at shop: its lines are fulfilled there already \(order #\d+ has no TEE left to fulfil on Shopify, 1 were shipped\)/,
     );
+  });
+
+  test('a return after shipping: asked for on Shopify it is expected here, then received resellable (back on hand) or damaged (written off), which resolves it; a refund of money only expects nothing', async () => {
+    const returned = place([{ sku: 'BAG', quantity: 2 }]);
+    const refunded = place([{ sku: 'CAP', quantity: 1 }]);
+    const moneyOnly = place([{ sku: 'PEN', quantity: 1 }]);
+    await agent.agent.orders.pullNow(DESTINATION);
+    await shipAtFulfilPage('pick-ret-1', returned, [{ sku: 'BAG', qty: 2 }], 'DHL', 'JJD-RET-1');
+    await shipAtFulfilPage('pick-ret-2', refunded, [{ sku: 'CAP', qty: 1 }], 'DHL', 'JJD-RET-2');
+    await shipAtFulfilPage('pick-ret-3', moneyOnly, [{ sku: 'PEN', qty: 1 }], 'DHL', 'JJD-RET-3');
+    await agent.agent.fulfilments.sendNow(DESTINATION);
+    const before = { bag: level('BAG').onHand, cap: level('CAP').onHand, pen: level('PEN').onHand };
+
+    fake.fulfilments.requestReturn(returned, [{ sku: 'BAG', quantity: 1 }]);
+    fake.fulfilments.refund(refunded, [{ sku: 'CAP', quantity: 1 }], 'RETURN');
+    fake.fulfilments.refund(moneyOnly, [{ sku: 'PEN', quantity: 1 }], 'NO_RESTOCK');
+    await agent.agent.orders.pullNow(DESTINATION);
+    const [expected] = exceptionsOf('order_return_expected', returned);
+    assert.equal(expected?.status, 'open');
+    assert.match(
+      expected.message,
+      /^A return of order #\d+ was recorded on shop \(a return or a refund that restocks\): 1 × BAG should come back to S1\. When the parcel arrives, receive it/,
+    );
+    assert.equal(exceptionsOf('order_return_expected', refunded)[0]?.status, 'open');
+    assert.deepEqual(exceptionsOf('order_return_expected', moneyOnly), [], 'money only: no goods expected');
+    // Read again (the pull's overlap): still one exception each.
+    await agent.agent.orders.pullNow(DESTINATION);
+    assert.equal(exceptionsOf('order_return_expected', returned).length, 1);
+
+    const received = await rpc('fulfil.return', {
+      id: 'return-bag-0001',
+      location: 'S1',
+      channel: CHANNEL,
+      order: returned,
+      lines: [{ sku: 'BAG', qty: 1 }],
+      condition: 'resellable',
+    });
+    assert.equal(received.status, 200, JSON.stringify(received.body));
+    const damaged = await rpc('fulfil.return', {
+      id: 'return-cap-0001',
+      location: 'S1',
+      channel: CHANNEL,
+      order: refunded,
+      lines: [{ sku: 'CAP', qty: 1 }],
+      condition: 'damaged',
+    });
+    assert.equal(damaged.status, 200, JSON.stringify(damaged.body));
+    assert.deepEqual(
+      [
+        exceptionsOf('order_return_expected', returned)[0]?.status,
+        exceptionsOf('order_return_expected', refunded)[0]?.status,
+      ],
+      ['resolved', 'resolved'],
+    );
+    assert.deepEqual(
+      { bag: level('BAG').onHand, cap: level('CAP').onHand, pen: level('PEN').onHand },
+      { bag: before.bag + 1, cap: before.cap, pen: before.pen },
+      'the resellable bag is back on hand, the damaged cap written off, nothing came back of the pen',
+    );
+    // Read again (the pull's overlap) with the return still on Shopify: what came back covers it, nothing is raised.
+    await agent.agent.orders.pullNow(DESTINATION);
+    assert.deepEqual(
+      exceptionsOf('order_return_expected', returned).map((e) => e.status),
+      ['resolved'],
+    );
+    assert.deepEqual(fake.invalidRequests, [], 'every request matched the official schema');
   });
 
   test('the fake refuses an over-fulfilment and a cancelled order with Shopify’s user errors, applying nothing', async () => {

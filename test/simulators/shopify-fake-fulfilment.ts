@@ -73,6 +73,21 @@ type FulfilmentRecord = {
 
 type UserErrorRecord = { field: string[] | null; message: string };
 
+/** A return the customer asked for (`REQUESTED`), approved (`OPEN`), received (`CLOSED`) or declined/cancelled. */
+type ReturnRecord = {
+  id: number;
+  status: 'REQUESTED' | 'OPEN' | 'CLOSED' | 'DECLINED' | 'CANCELED';
+  lines: { id: number; lineId: number; quantity: number }[];
+};
+
+/** A refund; `restockType` RETURN means the goods are to come back, NO_RESTOCK money only. */
+type RefundRecord = {
+  id: number;
+  createdAt: number;
+  restockType: 'RETURN' | 'NO_RESTOCK' | 'CANCEL';
+  lines: { id: number; lineId: number; quantity: number }[];
+};
+
 type LineItemInput = Readonly<{ id: string; quantity: number }>;
 type FulfillmentInput = Readonly<{
   lineItemsByFulfillmentOrder: readonly Readonly<{
@@ -117,6 +132,8 @@ type FulfilmentOrderStatus = 'OPEN' | 'IN_PROGRESS' | 'CLOSED' | 'CANCELLED';
 export class FakeFulfilments {
   readonly #host: FulfilmentHost;
   readonly #byOrder = new Map<number, FulfilmentRecord[]>();
+  readonly #returns = new Map<number, ReturnRecord[]>();
+  readonly #refunds = new Map<number, RefundRecord[]>();
   #created = 0;
   #isAnswerLost = false;
 
@@ -159,6 +176,74 @@ export class FakeFulfilments {
    */
   loseNextAnswer(): void {
     this.#isAnswerLost = true;
+  }
+
+  // ---- shop-side actions: returns and refunds ----
+
+  /**
+   * A return of fulfilled units (by line SKU), as the customer asks for it in the shop or staff create it in the
+   * admin: `REQUESTED` (default) or `OPEN` (approved). Returns its gid.
+   */
+  requestReturn(
+    orderGid: string,
+    lines: readonly Readonly<{ sku: string; quantity: number }>[],
+    status: 'REQUESTED' | 'OPEN' = 'REQUESTED',
+  ): string {
+    const order = this.#mustOrder(orderGid);
+    const record: ReturnRecord = { id: this.#host.newId(), status, lines: this.#linesOf(order, lines) };
+    this.#returns.set(order.id, [...(this.#returns.get(order.id) ?? []), record]);
+    this.#host.touch(order);
+    return gid('Return', record.id);
+  }
+
+  /** A return declined or cancelled by staff: no goods are expected any more. */
+  closeReturn(returnGid: string, status: 'DECLINED' | 'CANCELED'): void {
+    const id = parseGid(returnGid, 'Return');
+    for (const [orderId, list] of this.#returns) {
+      const found = list.find((r) => r.id === id);
+      const order = this.#order(orderId);
+      if (found && order) {
+        found.status = status;
+        this.#host.touch(order);
+        return;
+      }
+    }
+    throw new Error(`the fake shop has no ${returnGid}`);
+  }
+
+  /** A refund of units (by line SKU); `RETURN` restocks them (they come back), `NO_RESTOCK` is money only. */
+  refund(
+    orderGid: string,
+    lines: readonly Readonly<{ sku: string; quantity: number }>[],
+    restockType: 'RETURN' | 'NO_RESTOCK' = 'RETURN',
+  ): string {
+    const order = this.#mustOrder(orderGid);
+    const record: RefundRecord = {
+      id: this.#host.newId(),
+      createdAt: Date.now(),
+      restockType,
+      lines: this.#linesOf(order, lines),
+    };
+    this.#refunds.set(order.id, [...(this.#refunds.get(order.id) ?? []), record]);
+    this.#host.touch(order);
+    return gid('Refund', record.id);
+  }
+
+  #mustOrder(orderGid: string): FakeOrder {
+    const order = this.#order(parseGid(orderGid, 'Order'));
+    if (order === undefined) throw new Error(`the fake shop has no ${orderGid}`);
+    return order;
+  }
+
+  #linesOf(
+    order: FakeOrder,
+    lines: readonly Readonly<{ sku: string; quantity: number }>[],
+  ): { id: number; lineId: number; quantity: number }[] {
+    return lines.map((l) => {
+      const line = order.lines.find((x) => x.sku === l.sku);
+      if (line === undefined) throw new Error(`order ${order.name} has no line of ${l.sku}`);
+      return { id: this.#host.newId(), lineId: line.id, quantity: l.quantity };
+    });
   }
 
   // ---- resolvers ----
@@ -211,6 +296,109 @@ export class FakeFulfilments {
         (this.#byOrder.get(order.id) ?? [])
           .slice(0, first ?? undefined)
           .map((f) => this.#fulfilmentView(order, f)),
+      returnStatus: this.#returnStatus(order),
+      displayFinancialStatus: this.#financialStatus(order),
+      returns: (args: ConnectionArgs) =>
+        this.#host.connection(
+          this.#returns.get(order.id) ?? [],
+          args,
+          (r) => [r.id],
+          (r) => this.#returnView(order, r),
+        ),
+      refunds: ({ first }: { first?: number | null }) =>
+        (this.#refunds.get(order.id) ?? [])
+          .slice(0, first ?? undefined)
+          .map((r) => this.#refundView(order, r)),
+    };
+  }
+
+  /** Paid, until refunds cover some units (partly) or all of them. */
+  #financialStatus(order: FakeOrder): string {
+    const refunded = (this.#refunds.get(order.id) ?? []).reduce(
+      (n, r) => n + r.lines.reduce((m, l) => m + l.quantity, 0),
+      0,
+    );
+    if (refunded === 0) return 'PAID';
+    return refunded >= order.lines.reduce((n, l) => n + l.currentQuantity, 0)
+      ? 'REFUNDED'
+      : 'PARTIALLY_REFUNDED';
+  }
+
+  #returnStatus(order: FakeOrder): string {
+    const returns = this.#returns.get(order.id) ?? [];
+    if (returns.some((r) => r.status === 'REQUESTED')) return 'RETURN_REQUESTED';
+    if (returns.some((r) => r.status === 'OPEN')) return 'IN_PROGRESS';
+    if (returns.some((r) => r.status === 'CLOSED')) return 'RETURNED';
+    return 'NO_RETURN';
+  }
+
+  #returnView(order: FakeOrder, r: ReturnRecord): Record<string, unknown> {
+    const empty = (args: ConnectionArgs) =>
+      this.#host.connection(
+        [],
+        args,
+        () => [],
+        () => null,
+      );
+    return {
+      id: gid('Return', r.id),
+      name: `${order.name}-R${(this.#returns.get(order.id) ?? []).indexOf(r) + 1}`,
+      status: r.status,
+      totalQuantity: r.lines.reduce((n, l) => n + l.quantity, 0),
+      decline: null,
+      order: () => this.#host.orderView(order.id),
+      returnShippingFees: [],
+      exchangeLineItems: empty,
+      refunds: empty,
+      reverseFulfillmentOrders: empty,
+      returnLineItems: (args: ConnectionArgs) =>
+        this.#host.connection(
+          r.lines,
+          args,
+          (l) => [l.id],
+          (l) => ({
+            __typename: 'ReturnLineItem',
+            id: gid('ReturnLineItem', l.id),
+            quantity: l.quantity,
+            refundableQuantity: l.quantity,
+            refundedQuantity: 0,
+            returnReason: 'UNKNOWN',
+            returnReasonNote: '',
+            customerNote: null,
+            fulfillmentLineItem: {
+              id: gid('FulfillmentLineItem', l.id),
+              quantity: l.quantity,
+              lineItem: () => this.#host.lineView(order.id, l.lineId),
+            },
+          }),
+        ),
+    };
+  }
+
+  #refundView(order: FakeOrder, r: RefundRecord): Record<string, unknown> {
+    const { dateTime } = this.#host;
+    return {
+      id: gid('Refund', r.id),
+      legacyResourceId: String(r.id),
+      createdAt: dateTime(r.createdAt),
+      updatedAt: dateTime(r.createdAt),
+      note: null,
+      order: () => this.#host.orderView(order.id),
+      return: null,
+      refundLineItems: (args: ConnectionArgs) =>
+        this.#host.connection(
+          r.lines,
+          args,
+          (l) => [l.id],
+          (l) => ({
+            id: gid('RefundLineItem', l.id),
+            quantity: l.quantity,
+            restockType: r.restockType,
+            restocked: r.restockType === 'RETURN',
+            location: () => this.#host.locationView(order.locationId),
+            lineItem: () => this.#host.lineView(order.id, l.lineId),
+          }),
+        ),
     };
   }
 

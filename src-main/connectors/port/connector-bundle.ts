@@ -26,6 +26,12 @@ export type RemoteOrder = Readonly<{
   location: string | null;
   lines: readonly RemoteOrderLine[];
   unmappedItems?: readonly string[];
+  /**
+   * Units the marketplace records as coming back after shipping (a return asked for or approved, a refund that
+   * restocks), in local SKUs; absent when none. The goods are received at the warehouse (a `return` with its
+   * condition); until then the order puller keeps an exception open.
+   */
+  returned?: readonly RemoteOrderLine[];
 }>;
 
 export type OrderPage = Readonly<{ orders: readonly RemoteOrder[]; nextCursor: string | null }>;
