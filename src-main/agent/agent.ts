@@ -39,6 +39,7 @@ import { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
 import { pruneDelivered } from '../outbox/retention.js';
 import { Reconciler } from '../reconcile/reconciler.js';
+import { ShipmentReconciler } from '../reconcile/shipment-reconciler.js';
 import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
 import { createAgentServer } from '../server/agent-server.js';
@@ -78,6 +79,8 @@ export class Agent {
   readonly mappingChanges: MappingChanges;
   /** Compares remote levels with the ledger and fixes drift. */
   readonly reconciler: Reconciler;
+  /** Shipment status in reconciliation: orders shipped here and open on their marketplace, or the reverse. */
+  readonly shipmentReconciler: ShipmentReconciler;
   /** The oversell guard: tightens what degraded channels are sent. */
   readonly channelGuard: ChannelGuard;
   /** Each channel's buffer: the config's, or what staff set in the UI. */
@@ -323,6 +326,14 @@ export class Agent {
       mappingsOf: (id) => this.mappings.forDestination(id),
       wake: (id) => this.dispatchers.find((d) => d.destinationId === id)?.wake(),
     });
+    this.shipmentReconciler = new ShipmentReconciler({
+      db,
+      capture: this.capture,
+      audit: this.audit,
+      connectorOf: (id) => bundles.get(id),
+      resendFulfilments: (id, orderId) =>
+        this.#fulfilmentSenders.find((s) => s.destinationId === id)?.resendOrder(orderId) ?? 0,
+    });
     this.outboxOperations = new OutboxOperations(db, this.audit, () => {
       for (const dispatcher of this.dispatchers) dispatcher.wake();
     });
@@ -377,6 +388,7 @@ export class Agent {
       channelBuffers: this.channelBuffers,
       connectorOf: (id) => this.connectorOf(id),
       reconciler: () => this.reconciler,
+      shipmentReconciler: () => this.shipmentReconciler,
       address: () => this.#address,
       locationRegistry,
       storeFixes,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AGENT_API, type ApiName } from '../../shared/agent-api.js';
 import type { ConfigInput } from '../../shared/config.js';
+import type { ShipmentReconcileReport } from '../../shared/rpc-views.js';
 import { contractsMissing } from '../support/contracts.js';
 import { makeEvent, startAgent, tempDir, testConfig, TOKEN_2, type TestAgent } from '../support/harness.js';
 import { ShopifyFake } from '../simulators/shopify-fake.js';
@@ -19,6 +20,7 @@ import { ShopifyFake } from '../simulators/shopify-fake.js';
 const DESTINATION = 'shop';
 const CHANNEL = `orders:${DESTINATION}`;
 const CLERK = { name: 'Pat', token: 'clerk-token-shopify-fulfil-0123456789' };
+const MANAGER = { name: 'Maria', token: 'manager-token-shopify-fulfil-0123456789' };
 
 describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
   let fake: ShopifyFake;
@@ -46,7 +48,10 @@ describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
       testConfig(dir.path, {
         channels: [{ id: 'web', buffer: 0 }],
         destinations: [destination],
-        operators: [{ name: CLERK.name, token: CLERK.token, role: 'clerk' }],
+        operators: [
+          { name: CLERK.name, token: CLERK.token, role: 'clerk' },
+          { name: MANAGER.name, token: MANAGER.token, role: 'manager' },
+        ],
         carriers: [
           { id: 'DHL', name: 'DHL Parcel', trackingUrl: 'https://track.carrier.test/p/{trackingNumber}' },
           { id: 'OWN', name: 'Own van' },
@@ -78,14 +83,24 @@ describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
       .all(orderId) as { state: string; is_unsure: number }[];
   const place = (lines: { sku: string; quantity: number }[]) =>
     fake.placeOrder({ location: store, lines, at: new Date(Date.now() - 120_000) });
-  const rpc = async (name: ApiName, input: Record<string, unknown>) => {
+  const rpc = async (name: ApiName, input: Record<string, unknown>, token = CLERK.token) => {
     const route = AGENT_API[name];
     const response = await fetch(`${agent.url}${route.path}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${CLERK.token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(input),
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const graphqlOf = async (query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(fake.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-access-token': fake.accessToken },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data: Record<string, unknown> | null; errors?: unknown };
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    return body.data!;
   };
   const exceptionsOf = (kind: string, orderId: string) =>
     agent.agent.db.sqlite
@@ -383,6 +398,129 @@ describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
       ['resolved'],
     );
     assert.deepEqual(fake.invalidRequests, [], 'every request matched the official schema');
+  });
+
+  test('shipment status in reconciliation: a fulfilment undone on Shopify is drift fixed by resending it (read back first); units fulfilled there but reserved here are adopted as shipped', async () => {
+    const undone = place([{ sku: 'TEE', quantity: 1 }]);
+    const byAdmin = place([
+      { sku: 'MUG', quantity: 1 },
+      { sku: 'PEN', quantity: 1 },
+    ]);
+    await agent.agent.orders.pullNow(DESTINATION);
+    await shipAtFulfilPage('pick-rec-1', undone, [{ sku: 'TEE', qty: 1 }], 'DHL', 'JJD-REC-1');
+    await agent.agent.fulfilments.sendNow(DESTINATION);
+    const report = async () => {
+      const res = await rpc('reconcile.shipments', { destination: DESTINATION });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body as unknown as ShipmentReconcileReport;
+    };
+    const rowOf = async (orderId: string) => (await report()).rows.find((r) => r.orderId === orderId);
+    assert.equal(await rowOf(undone), undefined, 'in step once fulfilled');
+
+    // Staff undo the fulfilment in Shopify's admin; another order is partly fulfilled there by hand.
+    fake.fulfilments.cancelFulfilment(fake.fulfilments.of(undone)[0]!.id);
+    const lines = await graphqlOf(
+      'query L($id: ID!) { order(id: $id) { fulfillmentOrders(first: 1) { nodes { id lineItems(first: 5) { nodes { id sku } } } } } }',
+      { id: byAdmin },
+    );
+    const fo = (
+      lines['order'] as {
+        fulfillmentOrders: { nodes: { id: string; lineItems: { nodes: { id: string; sku: string }[] } }[] };
+      }
+    ).fulfillmentOrders.nodes[0]!;
+    await graphqlOf(
+      'mutation F($f: FulfillmentInput!) { fulfillmentCreate(fulfillment: $f) { fulfillment { id } userErrors { message } } }',
+      {
+        f: {
+          lineItemsByFulfillmentOrder: [
+            {
+              fulfillmentOrderId: fo.id,
+              fulfillmentOrderLineItems: [
+                { id: fo.lineItems.nodes.find((l) => l.sku === 'MUG')!.id, quantity: 1 },
+              ],
+            },
+          ],
+        },
+      },
+    );
+    // The staff's admin spent points of the shop's bucket that the agent's view of it does not know of; full
+    // again, as after a pause, so the pull is not throttled (a throttled pull would simply run later).
+    fake.setThrottle({});
+    await agent.agent.orders.pullNow(DESTINATION);
+    assert.equal(level('MUG').reserved > 0, true, 'partly fulfilled on Shopify: still reserved here');
+
+    const undoneRow = await rowOf(undone);
+    assert.deepEqual(
+      undoneRow && {
+        cause: undoneRow.cause,
+        fixes: undoneRow.fixes,
+        shippedHere: undoneRow.shippedHere,
+        fulfilledThere: undoneRow.fulfilledThere,
+      },
+      {
+        cause: 'not_fulfilled_remote',
+        fixes: ['resend'],
+        shippedHere: [{ sku: 'TEE', qty: 1 }],
+        fulfilledThere: [],
+      },
+    );
+    assert.match(undoneRow!.explanation, /^1 × TEE shipped from S1 but shop shows it unfulfilled/);
+    const adminRow = await rowOf(byAdmin);
+    assert.deepEqual(
+      adminRow && { cause: adminRow.cause, fixes: adminRow.fixes, fulfilledThere: adminRow.fulfilledThere },
+      { cause: 'not_shipped_local', fixes: ['adopt'], fulfilledThere: [{ sku: 'MUG', qty: 1 }] },
+    );
+
+    const clerkTry = await rpc('reconcile.fixShipment', {
+      destination: DESTINATION,
+      orderId: undone,
+      action: 'resend',
+      reason: 'undone by mistake',
+    });
+    assert.equal(clerkTry.status, 403, 'a fix is a manager’s');
+    const resent = await rpc(
+      'reconcile.fixShipment',
+      {
+        destination: DESTINATION,
+        orderId: undone,
+        action: 'resend',
+        reason: 'undone by mistake in the admin',
+      },
+      MANAGER.token,
+    );
+    assert.equal(resent.status, 200, JSON.stringify(resent.body));
+    await agent.agent.fulfilments.sendNow(DESTINATION);
+    assert.deepEqual(
+      fake.fulfilments.of(undone).map((f) => [f.tracking?.number, f.lines]),
+      [
+        ['JJD-REC-1', [{ sku: 'TEE', quantity: 1 }]],
+        ['JJD-REC-1', [{ sku: 'TEE', quantity: 1 }]],
+      ],
+      'the undone fulfilment stays cancelled; one new fulfilment with the same tracking',
+    );
+    assert.equal(await rowOf(undone), undefined, 'in step again');
+
+    const mugBefore = level('MUG');
+    const adopted = await rpc(
+      'reconcile.fixShipment',
+      {
+        destination: DESTINATION,
+        orderId: byAdmin,
+        action: 'adopt',
+        reason: 'shipped from the other warehouse',
+      },
+      MANAGER.token,
+    );
+    assert.equal(adopted.status, 200, JSON.stringify(adopted.body));
+    assert.deepEqual(level('MUG'), { onHand: mugBefore.onHand - 1, reserved: mugBefore.reserved - 1 });
+    assert.deepEqual(rows(byAdmin), [], 'adopted from Shopify: nothing is sent back to it');
+    assert.equal(await rowOf(byAdmin), undefined, 'in step: the pen is still to ship on both sides');
+    const again = await rpc(
+      'reconcile.fixShipment',
+      { destination: DESTINATION, orderId: byAdmin, action: 'adopt', reason: 'twice' },
+      MANAGER.token,
+    );
+    assert.equal(again.status, 400, 'nothing left to adopt');
   });
 
   test('the fake refuses an over-fulfilment and a cancelled order with Shopify’s user errors, applying nothing', async () => {

@@ -64,6 +64,7 @@ type Tracking = { company: string | null; number: string | null; url: string | n
 
 type FulfilmentRecord = {
   id: number;
+  status: 'SUCCESS' | 'CANCELLED';
   orderId: number;
   createdAt: number;
   tracking: Tracking | null;
@@ -209,6 +210,28 @@ export class FakeFulfilments {
       }
     }
     throw new Error(`the fake shop has no ${returnGid}`);
+  }
+
+  /**
+   * Staff cancel a fulfilment in the admin: its units are unfulfilled again (remaining, committed), and the order
+   * no longer fulfilled.
+   */
+  cancelFulfilment(fulfilmentGid: string): void {
+    const id = parseGid(fulfilmentGid, 'Fulfillment');
+    for (const [orderId, list] of this.#byOrder) {
+      const found = list.find((f) => f.id === id);
+      const order = this.#order(orderId);
+      if (!found || !order || found.status === 'CANCELLED') continue;
+      found.status = 'CANCELLED';
+      order.fulfillmentStatus = 'UNFULFILLED';
+      for (const l of found.lines) {
+        const line = order.lines.find((x) => x.id === l.lineId);
+        if (line?.itemId != null) this.#host.ship(line.itemId, order.locationId, -l.quantity);
+      }
+      this.#host.touch(order);
+      return;
+    }
+    throw new Error(`the fake shop has no fulfilment ${fulfilmentGid} to cancel`);
   }
 
   /** A refund of units (by line SKU); `RETURN` restocks them (they come back), `NO_RESTOCK` is money only. */
@@ -419,7 +442,7 @@ export class FakeFulfilments {
   #fulfilledOf(order: FakeOrder, line: FakeOrderLine): number {
     let n = 0;
     for (const f of this.#byOrder.get(order.id) ?? [])
-      for (const l of f.lines) if (l.lineId === line.id) n += l.quantity;
+      if (f.status === 'SUCCESS') for (const l of f.lines) if (l.lineId === line.id) n += l.quantity;
     return n;
   }
 
@@ -498,8 +521,8 @@ export class FakeFulfilments {
       id: gid('Fulfillment', f.id),
       legacyResourceId: String(f.id),
       name: `${order.name}-F${index}`,
-      status: 'SUCCESS',
-      displayStatus: 'FULFILLED',
+      status: f.status,
+      displayStatus: f.status === 'SUCCESS' ? 'FULFILLED' : 'CANCELED',
       createdAt: dateTime(f.createdAt),
       updatedAt: dateTime(f.createdAt),
       deliveredAt: null,
@@ -616,6 +639,7 @@ export class FakeFulfilments {
 
     const record: FulfilmentRecord = {
       id: this.#host.newId(),
+      status: 'SUCCESS',
       orderId: order.id,
       createdAt: Date.now(),
       tracking:

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import type { FulfilmentOutcome, FulfilmentTarget, OutgoingShipment } from '../port/connector-bundle.js';
+import type {
+  FulfilmentOutcome,
+  FulfilmentTarget,
+  OutgoingShipment,
+  RemoteFulfilled,
+} from '../port/connector-bundle.js';
 import type { IdMappings } from '../port/connector-context.js';
 import {
   connectorError,
@@ -67,6 +72,43 @@ export const ORDER_FULFILMENT_QUERY = /* GraphQL */ `
 export const ORDER_FULFILMENT_COST =
   1 + (2 + FULFILMENT_ORDERS_FIRST * (3 + 2 + FULFILMENT_ORDER_LINES_FIRST)) + (1 + 1);
 
+/** Line items of each fulfilment order read for reconciliation (what it shows fulfilled), in a cheaper query. */
+const FULFILLED_LINES_FIRST = 20;
+
+/** What an order shows fulfilled, per line, and whether it is cancelled: the shipment status reconciliation reads. */
+export const ORDER_FULFILLED_QUERY = /* GraphQL */ `
+  query BackroomOrderFulfilled($id: ID!) {
+    order(id: $id) {
+      id
+      name
+      cancelledAt
+      fulfillmentOrders(first: ${FULFILMENT_ORDERS_FIRST}) {
+        nodes {
+          id
+          status
+          assignedLocation {
+            location {
+              id
+            }
+          }
+          lineItems(first: ${FULFILLED_LINES_FIRST}) {
+            nodes {
+              id
+              sku
+              inventoryItemId
+              totalQuantity
+              remainingQuantity
+            }
+          }
+        }
+      }
+    }
+  }
+`;
+
+/** The order 1; fulfilment orders 2 + each (itself 1, assigned location 1, its location 1, lines 2 + one each). */
+export const ORDER_FULFILLED_COST = 1 + (2 + FULFILMENT_ORDERS_FIRST * (3 + 2 + FULFILLED_LINES_FIRST));
+
 export const FULFILMENT_CREATE_MUTATION = /* GraphQL */ `
   mutation BackroomFulfil($fulfillment: FulfillmentInput!) {
     fulfillmentCreate(fulfillment: $fulfillment) {
@@ -123,6 +165,10 @@ const orderFulfilmentData = z.object({
     .nullable(),
 });
 type ShopifyOrder = NonNullable<z.output<typeof orderFulfilmentData>['order']>;
+
+const orderFulfilledData = z.object({
+  order: orderFulfilmentData.shape.order.unwrap().omit({ fulfillments: true }).nullable(),
+});
 
 const fulfilmentCreateData = z.object({
   fulfillmentCreate: z
@@ -236,11 +282,8 @@ export function createShopifyFulfilment(
       )
     ).order;
 
-  /** The remote id of this shipment when the order shows it recorded, else null. */
-  const recorded = (order: ShopifyOrder, shipment: OutgoingShipment): string | null => {
-    const done = order.fulfillments.filter((f) => f.status === 'SUCCESS');
-    if (shipment.trackingNumber !== null)
-      return done.find((f) => f.trackingInfo.some((t) => t.number === shipment.trackingNumber))?.id ?? null;
+  /** The fulfilled units per SKU: each line's total less what remains, over all fulfilment orders. */
+  const fulfilledOf = (order: Pick<ShopifyOrder, 'fulfillmentOrders'>): Map<string, number> => {
     const fulfilled = new Map<string, number>();
     for (const fo of order.fulfillmentOrders.nodes)
       for (const line of fo.lineItems.nodes) {
@@ -250,6 +293,15 @@ export function createShopifyFulfilment(
           '';
         fulfilled.set(sku, (fulfilled.get(sku) ?? 0) + line.totalQuantity - line.remainingQuantity);
       }
+    return fulfilled;
+  };
+
+  /** The remote id of this shipment when the order shows it recorded, else null. */
+  const recorded = (order: ShopifyOrder, shipment: OutgoingShipment): string | null => {
+    const done = order.fulfillments.filter((f) => f.status === 'SUCCESS');
+    if (shipment.trackingNumber !== null)
+      return done.find((f) => f.trackingInfo.some((t) => t.number === shipment.trackingNumber))?.id ?? null;
+    const fulfilled = fulfilledOf(order);
     const expected = new Map<string, number>();
     for (const l of [...shipment.sentBefore, ...shipment.lines])
       expected.set(l.sku, (expected.get(l.sku) ?? 0) + l.qty);
@@ -322,6 +374,32 @@ export function createShopifyFulfilment(
     }
   }
 
+  async function readFulfilled(orderId: string, signal: AbortSignal): Promise<RemoteFulfilled | null> {
+    try {
+      const { order } = await client.request(
+        {
+          name: 'BackroomOrderFulfilled',
+          query: ORDER_FULFILLED_QUERY,
+          variables: { id: orderId },
+          cost: ORDER_FULFILLED_COST,
+          data: orderFulfilledData,
+        },
+        signal,
+        { maxWaitMs: MAX_WAIT_MS },
+      );
+      if (order === null) return null;
+      return {
+        isCancelled: order.cancelledAt !== null,
+        fulfilled: [...fulfilledOf(order)]
+          .filter(([sku, qty]) => sku !== '' && qty > 0)
+          .map(([sku, qty]) => ({ sku, qty })),
+      };
+    } catch (error) {
+      if (error instanceof ShopifyRequestError) throw connectorError(error.failure);
+      throw error;
+    }
+  }
+
   async function find(shipment: OutgoingShipment, signal: AbortSignal): Promise<string | null> {
     try {
       const order = await readOrder(shipment.orderId, signal);
@@ -332,5 +410,5 @@ export function createShopifyFulfilment(
     }
   }
 
-  return { send, find };
+  return { send, find, readFulfilled };
 }
