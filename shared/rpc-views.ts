@@ -272,6 +272,8 @@ export type DestinationSummary = {
   mode: 'ledger' | 'level';
   /** Whether its levels can be read back, so it can be reconciled. */
   canReconcile: boolean;
+  /** Whether its orders' fulfilments can be read back, so their shipment status can be reconciled. */
+  canReconcileShipments: boolean;
 };
 
 export type DestinationSettings = {

@@ -330,7 +330,8 @@ export class Agent {
       db,
       capture: this.capture,
       audit: this.audit,
-      connectorOf: (id) => bundles.get(id),
+      // Only marketplaces whose orders are pulled and fulfilled from here have shipments to compare.
+      connectorOf: (id) => (fulfilmentDestinations.has(id) ? bundles.get(id) : undefined),
       resendFulfilments: (id, orderId) =>
         this.#fulfilmentSenders.find((s) => s.destinationId === id)?.resendOrder(orderId) ?? 0,
     });
