@@ -224,4 +224,46 @@ describe('fulfilments out to Vendure', () => {
       ),
     );
   });
+  test('shipment status in reconciliation: a fulfilment cancelled in Vendure’s admin is drift, resent from here (read back first), then in step', async () => {
+    const order = await vendure.placeOrder([{ sku: 'F-1', qty: 1 }]);
+    await agent.agent.orders.pullNow(DESTINATION);
+    await ship('wms-v4', order.id, [{ sku: 'F-1', qty: 1 }], 'DHL-0006');
+    await agent.agent.fulfilments.sendNow(DESTINATION);
+    const [shipped] = await fulfilmentsOf(order.id);
+    assert.equal(shipped?.state, 'Shipped');
+    const rowOf = async () =>
+      (await agent.agent.shipmentReconciler.run(DESTINATION)).rows.find((r) => r.orderId === order.id);
+    assert.equal(await rowOf(), undefined, 'in step once fulfilled');
+
+    const cancelled = await vendure.admin<{ transitionFulfillmentToState: { __typename: string } }>(
+      `mutation ($id: ID!) { transitionFulfillmentToState(id: $id, state: "Cancelled") { __typename } }`,
+      { id: shipped.id },
+    );
+    assert.equal(cancelled.transitionFulfillmentToState.__typename, 'Fulfillment');
+    const drift = await rowOf();
+    assert.deepEqual(drift && [drift.cause, drift.fixes, drift.shippedHere, drift.fulfilledThere], [
+      'not_fulfilled_remote',
+      ['resend'],
+      [{ sku: 'F-1', qty: 1 }],
+      [],
+    ]);
+
+    const fixed = await agent.agent.shipmentReconciler.fix({
+      destinationId: DESTINATION,
+      orderId: order.id,
+      action: 'resend',
+      reason: 'cancelled by mistake',
+      operator: 'Maria',
+    });
+    assert.match(fixed.detail, /^1 shipment of order \S+ go to vendure again/);
+    await agent.agent.fulfilments.sendNow(DESTINATION);
+    assert.deepEqual(
+      (await fulfilmentsOf(order.id)).map((f) => [f.trackingCode, f.state]),
+      [
+        ['DHL-0006', 'Cancelled'],
+        ['DHL-0006', 'Shipped'],
+      ],
+    );
+    assert.equal(await rowOf(), undefined, 'in step again');
+  });
 });
