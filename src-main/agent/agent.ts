@@ -334,6 +334,9 @@ export class Agent {
       connectorOf: (id) => (fulfilmentDestinations.has(id) ? bundles.get(id) : undefined),
       resendFulfilments: (id, orderId) =>
         this.#fulfilmentSenders.find((s) => s.destinationId === id)?.resendOrder(orderId) ?? 0,
+      destinations: () => [...fulfilmentDestinations],
+      exceptions: this.exceptions,
+      logger,
     });
     this.outboxOperations = new OutboxOperations(db, this.audit, () => {
       for (const dispatcher of this.dispatchers) dispatcher.wake();
@@ -439,6 +442,7 @@ export class Agent {
         for (const sender of agent.#fulfilmentSenders) sender.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
+        agent.shipmentReconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
         const address = await agent.#server.listen({
           host: config.listen.host,
@@ -570,6 +574,7 @@ export class Agent {
     await this.#committer.close();
     this.channelGuard.stop();
     this.reconciler.stop();
+    this.shipmentReconciler.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.catalogPullers.map((p) => p.stop()));
     await Promise.all(this.#fulfilmentSenders.map((s) => s.stop()));

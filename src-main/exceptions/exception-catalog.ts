@@ -243,6 +243,23 @@ export const EXCEPTION_CATALOG = {
     resolution: 'the reconciliation page: push the local level, adopt the remote one, or ignore it',
     automatically: 'Reconciler.runScheduled, when a scheduled pass finds no unexplained drift',
   },
+  shipment_drift: {
+    key: (destinationId: string) => `shipment_drift:${destinationId}`,
+    message: (
+      a: Readonly<{
+        destinationId: string;
+        count: number;
+        example: Readonly<{ order: string; explanation: string }>;
+      }>,
+    ) =>
+      `${a.count} order${a.count === 1 ? '' : 's'} of ${a.destinationId} ${a.count === 1 ? 'differs' : 'differ'} in shipment status from what was shipped here (for example order ${a.example.order}: ${a.example.explanation.replace(/\.$/, '')}). Open Reconciliation, Shipment status, to resend the fulfilment or adopt ${a.destinationId}'s state.`,
+    resolvedAs: () => 'every order is in step again',
+    /** Each pass raises it again with what it found now (how many orders, which ones). */
+    isRestated: true,
+    resolution:
+      'the reconciliation page, Shipment status: resend the fulfilment or adopt the marketplace’s state',
+    automatically: 'ShipmentReconciler.runScheduled, when a scheduled pass finds every order in step',
+  },
   catalog_pull_failed: {
     key: (sourceId: string) => `catalog_pull_failed:${sourceId}`,
     message: (a: Readonly<{ sourceId: string; error: string }>) =>

@@ -9,6 +9,9 @@ import type { CaptureService } from '../capture/capture-service.js';
 import type { ConnectorBundle, RemoteFulfilled } from '../connectors/port/connector-bundle.js';
 import type { AgentDatabase } from '../db/agent-database.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
+import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
+import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
+import type { Logger } from '../platform/logger.js';
 import { AgentError } from '../platform/errors.js';
 
 export type ShipmentReconcilerDeps = Readonly<{
@@ -18,6 +21,10 @@ export type ShipmentReconcilerDeps = Readonly<{
   connectorOf: (destinationId: string) => ConnectorBundle | undefined;
   /** Puts an order's recorded or refused fulfilments back in the destination's sender; how many. */
   resendFulfilments: (destinationId: string, orderId: string) => number;
+  /** The destinations whose orders are pulled and fulfilled from here (the scheduled passes' list). */
+  destinations: () => readonly string[];
+  exceptions: ExceptionsRepo;
+  logger: Logger;
 }>;
 
 /** Most orders one run compares (the newest first). */
@@ -53,9 +60,71 @@ const describe = (lines: readonly Line[]) =>
  */
 export class ShipmentReconciler {
   readonly #d: ShipmentReconcilerDeps;
+  readonly #log: Logger;
+  #timer: NodeJS.Timeout | null = null;
+  #isRunning = false;
 
   constructor(deps: ShipmentReconcilerDeps) {
     this.#d = deps;
+    this.#log = deps.logger.child({ module: 'shipment-reconciler' });
+  }
+
+  /** Checks every destination that can be every `everyMinutes` (0: never), as the level reconciliation does. */
+  startSchedule(everyMinutes: number): void {
+    this.stop();
+    if (everyMinutes <= 0) return;
+    this.#timer = setInterval(() => {
+      this.runScheduled().catch((error: unknown) =>
+        this.#log.warn({ err: error }, 'scheduled shipment reconciliation failed'),
+      );
+    }, everyMinutes * 60_000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /**
+   * One scheduled pass: a destination with orders drifting that a fix here settles (resend, adopt) gets one open
+   * `shipment_drift` exception, restated by each pass and resolved by a pass finding every order in step.
+   */
+  async runScheduled(): Promise<void> {
+    if (this.#isRunning) return;
+    this.#isRunning = true;
+    try {
+      for (const id of this.#d.destinations().filter((d) => this.canReconcile(d))) {
+        let report: ShipmentReconcileReport;
+        try {
+          report = await this.run(id);
+        } catch (error) {
+          this.#log.warn({ err: error, destination: id }, 'shipment reconciliation could not read orders');
+          continue;
+        }
+        const entry = EXCEPTION_CATALOG.shipment_drift;
+        // What a fix here settles; a queue settles by itself, and an order cancelled after shipping has its own
+        // exception (order_cancelled_shipped).
+        const drifting = report.rows.filter((r) => r.fixes.length > 0);
+        if (drifting.length === 0) {
+          this.#d.exceptions.resolveByKey(entry.key(id), entry.resolvedAs());
+          continue;
+        }
+        this.#d.exceptions.raise({
+          kind: 'shipment_drift',
+          dedupeKey: entry.key(id),
+          message: entry.message({ destinationId: id, count: drifting.length, example: drifting[0]! }),
+          details: {
+            orders: drifting
+              .slice(0, 20)
+              .map((r) => ({ orderId: r.orderId, order: r.order, cause: r.cause })),
+          },
+          destinationId: id,
+        });
+      }
+    } finally {
+      this.#isRunning = false;
+    }
   }
 
   /** Whether the destination's connector can read its orders' fulfilment back. */

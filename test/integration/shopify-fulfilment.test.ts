@@ -471,6 +471,21 @@ describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
       { cause: 'not_shipped_local', fixes: ['adopt'], fulfilledThere: [{ sku: 'MUG', qty: 1 }] },
     );
 
+    // The scheduled pass raises one exception for the shop, naming how many orders and one of them.
+    await agent.agent.shipmentReconciler.runScheduled();
+    const drift = () =>
+      agent.agent.db.sqlite
+        .prepare("SELECT status, message FROM exceptions WHERE kind = 'shipment_drift'")
+        .all() as { status: string; message: string }[];
+    assert.deepEqual(
+      drift().map((e) => e.status),
+      ['open'],
+    );
+    assert.match(
+      drift()[0]!.message,
+      /^2 orders of shop differ in shipment status from what was shipped here \(for example order #\d+: .*\)\. Open Reconciliation, Shipment status, to resend the fulfilment or adopt shop's state\.$/,
+    );
+
     const clerkTry = await rpc('reconcile.fixShipment', {
       destination: DESTINATION,
       orderId: undone,
@@ -515,6 +530,12 @@ describe('fulfilments out to Shopify', { skip: contractsMissing() }, () => {
     assert.deepEqual(level('MUG'), { onHand: mugBefore.onHand - 1, reserved: mugBefore.reserved - 1 });
     assert.deepEqual(rows(byAdmin), [], 'adopted from Shopify: nothing is sent back to it');
     assert.equal(await rowOf(byAdmin), undefined, 'in step: the pen is still to ship on both sides');
+    await agent.agent.shipmentReconciler.runScheduled();
+    assert.deepEqual(
+      drift().map((e) => e.status),
+      ['resolved'],
+      'a pass finding every order in step resolves it',
+    );
     const again = await rpc(
       'reconcile.fixShipment',
       { destination: DESTINATION, orderId: byAdmin, action: 'adopt', reason: 'twice' },
