@@ -22,7 +22,9 @@ export const EXCEPTION_KINDS = [
   'order_rejected',
   'fulfilment_rejected',
   'order_cancelled_shipped',
+  'order_return_expected',
   'reconcile_drift',
+  'shipment_drift',
   'catalog_pull_failed',
   'catalog_item_refused',
 ] as const;
@@ -91,7 +93,9 @@ export const EXCEPTION_KIND_FACTS = {
   order_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
   fulfilment_rejected: { actions: ['close', 'acknowledge'], resolvesItself: false },
   order_cancelled_shipped: { actions: ['close', 'acknowledge'], resolvesItself: true },
+  order_return_expected: { actions: ['close', 'acknowledge'], resolvesItself: true },
   reconcile_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
+  shipment_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
   catalog_pull_failed: { actions: ['close', 'acknowledge'], resolvesItself: true },
   catalog_item_refused: { actions: ['close', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

@@ -216,6 +216,54 @@ export type ReconcileReport = {
   summary: { items: number; inSync: number; drifting: number; pending: number; unknown: number };
 };
 
+/**
+ * Why an order's shipment status differs between Backroom and its marketplace:
+ * - `pending_fulfilment`: shipped here, its fulfilment still queued for the marketplace (settles by itself);
+ * - `not_fulfilled_remote`: shipped here, the marketplace shows it (partly) unfulfilled: the fulfilment was refused
+ *   or undone there;
+ * - `not_shipped_local`: the marketplace shows units fulfilled that are still reserved here (fulfilled there by
+ *   hand, or by another warehouse);
+ * - `cancelled_remote`: shipped here, cancelled there (a person settles it: the return, or the customer).
+ */
+export const SHIPMENT_DRIFT_CAUSES = [
+  'pending_fulfilment',
+  'not_fulfilled_remote',
+  'not_shipped_local',
+  'cancelled_remote',
+] as const;
+export type ShipmentDriftCause = (typeof SHIPMENT_DRIFT_CAUSES)[number];
+
+/**
+ * What may be done about an order's shipment drift: `resend` sends its fulfilments again (each read back first,
+ * so nothing is fulfilled twice); `adopt` takes the marketplace's state: the units fulfilled there are shipped here
+ * (a `ship` event of the order, never sent back to it).
+ */
+export const SHIPMENT_FIXES = ['resend', 'adopt'] as const;
+export type ShipmentFix = (typeof SHIPMENT_FIXES)[number];
+
+export type ShipmentDriftRow = {
+  orderId: string;
+  /** The order number staff know. */
+  order: string;
+  location: string;
+  /** Units shipped from here, per SKU. */
+  shippedHere: { sku: string; qty: number }[];
+  /** Units the marketplace shows fulfilled, per SKU. */
+  fulfilledThere: { sku: string; qty: number }[];
+  cause: ShipmentDriftCause;
+  /** The likely cause and the fix, in business words. */
+  explanation: string;
+  fixes: ShipmentFix[];
+};
+
+export type ShipmentReconcileReport = {
+  destinationId: string;
+  at: number;
+  /** Orders compared; those in step are counted, not listed. */
+  summary: { orders: number; inStep: number; drifting: number; pending: number };
+  rows: ShipmentDriftRow[];
+};
+
 /** A destination as the settings page shows it: secrets masked. */
 /** A destination as any operator may see it: enough to choose one on the mappings and reconciliation pages. */
 export type DestinationSummary = {
@@ -224,6 +272,8 @@ export type DestinationSummary = {
   mode: 'ledger' | 'level';
   /** Whether its levels can be read back, so it can be reconciled. */
   canReconcile: boolean;
+  /** Whether its orders' fulfilments can be read back, so their shipment status can be reconciled. */
+  canReconcileShipments: boolean;
 };
 
 export type DestinationSettings = {

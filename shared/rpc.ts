@@ -4,6 +4,7 @@ import { EXCEPTION_STATUSES } from './exception-kinds.js';
 import { hasRole, type OperatorRole } from './operator-roles.js';
 import {
   RECONCILE_FIXES,
+  SHIPMENT_FIXES,
   type ExceptionPage,
   type ExceptionDetail,
   type OperationResult,
@@ -13,6 +14,8 @@ import {
   type MappingImportResult,
   type ReconcileFix,
   type ReconcileReport,
+  type ShipmentFix,
+  type ShipmentReconcileReport,
   type DestinationSummary,
   type DestinationTestResult,
   type ChannelSettings,
@@ -449,6 +452,24 @@ export const RPC = {
       reason: reason.min(1, 'Say why'),
     }),
     output: out<{ action: ReconcileFix; detail: string }>(),
+  },
+  'reconcile.shipments': {
+    method: 'POST',
+    path: '/api/v1/reconcile/shipments',
+    input: z.strictObject({ destination: z.string().min(1, 'Choose a destination').max(64) }),
+    output: out<ShipmentReconcileReport>(),
+  },
+  'reconcile.fixShipment': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/reconcile/shipments/fix',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      orderId: z.string().min(1).max(255),
+      action: z.enum(SHIPMENT_FIXES),
+      reason: reason.min(1, 'Say why'),
+    }),
+    output: out<{ action: ShipmentFix; detail: string }>(),
   },
   'reconcile.last': {
     method: 'GET',

@@ -39,6 +39,7 @@ import { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
 import { pruneDelivered } from '../outbox/retention.js';
 import { Reconciler } from '../reconcile/reconciler.js';
+import { ShipmentReconciler } from '../reconcile/shipment-reconciler.js';
 import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
 import { createAgentServer } from '../server/agent-server.js';
@@ -78,6 +79,8 @@ export class Agent {
   readonly mappingChanges: MappingChanges;
   /** Compares remote levels with the ledger and fixes drift. */
   readonly reconciler: Reconciler;
+  /** Shipment status in reconciliation: orders shipped here and open on their marketplace, or the reverse. */
+  readonly shipmentReconciler: ShipmentReconciler;
   /** The oversell guard: tightens what degraded channels are sent. */
   readonly channelGuard: ChannelGuard;
   /** Each channel's buffer: the config's, or what staff set in the UI. */
@@ -323,6 +326,18 @@ export class Agent {
       mappingsOf: (id) => this.mappings.forDestination(id),
       wake: (id) => this.dispatchers.find((d) => d.destinationId === id)?.wake(),
     });
+    this.shipmentReconciler = new ShipmentReconciler({
+      db,
+      capture: this.capture,
+      audit: this.audit,
+      // Only marketplaces whose orders are pulled and fulfilled from here have shipments to compare.
+      connectorOf: (id) => (fulfilmentDestinations.has(id) ? bundles.get(id) : undefined),
+      resendFulfilments: (id, orderId) =>
+        this.#fulfilmentSenders.find((s) => s.destinationId === id)?.resendOrder(orderId) ?? 0,
+      destinations: () => [...fulfilmentDestinations],
+      exceptions: this.exceptions,
+      logger,
+    });
     this.outboxOperations = new OutboxOperations(db, this.audit, () => {
       for (const dispatcher of this.dispatchers) dispatcher.wake();
     });
@@ -377,6 +392,7 @@ export class Agent {
       channelBuffers: this.channelBuffers,
       connectorOf: (id) => this.connectorOf(id),
       reconciler: () => this.reconciler,
+      shipmentReconciler: () => this.shipmentReconciler,
       address: () => this.#address,
       locationRegistry,
       storeFixes,
@@ -426,6 +442,7 @@ export class Agent {
         for (const sender of agent.#fulfilmentSenders) sender.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
+        agent.shipmentReconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
         const address = await agent.#server.listen({
           host: config.listen.host,
@@ -557,6 +574,7 @@ export class Agent {
     await this.#committer.close();
     this.channelGuard.stop();
     this.reconciler.stop();
+    this.shipmentReconciler.stop();
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.catalogPullers.map((p) => p.stop()));
     await Promise.all(this.#fulfilmentSenders.map((s) => s.stop()));

@@ -155,8 +155,8 @@ export class Fulfilment {
    * the warehouse: a `return` event of the order (on hand rises) and, when they are damaged, an `adjustment` of
    * the same lines with the reason `damaged` (written off), captured together. Refused with nothing captured: an
    * order not known here, or one two channels share (`order`), an item it did not ship here, or more than it
-   * shipped less what came back already (`lines.N`). An open `order_cancelled_shipped` of the order is
-   * resolved.
+   * shipped less what came back already (`lines.N`). An open `order_cancelled_shipped` or
+   * `order_return_expected` of the order is resolved.
    */
   async receiveReturn(
     input: FulfilReturnInput,
@@ -266,10 +266,17 @@ export class Fulfilment {
       },
     });
     if (order.channel.startsWith('orders:')) {
+      const destinationId = order.channel.slice('orders:'.length);
       const entry = EXCEPTION_CATALOG.order_cancelled_shipped;
       this.#d.exceptions.resolveByKey(
-        entry.key(order.channel.slice('orders:'.length), order.orderId),
+        entry.key(destinationId, order.orderId),
         entry.resolvedAs({ order: order.name }),
+      );
+      // A return the marketplace recorded: what came back was received here (as staff found it in the parcel).
+      const expected = EXCEPTION_CATALOG.order_return_expected;
+      this.#d.exceptions.resolveByKey(
+        expected.key(destinationId, order.orderId),
+        expected.resolvedAs({ order: order.name }),
       );
     }
     return {

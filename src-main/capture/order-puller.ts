@@ -263,6 +263,7 @@ export class OrderPuller {
       });
     }
     const kind = await this.#captureOrderEvents(order, isHistory, location);
+    this.#returnsExpected(order, location);
     // The order read again with an item it lacked now mapped: the item's exception raised by this order ends.
     const unmapped = new Set(order.unmappedItems ?? []);
     const entry = EXCEPTION_CATALOG.order_unmapped_item;
@@ -396,6 +397,64 @@ export class OrderPuller {
         shipped: [...shipped].map(([sku, qty]) => `${qty} × ${sku}`).join(', '),
       }),
       details: { orderId: order.orderId, shipped: Object.fromEntries(shipped), version: order.updatedAt },
+      destinationId,
+      location,
+    });
+  }
+
+  /**
+   * Goods the marketplace records as coming back (`order.returned`: a return, a refund that restocks) that were
+   * shipped from here and not received yet: one exception per order until the warehouse receives them as a
+   * `return` with their condition (the Fulfil page, which resolves it), resolved here once what came back covers
+   * it. Closed by a person for the same units, it stays closed.
+   */
+  #returnsExpected(order: RemoteOrder, location: string): void {
+    const { destinationId, stock, exceptions } = this.#o;
+    const entry = EXCEPTION_CATALOG.order_return_expected;
+    const dedupeKey = entry.key(destinationId, order.orderId);
+    const name = order.name ?? order.orderId;
+    if (order.returned === undefined || order.returned.length === 0) return;
+    const channel = orderSourceId(destinationId);
+    if (!stock.hasOrder(channel, order.orderId).isKnown) return;
+    const shipped = new Map<string, number>();
+    for (const s of stock.shippedOf(channel, order.orderId))
+      if (s.location === location) shipped.set(s.sku, s.shipped);
+    const received = new Map<string, number>();
+    const bodies = this.#o.db.sqlite
+      .prepare<[string, string, string], { body: string }>(
+        `SELECT body FROM events WHERE type = 'return' AND location = ?
+           AND json_extract(body, '$.reference') = ? AND json_extract(body, '$.meta.channel') = ?`,
+      )
+      .all(location, order.orderId, channel);
+    for (const { body } of bodies)
+      for (const line of (JSON.parse(body) as { lines: { sku: string; qty: number }[] }).lines)
+        received.set(line.sku, (received.get(line.sku) ?? 0) + line.qty);
+    const coming = order.returned
+      .map((l) => ({
+        sku: l.sku,
+        qty: Math.min(l.qty, shipped.get(l.sku) ?? 0) - (received.get(l.sku) ?? 0),
+      }))
+      .filter((l) => l.qty > 0);
+    if (coming.length === 0) {
+      exceptions.resolveByKey(dedupeKey, entry.resolvedAs({ order: name }));
+      return;
+    }
+    const version = JSON.stringify(order.returned);
+    if (exceptions.isSettled('order_return_expected', dedupeKey, version)) return;
+    exceptions.raise({
+      kind: 'order_return_expected',
+      dedupeKey,
+      message: entry.message({
+        destinationId,
+        order: name,
+        location,
+        coming: coming.map((l) => `${l.qty} × ${l.sku}`).join(', '),
+      }),
+      details: {
+        orderId: order.orderId,
+        coming: Object.fromEntries(coming.map((l) => [l.sku, l.qty])),
+        version,
+      },
       destinationId,
       location,
     });

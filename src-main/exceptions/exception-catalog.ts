@@ -214,6 +214,16 @@ export const EXCEPTION_CATALOG = {
     resolution: 'a return of the order received at the workbench (fulfil.return), or by hand: close',
     automatically: 'Fulfilment.receiveReturn, when a return of the order is captured',
   },
+  order_return_expected: {
+    isRestated: true,
+    key: (destinationId: string, orderId: string) => `order_return_expected:${destinationId}:${orderId}`,
+    message: (a: Readonly<{ destinationId: string; order: string; location: string; coming: string }>) =>
+      `A return of order ${a.order} was recorded on ${a.destinationId} (a return or a refund that restocks): ${a.coming} should come back to ${a.location}. When the parcel arrives, receive it as a return of the order on the Fulfil page with its condition (resellable goes back on hand, damaged is written off); if nothing comes back, settle it with the customer or the marketplace and close this.`,
+    resolvedAs: (a: Readonly<{ order: string }>) => `a return of order ${a.order} was received`,
+    resolution: 'the goods received at the workbench (fulfil.return), or by hand: close (nothing came back)',
+    automatically:
+      'Fulfilment.receiveReturn, when a return of the order is captured; the order puller, when what came back covers it',
+  },
   reconcile_drift: {
     key: (destinationId: string) => `reconcile_drift:${destinationId}`,
     message: (
@@ -232,6 +242,23 @@ export const EXCEPTION_CATALOG = {
     isRestated: true,
     resolution: 'the reconciliation page: push the local level, adopt the remote one, or ignore it',
     automatically: 'Reconciler.runScheduled, when a scheduled pass finds no unexplained drift',
+  },
+  shipment_drift: {
+    key: (destinationId: string) => `shipment_drift:${destinationId}`,
+    message: (
+      a: Readonly<{
+        destinationId: string;
+        count: number;
+        example: Readonly<{ order: string; explanation: string }>;
+      }>,
+    ) =>
+      `${a.count} order${a.count === 1 ? '' : 's'} of ${a.destinationId} ${a.count === 1 ? 'differs' : 'differ'} in shipment status from what was shipped here (for example order ${a.example.order}: ${a.example.explanation.replace(/\.$/, '')}). Open Reconciliation, Shipment status, to resend the fulfilment or adopt ${a.destinationId}'s state.`,
+    resolvedAs: () => 'every order is in step again',
+    /** Each pass raises it again with what it found now (how many orders, which ones). */
+    isRestated: true,
+    resolution:
+      'the reconciliation page, Shipment status: resend the fulfilment or adopt the marketplace’s state',
+    automatically: 'ShipmentReconciler.runScheduled, when a scheduled pass finds every order in step',
   },
   catalog_pull_failed: {
     key: (sourceId: string) => `catalog_pull_failed:${sourceId}`,

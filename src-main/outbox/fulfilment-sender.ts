@@ -76,6 +76,22 @@ export class FulfilmentSender {
     this.runDue().catch((error: unknown) => this.#log.warn({ err: error }, 'fulfilment run failed'));
   }
 
+  /**
+   * Sends an order's recorded or refused shipments again (reconciliation found the order still open on the
+   * marketplace): each goes back to pending as unsure, so it is read back first and sent only when the
+   * marketplace does not show it. Returns how many shipments go again; wakes the sender.
+   */
+  resendOrder(orderId: string): number {
+    const { changes } = this.#o.db.sqlite
+      .prepare<[number, string, string]>(
+        `UPDATE fulfilments SET state = 'pending', is_unsure = 1, next_at = 0, updated_at = ?
+         WHERE destination_id = ? AND order_id = ? AND state IN ('sent', 'rejected')`,
+      )
+      .run(Date.now(), this.#o.destinationId, orderId);
+    if (changes > 0) this.wake();
+    return changes;
+  }
+
   /** Sends every fulfilment due now (joining a run under way, then running again); returns how many were tried. */
   runDue(): Promise<number> {
     if (this.#running !== null) {

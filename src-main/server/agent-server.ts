@@ -26,7 +26,11 @@ import { registerIngestRoutes } from './handlers/ingest-handlers.js';
 import type { Catalog } from '../ledger/catalog.js';
 import { mappingsHandlers } from './handlers/mappings-handlers.js';
 import { outboxHandlers } from './handlers/outbox-handlers.js';
-import { reconcileHandlers, type ReconcilerPort } from './handlers/reconcile-handlers.js';
+import {
+  reconcileHandlers,
+  type ReconcilerPort,
+  type ShipmentReconcilerPort,
+} from './handlers/reconcile-handlers.js';
 import { sessionHandlers } from './handlers/session-handlers.js';
 import { settingsHandlers } from './handlers/settings-handlers.js';
 import { sourcesHandlers } from './handlers/sources-handlers.js';
@@ -69,6 +73,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     connectorOf: (destinationId: string) => ConnectorBundle | undefined;
     /** The reconciler, or undefined while this build has none (its routes then answer 503). */
     reconciler: () => ReconcilerPort | undefined;
+    /** Shipment status in reconciliation, or undefined while this build has none (its routes then answer 503). */
+    shipmentReconciler: () => ShipmentReconcilerPort | undefined;
     /** `http://host:port` the agent listens on ('' before it listens). */
     address: () => string;
     /** Stock entry at the workbench: receipts, adjustments, transfers and count sessions. */

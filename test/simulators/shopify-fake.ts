@@ -33,6 +33,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { CONTRACTS_DIR } from '../support/contracts.js';
+import { FakeFulfilments } from './shopify-fake-fulfilment.js';
 
 /*
  * A fake of the Shopify Admin GraphQL API, version 2026-10, for tests: a real HTTP server on 127.0.0.1 whose
@@ -694,6 +695,25 @@ export class ShopifyFake {
   readonly #applied = new Map<string, number>();
   #replays = 0;
   readonly #internalErrors: unknown[] = [];
+  /** Fulfilment orders, `fulfillmentCreate` and the orders' fulfilments (shopify-fake-fulfilment.ts). */
+  readonly fulfilments: FakeFulfilments = new FakeFulfilments({
+    orders: () => this.#orders.values(),
+    newId: () => this.#id(),
+    dateTime,
+    touch: (order) => (order.updatedAt = this.#touch(order.updatedAt, undefined)),
+    ship: (itemId, locationId, quantity) => {
+      const level = this.#level(itemId, locationId);
+      if (level) level.committed -= quantity;
+    },
+    orderView: (id) => (this.#orders.has(id) ? this.#orderView(this.#orders.get(id)!) : null),
+    lineView: (id, lineId) => {
+      const line = this.#orders.get(id)?.lines.find((l) => l.id === lineId);
+      return line ? this.#lineView(line) : null;
+    },
+    locationView: (id) => (this.#locations.has(id) ? this.#locationView(this.#locations.get(id)!) : null),
+    locationName: (id) => this.#locations.get(id)?.name ?? '',
+    connection: paginate,
+  });
 
   private constructor(options: ShopifyFakeOptions) {
     this.schema = buildShopifySchema(options.sdl);
@@ -1276,6 +1296,7 @@ export class ShopifyFake {
       inventorySetOnHandQuantities: notImplemented('inventorySetOnHandQuantities'),
       inventoryMoveQuantities: notImplemented('inventoryMoveQuantities'),
       inventoryActivate: notImplemented('inventoryActivate'),
+      ...this.fulfilments.rootFields(),
     };
   }
 
@@ -1453,6 +1474,7 @@ export class ShopifyFake {
             },
           }),
         ),
+      ...this.fulfilments.orderFields(order),
     };
   }
 

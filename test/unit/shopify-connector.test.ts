@@ -72,6 +72,8 @@ function order(overrides: Partial<OrderNode> = {}): OrderNode {
     updatedAt: '2026-11-24T10:00:00Z',
     cancelledAt: null,
     displayFulfillmentStatus: 'UNFULFILLED',
+    displayFinancialStatus: 'PAID',
+    returnStatus: 'NO_RETURN',
     fulfillmentOrders: { nodes: [{ assignedLocation: { location: { id: 'gid://shopify/Location/9' } } }] },
     lineItems: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [] },
     ...overrides,

@@ -26,6 +26,12 @@ export type RemoteOrder = Readonly<{
   location: string | null;
   lines: readonly RemoteOrderLine[];
   unmappedItems?: readonly string[];
+  /**
+   * Units the marketplace records as coming back after shipping (a return asked for or approved, a refund that
+   * restocks), in local SKUs; absent when none. The goods are received at the warehouse (a `return` with its
+   * condition); until then the order puller keeps an exception open.
+   */
+  returned?: readonly RemoteOrderLine[];
 }>;
 
 export type OrderPage = Readonly<{ orders: readonly RemoteOrder[]; nextCursor: string | null }>;
@@ -131,6 +137,17 @@ export type FulfilmentTarget = Readonly<{
    * is, null when it is not. Throws `ConnectorError` when it cannot tell.
    */
   find: (shipment: OutgoingShipment, signal: AbortSignal) => Promise<string | null>;
+  /**
+   * What the marketplace shows fulfilled of an order now, per local SKU, and whether it is cancelled there (for
+   * the shipment status in reconciliation); null when it has no such order. Throws `ConnectorError`.
+   */
+  readFulfilled?: (orderId: string, signal: AbortSignal) => Promise<RemoteFulfilled | null>;
+}>;
+
+/** An order's fulfilment as the marketplace shows it: units fulfilled per local SKU, cancelled or not. */
+export type RemoteFulfilled = Readonly<{
+  isCancelled: boolean;
+  fulfilled: readonly RemoteOrderLine[];
 }>;
 
 /** A destination's connector and what else its API offers. */

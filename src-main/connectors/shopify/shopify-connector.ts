@@ -4,6 +4,7 @@ import type { ConnectorBundle, ProbeResult } from '../port/connector-bundle.js';
 import type { ConnectorContext } from '../port/connector-context.js';
 import { connectorError, ShopifyClient, ShopifyRequestError } from './shopify-client.js';
 import { ShopifyDiscovery } from './shopify-discovery.js';
+import { createShopifyFulfilment } from './shopify-fulfilment.js';
 import { readLevels } from './shopify-levels.js';
 import { pullOrders } from './shopify-orders.js';
 import { ShopifyPublisher } from './shopify-publisher.js';
@@ -27,7 +28,7 @@ const PROBE_MAX_WAIT_MS = 5_000;
 /**
  * The Shopify connector (Admin GraphQL API): publishes the available-to-sell per (inventory item, location) with
  * `inventorySetQuantities` (`shopify-publisher.ts`), pulls orders (`shopify-orders.ts`), reads levels back
- * (`shopify-levels.ts`). See README.md beside this file.
+ * (`shopify-levels.ts`), records the warehouse's shipments as fulfilments (`shopify-fulfilment.ts`). See README.md beside this file.
  *
  * @example
  * const bundle = createShopifyConnector(destination, context, { localLocations: config.locations });
@@ -64,6 +65,7 @@ export function createShopifyConnector(
       measures: 'available',
       readLevels: (items, signal) => readLevels(client, context.mappings, items, signal),
     },
+    fulfilments: createShopifyFulfilment(client, context.mappings),
     probe: (signal) => probe(client, config.apiVersion, signal),
   };
 }

@@ -1,4 +1,4 @@
-import type { OrderPage, RemoteOrder } from '../port/connector-bundle.js';
+import type { OrderPage, RemoteOrder, RemoteOrderLine } from '../port/connector-bundle.js';
 import type { IdMappings } from '../port/connector-context.js';
 import {
   connectorError,
@@ -7,6 +7,7 @@ import {
   type ShopifyOperation,
 } from './shopify-client.js';
 import { READ_MAX_WAIT_MS } from './shopify-levels.js';
+import { hasReturns, readReturned } from './shopify-returns.js';
 import {
   clamp,
   MAX_PAGES,
@@ -37,6 +38,7 @@ export function toRemoteOrder(
   node: OrderNode,
   lines: readonly LineNode[],
   mappings: IdMappings,
+  returned: readonly RemoteOrderLine[] = [],
 ): RemoteOrder {
   const status =
     node.cancelledAt !== null
@@ -63,6 +65,7 @@ export function toRemoteOrder(
     location: remoteLocation === null ? null : mappings.locationOf(remoteLocation),
     lines: [...quantities].map(([sku, qty]) => ({ sku, qty })),
     ...(unmapped.size > 0 ? { unmappedItems: [...unmapped] } : {}),
+    ...(returned.length > 0 ? { returned } : {}),
   };
 }
 
@@ -117,7 +120,9 @@ export async function pullOrders(
         lines.push(...more.order.lineItems.nodes);
         page = more.order.lineItems.pageInfo;
       }
-      orders.push(toRemoteOrder(node, lines, mappings));
+      // Returns and refunds (goods coming back) are read for the orders that have some.
+      const returned = hasReturns(node) ? await readReturned(client, mappings, node.id, signal) : [];
+      orders.push(toRemoteOrder(node, lines, mappings, returned));
     }
     const { hasNextPage, endCursor } = data.orders.pageInfo;
     return { orders, nextCursor: hasNextPage ? endCursor : null };

@@ -204,6 +204,8 @@ export const ORDERS_QUERY = /* GraphQL */ `
         updatedAt
         cancelledAt
         displayFulfillmentStatus
+        displayFinancialStatus
+        returnStatus
         fulfillmentOrders(first: 1) {
           nodes {
             assignedLocation {
@@ -267,6 +269,9 @@ const orderNode = z.object({
   updatedAt: z.string(),
   cancelledAt: z.string().nullable(),
   displayFulfillmentStatus: z.string(),
+  /** With `returnStatus`, says whether the order's refunds and returns are worth reading (shopify-returns.ts). */
+  displayFinancialStatus: z.string().nullable(),
+  returnStatus: z.string(),
   fulfillmentOrders: z.object({
     nodes: z.array(
       z.object({ assignedLocation: z.object({ location: z.object({ id: z.string() }).nullable() }) }),

@@ -16,6 +16,7 @@ import {
 } from './tryton-documents.js';
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
 import { TrytonSalePosting } from './tryton-sale-posting.js';
+import { noteTracking } from './tryton-tracking.js';
 import {
   finishShipments,
   MAX_ROUNDS,
@@ -249,6 +250,7 @@ class TrytonLedger {
     for (const shipment of found)
       byKey.set(shipment.reference ?? '', [...(byKey.get(shipment.reference ?? '') ?? []), shipment]);
     const toFinish: { index: number; ready: Ready; shipments: z.output<typeof shipmentSchema>[] }[] = [];
+    const doneBefore: { ready: Ready; shipments: z.output<typeof shipmentSchema>[] }[] = [];
     const toCreate: { index: number; ready: Ready; documents: Record<string, unknown>[] }[] = [];
     // The units of all their products in one read (each item's plan then finds them cached).
     await this.#data.uomsOf(
@@ -257,9 +259,10 @@ class TrytonLedger {
     );
     for (const member of members) {
       const existing = byKey.get(member.ready.item.idempotencyKey) ?? [];
-      if (existing.length > 0 && existing.every((s) => s.state === 'done'))
+      if (existing.length > 0 && existing.every((s) => s.state === 'done')) {
         results.set(member.index, { kind: 'already_applied' });
-      else if (existing.length > 0) toFinish.push({ ...member, shipments: existing });
+        doneBefore.push({ ready: member.ready, shipments: existing });
+      } else if (existing.length > 0) toFinish.push({ ...member, shipments: existing });
       else {
         try {
           const documents = await this.#plan(
@@ -304,6 +307,16 @@ class TrytonLedger {
           toFinish.push({ index: member.index, ready: member.ready, shipments: created });
         }
     }
+    // A marketplace shipment's carrier and tracking go on its customer shipment (tryton-tracking.ts).
+    await noteTracking(
+      this.#rpc,
+      model,
+      [...doneBefore, ...toFinish].map((m) => ({
+        event: m.ready.item.event,
+        shipmentIds: m.shipments.map((s) => s.id),
+      })),
+      signal,
+    );
     if (toFinish.length === 0) return results;
     try {
       await finishShipments(
@@ -375,8 +388,11 @@ class TrytonLedger {
         [[['reference', '=', idempotencyKey]], 0, null, null, ['state']],
         read,
       );
-      if (shipments.length > 0 && shipments.every((s) => s.state === 'done'))
+      const tracked = () => [{ event: item.event, shipmentIds: shipments.map((s) => s.id) }];
+      if (shipments.length > 0 && shipments.every((s) => s.state === 'done')) {
+        await noteTracking(this.#rpc, model, tracked(), signal);
         return { kind: 'already_applied' };
+      }
       if (shipments.length === 0) {
         const documents = await this.#plan(item, model, store, products, signal);
         // A count that matches Tryton's level moves nothing; a retry reads the level again and finds the same.
@@ -399,6 +415,7 @@ class TrytonLedger {
           'found the shipments of an earlier attempt; finishing them',
         );
       }
+      await noteTracking(this.#rpc, model, tracked(), signal);
       await this.#finish(model, shipments, store.layout, signal);
       return { kind: 'delivered' };
     } catch (error) {

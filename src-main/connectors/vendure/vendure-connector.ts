@@ -83,7 +83,8 @@ const ORDERS: Operation = {
       totalItems
       items {
         id code state updatedAt
-        lines { quantity orderPlacedQuantity productVariant { id sku } }
+        lines { id quantity orderPlacedQuantity productVariant { id sku } }
+        payments { refunds { state lines { orderLineId quantity } } }
       }
     }
   }`,
@@ -326,6 +327,7 @@ export function createVendureConnector(
       else bySku.set(sku, (bySku.get(sku) ?? 0) + qty);
     }
     const lines: RemoteOrderLine[] = [...bySku].map(([sku, qty]) => ({ sku, qty }));
+    const returned = refundedLines(order);
     return {
       orderId: order.id,
       name: order.code,
@@ -335,7 +337,32 @@ export function createVendureConnector(
       location: null,
       lines,
       ...(unmapped.size > 0 ? { unmappedItems: [...unmapped] } : {}),
+      ...(returned.length > 0 ? { returned } : {}),
     };
+  }
+
+  /**
+   * Units refunded by line (a refund with `lines`, not a failed one), per local SKU: the goods are expected back,
+   * as Shopify's refunds that restock. A refund of an amount alone names no goods (money only) and brings nothing.
+   */
+  function refundedLines(order: VendureOrder): RemoteOrderLine[] {
+    const skuOfLine = new Map(
+      order.lines.map((l) => [
+        l.id,
+        context.mappings.skuOf(l.productVariant.id) ??
+          (l.productVariant.sku === '' ? null : l.productVariant.sku),
+      ]),
+    );
+    const bySku = new Map<string, number>();
+    for (const payment of order.payments ?? [])
+      for (const refund of payment.refunds) {
+        if (refund.state === 'Failed') continue;
+        for (const line of refund.lines) {
+          const sku = skuOfLine.get(line.orderLineId) ?? null;
+          if (sku !== null && line.quantity > 0) bySku.set(sku, (bySku.get(sku) ?? 0) + line.quantity);
+        }
+      }
+    return [...bySku].map(([sku, qty]) => ({ sku, qty }));
   }
 
   async function pullOrders(

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { fulfilmentOutcomeOf } from '../port/call-failure.js';
-import type { FulfilmentOutcome, FulfilmentTarget, OutgoingShipment } from '../port/connector-bundle.js';
+import type {
+  FulfilmentOutcome,
+  FulfilmentTarget,
+  OutgoingShipment,
+  RemoteFulfilled,
+} from '../port/connector-bundle.js';
 import type { ConnectorContext } from '../port/connector-context.js';
 import { VendureFailure, type Operation, type VendureAdminClient } from './vendure-admin-client.js';
 
@@ -207,5 +212,29 @@ export function createVendureFulfilment(
     }
   }
 
-  return { send, find };
+  /** What Vendure shows fulfilled of an order: its fulfilments' lines (not cancelled ones), per local SKU. */
+  async function readFulfilled(orderId: string, signal: AbortSignal): Promise<RemoteFulfilled | null> {
+    try {
+      const order = await readOrder(orderId, signal);
+      if (order === null) return null;
+      const skuOfLine = new Map(order.lines.map((l) => [l.id, skuOf(l)]));
+      const fulfilled = new Map<string, number>();
+      for (const f of order.fulfillments ?? []) {
+        if (f.state === 'Cancelled') continue;
+        for (const line of f.lines ?? []) {
+          const sku = skuOfLine.get(line.orderLineId);
+          if (sku !== undefined) fulfilled.set(sku, (fulfilled.get(sku) ?? 0) + line.quantity);
+        }
+      }
+      return {
+        isCancelled: order.state === 'Cancelled',
+        fulfilled: [...fulfilled].map(([sku, qty]) => ({ sku, qty })),
+      };
+    } catch (error) {
+      if (error instanceof VendureFailure) throw error.toConnectorError();
+      throw error;
+    }
+  }
+
+  return { send, find, readFulfilled };
 }

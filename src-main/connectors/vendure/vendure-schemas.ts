@@ -79,11 +79,25 @@ export const orderSchema = z.object({
   updatedAt: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be a date-time'),
   lines: z.array(
     z.object({
+      id: z.string(),
       quantity: z.number().int().min(0),
       orderPlacedQuantity: z.number().int().min(0),
       productVariant: z.object({ id: z.string(), sku: z.string() }),
     }),
   ),
+  /** Refunds by line say which goods come back (`RemoteOrder.returned`). */
+  payments: z
+    .array(
+      z.object({
+        refunds: z.array(
+          z.object({
+            state: z.string(),
+            lines: z.array(z.object({ orderLineId: z.string(), quantity: z.number().int().min(0) })),
+          }),
+        ),
+      }),
+    )
+    .nullable(),
 });
 export type VendureOrder = z.infer<typeof orderSchema>;
 

@@ -67,6 +67,10 @@ export function destinationsHandlers(
         type: d.type,
         mode: DESTINATION_MODE[d.type],
         canReconcile: deps.connectorOf(d.id)?.levels !== undefined,
+        canReconcileShipments:
+          'orders' in d &&
+          d.orders !== undefined &&
+          deps.connectorOf(d.id)?.fulfilments?.readFulfilled !== undefined,
       })),
       reconcile: { everyMinutes: deps.config.reconcile.everyMinutes },
     }),

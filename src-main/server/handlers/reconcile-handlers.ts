@@ -3,12 +3,16 @@ import type { ConnectorBundle } from '../../connectors/port/connector-bundle.js'
 import { ConnectorError } from '../../connectors/port/connector-error.js';
 import type { AuditLog } from '../../exceptions/audit-log.js';
 import type { Reconciler } from '../../reconcile/reconciler.js';
+import type { ShipmentReconciler } from '../../reconcile/shipment-reconciler.js';
 import { AgentError, apiReasonOf } from '../../platform/errors.js';
 import { ApiFailure, fieldFailure, unknownDestination } from '../api-failure.js';
 import type { HandlerTable } from '../rpc-router.js';
 
 /** What the reconciliation routes use of the agent's reconciler: run a comparison, apply a fix (which it audits), and the last report kept in memory. */
 export type ReconcilerPort = Pick<Reconciler, 'run' | 'fix' | 'last'>;
+
+/** What the shipment status routes use: whether a destination can, a comparison, a fix (which it audits). */
+export type ShipmentReconcilerPort = Pick<ShipmentReconciler, 'canReconcile' | 'run' | 'fix'>;
 
 export type ReconcileHandlerDeps = Readonly<{
   config: Pick<ResolvedConfig, 'destinations'>;
@@ -17,6 +21,8 @@ export type ReconcileHandlerDeps = Readonly<{
   connectorOf: (destinationId: string) => ConnectorBundle | undefined;
   /** The reconciler, or undefined while this build has none (its routes then answer 503). */
   reconciler: () => ReconcilerPort | undefined;
+  /** The shipment status reconciler, or undefined while this build has none (its routes then answer 503). */
+  shipmentReconciler: () => ShipmentReconcilerPort | undefined;
 }>;
 
 /**
@@ -42,7 +48,10 @@ function failureOf(error: unknown, what: string): ApiFailure {
 /** Reconciliation: compare a destination's levels with the ledger, fix a drift, show the last comparison. */
 export function reconcileHandlers(
   deps: ReconcileHandlerDeps,
-): Pick<HandlerTable, 'reconcile.run' | 'reconcile.fix' | 'reconcile.last'> {
+): Pick<
+  HandlerTable,
+  'reconcile.run' | 'reconcile.fix' | 'reconcile.last' | 'reconcile.shipments' | 'reconcile.fixShipment'
+> {
   const destinationIds = new Set(deps.config.destinations.map((d) => d.id));
   /** The reconciler, once the destination is known to be one that can be reconciled. */
   const reconcilerFor = (destination: string): ReconcilerPort => {
@@ -58,7 +67,54 @@ export function reconcileHandlers(
     return reconciler;
   };
 
+  /** The shipment status reconciler, once the destination is known to be one whose orders it can read. */
+  const shipmentsFor = (destination: string): ShipmentReconcilerPort => {
+    if (!destinationIds.has(destination)) throw unknownDestination(destination);
+    const reconciler = deps.shipmentReconciler();
+    if (reconciler === undefined)
+      throw new ApiFailure('unavailable', 'Reconciliation is not available in this build of the agent.');
+    if (!reconciler.canReconcile(destination))
+      throw fieldFailure(
+        'destination',
+        `"${destination}" cannot read its orders' fulfilments back, so their shipment status cannot be reconciled`,
+      );
+    return reconciler;
+  };
+
   return {
+    'reconcile.shipments': async ({ destination }, { operator }) => {
+      const reconciler = shipmentsFor(destination);
+      try {
+        const report = await reconciler.run(destination);
+        deps.audit.record({
+          operator,
+          action: 'reconcile.shipments',
+          subject: `destination:${destination}`,
+          reason: null,
+          before: null,
+          after: report.summary,
+        });
+        return report;
+      } catch (error) {
+        throw failureOf(error, `Reading orders from ${destination} failed`);
+      }
+    },
+
+    'reconcile.fixShipment': async (input, { operator }) => {
+      const reconciler = shipmentsFor(input.destination);
+      try {
+        return await reconciler.fix({
+          destinationId: input.destination,
+          orderId: input.orderId,
+          action: input.action,
+          reason: input.reason,
+          operator,
+        });
+      } catch (error) {
+        throw failureOf(error, `The fix for order ${input.orderId} failed`);
+      }
+    },
+
     'reconcile.run': async ({ destination, sku, location }, { operator }) => {
       const reconciler = reconcilerFor(destination);
       try {

@@ -8,6 +8,7 @@ import { InlineForm } from '../components/inline-form.js';
 import { PageSection } from '../components/page-section.js';
 import { ReasonField } from '../components/reason-field.js';
 import { RoleNote } from '../components/role-note.js';
+import { ShipmentDrift } from '../components/shipment-drift.js';
 import { SubmitButton } from '../components/submit-button.js';
 import { TableHead } from '../components/table-head.js';
 import { formatAgo, formatTime } from '../format.js';
@@ -207,6 +208,9 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
             </table>
           )}
         </>
+      )}
+      {destinations.find((d) => d.id === destination)?.canReconcileShipments === true && (
+        <ShipmentDrift destination={destination} />
       )}
     </PageSection>
   );

@@ -1,0 +1,231 @@
+import { useId, useState } from 'react';
+import type {
+  ShipmentDriftCause,
+  ShipmentDriftRow,
+  ShipmentFix,
+  ShipmentReconcileReport,
+} from '../../../shared/rpc-views.js';
+import { call } from '../api/client.js';
+import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { formatAgo, formatTime } from '../format.js';
+import { useMayCall } from '../hooks/use-may-call.js';
+import { ErrorMessage } from './error-message.js';
+import { InlineForm } from './inline-form.js';
+import { ReasonField } from './reason-field.js';
+import { RoleNote } from './role-note.js';
+import { SubmitButton } from './submit-button.js';
+import { TableHead } from './table-head.js';
+
+const CAUSE_LABELS: Record<ShipmentDriftCause, string> = {
+  pending_fulfilment: 'Still being sent',
+  not_fulfilled_remote: 'Unfulfilled there',
+  not_shipped_local: 'Not shipped here',
+  cancelled_remote: 'Cancelled there',
+};
+
+const FIX_LABELS: Record<ShipmentFix, string> = { resend: 'Resend fulfilment', adopt: 'Adopt their state' };
+
+const describe = (lines: readonly { sku: string; qty: number }[]) =>
+  lines.length === 0 ? '—' : lines.map((l) => `${l.qty} × ${l.sku}`).join(', ');
+
+/**
+ * Shipment status on the Reconciliation page: the marketplace's orders shipped here but open there, or the
+ * reverse, with their cause and fix (resend the fulfilment, or adopt the marketplace's state), each asking for a
+ * reason first.
+ */
+export function ShipmentDrift({ destination }: Readonly<{ destination: string }>) {
+  const canFix = useMayCall()('reconcile.fixShipment');
+  const [report, setReport] = useState<ShipmentReconcileReport | null>(null);
+  const [reportOf, setReportOf] = useState(destination);
+  const [isRunning, setRunning] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  // Another destination's orders do not stay on screen (set while rendering, as React advises for this).
+  if (reportOf !== destination) {
+    setReportOf(destination);
+    setReport(null);
+    setNotice(null);
+    setError(null);
+  }
+
+  const run = async () => {
+    setRunning(true);
+    setError(null);
+    try {
+      setReport(await call('reconcile.shipments', { destination }));
+    } catch (err) {
+      setError(messageOf(err));
+    }
+    setRunning(false);
+  };
+
+  return (
+    <section aria-labelledby="shipment-drift-title" data-testid="shipment-drift">
+      <h2 id="shipment-drift-title">Shipment status</h2>
+      <p className="muted">
+        Orders of {destination} shipped from here but still open there, or fulfilled there but still reserved
+        here.
+      </p>
+      <button type="button" disabled={isRunning} onClick={() => void run()}>
+        {isRunning ? 'Checking orders…' : 'Check orders'}
+      </button>
+      <div aria-live="polite">
+        <ErrorMessage message={error} />
+        {notice !== null && (
+          <p className="ok" role="status">
+            {notice}
+          </p>
+        )}
+      </div>
+      {report !== null && (
+        <>
+          <p className="small">
+            Checked {formatTime(report.at)} ({formatAgo(report.at)}): {report.summary.orders} order
+            {report.summary.orders === 1 ? '' : 's'}, {report.summary.inStep} in step,{' '}
+            {report.summary.drifting} drifting, {report.summary.pending} still being sent.
+          </p>
+          {!canFix && report.rows.some((r) => r.fixes.length > 0) && (
+            <RoleNote route="reconcile.fixShipment">
+              resend a fulfilment or adopt the marketplace’s state
+            </RoleNote>
+          )}
+          {report.rows.length === 0 ? (
+            <p role="status">Every order is in step.</p>
+          ) : (
+            <table className="data" data-testid="shipment-rows">
+              <caption className="visually-hidden">Orders whose shipment status differs</caption>
+              <TableHead
+                columns={[
+                  'Order',
+                  'Location',
+                  'Shipped here',
+                  `Fulfilled on ${destination}`,
+                  'Likely cause',
+                  ...(canFix ? [{ label: 'Fixes', isHidden: true }] : []),
+                ]}
+              />
+              <tbody>
+                {report.rows.map((row) => (
+                  <OrderRow
+                    key={row.orderId}
+                    row={row}
+                    destination={destination}
+                    canFix={canFix}
+                    onFixed={(message) => {
+                      setNotice(message);
+                      void run();
+                    }}
+                  />
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function OrderRow({
+  row,
+  destination,
+  canFix,
+  onFixed,
+}: Readonly<{
+  row: ShipmentDriftRow;
+  destination: string;
+  canFix: boolean;
+  onFixed: (message: string) => void;
+}>) {
+  const id = useId();
+  const [asking, setAsking] = useState<ShipmentFix | null>(null);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [isBusy, setBusy] = useState(false);
+
+  const fix = async (action: ShipmentFix) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const result = await call('reconcile.fixShipment', {
+        destination,
+        orderId: row.orderId,
+        action,
+        reason,
+      });
+      setAsking(null);
+      setReason('');
+      onFixed(`Order ${row.order}: ${result.detail}`);
+    } catch (err) {
+      setError(fieldErrorsOf(err).reason ?? messageOf(err));
+    }
+    setBusy(false);
+  };
+
+  return (
+    <>
+      <tr data-testid={`shipment-${row.order}`} className="drifting">
+        <th scope="row" className="nowrap">
+          {row.order}
+        </th>
+        <td>{row.location}</td>
+        <td>{describe(row.shippedHere)}</td>
+        <td>{describe(row.fulfilledThere)}</td>
+        <td>
+          <strong>{CAUSE_LABELS[row.cause]}</strong>
+          <div className="small">{row.explanation}</div>
+        </td>
+        {canFix && (
+          <td className="row-actions">
+            {row.fixes.map((f) => (
+              <button
+                key={f}
+                type="button"
+                className="secondary"
+                disabled={isBusy}
+                aria-label={`${FIX_LABELS[f]}: order ${row.order}`}
+                aria-expanded={asking === f}
+                onClick={() => {
+                  setAsking(f);
+                  setError(null);
+                }}
+              >
+                {FIX_LABELS[f]}
+              </button>
+            ))}
+          </td>
+        )}
+      </tr>
+      {(asking !== null || error !== null) && (
+        <tr className="fix-row">
+          <td colSpan={6}>
+            {asking !== null && (
+              <InlineForm
+                label={`${FIX_LABELS[asking]}: order ${row.order}`}
+                onSubmit={() => void fix(asking)}
+                onCancel={() => setAsking(null)}
+                footer={
+                  <span id={`${id}-help`} className="muted small">
+                    {asking === 'resend'
+                      ? `Its shipments go to ${destination} again; each is looked up there first, so nothing is fulfilled twice.`
+                      : `Records what ${destination} shows fulfilled as shipped from ${row.location}; nothing is sent back.`}
+                  </span>
+                }
+              >
+                <ReasonField
+                  id={id}
+                  value={reason}
+                  onChange={setReason}
+                  isInvalid={error !== null}
+                  describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
+                />
+                <SubmitButton isBusy={isBusy}>{FIX_LABELS[asking]}</SubmitButton>
+              </InlineForm>
+            )}
+            <ErrorMessage message={error} id={`${id}-error`} />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
