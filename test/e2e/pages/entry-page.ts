@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { scan } from './scanner.js';
 import { screenshotPath } from '../fixtures.js';
 
 export type EntryTab = 'Receive' | 'Count' | 'Adjust' | 'Transfer';
@@ -80,14 +81,9 @@ export class EntryPage {
     await this.page.getByTestId('count-review').getByRole('button', { name: 'Post count' }).click();
   }
 
-  /**
-   * Scans `code` as a barcode scanner does: fast keys then Enter, with focus on the page (no field), so the
-   * page-wide scanner takes it. With a `delay` of 100 ms or more between keys it is a person typing instead.
-   */
-  async scan(code: string, delay = 10): Promise<void> {
-    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    await this.page.keyboard.type(code, { delay });
-    await this.page.keyboard.press('Enter');
+  /** Scans `code` as a barcode scanner does (see `scan`); with `gapMs` of 100 or more, a person typing instead. */
+  async scan(code: string, gapMs = 0): Promise<void> {
+    await scan(this.page, code, gapMs);
   }
 
   /** Types a SKU and a quantity into the line entry and presses Enter. */

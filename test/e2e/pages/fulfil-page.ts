@@ -1,4 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
+import { scan } from './scanner.js';
 
 /** The Fulfil page: the open orders of a location, the pick of one order and its shipment. */
 export class FulfilPage {
@@ -39,8 +40,6 @@ export class FulfilPage {
    * page-wide scanner takes it.
    */
   async scan(code: string): Promise<void> {
-    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    await this.page.keyboard.type(code, { delay: 10 });
-    await this.page.keyboard.press('Enter');
+    await scan(this.page, code);
   }
 }
