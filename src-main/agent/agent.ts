@@ -21,6 +21,7 @@ import { AgentDatabase } from '../db/agent-database.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog } from '../ledger/catalog.js';
+import { AgentPrices } from './agent-prices.js';
 import { loadCatalogCsv } from '../ledger/catalog-csv.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { CountSessions } from '../ledger/count-sessions.js';
@@ -73,6 +74,8 @@ export class Agent {
   readonly exceptions: ExceptionsRepo;
   readonly stock: StockView;
   readonly catalog: Catalog;
+  /** Prices out to channels: the coalesced price marks and a sender per destination taking prices. */
+  readonly prices: AgentPrices;
   readonly mappings: IdMappingRepo;
   /** People's changes to mappings, each audited. */
   readonly mappingChanges: MappingChanges;
@@ -114,7 +117,10 @@ export class Agent {
     const stockRepo = new StockRepo(db);
     this.exceptions = new ExceptionsRepo(db);
     // The SKU check is on with a catalog file, or once an ERP source's first pull has given the whole catalog.
-    this.catalog = new Catalog(db, config.catalog !== undefined || CatalogPuller.hasFinishedPull(db));
+    this.prices = new AgentPrices(db, config.destinations, this.exceptions);
+    this.catalog = new Catalog(db, config.catalog !== undefined || CatalogPuller.hasFinishedPull(db), {
+      onPricesChanged: (sku, lists, now) => this.prices.onPricesChanged(sku, lists, now),
+    });
     if (config.catalog) {
       const path = config.catalog.path;
       let text: string;
@@ -186,7 +192,10 @@ export class Agent {
       db,
       this.exceptions,
       config.destinations.map((d) => d.id),
-      (destinationId) => this.dispatchers.find((d) => d.destinationId === destinationId)?.wake(),
+      (destinationId) => {
+        this.dispatchers.find((d) => d.destinationId === destinationId)?.wake();
+        this.prices.wake(destinationId);
+      },
     );
     // A new item mapping may answer an order read with that item unmapped: its puller reads it again.
     this.mappingChanges = new MappingChanges(this.mappings, this.audit, (destinationIds) => {
@@ -265,6 +274,7 @@ export class Agent {
         }),
       ];
     });
+    this.prices.createSenders({ db, bundles, catalog: this.catalog, logger });
     this.#pullers = config.destinations.flatMap((destination) => {
       const source = bundles.get(destination.id)?.orders;
       if (!('orders' in destination) || destination.orders === undefined || source === undefined) return [];
@@ -424,6 +434,7 @@ export class Agent {
         for (const puller of agent.#pullers) puller.start();
         for (const puller of agent.catalogPullers) puller.start();
         for (const sender of agent.#fulfilmentSenders) sender.start();
+        agent.prices.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
@@ -560,6 +571,7 @@ export class Agent {
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.catalogPullers.map((p) => p.stop()));
     await Promise.all(this.#fulfilmentSenders.map((s) => s.stop()));
+    await this.prices.stop();
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
       await bundle

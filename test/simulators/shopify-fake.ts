@@ -33,6 +33,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import { CONTRACTS_DIR } from '../support/contracts.js';
+import { ShopifyFakePrices } from './shopify-fake-prices.js';
 
 /*
  * A fake of the Shopify Admin GraphQL API, version 2026-10, for tests: a real HTTP server on 127.0.0.1 whose
@@ -675,6 +676,8 @@ export class ShopifyFake {
   #port = 0;
   readonly #sockets = new Set<Socket>();
 
+  /** Variants' prices and `productVariantsBulkUpdate` (shopify-fake-prices.ts). */
+  readonly prices = new ShopifyFakePrices(() => this.#items.values());
   #throttle: ThrottleSettings;
   #available: number;
   #availableAt = Date.now();
@@ -1276,6 +1279,7 @@ export class ShopifyFake {
       inventorySetOnHandQuantities: notImplemented('inventorySetOnHandQuantities'),
       inventoryMoveQuantities: notImplemented('inventoryMoveQuantities'),
       inventoryActivate: notImplemented('inventoryActivate'),
+      ...this.prices.resolvers(),
     };
   }
 
@@ -1380,6 +1384,7 @@ export class ShopifyFake {
       title: 'Default Title',
       displayName: `${item.title} - Default Title`,
       inventoryItem: () => this.#itemView(item),
+      ...this.prices.variantFields(item),
     };
   }
 

@@ -6,6 +6,7 @@ import { connectorError, ShopifyClient, ShopifyRequestError } from './shopify-cl
 import { ShopifyDiscovery } from './shopify-discovery.js';
 import { readLevels } from './shopify-levels.js';
 import { pullOrders } from './shopify-orders.js';
+import { createShopifyPrices } from './shopify-prices.js';
 import { ShopifyPublisher } from './shopify-publisher.js';
 import { MAX_QUANTITIES, PROBE_COST, PROBE_QUERY, probeData } from './shopify-queries.js';
 
@@ -65,6 +66,7 @@ export function createShopifyConnector(
       readLevels: (items, signal) => readLevels(client, context.mappings, items, signal),
     },
     probe: (signal) => probe(client, config.apiVersion, signal),
+    ...(config.prices === undefined ? {} : { prices: createShopifyPrices(client, discovery, context) }),
   };
 }
 
