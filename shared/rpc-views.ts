@@ -471,3 +471,44 @@ export type ShipResult = EntryResult & {
   /** Units of the order still to ship after this one (0: shipped whole). */
   left: number;
 };
+
+/**
+ * Where an item's price stands at one channel (a destination with a `prices` section):
+ * - `sent`: the channel has the price it should (or the last one it took, if the item has none on the list now);
+ * - `pending`: a change waits to be sent (or is being retried: `lastError` says why);
+ * - `held_unmapped`: the channel has no item for the SKU; it goes once the mapping is set;
+ * - `held_floor`: the new price is more than the floor under the last one sent: a manager confirms or keeps the
+ *   old price;
+ * - `not_sent`: nothing was sent yet and nothing waits (no price on the destination's list).
+ */
+export type ChannelPriceState = 'sent' | 'pending' | 'held_unmapped' | 'held_floor' | 'not_sent';
+
+export type ChannelPriceView = {
+  destination: string;
+  sku: string;
+  name: string | null;
+  /** The price list the destination takes its price from. */
+  list: string;
+  /** The item's price on that list now (decimal text), with its currency; null when it has none there. */
+  amount: string | null;
+  currency: string | null;
+  /** What the channel last took (null: nothing yet), its compare-at price, and when (epoch ms). */
+  sentAmount: string | null;
+  sentCompareAt: string | null;
+  sentCurrency: string | null;
+  sentAt: number | null;
+  state: ChannelPriceState;
+  /** The price held under the floor (`held_floor`). */
+  heldAmount: string | null;
+  floorPercent: number;
+  /** Why it was not sent yet or last failed, in the channel's words. */
+  lastError: string | null;
+  /** Epoch ms of the oldest change not sent yet (pending or held). */
+  since: number | null;
+};
+
+/** The Prices page: price changes waiting to go out or held, held first, and counts per destination. */
+export type PricesView = {
+  rows: ChannelPriceView[];
+  destinations: { destination: string; list: string; pending: number; held: number }[];
+};

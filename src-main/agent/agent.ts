@@ -22,6 +22,7 @@ import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog } from '../ledger/catalog.js';
 import { AgentPrices } from './agent-prices.js';
+import { PriceDecisions } from '../outbox/price-decisions.js';
 import { loadCatalogCsv } from '../ledger/catalog-csv.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { CountSessions } from '../ledger/count-sessions.js';
@@ -395,6 +396,14 @@ export class Agent {
       importMappings: (csv, origin) => this.importMappings(csv, origin),
       channels: (change) => this.channelsCommand(change),
       stockEntry: this.stockEntry,
+      priceMarks: this.prices.marks,
+      priceDecisions: new PriceDecisions({
+        db,
+        marks: this.prices.marks,
+        audit: this.audit,
+        exceptions: this.exceptions,
+        wake: (id) => this.prices.wake(id),
+      }),
       fulfilment: new Fulfilment({
         db,
         capture: this.capture,

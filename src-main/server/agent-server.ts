@@ -34,6 +34,7 @@ import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
 import { entryHandlers } from './handlers/entry-handlers.js';
 import { fulfilHandlers } from './handlers/fulfil-handlers.js';
+import { pricesHandlers, type PricesHandlerDeps } from './handlers/prices-handlers.js';
 import { storeFixHandlers, type StoreFixHandlerDeps } from './handlers/store-fix-handlers.js';
 import type { LocationRegistry } from '../ledger/location-registry.js';
 import { createHttpServer } from './http-server.js';
@@ -44,6 +45,7 @@ import { defaultUiDir, registerStaticUi } from './static-ui.js';
 
 export type AgentServerDeps = ControlHandlerDeps &
   StoreFixHandlerDeps &
+  PricesHandlerDeps &
   Readonly<{
     logger: Logger;
     config: ResolvedConfig;
@@ -118,6 +120,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     entryHandlers(deps),
     fulfilHandlers(deps),
     storeFixHandlers(deps),
+    pricesHandlers(deps),
   );
   registerRpc(app, handlers);
 
