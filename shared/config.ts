@@ -59,6 +59,11 @@ const levelBase = {
       list: z.string().min(1).max(64).default('retail'),
       compareAtList: z.string().min(1).max(64).optional(),
       floorPercent: z.number().min(1).max(100).default(50),
+      /**
+       * Most price requests a second, for a marketplace whose API states no limit of its own (Vendure); absent:
+       * one request at a time, as fast as it answers. Shopify and Amazon pace themselves by their own limits.
+       */
+      requestsPerSecond: z.number().min(0.1).max(1000).optional(),
     })
     .optional(),
 };

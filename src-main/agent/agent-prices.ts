@@ -18,6 +18,7 @@ export function priceRoutesOf(destinations: readonly ResolvedDestination[]): Pri
             list: d.prices.list,
             compareAtList: d.prices.compareAtList ?? null,
             floorPercent: d.prices.floorPercent,
+            requestsPerSecond: d.prices.requestsPerSecond ?? null,
           },
         ]
       : [],

@@ -11,6 +11,8 @@ export type PriceRoute = Readonly<{
   compareAtList: string | null;
   /** A new price more than this many percent under the last one sent is held. */
   floorPercent: number;
+  /** Most price requests a second (a destination whose API states no limit); null: not paced here. */
+  requestsPerSecond: number | null;
 }>;
 
 /** A due mark as the price sender claims it. */

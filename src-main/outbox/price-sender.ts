@@ -6,6 +6,7 @@ import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Logger } from '../platform/logger.js';
 import type { DuePriceMark, PriceMarks, PriceRoute } from './price-marks.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** An item's price as a destination takes it: the selling price and, where above it, the price before. */
 export type CurrentPrice = Readonly<{ amount: string; currency: string; compareAt: string | null }>;
@@ -60,9 +61,14 @@ export class PriceSender {
   #running: Promise<void> | null = null;
   #again = false;
   readonly counters: PriceSenderCounters = { sends: 0, delivered: 0, held: 0, failed: 0 };
+  /** The route's own pacing (`requestsPerSecond`), for an API that states no limit; null: none. */
+  readonly #bucket: TokenBucket | null;
 
   constructor(options: PriceSenderOptions) {
     this.#o = options;
+    const rate = options.route.requestsPerSecond;
+    // No burst: a limit stated only as requests a second is kept evenly.
+    this.#bucket = rate === null ? null : new TokenBucket(rate, 1);
     this.#log = options.logger.child({ module: 'price-sender', destination: options.route.destinationId });
   }
 
@@ -113,12 +119,12 @@ export class PriceSender {
 
   /** Sends one batch; false when nothing was due. */
   async #sendBatch(): Promise<boolean> {
-    const { marks, route, db } = this.#o;
+    const { marks, route } = this.#o;
     const due = marks.due(route.destinationId, Date.now(), this.#o.target.maxBatch);
     if (due.length === 0) return false;
     const items: PriceItem[] = [];
     const claimed: DuePriceMark[] = [];
-    db.transaction(() => {
+    this.#bookkeeping(() => {
       for (const mark of due) {
         const price = this.#o.priceFor(mark.sku);
         if (price === null) {
@@ -141,6 +147,12 @@ export class PriceSender {
       }
     });
     if (items.length === 0) return true;
+    if (this.#bucket !== null) {
+      // Bounded: each pass sleeps until the token is due, and a token is due within one period of the rate.
+      for (let pass = 0; pass < 1000 && this.#bucket.waitTime(1) > 0; pass += 1)
+        await new Promise((resolve) => setTimeout(resolve, this.#bucket!.waitTime(1)));
+      this.#bucket.take(1);
+    }
     this.counters.sends += 1;
     let results: readonly DeliveryResult[];
     try {
@@ -154,7 +166,7 @@ export class PriceSender {
       const detail = `send failed: ${(error as Error).message}`;
       results = items.map(() => ({ kind: 'retry', detail }) as const);
     }
-    db.transaction(() =>
+    this.#bookkeeping(() =>
       items.forEach((item, i) =>
         this.#record(
           item,
@@ -164,6 +176,21 @@ export class PriceSender {
       ),
     );
     return true;
+  }
+
+  /**
+   * One transaction of the sender's bookkeeping, committed without its own fsync (`synchronous = NORMAL`, as group
+   * commit does; the next fsynced commit covers it). A power cut can only take back the last marks' "sent": the
+   * same absolute prices are then sent again, which changes nothing at the channel; a hold is judged again.
+   */
+  #bookkeeping(fn: () => void): void {
+    const { db } = this.#o;
+    db.sqlite.exec('PRAGMA synchronous = NORMAL');
+    try {
+      db.transaction(fn);
+    } finally {
+      db.sqlite.exec('PRAGMA synchronous = FULL');
+    }
   }
 
   /** Holds a price more than the floor under the last one sent (unless a person confirmed it); true if held. */

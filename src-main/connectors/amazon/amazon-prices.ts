@@ -31,6 +31,8 @@ export type AmazonPricesOptions = Readonly<{
   mappings: IdMappings;
   /** Longest one send waits, in all, for rate-limit tokens; what is left answers `rate_limited`. */
   sendWaitMs: number;
+  /** Patches in flight at once (default 4), all drawing on the one `patchListingsItem` bucket. */
+  concurrency?: number;
 }>;
 
 /**
@@ -61,81 +63,91 @@ export function createAmazonPrices(o: AmazonPricesOptions): PriceTarget {
 
   async function send(items: readonly PriceItem[], signal: AbortSignal): Promise<SendOutcome> {
     const budget: CallBudget = { deadline: Date.now() + o.sendWaitMs, signal };
-    const results: DeliveryResult[] = [];
+    const results: (DeliveryResult | undefined)[] = items.map(() => undefined);
     let stop: SpApiFailure | null = null;
-    for (const item of items) {
-      if (stop !== null) {
-        results.push(
-          stop.result.kind === 'rate_limited' || stop.result.kind === 'auth_failed'
-            ? stop.result
-            : {
-                kind: 'retry',
-                detail: `not sent: an earlier call of this send failed (${stop.result.detail})`,
-              },
-        );
-        continue;
-      }
-      try {
-        const resolved = await resolveSellerSku(o.client, seller, o.mappings, item.sku, budget);
-        if (resolved === null) {
-          results.push({
-            kind: 'unmapped',
-            mapping: 'item',
-            localId: item.sku,
-            detail: `Amazon has no listing with seller SKU ${item.sku} for seller ${o.sellerId}`,
-          });
+    let next = 0;
+    // A few patches in flight at once: each waits for its own token of the shared bucket, so together they keep
+    // to the plan while one slow answer does not idle the rest of it.
+    const worker = async () => {
+      for (let i = next++; i < items.length; i = next++) {
+        if (stop !== null) {
+          results[i] =
+            stop.result.kind === 'rate_limited' || stop.result.kind === 'auth_failed'
+              ? stop.result
+              : {
+                  kind: 'retry',
+                  detail: `not sent: an earlier call of this send failed (${stop.result.detail})`,
+                };
           continue;
         }
-        const answer = await o.client.call(
-          {
-            op: 'patchListingsItem',
-            method: 'PATCH',
-            path: listingsItemPath(o.sellerId, resolved.sellerSku),
-            query: { marketplaceIds: o.marketplaceId, issueLocale: 'en_US' },
-            json: {
-              productType: o.productType,
-              patches: pricePatch(o.marketplaceId, item.amount, item.currency),
-            },
-          },
-          budget,
-        );
-        if (answer.status !== 200) {
-          results.push({
-            kind: 'rejected',
-            detail: `patchListingsItem ${resolved.sellerSku}: ${describeSpError(answer.status, answer.body)}`,
-          });
-          continue;
+        try {
+          results[i] = await sendOne(items[i]!, budget);
+        } catch (error) {
+          if (!(error instanceof SpApiFailure)) throw error;
+          results[i] = error.result;
+          // A refused lookup concerns its SKU alone; anything else ends this send's calls.
+          if (error.result.kind !== 'rejected') stop = error;
         }
-        const submission = o.client.parse(
-          submissionResponseSchema,
-          answer,
-          `patchListingsItem ${resolved.sellerSku}`,
-          true,
-        );
-        if (submission.status === 'ACCEPTED') results.push({ kind: 'delivered' });
-        else if (submission.status === 'INVALID') {
-          const said =
-            (submission.issues ?? [])
-              .filter((issue) => issue.severity === 'ERROR')
-              .map((issue) => `${issue.code}: ${issue.message}`)
-              .join('; ') || 'no reason given';
-          results.push({
-            kind: 'rejected',
-            detail: `Amazon refused price ${item.amount} ${item.currency} for seller SKU ${resolved.sellerSku}: ${said.slice(0, 500)}`,
-          });
-        } else
-          results.push({
-            kind: 'retry',
-            detail: `patchListingsItem ${resolved.sellerSku}: VALID (a preview) instead of ACCEPTED`,
-          });
-      } catch (error) {
-        if (!(error instanceof SpApiFailure)) throw error;
-        results.push(error.result);
-        // A refused lookup concerns its SKU alone; anything else ends this send's calls.
-        if (error.result.kind !== 'rejected') stop = error;
       }
+    };
+    await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, items.length) }, worker));
+    return { results: results.map((r) => r ?? { kind: 'retry', detail: 'not sent' }) };
+  }
+
+  /** Patches one listing's offer; throws `SpApiFailure` for a failed call. */
+  async function sendOne(item: PriceItem, budget: CallBudget): Promise<DeliveryResult> {
+    const resolved = await resolveSellerSku(o.client, seller, o.mappings, item.sku, budget);
+    if (resolved === null)
+      return {
+        kind: 'unmapped',
+        mapping: 'item',
+        localId: item.sku,
+        detail: `Amazon has no listing with seller SKU ${item.sku} for seller ${o.sellerId}`,
+      };
+    const answer = await o.client.call(
+      {
+        op: 'patchListingsItem',
+        method: 'PATCH',
+        path: listingsItemPath(o.sellerId, resolved.sellerSku),
+        query: { marketplaceIds: o.marketplaceId, issueLocale: 'en_US' },
+        json: {
+          productType: o.productType,
+          patches: pricePatch(o.marketplaceId, item.amount, item.currency),
+        },
+      },
+      budget,
+    );
+    if (answer.status !== 200)
+      return {
+        kind: 'rejected',
+        detail: `patchListingsItem ${resolved.sellerSku}: ${describeSpError(answer.status, answer.body)}`,
+      };
+    const submission = o.client.parse(
+      submissionResponseSchema,
+      answer,
+      `patchListingsItem ${resolved.sellerSku}`,
+      true,
+    );
+    switch (submission.status) {
+      case 'ACCEPTED':
+        return { kind: 'delivered' };
+      case 'INVALID': {
+        const said =
+          (submission.issues ?? [])
+            .filter((issue) => issue.severity === 'ERROR')
+            .map((issue) => `${issue.code}: ${issue.message}`)
+            .join('; ') || 'no reason given';
+        return {
+          kind: 'rejected',
+          detail: `Amazon refused price ${item.amount} ${item.currency} for seller SKU ${resolved.sellerSku}: ${said.slice(0, 500)}`,
+        };
+      }
+      case 'VALID':
+        return {
+          kind: 'retry',
+          detail: `patchListingsItem ${resolved.sellerSku}: VALID (a preview) instead of ACCEPTED`,
+        };
     }
-    return { results };
   }
 
   /** Reads each mapped SKU's offer price back (`attributes.purchasable_offer`); unmapped ones come back null. */

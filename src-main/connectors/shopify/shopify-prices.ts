@@ -24,8 +24,6 @@ const MUTATION_COST = 10;
 /** Longest a price send waits for the shop's bucket before it answers `rate_limited`. */
 const MAX_BUCKET_WAIT_MS = 30_000;
 
-/** The state key of an inventory item's variant and product (they never change for an item). */
-const variantKey = (inventoryItem: string) => `variant:${inventoryItem}`;
 const CURRENCY_KEY = 'shop:currency';
 
 type VariantIds = { variant: string; product: string };
@@ -139,6 +137,12 @@ export function createShopifyPrices(
 ): PriceTarget {
   const request: (signal: AbortSignal) => Requester = (signal) => (operation, isMutation) =>
     client.request(operation, signal, { maxWaitMs: MAX_BUCKET_WAIT_MS, isMutation: isMutation === true });
+  /**
+   * Each inventory item's variant and product, as read (they never change for an item). Kept in memory, not in the
+   * destination's state: a write per item would be an fsync per item, and after a restart reading them again costs
+   * 3 points each.
+   */
+  const variantsByItem = new Map<string, VariantIds | null>();
   /** Aliases per request: half the bucket, so a request never waits for a full one. */
   const perRequest = (pointsEach: number) =>
     clamp(client.throttle.status.maximumAvailable / 2 / pointsEach, 1, MAX_ALIASES);
@@ -151,8 +155,8 @@ export function createShopifyPrices(
     const ids = new Map<string, VariantIds | null>();
     const unknown: string[] = [];
     for (const item of new Set(inventoryItems)) {
-      const known = context.state.get<VariantIds>(variantKey(item));
-      if (known !== undefined) ids.set(item, known);
+      const known = variantsByItem.get(item);
+      if (known != null) ids.set(item, known);
       else unknown.push(item);
     }
     let currency = context.state.get<string>(CURRENCY_KEY);
@@ -162,13 +166,13 @@ export function createShopifyPrices(
     for (let start = 0; start < unknown.length; start += chunk) {
       const part = unknown.slice(start, start + chunk);
       const data = await request(signal)(variantsOperation(part));
+      if (currency !== data.currency) context.state.set(CURRENCY_KEY, data.currency);
       currency = data.currency;
-      context.state.set(CURRENCY_KEY, currency);
       part.forEach((item, i) => {
         const variant = data.variants[i]?.variant ?? null;
         const found = variant === null ? null : { variant: variant.id, product: variant.product.id };
         ids.set(item, found);
-        if (found !== null) context.state.set(variantKey(item), found);
+        if (found !== null) variantsByItem.set(item, found);
       });
     }
     return { ids, currency: currency ?? '' };
