@@ -512,3 +512,34 @@ export type PricesView = {
   rows: ChannelPriceView[];
   destinations: { destination: string; list: string; pending: number; held: number }[];
 };
+
+/**
+ * Why a channel's price differs from Backroom's (price reconciliation): `in_sync`; `pending` (a change is still
+ * queued or held for the channel); `not_mapped` (the channel has no item for the SKU); `changed_remote` (nothing is
+ * queued and the channel has another price: changed there by hand).
+ */
+export type PriceDriftCause = 'in_sync' | 'pending' | 'not_mapped' | 'changed_remote';
+export const PRICE_DRIFT_FIXES = ['push', 'adopt', 'ignore'] as const;
+/** `push` ours again; `adopt` theirs into the destination's local override list; `ignore` with a reason. */
+export type PriceDriftFix = (typeof PRICE_DRIFT_FIXES)[number];
+
+export type PriceDriftRow = {
+  sku: string;
+  /** The price Backroom holds for the channel (its override, else its list's), with its currency. */
+  local: string | null;
+  localCurrency: string | null;
+  /** The channel's price now; null when it has no such item. */
+  remote: string | null;
+  remoteCurrency: string | null;
+  cause: PriceDriftCause;
+  fixes: PriceDriftFix[];
+  /** Who ignored this difference and why, while the channel's price stays what it was then. */
+  ignored: { operator: string; reason: string; at: number } | null;
+};
+
+export type PriceDriftReport = {
+  destinationId: string;
+  at: number;
+  rows: PriceDriftRow[];
+  summary: { items: number; inSync: number; pending: number; notMapped: number; changedRemote: number };
+};

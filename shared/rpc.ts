@@ -29,6 +29,9 @@ import {
   type ShipResult,
   type ChannelPriceView,
   type PricesView,
+  PRICE_DRIFT_FIXES,
+  type PriceDriftFix,
+  type PriceDriftReport,
 } from './rpc-views.js';
 import { fulfilOrdersInputSchema, fulfilReturnInputSchema, fulfilShipInputSchema } from './fulfilment.js';
 import {
@@ -249,6 +252,27 @@ export const RPC = {
     }),
     /** `amount`: the held price that will not be sent. */
     output: out<{ amount: string }>(),
+  },
+  'reconcile.prices': {
+    method: 'POST',
+    path: '/api/v1/reconcile/prices',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      sku: z.string().min(1).max(255).optional(),
+    }),
+    output: out<PriceDriftReport>(),
+  },
+  'reconcile.priceFix': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/reconcile/prices/fix',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      sku: z.string().min(1).max(255),
+      action: z.enum(PRICE_DRIFT_FIXES),
+      reason: reason.min(1, 'Say why'),
+    }),
+    output: out<{ action: PriceDriftFix; detail: string }>(),
   },
   'entry.receive': {
     method: 'POST',

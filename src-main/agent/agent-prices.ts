@@ -4,7 +4,7 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Catalog } from '../ledger/catalog.js';
-import { PriceMarks, type PriceRoute } from '../outbox/price-marks.js';
+import { overrideList, PriceMarks, type PriceRoute } from '../outbox/price-marks.js';
 import { PriceSender, type CurrentPrice } from '../outbox/price-sender.js';
 import type { Logger } from '../platform/logger.js';
 
@@ -90,7 +90,9 @@ export class AgentPrices {
       const target = o.bundles.get(route.destinationId)?.prices;
       if (target === undefined) return [];
       const priceFor = (sku: string): CurrentPrice | null => {
-        const price = o.catalog.price(sku, route.list);
+        // A price adopted from the channel (reconciliation) wins over the list's.
+        const price =
+          o.catalog.price(sku, overrideList(route.destinationId)) ?? o.catalog.price(sku, route.list);
         if (price === null) return null;
         const before = route.compareAtList === null ? null : o.catalog.price(sku, route.compareAtList);
         const compareAt =

@@ -41,6 +41,7 @@ import { OutboxOperations } from '../outbox/outbox-operations.js';
 import { OutboxRepo } from '../outbox/outbox-repo.js';
 import { pruneDelivered } from '../outbox/retention.js';
 import { Reconciler } from '../reconcile/reconciler.js';
+import { PriceDrift } from '../reconcile/price-drift.js';
 import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
 import { createAgentServer } from '../server/agent-server.js';
@@ -397,6 +398,14 @@ export class Agent {
       channels: (change) => this.channelsCommand(change),
       stockEntry: this.stockEntry,
       priceMarks: this.prices.marks,
+      priceDrift: new PriceDrift({
+        db,
+        catalog: this.catalog,
+        marks: this.prices.marks,
+        audit: this.audit,
+        targetOf: (id) => bundles.get(id)?.prices,
+        wake: (id) => this.prices.wake(id),
+      }),
       priceDecisions: new PriceDecisions({
         db,
         marks: this.prices.marks,

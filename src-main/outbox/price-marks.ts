@@ -2,6 +2,14 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import type { PriceMarksTable } from '../db/schema.js';
 import { HELD_UNTIL } from './delivery-repo.js';
 
+/**
+ * The price list of a destination's local override (a channel's price adopted by reconciliation): where an item
+ * has one, it is the destination's price instead of its list's.
+ */
+export function overrideList(destinationId: string): string {
+  return `override:${destinationId}`;
+}
+
 /** Which price list a destination takes its prices from (its config's `prices` section). */
 export type PriceRoute = Readonly<{
   destinationId: string;

@@ -2,6 +2,7 @@ import type { ChannelPriceState, ChannelPriceView } from '../../../shared/rpc-vi
 import type { Catalog } from '../../ledger/catalog.js';
 import type { PriceDecisions } from '../../outbox/price-decisions.js';
 import type { PriceMarkRow, PriceMarks } from '../../outbox/price-marks.js';
+import type { PriceDrift } from '../../reconcile/price-drift.js';
 import type { HandlerTable } from '../rpc-router.js';
 
 export type PricesHandlerDeps = Readonly<{
@@ -10,6 +11,8 @@ export type PricesHandlerDeps = Readonly<{
   /** Confirm or keep a price held under its floor (audited). */
   priceDecisions: PriceDecisions;
   catalog: Catalog;
+  /** Price reconciliation: each channel's prices read back, the causes of a difference, the fixes. */
+  priceDrift: PriceDrift;
 }>;
 
 function stateOf(mark: PriceMarkRow | undefined): ChannelPriceState {
@@ -26,7 +29,10 @@ function stateOf(mark: PriceMarkRow | undefined): ChannelPriceState {
  */
 export function pricesHandlers(
   deps: PricesHandlerDeps,
-): Pick<HandlerTable, 'prices.item' | 'prices.list' | 'prices.confirm' | 'prices.keep'> {
+): Pick<
+  HandlerTable,
+  'prices.item' | 'prices.list' | 'prices.confirm' | 'prices.keep' | 'reconcile.prices' | 'reconcile.priceFix'
+> {
   const { priceMarks: marks, catalog } = deps;
   const view = (
     destination: string,
@@ -76,5 +82,10 @@ export function pricesHandlers(
       deps.priceDecisions.confirm({ destinationId: destination, sku, operator, reason: reason ?? null }),
     'prices.keep': ({ destination, sku, reason }, { operator }) =>
       deps.priceDecisions.keep({ destinationId: destination, sku, operator, reason }),
+    // A destination that takes no prices, or cannot read them back, is refused naming `destination`.
+    'reconcile.prices': ({ destination, sku }) =>
+      deps.priceDrift.run(destination, sku === undefined ? undefined : [sku]),
+    'reconcile.priceFix': ({ destination, sku, action, reason }, { operator }) =>
+      deps.priceDrift.fix({ destinationId: destination, sku, action, reason, operator }),
   };
 }
