@@ -515,10 +515,11 @@ export type PricesView = {
 
 /**
  * Why a channel's price differs from Backroom's (price reconciliation): `in_sync`; `pending` (a change is still
- * queued or held for the channel); `not_mapped` (the channel has no item for the SKU); `changed_remote` (nothing is
- * queued and the channel has another price: changed there by hand).
+ * queued or held for the channel); `not_mapped` (the channel has no item for the SKU); `kept` (a person kept the
+ * channel's old price over this one, held under the floor); `changed_remote` (nothing is queued and the channel
+ * has another price: changed there by hand).
  */
-export type PriceDriftCause = 'in_sync' | 'pending' | 'not_mapped' | 'changed_remote';
+export type PriceDriftCause = 'in_sync' | 'pending' | 'not_mapped' | 'kept' | 'changed_remote';
 export const PRICE_DRIFT_FIXES = ['push', 'adopt', 'ignore'] as const;
 /** `push` ours again; `adopt` theirs into the destination's local override list; `ignore` with a reason. */
 export type PriceDriftFix = (typeof PRICE_DRIFT_FIXES)[number];

@@ -241,7 +241,7 @@ export class PriceMarks {
     this.#db.sqlite
       .prepare(
         `UPDATE price_marks SET held = NULL, held_at = NULL, confirmed_amount = held_amount, held_amount = NULL,
-           next_attempt_at = 0, attempts = 0 WHERE destination_id = ? AND sku = ?`,
+           next_attempt_at = 0, attempts = 0, last_error = NULL WHERE destination_id = ? AND sku = ?`,
       )
       .run(destinationId, sku);
     return row.held_amount;

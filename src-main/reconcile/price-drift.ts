@@ -40,6 +40,7 @@ function sameAmount(a: string, b: string): boolean {
  * holds for it (its override, else its list's), each difference with its cause and the fixes that fit:
  * - `pending`: a change is still queued (or held under the floor) for the channel: it settles by itself;
  * - `not_mapped`: the SKU has no item at the channel (held for a mapping, or never mapped);
+ * - `kept`: a person kept the channel's price over this one (held under the floor, "keep the old price");
  * - `changed_remote`: the channel has another price and nothing is queued: changed there by hand;
  * - `in_sync`.
  * Fixes (audited): `push` (mark the price dirty: ours is sent again), `adopt` (take the channel's price into the
@@ -99,6 +100,13 @@ export class PriceDrift {
       else if (local !== null && sameAmount(local.amount, r.amount) && local.currency === r.currency)
         cause = 'in_sync';
       else if (isQueued && mark.held !== 'unmapped') cause = 'pending';
+      else if (
+        local !== null &&
+        mark?.kept_amount === local.amount &&
+        mark.sent_amount !== null &&
+        sameAmount(mark.sent_amount, r.amount)
+      )
+        cause = 'kept';
       else cause = 'changed_remote';
       const fixes: PriceDriftFix[] =
         cause === 'in_sync'

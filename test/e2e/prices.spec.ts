@@ -103,6 +103,26 @@ test('the Prices page holds a price far under the last one, a manager confirms o
       'ERP typo, fixed there tomorrow',
     );
 
+    // Drift: a price changed in the Shopify admin by hand is found, and adopted as the channel's own price.
+    shop.prices.setPrice('CAP-RED', '7.99');
+    const drift = page.getByRole('form', { name: 'Compare prices with a channel' });
+    await drift.getByRole('button', { name: 'Compare now' }).click();
+    const capRow = page.getByTestId('price-drift-CAP-RED');
+    await expect(capRow).toContainText('Changed there by hand');
+    await expect(capRow).toContainText('8.50 USD');
+    await expect(capRow).toContainText('7.99 USD');
+    await page.getByRole('button', { name: 'Adopt theirs: CAP-RED at shopify' }).click();
+    await page
+      .getByRole('form', { name: 'Adopt theirs: CAP-RED at shopify' })
+      .getByLabel('Reason (required)')
+      .fill('weekend offer set at the shop');
+    await page.screenshot({ path: screenshotPath('prices-drift.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Adopt 7.99 USD' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'CAP-RED now sells at 7.99 USD' })).toBeVisible();
+    await expect(capRow).toHaveCount(0);
+    await expect(page.getByTestId('price-drift-TEE-M')).toContainText('Old price kept by a person');
+    expect(catalog.price('CAP-RED', 'override:shopify')?.amount).toBe('7.99');
+
     // The item page: its price per channel, and what waits.
     await page.goto(`${agent.url}/#/stock?sku=SOCK-X`);
     const channelPrices = page.getByTestId('channel-prices');

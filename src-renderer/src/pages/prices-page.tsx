@@ -6,6 +6,7 @@ import { money, PRICE_STATE_LABELS, sentText } from '../components/channel-price
 import { ErrorMessage } from '../components/error-message.js';
 import { InlineForm } from '../components/inline-form.js';
 import { PageSection } from '../components/page-section.js';
+import { PriceDrift } from '../components/price-drift.js';
 import { ReasonField } from '../components/reason-field.js';
 import { RoleNote } from '../components/role-note.js';
 import { SubmitButton } from '../components/submit-button.js';
@@ -89,6 +90,9 @@ export function PricesPage() {
             </tbody>
           </table>
         ))}
+      {data !== null && data.destinations.length > 0 && (
+        <PriceDrift destinations={data.destinations.map((d) => d.destination)} />
+      )}
     </PageSection>
   );
 }
