@@ -179,6 +179,40 @@ test('prices to Shopify', { skip }, async (t) => {
     },
   );
 
+  await t.test('a destination given a prices section later gets every priced item once', async (t) => {
+    const fake = await ShopifyFake.start();
+    t.after(() => fake.stop());
+    fake.addLocation('Store one');
+    for (const sku of ['MUG', 'CUP']) fake.addItem(sku);
+    const dir = tempDir();
+    t.after(dir.cleanup);
+    const shop = {
+      id: SHOP,
+      type: 'shopify' as const,
+      url: fake.url,
+      accessToken: fake.accessToken,
+      locations: ['S1'],
+    };
+    const before = await startAgent(testConfig(dir.path, { destinations: [shop] }));
+    before.agent.catalog.apply(
+      [
+        { sku: 'MUG', prices: [price('retail', '9.00')] },
+        { sku: 'CUP', prices: [price('retail', '4.00')] },
+      ],
+      'erp',
+    );
+    await before.stop();
+    assert.equal(fake.prices.applied.length, 0, 'no prices section: no price sent');
+    const after = await startAgent(
+      testConfig(dir.path, { destinations: [{ ...shop, prices: { list: 'retail' } }] }),
+    );
+    t.after(() => after.stop());
+    await after.agent.prices.sendNow(SHOP);
+    assert.deepEqual(fake.prices.priceOf('MUG'), { price: '9.00', compareAtPrice: null });
+    assert.deepEqual(fake.prices.priceOf('CUP'), { price: '4.00', compareAtPrice: null });
+    await after.agent.prices.sendNow(SHOP);
+    assert.equal(fake.prices.applied.length, 2, 'once each');
+  });
   await t.test(
     'bad prices from a source are refused naming item and field: nothing is stored or sent',
     async (t) => {
