@@ -48,6 +48,24 @@ const levelBase = {
       overlapSeconds: z.number().int().min(0).max(86_400).default(300),
     })
     .optional(),
+  /**
+   * Send this marketplace each item's price from the item master, coalesced per SKU (absent: prices are not
+   * sent). `list`: the price list whose amount is the selling price. `compareAtList`: a list whose amount, where it
+   * is above the selling price, is sent as the price it was before (Shopify's `compareAtPrice`). `floorPercent`: a
+   * new price more than this many percent under the last one sent is held for a person to confirm, not sent.
+   */
+  prices: z
+    .strictObject({
+      list: z.string().min(1).max(64).default('retail'),
+      compareAtList: z.string().min(1).max(64).optional(),
+      floorPercent: z.number().min(1).max(100).default(50),
+      /**
+       * Most price requests a second, for a marketplace whose API states no limit of its own (Vendure); absent:
+       * one request at a time, as fast as it answers. Shopify and Amazon pace themselves by their own limits.
+       */
+      requestsPerSecond: z.number().min(0.1).max(1000).optional(),
+    })
+    .optional(),
 };
 
 export const destinationSchema = z.discriminatedUnion(

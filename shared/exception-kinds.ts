@@ -27,6 +27,7 @@ export const EXCEPTION_KINDS = [
   'shipment_drift',
   'catalog_pull_failed',
   'catalog_item_refused',
+  'price_below_floor',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
@@ -43,7 +44,8 @@ export type ExceptionStatus = (typeof EXCEPTION_STATUSES)[number];
  *   the count or the missing receipt; `add_item` adds the unknown SKU to the catalog (`items.add`); `correct`
  *   moves what was recorded under a wrong SKU or location to the right one (`exceptions.correct`); `add_location`
  *   adds the unknown location (`settings.addLocation`); `fix_row` captures a bad import row as fixed
- *   (`imports.fixRow`); `reimport` imports a bad file's fixed content (`imports.reimport`);
+ *   (`imports.fixRow`); `reimport` imports a bad file's fixed content (`imports.reimport`); `confirm_price` sends
+ *   a price held under its floor, or keeps the old one, on the Prices page (`prices.confirm`, `prices.keep`);
  * - on the exception itself: `close` ends it with a reason when nothing else will be done
  *   (`exceptions.close`), `acknowledge` marks it seen, being handled, and leaves it open
  *   (`exceptions.acknowledge`).
@@ -62,6 +64,7 @@ export type ExceptionAction =
   | 'add_location'
   | 'fix_row'
   | 'reimport'
+  | 'confirm_price'
   | 'close'
   | 'acknowledge';
 
@@ -98,4 +101,5 @@ export const EXCEPTION_KIND_FACTS = {
   shipment_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
   catalog_pull_failed: { actions: ['close', 'acknowledge'], resolvesItself: true },
   catalog_item_refused: { actions: ['close', 'acknowledge'], resolvesItself: true },
+  price_below_floor: { actions: ['confirm_price', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

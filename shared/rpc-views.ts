@@ -521,3 +521,76 @@ export type ShipResult = EntryResult & {
   /** Units of the order still to ship after this one (0: shipped whole). */
   left: number;
 };
+
+/**
+ * Where an item's price stands at one channel (a destination with a `prices` section):
+ * - `sent`: the channel has the price it should (or the last one it took, if the item has none on the list now);
+ * - `pending`: a change waits to be sent (or is being retried: `lastError` says why);
+ * - `held_unmapped`: the channel has no item for the SKU; it goes once the mapping is set;
+ * - `held_floor`: the new price is more than the floor under the last one sent: a manager confirms or keeps the
+ *   old price;
+ * - `not_sent`: nothing was sent yet and nothing waits (no price on the destination's list).
+ */
+export type ChannelPriceState = 'sent' | 'pending' | 'held_unmapped' | 'held_floor' | 'not_sent';
+
+export type ChannelPriceView = {
+  destination: string;
+  sku: string;
+  name: string | null;
+  /** The price list the destination takes its price from. */
+  list: string;
+  /** The item's price on that list now (decimal text), with its currency; null when it has none there. */
+  amount: string | null;
+  currency: string | null;
+  /** What the channel last took (null: nothing yet), its compare-at price, and when (epoch ms). */
+  sentAmount: string | null;
+  sentCompareAt: string | null;
+  sentCurrency: string | null;
+  sentAt: number | null;
+  state: ChannelPriceState;
+  /** The price held under the floor (`held_floor`). */
+  heldAmount: string | null;
+  floorPercent: number;
+  /** Why it was not sent yet or last failed, in the channel's words. */
+  lastError: string | null;
+  /** Epoch ms of the oldest change not sent yet (pending or held). */
+  since: number | null;
+};
+
+/** The Prices page: price changes waiting to go out or held, held first, and counts per destination. */
+export type PricesView = {
+  rows: ChannelPriceView[];
+  destinations: { destination: string; list: string; pending: number; held: number }[];
+};
+
+/**
+ * Why a channel's price differs from Backroom's (price reconciliation): `in_sync`; `pending` (a change is still
+ * queued or held for the channel); `not_mapped` (the channel has no item for the SKU); `kept` (a person kept the
+ * channel's old price over this one, held under the floor); `changed_remote` (nothing is queued and the channel
+ * has another price: changed there by hand).
+ */
+export type PriceDriftCause = 'in_sync' | 'pending' | 'not_mapped' | 'kept' | 'changed_remote';
+export const PRICE_DRIFT_FIXES = ['push', 'adopt', 'ignore'] as const;
+/** `push` ours again; `adopt` theirs into the destination's local override list; `ignore` with a reason. */
+export type PriceDriftFix = (typeof PRICE_DRIFT_FIXES)[number];
+
+export type PriceDriftRow = {
+  sku: string;
+  /** The price Backroom holds for the channel (its override, else its list's), with its currency. */
+  local: string | null;
+  localCurrency: string | null;
+  /** The channel's price now; null when it has no such item. */
+  remote: string | null;
+  remoteCurrency: string | null;
+  cause: PriceDriftCause;
+  fixes: PriceDriftFix[];
+  /** Who ignored this difference and why, while the channel's price stays what it was then. */
+  ignored: { operator: string; reason: string; at: number } | null;
+};
+
+export type PriceDriftReport = {
+  destinationId: string;
+  at: number;
+  rows: PriceDriftRow[];
+  summary: { items: number; inSync: number; pending: number; notMapped: number; changedRemote: number };
+};

@@ -30,6 +30,11 @@ import {
   type DestinationBreakerState,
   type FulfilOrdersView,
   type ShipResult,
+  type ChannelPriceView,
+  type PricesView,
+  PRICE_DRIFT_FIXES,
+  type PriceDriftFix,
+  type PriceDriftReport,
 } from './rpc-views.js';
 import { fulfilOrdersInputSchema, fulfilReturnInputSchema, fulfilShipInputSchema } from './fulfilment.js';
 import {
@@ -214,6 +219,63 @@ export const RPC = {
     }),
     /** `resolved`: the `unknown_sku` exceptions the new item closed. */
     output: out<{ sku: string; resolved: number }>(),
+  },
+  'prices.item': {
+    method: 'GET',
+    path: '/api/v1/prices/item',
+    input: z.strictObject({ sku: z.string().trim().min(1, 'Enter a SKU').max(255) }),
+    output: out<ChannelPriceView[]>(),
+  },
+  'prices.list': {
+    method: 'GET',
+    path: '/api/v1/prices',
+    input: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+    output: out<PricesView>(),
+  },
+  'prices.confirm': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/prices/confirm',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      sku: z.string().min(1).max(255),
+      reason: reason.optional(),
+    }),
+    /** `amount`: the held price now released to be sent. */
+    output: out<{ amount: string }>(),
+  },
+  'prices.keep': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/prices/keep',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      sku: z.string().min(1).max(255),
+      reason: reason.min(1, 'Say why'),
+    }),
+    /** `amount`: the held price that will not be sent. */
+    output: out<{ amount: string }>(),
+  },
+  'reconcile.prices': {
+    method: 'POST',
+    path: '/api/v1/reconcile/prices',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      sku: z.string().min(1).max(255).optional(),
+    }),
+    output: out<PriceDriftReport>(),
+  },
+  'reconcile.priceFix': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/reconcile/prices/fix',
+    input: z.strictObject({
+      destination: z.string().min(1).max(64),
+      sku: z.string().min(1).max(255),
+      action: z.enum(PRICE_DRIFT_FIXES),
+      reason: reason.min(1, 'Say why'),
+    }),
+    output: out<{ action: PriceDriftFix; detail: string }>(),
   },
   'entry.receive': {
     method: 'POST',

@@ -21,6 +21,8 @@ import { AgentDatabase } from '../db/agent-database.js';
 import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog } from '../ledger/catalog.js';
+import { AgentPrices } from './agent-prices.js';
+import { PriceDecisions } from '../outbox/price-decisions.js';
 import { loadCatalogCsv } from '../ledger/catalog-csv.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { CountSessions } from '../ledger/count-sessions.js';
@@ -40,6 +42,7 @@ import { OutboxRepo } from '../outbox/outbox-repo.js';
 import { pruneDelivered } from '../outbox/retention.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { ShipmentReconciler } from '../reconcile/shipment-reconciler.js';
+import { PriceDrift } from '../reconcile/price-drift.js';
 import { TokenBucket } from '../outbox/token-bucket.js';
 import { Routing } from '../outbox/routing.js';
 import { createAgentServer } from '../server/agent-server.js';
@@ -74,6 +77,8 @@ export class Agent {
   readonly exceptions: ExceptionsRepo;
   readonly stock: StockView;
   readonly catalog: Catalog;
+  /** Prices out to channels: the coalesced price marks and a sender per destination taking prices. */
+  readonly prices: AgentPrices;
   readonly mappings: IdMappingRepo;
   /** People's changes to mappings, each audited. */
   readonly mappingChanges: MappingChanges;
@@ -117,7 +122,10 @@ export class Agent {
     const stockRepo = new StockRepo(db);
     this.exceptions = new ExceptionsRepo(db);
     // The SKU check is on with a catalog file, or once an ERP source's first pull has given the whole catalog.
-    this.catalog = new Catalog(db, config.catalog !== undefined || CatalogPuller.hasFinishedPull(db));
+    this.prices = new AgentPrices(db, config.destinations, this.exceptions);
+    this.catalog = new Catalog(db, config.catalog !== undefined || CatalogPuller.hasFinishedPull(db), {
+      onPricesChanged: (sku, lists, now) => this.prices.onPricesChanged(sku, lists, now),
+    });
     if (config.catalog) {
       const path = config.catalog.path;
       let text: string;
@@ -189,7 +197,10 @@ export class Agent {
       db,
       this.exceptions,
       config.destinations.map((d) => d.id),
-      (destinationId) => this.dispatchers.find((d) => d.destinationId === destinationId)?.wake(),
+      (destinationId) => {
+        this.dispatchers.find((d) => d.destinationId === destinationId)?.wake();
+        this.prices.wake(destinationId);
+      },
     );
     // A new item mapping may answer an order read with that item unmapped: its puller reads it again.
     this.mappingChanges = new MappingChanges(this.mappings, this.audit, (destinationIds) => {
@@ -268,6 +279,7 @@ export class Agent {
         }),
       ];
     });
+    this.prices.createSenders({ db, bundles, catalog: this.catalog, logger });
     this.#pullers = config.destinations.flatMap((destination) => {
       const source = bundles.get(destination.id)?.orders;
       if (!('orders' in destination) || destination.orders === undefined || source === undefined) return [];
@@ -401,6 +413,22 @@ export class Agent {
       importMappings: (csv, origin) => this.importMappings(csv, origin),
       channels: (change) => this.channelsCommand(change),
       stockEntry: this.stockEntry,
+      priceMarks: this.prices.marks,
+      priceDrift: new PriceDrift({
+        db,
+        catalog: this.catalog,
+        marks: this.prices.marks,
+        audit: this.audit,
+        targetOf: (id) => bundles.get(id)?.prices,
+        wake: (id) => this.prices.wake(id),
+      }),
+      priceDecisions: new PriceDecisions({
+        db,
+        marks: this.prices.marks,
+        audit: this.audit,
+        exceptions: this.exceptions,
+        wake: (id) => this.prices.wake(id),
+      }),
       fulfilment: new Fulfilment({
         db,
         capture: this.capture,
@@ -440,6 +468,7 @@ export class Agent {
         for (const puller of agent.#pullers) puller.start();
         for (const puller of agent.catalogPullers) puller.start();
         for (const sender of agent.#fulfilmentSenders) sender.start();
+        agent.prices.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.shipmentReconciler.startSchedule(config.reconcile.everyMinutes);
@@ -578,6 +607,7 @@ export class Agent {
     await Promise.all(this.#pullers.map((p) => p.stop()));
     await Promise.all(this.catalogPullers.map((p) => p.stop()));
     await Promise.all(this.#fulfilmentSenders.map((s) => s.stop()));
+    await this.prices.stop();
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
       await bundle

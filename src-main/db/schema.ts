@@ -15,6 +15,7 @@ export type Database = {
   stock_levels: StockLevelsTable;
   outbox: OutboxTable;
   level_dirty: LevelDirtyTable;
+  price_marks: PriceMarksTable;
   items: ItemsTable;
   item_barcodes: ItemBarcodesTable;
   item_prices: ItemPricesTable;
@@ -107,6 +108,28 @@ export type LevelDirtyTable = {
   next_attempt_at: number;
   /** Set while the mark waits for an item mapping (not due until one is added). */
   held_at: number | null;
+};
+
+/** One per (price destination, SKU): the coalesced price update (migration 0015). */
+export type PriceMarksTable = {
+  destination_id: string;
+  sku: string;
+  version: number;
+  sent_version: number;
+  marked_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  /** Why a due mark is not sent: waiting for an item mapping, or a price under the floor waiting for a person. */
+  held: 'unmapped' | 'floor' | null;
+  held_at: number | null;
+  held_amount: string | null;
+  last_error: string | null;
+  sent_amount: string | null;
+  sent_compare_at: string | null;
+  sent_currency: string | null;
+  sent_at: number | null;
+  confirmed_amount: string | null;
+  kept_amount: string | null;
 };
 
 export type ItemsTable = {

@@ -277,6 +277,29 @@ export const EXCEPTION_CATALOG = {
     resolution: 'fix the item at its source; or close it with a reason',
     automatically: 'CatalogPuller, when a later pull stores the item',
   },
+  price_below_floor: {
+    key: (destinationId: string, sku: string) => `price_below_floor:${destinationId}:${sku}`,
+    message: (
+      a: Readonly<{
+        destinationId: string;
+        sku: string;
+        amount: string;
+        currency: string;
+        lastSent: string;
+        floorPercent: number;
+      }>,
+    ) =>
+      `The new price of ${a.sku} (${a.amount} ${a.currency}) is more than ${a.floorPercent}% under the price ${a.destinationId} has now (${a.lastSent} ${a.currency}), so it was not sent: a misplaced decimal point must not reach the shop. If the price is right, confirm and send it; if not, keep the old price and correct it in the item master.`,
+    resolvedAs: (a: Readonly<{ how: 'confirmed' | 'kept' | 'changed' }>) =>
+      a.how === 'confirmed'
+        ? 'price confirmed and sent'
+        : a.how === 'kept'
+          ? 'old price kept'
+          : 'price changed again',
+    resolution:
+      'the Prices page: confirm and send (prices.confirm) or keep the old price (prices.keep); a new price change judges it again',
+    automatically: 'PriceMarks.markChanged, when the item price changes again before anyone acted',
+  },
 } as const satisfies { [K in ExceptionKind]: CatalogEntry<K> };
 
 /** The exception raised while an item or location has no mapping for a destination: its kind and dedupe key. */

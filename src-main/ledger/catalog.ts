@@ -89,8 +89,26 @@ export class Catalog {
   readonly #head;
   readonly #write;
 
-  constructor(db: AgentDatabase, isEnabled: boolean) {
+  readonly #priceOf;
+  readonly #onPricesChanged: ((sku: string, lists: ReadonlySet<string>, now: number) => void) | null;
+
+  /**
+   * `onPricesChanged`: called inside the transaction that stores a change of an item's prices, with the lists
+   * whose price changed (the price marks of the destinations taking them are bumped there, so a price is never
+   * stored without its updates queued).
+   */
+  constructor(
+    db: AgentDatabase,
+    isEnabled: boolean,
+    options: Readonly<{
+      onPricesChanged?: (sku: string, lists: ReadonlySet<string>, now: number) => void;
+    }> = {},
+  ) {
     this.#db = db;
+    this.#onPricesChanged = options.onPricesChanged ?? null;
+    this.#priceOf = db.sqlite.prepare<[string, string], ItemPrice>(
+      'SELECT list, amount, currency FROM item_prices WHERE sku = ? AND list = ?',
+    );
     // Prepared once: a catalog of 100,000 items is checked and stored row by row.
     this.#ownerOf = db.sqlite.prepare<[string], { sku: string }>(
       'SELECT sku FROM item_barcodes WHERE barcode = ?',
@@ -266,6 +284,11 @@ export class Catalog {
           ([field, [before, after]]) => ({ field, before, after }),
         ),
       }));
+  }
+
+  /** An item's price on one list, or null when it has none there. */
+  price(sku: string, list: string): ItemPrice | null {
+    return this.#priceOf.get(sku, list) ?? null;
   }
 
   /** The change number of the newest stored change (0: none). */
@@ -445,6 +468,7 @@ export class Catalog {
       barcodes.forEach((b, i) => this.#write.barcode.run(b, change.sku, i, source, now));
     }
     for (const p of newPrices) this.#write.price.run(change.sku, p.list, p.amount, p.currency, source, now);
+    if (newPrices.length > 0) this.#onPricesChanged?.(change.sku, new Set(newPrices.map((p) => p.list)), now);
     this.#write.history.run(change.sku, seq, source, now, JSON.stringify(diff));
     return true;
   }

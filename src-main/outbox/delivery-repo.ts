@@ -162,7 +162,8 @@ export class DeliveryRepo {
   /**
    * A mapping was set: every held item of the destination goes back to `pending`, due now, and is judged again
    * (one still unmapped is held again at once; capture order holds, since they keep their ids); the level marks
-   * held for the mapped SKU or location are due again. Runs inside the caller's transaction.
+   * held for the mapped SKU or location are due again, and so is the SKU's held price mark. Runs inside the
+   * caller's transaction.
    */
   releaseHeld(
     destinationId: string,
@@ -174,13 +175,20 @@ export class DeliveryRepo {
         `UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE destination_id = ? AND state = 'held'`,
       )
       .run(now, destinationId);
-    if (mapped.kind === 'item')
+    if (mapped.kind === 'item') {
       this.#db.sqlite
         .prepare(
           `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND sku = ? AND held_at IS NOT NULL`,
         )
         .run(destinationId, mapped.localId);
-    else
+      // The item's price held for the same mapping (price_marks, migration 0015).
+      this.#db.sqlite
+        .prepare(
+          `UPDATE price_marks SET held = NULL, held_at = NULL, next_attempt_at = 0
+           WHERE destination_id = ? AND sku = ? AND held = 'unmapped'`,
+        )
+        .run(destinationId, mapped.localId);
+    } else
       this.#db.sqlite
         .prepare(
           `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND location = ? AND held_at IS NOT NULL`,

@@ -38,6 +38,7 @@ import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
 import { entryHandlers } from './handlers/entry-handlers.js';
 import { fulfilHandlers } from './handlers/fulfil-handlers.js';
+import { pricesHandlers, type PricesHandlerDeps } from './handlers/prices-handlers.js';
 import { storeFixHandlers, type StoreFixHandlerDeps } from './handlers/store-fix-handlers.js';
 import type { LocationRegistry } from '../ledger/location-registry.js';
 import { createHttpServer } from './http-server.js';
@@ -48,6 +49,7 @@ import { defaultUiDir, registerStaticUi } from './static-ui.js';
 
 export type AgentServerDeps = ControlHandlerDeps &
   StoreFixHandlerDeps &
+  PricesHandlerDeps &
   Readonly<{
     logger: Logger;
     config: ResolvedConfig;
@@ -124,6 +126,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     entryHandlers(deps),
     fulfilHandlers(deps),
     storeFixHandlers(deps),
+    pricesHandlers(deps),
   );
   registerRpc(app, handlers);
 

@@ -9,6 +9,7 @@ import { ExceptionsPage } from './pages/exceptions-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { MappingsPage } from './pages/mappings-page.js';
 import { OverviewPage } from './pages/overview-page.js';
+import { PricesPage } from './pages/prices-page.js';
 import { ReconcilePage } from './pages/reconcile-page.js';
 import { SettingsPage } from './pages/settings-page.js';
 import { StockPage } from './pages/stock-page.js';
@@ -80,6 +81,7 @@ function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
         {route.page === 'entry' && <EntryPage params={route.params} />}
         {route.page === 'fulfil' && <FulfilPage params={route.params} />}
         {route.page === 'stock' && <StockPage params={route.params} />}
+        {route.page === 'prices' && <PricesPage />}
         {route.page === 'reconcile' && <ReconcilePage params={route.params} />}
         {route.page === 'mappings' && <MappingsPage params={route.params} />}
         {route.page === 'activity' && <ActivityPage />}

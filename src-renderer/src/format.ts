@@ -54,6 +54,7 @@ export const KIND_LABELS: Record<string, string> = {
   reconcile_drift: 'Levels differ',
   catalog_pull_failed: 'Items not read',
   catalog_item_refused: 'Item refused',
+  price_below_floor: 'Price held',
 };
 
 /** Destination states as staff say them. */

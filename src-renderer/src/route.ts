@@ -8,6 +8,7 @@ export const PAGES = [
   { id: 'reconcile', label: 'Reconcile' },
   { id: 'mappings', label: 'Mappings' },
   { id: 'stock', label: 'Stock' },
+  { id: 'prices', label: 'Prices' },
   { id: 'activity', label: 'Activity' },
   { id: 'settings', label: 'Settings' },
 ] as const;

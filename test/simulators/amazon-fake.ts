@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { CONTRACTS_DIR } from '../support/contracts.js';
 import { SpApiModels, type OperationModel, type UsagePlan } from './amazon/sp-api-models.js';
+import { AmazonFakePrices } from './amazon-fake-prices.js';
 
 /*
  * A fake of the Amazon Selling Partner API for tests: a real HTTP server on 127.0.0.1 serving Login with Amazon's
@@ -239,6 +240,8 @@ export class AmazonFake {
   readonly models: SpApiModels;
   readonly sellerId: string;
   readonly marketplaceId: string;
+  /** Listings' offer prices, set by `patchListingsItem` of `purchasable_offer` (amazon-fake-prices.ts). */
+  readonly prices: AmazonFakePrices;
   readonly #o: AmazonFakeOptions;
   #server: Server | null = null;
   readonly #sockets = new Set<Socket>();
@@ -268,6 +271,7 @@ export class AmazonFake {
     this.models = models;
     this.sellerId = options.sellerId ?? FAKE_SELLER_ID;
     this.marketplaceId = options.marketplaceId ?? FAKE_MARKETPLACE_ID;
+    this.prices = new AmazonFakePrices(this.marketplaceId);
     this.#tokenTtlSeconds = options.tokenTtlSeconds ?? 3600;
     this.#refreshToken = options.refreshToken ?? FAKE_REFRESH_TOKEN;
     for (const op of SERVED_OPERATIONS) {
@@ -1107,6 +1111,7 @@ export class AmazonFake {
     if (includedData.includes('attributes'))
       item['attributes'] = {
         fulfillment_availability: [{ fulfillment_channel_code: 'DEFAULT', quantity: listing.quantity }],
+        ...this.prices.attributesOf(sku),
       };
     if (includedData.includes('issues')) item['issues'] = [];
     if (includedData.includes('fulfillmentAvailability'))
@@ -1135,6 +1140,14 @@ export class AmazonFake {
     });
     if (!this.#listings.has(sku))
       return invalid('4000001', `SKU '${sku}' does not match any listing of seller ${this.sellerId}.`);
+    if (this.prices.isPricePatch(request.patches)) {
+      const outcome = this.prices.apply(sku, request.patches, isPreview);
+      if (!outcome.ok) return invalid(outcome.code, outcome.message);
+      return {
+        status: 200,
+        body: { sku, status: isPreview ? 'VALID' : 'ACCEPTED', submissionId, issues: [] },
+      };
+    }
     const quantity = quantityOfPatches(request.patches);
     if (typeof quantity === 'string') return invalid('90244', quantity);
     if (isPreview) return { status: 200, body: { sku, status: 'VALID', submissionId, issues: [] } };

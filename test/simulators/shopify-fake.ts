@@ -34,6 +34,7 @@ import {
 } from 'graphql';
 import { CONTRACTS_DIR } from '../support/contracts.js';
 import { FakeFulfilments } from './shopify-fake-fulfilment.js';
+import { ShopifyFakePrices } from './shopify-fake-prices.js';
 
 /*
  * A fake of the Shopify Admin GraphQL API, version 2026-10, for tests: a real HTTP server on 127.0.0.1 whose
@@ -676,6 +677,8 @@ export class ShopifyFake {
   #port = 0;
   readonly #sockets = new Set<Socket>();
 
+  /** Variants' prices and `productVariantsBulkUpdate` (shopify-fake-prices.ts). */
+  readonly prices = new ShopifyFakePrices(() => this.#items.values());
   #throttle: ThrottleSettings;
   #available: number;
   #availableAt = Date.now();
@@ -1297,6 +1300,7 @@ export class ShopifyFake {
       inventoryMoveQuantities: notImplemented('inventoryMoveQuantities'),
       inventoryActivate: notImplemented('inventoryActivate'),
       ...this.fulfilments.rootFields(),
+      ...this.prices.resolvers(),
     };
   }
 
@@ -1401,6 +1405,7 @@ export class ShopifyFake {
       title: 'Default Title',
       displayName: `${item.title} - Default Title`,
       inventoryItem: () => this.#itemView(item),
+      ...this.prices.variantFields(item),
     };
   }
 

@@ -1,3 +1,4 @@
+import { createAmazonPrices } from './amazon-prices.js';
 import type { ResolvedDestination } from '../../../shared/config.js';
 import type { Connector } from '../port/connector.js';
 import { probeFailure } from '../port/call-failure.js';
@@ -133,5 +134,16 @@ export function createAmazonConnector(config: AmazonDestination, context: Connec
       mappings: context.mappings,
     }),
     levels,
+    ...(config.prices === undefined
+      ? {}
+      : {
+          prices: createAmazonPrices({
+            client,
+            ...seller,
+            productType: config.productType,
+            mappings: context.mappings,
+            sendWaitMs: config.sendWaitSeconds * 1000,
+          }),
+        }),
   };
 }

@@ -1,4 +1,4 @@
-import type { Connector } from './connector.js';
+import type { Connector, PriceItem, SendOutcome } from './connector.js';
 import type { ConnectorErrorReason } from './connector-error.js';
 
 /** One line of a marketplace order, in local SKUs. */
@@ -150,6 +150,25 @@ export type RemoteFulfilled = Readonly<{
   fulfilled: readonly RemoteOrderLine[];
 }>;
 
+/** A price as the channel holds it; `amount` null when the channel has no such item (or no price for it). */
+export type RemotePrice = Readonly<{
+  sku: string;
+  amount: string | null;
+  currency: string | null;
+  compareAt: string | null;
+}>;
+
+/**
+ * A marketplace that takes prices (issue 12, part 4). `send` answers one `DeliveryResult` per item, in order, like
+ * a level connector (`unmapped` holds that item only), and waits for the destination's rate limits itself (the
+ * same limits its quantity updates draw on). `readPrices` reads prices back for reconciliation.
+ */
+export type PriceTarget = Readonly<{
+  maxBatch: number;
+  send: (items: readonly PriceItem[], signal: AbortSignal) => Promise<SendOutcome>;
+  readPrices?: (skus: readonly string[], signal: AbortSignal) => Promise<RemotePrice[]>;
+}>;
+
 /** A destination's connector and what else its API offers. */
 export type ConnectorBundle = Readonly<{
   connector: Connector;
@@ -159,6 +178,8 @@ export type ConnectorBundle = Readonly<{
   catalog?: CatalogSource;
   /** Records the warehouse's shipments of the marketplace's orders (issue 13, part 3). */
   fulfilments?: FulfilmentTarget;
+  /** Takes the item master's prices (a marketplace with a `prices` section). */
+  prices?: PriceTarget;
   /**
    * A connection test (the settings page's "Test connection"): checks that the remote system is reachable and
    * accepts the credentials, with the cheapest read-only call its API has. It changes nothing remote and never

@@ -56,6 +56,22 @@ export type LevelItem = Readonly<{
   quantity: number;
 }>;
 
+/**
+ * One coalesced price update: the item's price on the destination's list, read at send time (however many
+ * changes came before it).
+ */
+export type PriceItem = Readonly<{
+  sku: string;
+  /** The price mark's version this price covers. */
+  version: number;
+  /** Decimal text of zero or more (`9.99`), as the item master holds it. */
+  amount: string;
+  /** ISO 4217. */
+  currency: string;
+  /** The price before (Shopify's `compareAtPrice`): the compare-at list's amount where it is above `amount`. */
+  compareAt: string | null;
+}>;
+
 /** Rate information a connector read from a response, to size the destination's token bucket. */
 export type RateHint = Readonly<{ perSecond?: number; remaining?: number; resetAfterMs?: number }>;
 

@@ -7,6 +7,7 @@ import { ShopifyDiscovery } from './shopify-discovery.js';
 import { createShopifyFulfilment } from './shopify-fulfilment.js';
 import { readLevels } from './shopify-levels.js';
 import { pullOrders } from './shopify-orders.js';
+import { createShopifyPrices } from './shopify-prices.js';
 import { ShopifyPublisher } from './shopify-publisher.js';
 import { MAX_QUANTITIES, PROBE_COST, PROBE_QUERY, probeData } from './shopify-queries.js';
 
@@ -67,6 +68,7 @@ export function createShopifyConnector(
     },
     fulfilments: createShopifyFulfilment(client, context.mappings),
     probe: (signal) => probe(client, config.apiVersion, signal),
+    ...(config.prices === undefined ? {} : { prices: createShopifyPrices(client, discovery, context) }),
   };
 }
 

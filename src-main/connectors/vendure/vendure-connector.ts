@@ -11,6 +11,7 @@ import type {
 } from '../port/connector-bundle.js';
 import type { ConnectorContext } from '../port/connector-context.js';
 import { createVendureFulfilment } from './vendure-fulfilment.js';
+import { createVendurePrices } from './vendure-prices.js';
 import { VendureAdminClient, VendureFailure, type Operation } from './vendure-admin-client.js';
 import { VendureDiscovery, type Resolved } from './vendure-discovery.js';
 import {
@@ -455,5 +456,6 @@ export function createVendureConnector(
     levels: { measures: 'available', readLevels },
     fulfilments: createVendureFulfilment(client, context),
     probe,
+    ...(config.prices === undefined ? {} : { prices: createVendurePrices(client, discovery) }),
   };
 }

@@ -2,6 +2,7 @@ import { EVENT_LABELS } from '../../../shared/events.js';
 import type { ItemMasterView, StockItemView } from '../../../shared/rpc-views.js';
 import { formatTime } from '../format.js';
 import { hrefOf } from '../route.js';
+import { ChannelPrices } from './channel-prices.js';
 import { TableHead } from './table-head.js';
 
 /** A movement's event type as staff call it (the agent's own words), or the stored type if it is not one. */
@@ -28,6 +29,7 @@ export function StockItem({ item }: Readonly<{ item: StockItemView & { sku: stri
       ) : (
         <ItemMaster name={item.name} master={item.master} />
       )}
+      <ChannelPrices sku={item.sku} />
       <h3>Levels</h3>
       {item.levels.length === 0 ? (
         <p>No stock recorded yet.</p>
