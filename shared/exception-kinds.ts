@@ -25,6 +25,7 @@ export const EXCEPTION_KINDS = [
   'reconcile_drift',
   'catalog_pull_failed',
   'catalog_item_refused',
+  'statement_refused',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
@@ -94,4 +95,5 @@ export const EXCEPTION_KIND_FACTS = {
   reconcile_drift: { actions: ['reconcile', 'close', 'acknowledge'], resolvesItself: true },
   catalog_pull_failed: { actions: ['close', 'acknowledge'], resolvesItself: true },
   catalog_item_refused: { actions: ['close', 'acknowledge'], resolvesItself: true },
+  statement_refused: { actions: ['close', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

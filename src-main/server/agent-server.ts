@@ -34,6 +34,8 @@ import { statusHandlers } from './handlers/status-handlers.js';
 import { stockHandlers } from './handlers/stock-handlers.js';
 import { entryHandlers } from './handlers/entry-handlers.js';
 import { fulfilHandlers } from './handlers/fulfil-handlers.js';
+import { daysHandlers } from './handlers/days-handlers.js';
+import type { DayClose } from '../reconcile/day-close.js';
 import { storeFixHandlers, type StoreFixHandlerDeps } from './handlers/store-fix-handlers.js';
 import type { LocationRegistry } from '../ledger/location-registry.js';
 import { createHttpServer } from './http-server.js';
@@ -75,6 +77,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     stockEntry: StockEntry;
     /** Fulfilling marketplace orders: open orders of a location, shipments with carrier and tracking. */
     fulfilment: Fulfilment;
+    /** The Day close page: business days, their statements, money reconciliation. */
+    dayClose: DayClose;
     /** The known locations: the config file's and those added in the workbench. */
     locationRegistry: LocationRegistry;
   }>;
@@ -117,6 +121,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     controlHandlers(deps),
     entryHandlers(deps),
     fulfilHandlers(deps),
+    daysHandlers(deps),
     storeFixHandlers(deps),
   );
   registerRpc(app, handlers);
