@@ -26,7 +26,15 @@ export class AppPage {
 
   async goTo(
     label:
-      'Overview' | 'Exceptions' | 'Reconcile' | 'Mappings' | 'Stock' | 'Activity' | 'Settings' | 'Fulfil',
+      | 'Overview'
+      | 'Exceptions'
+      | 'Reconcile'
+      | 'Mappings'
+      | 'Stock'
+      | 'Activity'
+      | 'Settings'
+      | 'Fulfil'
+      | 'Day close',
   ): Promise<void> {
     await this.page
       .getByRole('navigation', { name: 'Pages' })
