@@ -16,6 +16,11 @@ export type StatementSenderOptions = Readonly<{
   dayClose?: Readonly<{ at: string; timeZone?: string | undefined }> | undefined;
   /** How often the close time, late events and due statements are looked at. Default 5 s. */
   tickMs?: number;
+  /**
+   * How long one statement's post may take, all its calls together, before it is cut and tried again (found by
+   * its reference then). Default 10 minutes: a day of a busy store is a sale of a few thousand lines.
+   */
+  postTimeoutMs?: number;
   /** The longest wait between two attempts of one statement. Default 5 minutes. */
   maxDelayMs?: number;
   /** The clock (tests). */
@@ -148,7 +153,10 @@ export class StatementSender {
         qty: l.sold - l.returned,
       })),
     };
-    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(300_000)]);
+    const signal = AbortSignal.any([
+      this.#abort.signal,
+      AbortSignal.timeout(this.#o.postTimeoutMs ?? 600_000),
+    ]);
     let outcome: StatementOutcome;
     try {
       outcome = await this.#o.target.post(outgoing, signal);

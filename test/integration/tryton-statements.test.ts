@@ -12,7 +12,12 @@ import { AgentLives } from '../support/agent-lives.js';
 import { makeEvent, startAgent, tempDir, testConfig, TOKEN, writeConfig } from '../support/harness.js';
 import { missingBinary } from '../support/require-binary.js';
 import { seededRandom } from '../support/seeded-random.js';
-import { startTrytonServer, TRYTON_GOODS, type TrytonServer } from '../support/tryton-server.js';
+import {
+  startTrytonServer,
+  TRYTON_GOODS,
+  trytonOnHand,
+  type TrytonServer,
+} from '../support/tryton-server.js';
 
 /*
  * The `daily_statement` posting mode of the Tryton connector against a real trytond 6.0: one Tryton sale per
@@ -250,6 +255,26 @@ test(
     );
     assert.equal(s1.sales + s1.returns, s1Events.length, 'the day counts its events');
 
+    // A count while the days are open goes to Tryton at once, as a shipment; it leaves out the day's sales that
+    // Tryton does not have yet, so Tryton ends at the ledger's level once their statements are posted.
+    const count = makeEvent({
+      id: 'count-1',
+      type: 'count',
+      location: 'S1',
+      occurredAt: `${day(-1)}T21:00:00+00:00`,
+      lines: [
+        { sku: 'SKU-1', qty: 150 },
+        { sku: 'SKU-2', qty: 170 },
+      ],
+    });
+    assert.equal((await a.post({ events: [count] })).status, 200);
+    await until(
+      'the receipts and the count are delivered',
+      () =>
+        (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'delivered'").get() as { n: number })
+          .n === 3,
+      60_000,
+    );
     for (const location of LOCATIONS)
       for (const d of [day(-2), day(-1)]) a.agent.dayClose.close(location, d, 'manager');
     await until(
@@ -349,11 +374,22 @@ test(
     );
     const after = await a.agent.dayClose.money(AbortSignal.timeout(30_000));
     for (const row of after.rows) assert.equal(row.difference, '0.00', JSON.stringify(row));
-    // Receipts went as shipments, as in the other modes; no sale went through the outbox.
+    // Receipts and the count went as shipments, as in the other modes; no sale went through the outbox.
     const outbox = db.prepare('SELECT e.type FROM outbox o JOIN events e ON e.seq = o.event_seq').all() as {
       type: string;
     }[];
-    assert.deepEqual([...new Set(outbox.map((r) => r.type))], ['receipt']);
+    assert.deepEqual([...new Set(outbox.map((r) => r.type))].sort(), ['count', 'receipt']);
+    // Tryton's stock follows the ledger: the statements' shipments are done, the count was measured right.
+    for (const location of LOCATIONS) {
+      const ids = TRYTON_GOODS.map((sku) => server.seed.products[sku]!);
+      const tryton = await trytonOnHand(server.rpc, server.seed.storage[location], ids);
+      for (const sku of TRYTON_GOODS) {
+        const local = db
+          .prepare('SELECT on_hand FROM stock_levels WHERE sku = ? AND location = ?')
+          .get(sku, location) as { on_hand: number } | undefined;
+        assert.equal(tryton.get(server.seed.products[sku]!), local?.on_hand ?? 0, `${sku}@${location}`);
+      }
+    }
   },
 );
 
