@@ -91,6 +91,8 @@ export class CaptureWriter {
   /** Puts the in-memory chain state back after a rollback. */
   resetTo(state: ChainState): void {
     this.#head = state;
+    // The days' totals counted what was rolled back: read again when next asked.
+    this.#deps.statements?.forgetTotals();
   }
 
   /** Records the chain head; call once per transaction, after the last `write`. */

@@ -52,6 +52,20 @@ type LineRow = StatementLinesTable;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+type DayTotals = { sales: number; returns: number; unitsSold: number; unitsReturned: number; value: Money };
+
+function addTo(totals: DayTotals, event: PosEvent): void {
+  const isReturn = event.type === 'return';
+  if (isReturn) totals.returns += 1;
+  else totals.sales += 1;
+  for (const line of event.lines) {
+    if (isReturn) totals.unitsReturned += line.qty;
+    else totals.unitsSold += line.qty;
+    if (line.unitPrice !== undefined)
+      totals.value.add(line.currency ?? '', line.unitPrice, isReturn ? -line.qty : line.qty);
+  }
+}
+
 /**
  * Business days and their statements for the `daily_statement` destinations (migration 0013): each sale or return
  * is recorded at capture against its location's business day (`record`, in the capture transaction); closing a
@@ -65,6 +79,8 @@ export class DayStatements {
   readonly #agentId: string;
   readonly #exceptions: ExceptionsRepo;
   readonly #insertEvent;
+  /** Each day's event totals once read (`#totalsOf`), kept up by `record`. */
+  readonly #totals = new Map<string, DayTotals>();
 
   constructor(db: AgentDatabase, agentId: string, exceptions: ExceptionsRepo) {
     this.#db = db;
@@ -78,7 +94,16 @@ export class DayStatements {
 
   /** Records a captured sale or return for a `daily_statement` destination; call inside the capture transaction. */
   record(destinationId: string, seq: number, event: PosEvent): void {
-    this.#insertEvent.run(destinationId, seq, event.location, businessDayOf(event));
+    const day = businessDayOf(event);
+    this.#insertEvent.run(destinationId, seq, event.location, day);
+    // Kept up only once read; a rolled-back capture drops the whole cache (`forgetTotals`).
+    const totals = this.#totals.get(`${destinationId}\u0000${event.location}\u0000${day}`);
+    if (totals !== undefined) addTo(totals, event);
+  }
+
+  /** Drops the days' cached totals (after a capture transaction was rolled back). */
+  forgetTotals(): void {
+    this.#totals.clear();
   }
 
   /** The reference of a day's statement number `number` (0: the day's own, then `:s1`, `:s2`...). */
@@ -508,31 +533,16 @@ export class DayStatements {
         'SELECT closed_at, closed_by FROM business_days WHERE destination_id = ? AND location = ? AND day = ?',
       )
       .get(destinationId, location, day);
-    const events = sqlite
-      .prepare<[string, string, string], { body: string; statement_id: number | null }>(
-        `SELECT e.body, se.statement_id FROM statement_events se JOIN events e ON e.seq = se.event_seq
-         WHERE se.destination_id = ? AND se.location = ? AND se.day = ?`,
-      )
-      .all(destinationId, location, day);
-    let sales = 0;
-    let returns = 0;
-    let unitsSold = 0;
-    let unitsReturned = 0;
-    let late = 0;
-    const value = new Money();
-    for (const row of events) {
-      const event = JSON.parse(row.body) as PosEvent;
-      const isReturn = event.type === 'return';
-      if (isReturn) returns += 1;
-      else sales += 1;
-      if (closed !== undefined && row.statement_id === null) late += 1;
-      for (const line of event.lines) {
-        if (isReturn) unitsReturned += line.qty;
-        else unitsSold += line.qty;
-        if (line.unitPrice !== undefined)
-          value.add(line.currency ?? '', line.unitPrice, isReturn ? -line.qty : line.qty);
-      }
-    }
+    const totals = this.#totalsOf(destinationId, location, day);
+    const late =
+      closed === undefined
+        ? 0
+        : sqlite
+            .prepare<[string, string, string], { n: number }>(
+              `SELECT COUNT(*) AS n FROM statement_events
+               WHERE destination_id = ? AND location = ? AND day = ? AND statement_id IS NULL`,
+            )
+            .get(destinationId, location, day)!.n;
     const statements = sqlite
       .prepare<[string, string, string], StatementRow>(
         'SELECT * FROM statements WHERE destination_id = ? AND location = ? AND day = ? ORDER BY number',
@@ -547,14 +557,34 @@ export class DayStatements {
       state: closed === undefined ? 'open' : isPosted ? 'posted' : 'closing',
       closedAt: closed?.closed_at ?? null,
       closedBy: closed?.closed_by ?? null,
-      sales,
-      returns,
-      unitsSold,
-      unitsReturned,
-      value: value.list(),
+      sales: totals.sales,
+      returns: totals.returns,
+      unitsSold: totals.unitsSold,
+      unitsReturned: totals.unitsReturned,
+      value: totals.value.list(),
       late,
       statements,
     };
+  }
+
+  /**
+   * A day's event totals: read once from its events, then kept up by `record` (a day's events never change, only
+   * new ones come), so the Day close page, reloaded every few seconds, does not read a busy day's events again.
+   */
+  #totalsOf(destinationId: string, location: string, day: string): DayTotals {
+    const key = `${destinationId}\u0000${location}\u0000${day}`;
+    const cached = this.#totals.get(key);
+    if (cached !== undefined) return cached;
+    const totals: DayTotals = { sales: 0, returns: 0, unitsSold: 0, unitsReturned: 0, value: new Money() };
+    const bodies = this.#db.sqlite
+      .prepare<[string, string, string], { body: string }>(
+        `SELECT e.body FROM statement_events se JOIN events e ON e.seq = se.event_seq
+         WHERE se.destination_id = ? AND se.location = ? AND se.day = ?`,
+      )
+      .all(destinationId, location, day);
+    for (const { body } of bodies) addTo(totals, JSON.parse(body) as PosEvent);
+    this.#totals.set(key, totals);
+    return totals;
   }
 
   #statementView(row: StatementRow): DayStatementView {

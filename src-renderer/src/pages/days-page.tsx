@@ -48,7 +48,8 @@ const money = (list: readonly MoneyView[]) =>
  * again); and the money reconciliation: captured sales against the ERP's sale totals, with the causes.
  */
 export function DaysPage() {
-  const tick = useLive((s) => s.snapshot?.at ?? 0);
+  // Every 5 s of the live stream: a closed day's statement shows reaching the ERP without a reload.
+  const tick = useLive((s) => Math.floor((s.snapshot?.at ?? 0) / 5000));
   const { data, error, setData, reload } = useRpc('days.list', {}, [tick]);
   const [actionError, setActionError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
