@@ -52,6 +52,12 @@ type LineRow = StatementLinesTable;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Whether `day` is a real calendar day written `YYYY-MM-DD` (not 2026-02-30). */
+function isDay(day: string): boolean {
+  const at = Date.parse(`${day}T00:00:00Z`);
+  return DAY.test(day) && !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === day;
+}
+
 type DayTotals = { sales: number; returns: number; unitsSold: number; unitsReturned: number; value: Money };
 
 function addTo(totals: DayTotals, event: PosEvent): void {
@@ -124,7 +130,7 @@ export class DayStatements {
     by: string,
     now = Date.now(),
   ): { statements: number } {
-    if (!DAY.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)))
+    if (!isDay(day))
       throw new InputRefusal('bad_shape', [
         { path: 'day', message: `"${day}" is not a day like 2026-12-05` },
       ]);

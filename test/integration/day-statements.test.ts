@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseEvent, type PosEvent } from '../../shared/events.js';
 import type {
@@ -10,6 +11,7 @@ import { DayStatements } from '../../src-main/outbox/day-statements.js';
 import { localDayAndTime, StatementSender } from '../../src-main/outbox/statement-sender.js';
 import { createLogger } from '../../src-main/platform/logger.js';
 import { connectorContext } from '../support/connector-context.js';
+import { makeEvent, startAgent, tempDir, testConfig } from '../support/harness.js';
 
 /*
  * Business days and statements on a real SQLite database, with an ERP that records what it is sent and answers
@@ -154,4 +156,98 @@ test('a statement the ERP cannot take now is retried later; one it rejects is an
     'posted again under the same reference (found by it if an attempt made it after all)',
   );
   assert.throws(() => statements.postAgain(statement!.id, now), /nothing to post again/);
+});
+
+test('over HTTP: a clerk may not see or close days; a manager closes one, and closing it again or a day that is no day is a 400 naming `day`, nothing changed', async (t) => {
+  const dir = tempDir();
+  t.after(dir.cleanup);
+  const a = await startAgent(
+    testConfig(join(dir.path, 'data'), {
+      operators: [
+        { name: 'Cleo', token: 'clerk-token-0123456789', role: 'clerk' },
+        { name: 'Maria', token: 'manager-token-0123456789', role: 'manager' },
+      ],
+      // Never reached here: the statement waits, pending, which is all this test looks at.
+      destinations: [
+        {
+          id: 'erp',
+          type: 'tryton',
+          url: 'http://127.0.0.1:9/',
+          database: 'tryton',
+          username: 'backroom',
+          password: 'unused-password',
+          postingMode: 'daily_statement',
+        },
+      ],
+    }),
+  );
+  t.after(() => a.stop());
+  const sale = makeEvent({
+    id: 'sale-1',
+    type: 'sale',
+    location: 'S1',
+    occurredAt: '2026-12-04T10:00:00+01:00',
+    lines: [{ sku: 'SKU-1', qty: 2, unitPrice: '2.50', currency: 'EUR' }],
+  });
+  assert.equal((await a.post({ events: [sale] })).status, 200);
+  const call = async (method: 'GET' | 'POST', path: string, token: string, body?: unknown) => {
+    const response = await fetch(`${a.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+  const clerk = 'clerk-token-0123456789';
+  const manager = 'manager-token-0123456789';
+  assert.equal((await call('GET', '/api/v1/days', clerk)).status, 403);
+  assert.equal(
+    (await call('POST', '/api/v1/days/close', clerk, { location: 'S1', day: '2026-12-04' })).status,
+    403,
+  );
+  const open = await call('GET', '/api/v1/days', manager);
+  assert.equal(open.status, 200);
+  assert.deepEqual(
+    (open.body.days as { day: string; state: string; value: unknown }[]).map((d) => [
+      d.day,
+      d.state,
+      d.value,
+    ]),
+    [['2026-12-04', 'open', [{ currency: 'EUR', amount: '5.00' }]]],
+  );
+  const closed = await call('POST', '/api/v1/days/close', manager, { location: 'S1', day: '2026-12-04' });
+  assert.equal(closed.status, 200);
+  const [day] = closed.body.days as {
+    state: string;
+    closedBy: string;
+    statements: { reference: string }[];
+  }[];
+  assert.equal(day!.state, 'closing');
+  assert.equal(day!.closedBy, 'Maria');
+  assert.deepEqual(
+    day!.statements.map((s) => s.reference),
+    ['store-test:S1:2026-12-04'],
+  );
+  const again = await call('POST', '/api/v1/days/close', manager, { location: 'S1', day: '2026-12-04' });
+  assert.equal(again.status, 400);
+  assert.deepEqual(
+    (again.body.errors as { path: string }[]).map((e) => e.path),
+    ['day'],
+  );
+  assert.match(String(again.body.message), /the business day 2026-12-04 of S1 was closed already \(by Maria/);
+  const bad = await call('POST', '/api/v1/days/close', manager, { location: 'S1', day: '2026-02-30' });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(bad.body.errors, [{ path: 'day', message: '"2026-02-30" is not a day like 2026-12-05' }]);
+  assert.equal(
+    (a.agent.db.sqlite.prepare('SELECT COUNT(*) AS n FROM statements').get() as { n: number }).n,
+    1,
+    'nothing changed',
+  );
+  const audit = a.agent.db.sqlite
+    .prepare("SELECT operator, subject FROM audit_log WHERE action = 'day.close'")
+    .all() as { operator: string; subject: string }[];
+  assert.deepEqual(audit, [{ operator: 'Maria', subject: 'day:S1:2026-12-04' }]);
 });
