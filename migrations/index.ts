@@ -11,7 +11,8 @@ import { up as storeFixes } from './0009-store-fixes.js';
 import { up as deliveryPacing } from './0010-delivery-pacing.js';
 import { up as itemMaster } from './0011-item-master.js';
 import { up as orderShipments } from './0012-order-shipments.js';
-import { up as priceMarks } from './0015-price-marks.js';
+import { up as dayStatements } from './0013-day-statements.js';
+import { up as priceMarks } from './0014-price-marks.js';
 
 /**
  * Every migration in order. A test checks this list against the files in this folder, so a migration that is
@@ -30,7 +31,8 @@ export const migrations: readonly Migration[] = [
   { version: 10, name: '0010-delivery-pacing', up: deliveryPacing },
   { version: 11, name: '0011-item-master', up: itemMaster },
   { version: 12, name: '0012-order-shipments', up: orderShipments },
-  { version: 15, name: '0015-price-marks', up: priceMarks },
+  { version: 13, name: '0013-day-statements', up: dayStatements },
+  { version: 14, name: '0014-price-marks', up: priceMarks },
 ];
 
 export type { Migration, MigrationDb } from './migration.js';

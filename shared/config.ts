@@ -126,9 +126,35 @@ export const destinationSchema = z.discriminatedUnion(
       /**
        * What POS sales and returns become in Tryton (src-main/connectors/tryton/README.md, "Posting modes"):
        * `per_event` a customer shipment (return) each, stock only; `sales` a Tryton sale each (`sale.sale`, with
-       * its prices, shipment and invoice). Receipts, counts, adjustments and transfers are shipments in both.
+       * its prices, shipment and invoice); `daily_statement` one Tryton sale per location and business day, a line
+       * per (SKU, unit price), posted when the day is closed. Receipts, counts, adjustments and transfers are
+       * shipments in all three.
        */
-      postingMode: z.enum(['per_event', 'sales']).default('per_event'),
+      postingMode: z.enum(['per_event', 'sales', 'daily_statement']).default('per_event'),
+      /**
+       * `daily_statement` mode: when each business day closes by itself, as a local time `HH:MM` (in `timeZone`,
+       * an IANA name, or the agent's own time zone). A day closes at that time on the day itself (and at once
+       * when the agent finds a past day still open). Absent: days close only when a manager closes them.
+       */
+      dayClose: z
+        .strictObject({
+          at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time "HH:MM", like "22:30"'),
+          timeZone: z
+            .string()
+            .refine(
+              (zone) => {
+                try {
+                  new Intl.DateTimeFormat('en', { timeZone: zone });
+                  return true;
+                } catch {
+                  return false;
+                }
+              },
+              { message: 'must be an IANA time zone, like "Europe/Paris"' },
+            )
+            .optional(),
+        })
+        .optional(),
       ...routing,
     }),
     z

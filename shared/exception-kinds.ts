@@ -28,6 +28,7 @@ export const EXCEPTION_KINDS = [
   'catalog_pull_failed',
   'catalog_item_refused',
   'price_below_floor',
+  'statement_refused',
 ] as const;
 export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
 
@@ -102,4 +103,5 @@ export const EXCEPTION_KIND_FACTS = {
   catalog_pull_failed: { actions: ['close', 'acknowledge'], resolvesItself: true },
   catalog_item_refused: { actions: ['close', 'acknowledge'], resolvesItself: true },
   price_below_floor: { actions: ['confirm_price', 'acknowledge'], resolvesItself: true },
+  statement_refused: { actions: ['close', 'acknowledge'], resolvesItself: true },
 } as const satisfies Record<ExceptionKind, ExceptionKindFacts>;

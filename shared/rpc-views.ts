@@ -594,3 +594,83 @@ export type PriceDriftReport = {
   rows: PriceDriftRow[];
   summary: { items: number; inSync: number; pending: number; notMapped: number; changedRemote: number };
 };
+
+/** An amount of money in one currency (decimal text); currency '' is the ERP company's (the events named none). */
+export type MoneyView = { currency: string; amount: string };
+
+/** A line of a day statement the ERP did not take, and why. */
+export type RefusedStatementLineView = {
+  sku: string;
+  /** '' when the events gave no price. */
+  unitPrice: string;
+  currency: string;
+  /** Units sold less units returned. */
+  qty: number;
+  why: string;
+};
+
+/** One statement of a business day: number 0 made at the close, 1, 2... supplementary. */
+export type DayStatementView = {
+  id: number;
+  number: number;
+  /** The key the ERP's document carries: `<agentId>:<location>:<day>` (`...:s1`). */
+  reference: string;
+  /** `pending`: waiting to reach the ERP (or retrying); `posted`: in the ERP; `rejected`: the ERP refused it whole. */
+  state: 'pending' | 'posted' | 'rejected';
+  lastError: string | null;
+  /** The ERP's document id (a Tryton sale), once posted; null when nothing was left to post. */
+  remoteId: string | null;
+  events: number;
+  lines: number;
+  /** The value of its lines, per currency (refused lines included). */
+  total: MoneyView[];
+  refused: RefusedStatementLineView[];
+  postedAt: number | null;
+};
+
+/**
+ * A location's business day for a `daily_statement` destination. `open`: takes the day's events; `closing`: closed,
+ * a statement of it is not in the ERP yet; `posted`: every statement of it is in the ERP. A closed day takes only
+ * supplementary events (`late`: events that came after the close and wait for their supplementary statement).
+ */
+export type BusinessDayView = {
+  destinationId: string;
+  location: string;
+  day: string;
+  state: 'open' | 'closing' | 'posted';
+  closedAt: number | null;
+  closedBy: string | null;
+  sales: number;
+  returns: number;
+  unitsSold: number;
+  unitsReturned: number;
+  /** Sales less returns, per currency. */
+  value: MoneyView[];
+  late: number;
+  statements: DayStatementView[];
+};
+
+/** The Day close page: the `daily_statement` destinations and their days, newest first. */
+export type DayCloseView = { destinations: string[]; days: BusinessDayView[] };
+
+/**
+ * Money reconciliation of one location's business day: what the tills captured against what the ERP's sales hold,
+ * per currency, and the causes of any difference (each with the amount it explains).
+ */
+export type DayMoneyView = {
+  destinationId: string;
+  location: string;
+  day: string;
+  currency: string;
+  captured: string;
+  erp: string;
+  difference: string;
+  causes: {
+    cause: 'open_day' | 'pending' | 'supplementary_pending' | 'refused_line' | 'rejected' | 'unexplained';
+    amount: string;
+    detail: string;
+  }[];
+};
+
+/** The money reconciliation: one row per (destination, location, day, currency); `error` when the ERP could not be read. */
+export type MoneyReconcileView = { rows: DayMoneyView[]; error: string | null; readAt: number };

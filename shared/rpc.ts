@@ -35,6 +35,8 @@ import {
   PRICE_DRIFT_FIXES,
   type PriceDriftFix,
   type PriceDriftReport,
+  type DayCloseView,
+  type MoneyReconcileView,
 } from './rpc-views.js';
 import { fulfilOrdersInputSchema, fulfilReturnInputSchema, fulfilShipInputSchema } from './fulfilment.js';
 import {
@@ -324,6 +326,37 @@ export const RPC = {
     path: '/api/v1/fulfil/return',
     input: fulfilReturnInputSchema,
     output: out<EntryResult & { order: string; condition: 'resellable' | 'damaged' }>(),
+  },
+  'days.list': {
+    method: 'GET',
+    role: 'manager',
+    path: '/api/v1/days',
+    input: z.strictObject({}),
+    output: out<DayCloseView>(),
+  },
+  'days.close': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/days/close',
+    input: z.strictObject({
+      location: z.string({ error: 'Choose a location' }).trim().min(1, 'Choose a location').max(64),
+      day: z.string({ error: 'Choose a day' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'A day looks like 2026-12-05'),
+    }),
+    output: out<DayCloseView>(),
+  },
+  'days.postAgain': {
+    method: 'POST',
+    role: 'manager',
+    path: '/api/v1/days/post-again',
+    input: z.strictObject({ statement: z.number().int().positive() }),
+    output: out<{ reference: string }>(),
+  },
+  'days.money': {
+    method: 'GET',
+    role: 'manager',
+    path: '/api/v1/days/money',
+    input: z.strictObject({}),
+    output: out<MoneyReconcileView>(),
   },
   'counts.start': {
     method: 'POST',

@@ -7,6 +7,9 @@ import { CaptureWriter } from '../capture/capture-writer.js';
 import { StockEntry } from '../capture/stock-entry.js';
 import { Fulfilment } from '../capture/fulfilment.js';
 import { FulfilmentSender } from '../outbox/fulfilment-sender.js';
+import { DayStatements } from '../outbox/day-statements.js';
+import { StatementSender } from '../outbox/statement-sender.js';
+import { DayClose } from '../reconcile/day-close.js';
 import { OrderBook } from '../ledger/order-book.js';
 import { DEFAULT_CARRIERS } from '../../shared/carriers.js';
 import { DropFolder } from '../capture/drop-folder.js';
@@ -108,6 +111,12 @@ export class Agent {
   readonly catalogPullers: readonly CatalogPuller[];
   /** One per marketplace that records the warehouse's shipments of its orders. */
   readonly #fulfilmentSenders: readonly FulfilmentSender[];
+  /** Business days and their statements (`daily_statement` destinations). */
+  readonly dayStatements: DayStatements;
+  /** One per `daily_statement` destination: closes days at their time, posts their statements. */
+  readonly #statementSenders: readonly StatementSender[];
+  /** The Day close page's work and the money reconciliation. */
+  readonly dayClose: DayClose;
   #checkpointer: Checkpointer | null = null;
   #address = '';
   #isStopped = false;
@@ -174,8 +183,10 @@ export class Agent {
     const locationRegistry = new LocationRegistry(db, config.locations);
     // Filled once the connectors are made (below), before anything is captured.
     const fulfilmentDestinations = new Set<string>();
+    this.dayStatements = new DayStatements(db, config.agentId, this.exceptions);
     const writer = new CaptureWriter({
       fulfilmentDestinations,
+      statements: this.dayStatements,
       db,
       agentId: config.agentId,
       stock: stockRepo,
@@ -261,6 +272,29 @@ export class Agent {
         for (const dispatcher of this.dispatchers) dispatcher.wake();
         for (const sender of this.#fulfilmentSenders) sender.wake();
       },
+    });
+    this.#statementSenders = config.destinations.flatMap((destination) => {
+      const target = bundles.get(destination.id)?.statements;
+      if (destination.type !== 'tryton' || target === undefined) return [];
+      return [
+        new StatementSender({
+          destinationId: destination.id,
+          target,
+          statements: this.dayStatements,
+          logger,
+          dayClose: destination.dayClose,
+        }),
+      ];
+    });
+    this.dayClose = new DayClose({
+      statements: this.dayStatements,
+      destinations: this.#statementSenders.map((sender) => ({
+        id: sender.destinationId,
+        target: bundles.get(sender.destinationId)!.statements!,
+        postNow: () => sender.runDue(),
+      })),
+      audit: this.audit,
+      logger,
     });
     this.capture = new CaptureService(this.#committer);
     this.#bundles = bundles;
@@ -439,6 +473,7 @@ export class Agent {
         exceptions: this.exceptions,
         carriers: config.carriers ?? DEFAULT_CARRIERS,
       }),
+      dayClose: this.dayClose,
     });
   }
 
@@ -469,6 +504,7 @@ export class Agent {
         for (const puller of agent.catalogPullers) puller.start();
         for (const sender of agent.#fulfilmentSenders) sender.start();
         agent.prices.start();
+        for (const sender of agent.#statementSenders) sender.start();
         agent.channelGuard.start();
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.shipmentReconciler.startSchedule(config.reconcile.everyMinutes);
@@ -608,6 +644,7 @@ export class Agent {
     await Promise.all(this.catalogPullers.map((p) => p.stop()));
     await Promise.all(this.#fulfilmentSenders.map((s) => s.stop()));
     await this.prices.stop();
+    await Promise.all(this.#statementSenders.map((s) => s.stop()));
     await Promise.all(this.dispatchers.map((d) => d.stop()));
     for (const bundle of this.#bundles.values()) {
       await bundle

@@ -15,6 +15,7 @@ import { OrderBook, type ShippedOrder } from '../ledger/order-book.js';
 import type { StockRepo } from '../ledger/stock-repo.js';
 import type { OutboxRepo } from '../outbox/outbox-repo.js';
 import type { Routing } from '../outbox/routing.js';
+import type { DayStatements } from '../outbox/day-statements.js';
 import { GENESIS_HASH, linkHash } from './hash-chain.js';
 
 /** An event validated and canonicalized outside the transaction, ready to be written. */
@@ -44,6 +45,8 @@ export type CaptureWriterDeps = Readonly<{
    * of their orders captured from any other source is queued for it in the same transaction.
    */
   fulfilmentDestinations?: ReadonlySet<string>;
+  /** Business days of the `daily_statement` destinations: a sale or return is recorded in its day. */
+  statements?: DayStatements;
 }>;
 
 /**
@@ -88,6 +91,8 @@ export class CaptureWriter {
   /** Puts the in-memory chain state back after a rollback. */
   resetTo(state: ChainState): void {
     this.#head = state;
+    // The days' totals counted what was rolled back: read again when next asked.
+    this.#deps.statements?.forgetTotals();
   }
 
   /** Records the chain head; call once per transaction, after the last `write`. */
@@ -156,6 +161,10 @@ export class CaptureWriter {
       if (destinationId !== adoptedFrom)
         this.#deps.outbox.enqueue(destinationId, seq, event.location, key, now);
     }
+    // A daily-statement destination takes the sale or return in its business day's statement (a supplementary one
+    // when that day is closed already).
+    for (const destinationId of this.#deps.routing.statementDestinations(event.type, event.location))
+      this.#deps.statements?.record(destinationId, seq, event);
     return { id: event.id, status: 'accepted', seq };
   }
 

@@ -32,6 +32,10 @@ export type Database = {
   orders: OrdersTable;
   shipments: ShipmentsTable;
   fulfilments: FulfilmentsTable;
+  business_days: BusinessDaysTable;
+  statements: StatementsTable;
+  statement_events: StatementEventsTable;
+  statement_lines: StatementLinesTable;
   order_checkpoints: OrderCheckpointsTable;
   source_tokens: SourceTokensTable;
   channel_buffers: ChannelBuffersTable;
@@ -110,7 +114,7 @@ export type LevelDirtyTable = {
   held_at: number | null;
 };
 
-/** One per (price destination, SKU): the coalesced price update (migration 0015). */
+/** One per (price destination, SKU): the coalesced price update (migration 0014). */
 export type PriceMarksTable = {
   destination_id: string;
   sku: string;
@@ -289,6 +293,59 @@ export type FulfilmentsTable = {
   remote_id: string | null;
   last_error: string | null;
   updated_at: number;
+};
+
+/** A business day closed for a `daily_statement` destination (no row: the day is open). */
+export type BusinessDaysTable = {
+  destination_id: string;
+  location: string;
+  /** `YYYY-MM-DD`: the calendar day of the events' `occurredAt` as the POS wrote it. */
+  day: string;
+  closed_at: number;
+  /** The operator who closed it, or `schedule` (the configured close time). */
+  closed_by: string;
+};
+
+/** A statement of a day's sales: number 0 made at the close, 1, 2... supplementary. */
+export type StatementsTable = {
+  id: Generated<number>;
+  destination_id: string;
+  location: string;
+  day: string;
+  number: number;
+  /** The key searched in the ERP before creating: `<agentId>:<location>:<day>` (`...:s<number>`). */
+  reference: string;
+  state: 'pending' | 'posted' | 'rejected';
+  attempts: Generated<number>;
+  next_at: number;
+  last_error: string | null;
+  /** The ERP's id of the document (a Tryton `sale.sale` id). */
+  remote_id: string | null;
+  created_at: number;
+  posted_at: number | null;
+};
+
+/** A sale or return for a `daily_statement` destination, and the statement that took it (null: none yet). */
+export type StatementEventsTable = {
+  destination_id: string;
+  event_seq: number;
+  location: string;
+  day: string;
+  statement_id: number | null;
+};
+
+/** One line of a statement: a (SKU, unit price, currency) with the units sold and returned. */
+export type StatementLinesTable = {
+  statement_id: number;
+  sku: string;
+  /** Decimal text as the events gave it; '' when they gave none (the line is refused). */
+  unit_price: string;
+  currency: string;
+  sold: number;
+  returned: number;
+  /** `moved`: refused, then sent again in a later (supplementary) statement. */
+  state: 'pending' | 'posted' | 'refused' | 'moved';
+  refusal: string | null;
 };
 
 /** One `ship` event of a known order, with what it was sent with. */

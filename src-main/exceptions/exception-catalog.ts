@@ -300,6 +300,29 @@ export const EXCEPTION_CATALOG = {
       'the Prices page: confirm and send (prices.confirm) or keep the old price (prices.keep); a new price change judges it again',
     automatically: 'PriceMarks.markChanged, when the item price changes again before anyone acted',
   },
+  statement_refused: {
+    /** `what`: `line:<sku>|<unit price>|<currency>` for a line, `statement` for the whole statement. */
+    key: (destinationId: string, reference: string, what: string) =>
+      `statement_refused:${destinationId}:${reference}:${what}`,
+    message: (
+      a: Readonly<{
+        destinationId: string;
+        location: string;
+        day: string;
+        reference: string;
+        line: Readonly<{ sku: string; qty: number; unitPrice: string; currency: string }> | null;
+        why: string;
+      }>,
+    ) =>
+      a.line === null
+        ? `The day statement of ${a.location} for ${a.day} (${a.reference}) was not posted to ${a.destinationId}: ${a.why}. The day's sales stay recorded here; fix it, then press "Post again" on the Day close page.`
+        : `${a.line.qty} × ${a.line.sku} at ${a.line.unitPrice === '' ? 'no price' : `${a.line.unitPrice}${a.line.currency === '' ? '' : ` ${a.line.currency}`}`} of ${a.location} on ${a.day} was left off the day statement ${a.reference} at ${a.destinationId}: ${a.why}. The rest of the statement was posted and the sales stay recorded here; fix it, then press "Post refused lines again" on the Day close page (a supplementary statement), or book it in the ERP by hand and close this.`,
+    resolvedAs: (a: Readonly<{ reference: string }>) => `sent again in ${a.reference}`,
+    resolution:
+      'the Day close page: fix the cause in the ERP and post the statement (or its refused lines) again; or book it by hand and close it',
+    automatically:
+      'StatementSender, when the statement, or the supplementary statement its refused lines went into, is posted',
+  },
 } as const satisfies { [K in ExceptionKind]: CatalogEntry<K> };
 
 /** The exception raised while an item or location has no mapping for a destination: its kind and dedupe key. */

@@ -96,6 +96,26 @@ export class DeliveryRepo {
       const levelsOf = this.#db.prepare(
         'SELECT sku, on_hand_after FROM movements WHERE event_seq = ? ORDER BY line_no',
       );
+      // A daily-statement destination gets a day's sales when the day's statement is posted: what a count sets it
+      // to leaves out the sales and returns before the count that no posted statement carries yet (they still
+      // arrive, with their statement, and take the level to the ledger's then).
+      const unposted = this.#db.prepare(
+        `SELECT m.sku, SUM(m.delta) AS delta FROM statement_events se
+         JOIN movements m ON m.event_seq = se.event_seq AND m.location = se.location
+         LEFT JOIN statements s ON s.id = se.statement_id
+         WHERE se.destination_id = ? AND se.location = ? AND se.event_seq < ?
+           AND (s.id IS NULL OR s.state <> 'posted')
+         GROUP BY m.sku`,
+      );
+      const levelsAfter = (seq: number): Record<string, number> => {
+        const levels = levelsAfterOf(levelsOf.all(seq) as MovementLevel[]);
+        for (const { sku, delta } of unposted.all(destinationId, location, seq) as {
+          sku: string;
+          delta: number;
+        }[])
+          if (sku in levels) levels[sku] = levels[sku]! - delta;
+        return levels;
+      };
       const items: LedgerItem[] = [];
       for (const row of rows) {
         let event: PosEvent;
@@ -116,9 +136,7 @@ export class DeliveryRepo {
           event,
           receivedAt: row.received_at,
           attempts: row.attempts,
-          ...(event.type === 'count'
-            ? { levelsAfter: levelsAfterOf(levelsOf.all(row.event_seq) as MovementLevel[]) }
-            : {}),
+          ...(event.type === 'count' ? { levelsAfter: levelsAfter(row.event_seq) } : {}),
         });
       }
       return items;
@@ -181,7 +199,7 @@ export class DeliveryRepo {
           `UPDATE level_dirty SET held_at = NULL, next_attempt_at = 0 WHERE destination_id = ? AND sku = ? AND held_at IS NOT NULL`,
         )
         .run(destinationId, mapped.localId);
-      // The item's price held for the same mapping (price_marks, migration 0015).
+      // The item's price held for the same mapping (price_marks, migration 0014).
       this.#db.sqlite
         .prepare(
           `UPDATE price_marks SET held = NULL, held_at = NULL, next_attempt_at = 0

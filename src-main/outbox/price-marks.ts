@@ -38,7 +38,7 @@ export type DuePriceMark = Readonly<{
 export type PriceMarkRow = PriceMarksTable;
 
 /**
- * The coalesced price marks (`price_marks`, migration 0015): one per (price destination, SKU). A change of one of
+ * The coalesced price marks (`price_marks`, migration 0014): one per (price destination, SKU). A change of one of
  * the lists a destination takes bumps the mark's version; the sender covers it by sending the price read at send
  * time. Marks are written in the transaction that stores the price change, so a price is never changed without
  * its updates queued.

@@ -43,7 +43,8 @@ type Ignored = Record<string, { operator: string; reason: string; at: number; dr
  * - Marketplaces (`available`): expected is the available-to-sell Backroom publishes to the channel now; a
  *   level update still queued means the difference settles by itself (`pending_delivery`).
  * - ERPs (`on_hand`): expected is local on hand; `expectedNow` takes off the movements still queued for the
- *   ERP (pending, held, rejected or dead), so a queue explains its share of the difference.
+ *   ERP (pending, held, rejected or dead, and, for a `daily_statement` ERP, the sales and returns no posted
+ *   statement carries yet), so a queue explains its share of the difference.
  *
  * Fixes: `republish` marks the level to be sent again; `accept_remote` records an adjustment event (audited,
  * with the reason) that makes the local level match the remote one, sent to every other ledger destination but
@@ -66,9 +67,19 @@ export class Reconciler {
         `SELECT COUNT(*) AS n FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
          WHERE o.destination_id = ? AND o.state = 'held' AND m.sku = ? AND m.location = ?`,
       ),
-      undelivered: deps.db.sqlite.prepare<[string, string, string], { d: number | null }>(
-        `SELECT SUM(m.delta) AS d FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
-         WHERE o.destination_id = ? AND o.state NOT IN ('delivered', 'discarded') AND m.sku = ? AND m.location = ?`,
+      // With a daily-statement ERP, the sales and returns of days whose statement is not posted yet are queued too.
+      undelivered: deps.db.sqlite.prepare<
+        [string, string, string, string, string, string],
+        { d: number | null }
+      >(
+        `SELECT SUM(d) AS d FROM (
+           SELECT m.delta AS d FROM outbox o JOIN movements m ON m.event_seq = o.event_seq
+           WHERE o.destination_id = ? AND o.state NOT IN ('delivered', 'discarded') AND m.sku = ? AND m.location = ?
+           UNION ALL
+           SELECT m.delta AS d FROM statement_events se
+           JOIN movements m ON m.event_seq = se.event_seq AND m.location = se.location
+           LEFT JOIN statements s ON s.id = se.statement_id
+           WHERE se.destination_id = ? AND (s.id IS NULL OR s.state <> 'posted') AND m.sku = ? AND m.location = ?)`,
       ),
       levelQueued: deps.db.sqlite.prepare<[string, string, string], { n: number; held: number }>(
         `SELECT COUNT(*) AS n, COUNT(held_at) AS held FROM level_dirty
@@ -391,7 +402,7 @@ export class Reconciler {
 
   /** Sum of on-hand moves at (sku, location) in events not yet delivered to a ledger destination. */
   #undeliveredDelta(destinationId: string, sku: string, location: string): number {
-    return this.#queries.undelivered.get(destinationId, sku, location)?.d ?? 0;
+    return this.#queries.undelivered.get(destinationId, sku, location, destinationId, sku, location)?.d ?? 0;
   }
 
   /** Whether movements of (sku, location) wait for a mapping before they go to a ledger destination. */

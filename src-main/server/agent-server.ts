@@ -39,6 +39,8 @@ import { stockHandlers } from './handlers/stock-handlers.js';
 import { entryHandlers } from './handlers/entry-handlers.js';
 import { fulfilHandlers } from './handlers/fulfil-handlers.js';
 import { pricesHandlers, type PricesHandlerDeps } from './handlers/prices-handlers.js';
+import { daysHandlers } from './handlers/days-handlers.js';
+import type { DayClose } from '../reconcile/day-close.js';
 import { storeFixHandlers, type StoreFixHandlerDeps } from './handlers/store-fix-handlers.js';
 import type { LocationRegistry } from '../ledger/location-registry.js';
 import { createHttpServer } from './http-server.js';
@@ -83,6 +85,8 @@ export type AgentServerDeps = ControlHandlerDeps &
     stockEntry: StockEntry;
     /** Fulfilling marketplace orders: open orders of a location, shipments with carrier and tracking. */
     fulfilment: Fulfilment;
+    /** The Day close page: business days, their statements, money reconciliation. */
+    dayClose: DayClose;
     /** The known locations: the config file's and those added in the workbench. */
     locationRegistry: LocationRegistry;
   }>;
@@ -125,6 +129,7 @@ export function createAgentServer(deps: AgentServerDeps): FastifyInstance {
     controlHandlers(deps),
     entryHandlers(deps),
     fulfilHandlers(deps),
+    daysHandlers(deps),
     storeFixHandlers(deps),
     pricesHandlers(deps),
   );

@@ -3,6 +3,7 @@ import type { OperatorRole } from '../../shared/operator-roles.js';
 import { DataAtRiskBanner } from './components/data-at-risk-banner.js';
 import { useMayCall } from './hooks/use-may-call.js';
 import { ActivityPage } from './pages/activity-page.js';
+import { DaysPage } from './pages/days-page.js';
 import { EntryPage } from './pages/entry-page.js';
 import { FulfilPage } from './pages/fulfil-page.js';
 import { ExceptionsPage } from './pages/exceptions-page.js';
@@ -31,7 +32,9 @@ function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
   const logout = useSession((s) => s.logout);
   const may = useMayCall();
   // A page whose data the role may not read is left out of the navigation (its URL still explains why).
-  const pages = PAGES.filter((p) => p.id !== 'settings' || may('settings.get'));
+  const pages = PAGES.filter(
+    (p) => (p.id !== 'settings' || may('settings.get')) && (p.id !== 'days' || may('days.list')),
+  );
   const isConnected = useLive((s) => s.isConnected);
   const hasSnapshot = useLive((s) => s.snapshot !== null);
   const start = useLive((s) => s.start);
@@ -82,6 +85,7 @@ function Shell({ operator, role }: { operator: string; role: OperatorRole }) {
         {route.page === 'fulfil' && <FulfilPage params={route.params} />}
         {route.page === 'stock' && <StockPage params={route.params} />}
         {route.page === 'prices' && <PricesPage />}
+        {route.page === 'days' && <DaysPage />}
         {route.page === 'reconcile' && <ReconcilePage params={route.params} />}
         {route.page === 'mappings' && <MappingsPage params={route.params} />}
         {route.page === 'activity' && <ActivityPage />}

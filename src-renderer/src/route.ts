@@ -5,6 +5,7 @@ export const PAGES = [
   { id: 'exceptions', label: 'Exceptions' },
   { id: 'entry', label: 'Stock entry' },
   { id: 'fulfil', label: 'Fulfil' },
+  { id: 'days', label: 'Day close' },
   { id: 'reconcile', label: 'Reconcile' },
   { id: 'mappings', label: 'Mappings' },
   { id: 'stock', label: 'Stock' },

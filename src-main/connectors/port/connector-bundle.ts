@@ -169,6 +169,60 @@ export type PriceTarget = Readonly<{
   readPrices?: (skus: readonly string[], signal: AbortSignal) => Promise<RemotePrice[]>;
 }>;
 
+/** One line of a day statement: a (SKU, unit price, currency) with its net units (sold less returned). */
+export type StatementLine = Readonly<{
+  sku: string;
+  /** Decimal text. */
+  unitPrice: string;
+  /** ISO 4217, or null for the ERP company's currency (the events named none). */
+  currency: string | null;
+  /** Units sold less units returned; negative when more came back than went out. */
+  qty: number;
+}>;
+
+/** A statement of one location's business day (or a supplementary one) to be posted as one ERP document. */
+export type OutgoingStatement = Readonly<{
+  /** Searched in the ERP before anything is created: `<agentId>:<location>:<day>` (`...:s1` supplementary). */
+  reference: string;
+  location: string;
+  /** `YYYY-MM-DD`. */
+  day: string;
+  lines: readonly StatementLine[];
+}>;
+
+/**
+ * What posting a statement came to. `posted`: the document is in the ERP (made now or found from an earlier
+ * attempt and finished), without the lines listed in `refused` (by index in `lines`, each with why, in words a
+ * store manager understands). `rejected`: nothing of it can be posted as it is (the reason says what to change).
+ */
+export type StatementOutcome =
+  | Readonly<{
+      kind: 'posted';
+      remoteId: string | null;
+      refused: readonly Readonly<{ index: number; why: string }>[];
+    }>
+  | Readonly<{ kind: 'retry'; detail: string }>
+  | Readonly<{ kind: 'unknown'; detail: string }>
+  | Readonly<{ kind: 'rejected'; detail: string }>;
+
+/** A statement as the ERP holds it, read back for reconciliation. */
+export type RemoteStatement = Readonly<{
+  reference: string;
+  remoteId: string;
+  /** The ERP's own state of the document (`processing`, `done`, `draft`...). */
+  state: string;
+  /** Per currency code: the document's untaxed total, decimal text. */
+  total: Readonly<{ currency: string; amount: string }>;
+}>;
+
+/** An ERP that takes the store's sales as one document per location and business day (`daily_statement`). */
+export type StatementTarget = Readonly<{
+  /** Posts the statement exactly once (search by reference first, finish what a crash left); never throws. */
+  post: (statement: OutgoingStatement, signal: AbortSignal) => Promise<StatementOutcome>;
+  /** The statements the ERP holds among `references`. Throws `ConnectorError` when it cannot tell. */
+  read: (references: readonly string[], signal: AbortSignal) => Promise<RemoteStatement[]>;
+}>;
+
 /** A destination's connector and what else its API offers. */
 export type ConnectorBundle = Readonly<{
   connector: Connector;
@@ -180,6 +234,8 @@ export type ConnectorBundle = Readonly<{
   fulfilments?: FulfilmentTarget;
   /** Takes the item master's prices (a marketplace with a `prices` section). */
   prices?: PriceTarget;
+  /** Takes day statements of sales (a `tryton` destination in `daily_statement` posting mode, issue 14). */
+  statements?: StatementTarget;
   /**
    * A connection test (the settings page's "Test connection"): checks that the remote system is reachable and
    * accepts the credentials, with the cheapest read-only call its API has. It changes nothing remote and never

@@ -17,6 +17,7 @@ import {
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
 import { TrytonSalePosting } from './tryton-sale-posting.js';
 import { noteTracking } from './tryton-tracking.js';
+import { TrytonStatementPosting } from './tryton-statement-posting.js';
 import {
   finishShipments,
   MAX_ROUNDS,
@@ -37,7 +38,7 @@ import { idSchema, TrytonMasterData, type Store, type TrytonConfig } from './try
  * (30 s) and each call inside `requestTimeoutMs` (20 s by default), past which items are `unknown` and searched
  * again, so: 50 in `per_event`, 10 in `sales`.
  */
-export const TRYTON_MAX_BATCH = { per_event: 50, sales: 10 } as const;
+export const TRYTON_MAX_BATCH = { per_event: 50, sales: 10, daily_statement: 50 } as const;
 
 /**
  * The Tryton ERP destination (ledger mode), over Tryton's JSON-RPC (6.0). Every ledger item becomes shipments
@@ -77,6 +78,14 @@ export function createTrytonConnector(config: TrytonConfig, context: ConnectorCo
       measures: 'on_hand',
       readLevels: (items, signal) => ledger.readLevels(items, signal),
     },
+    ...(config.postingMode === 'daily_statement'
+      ? {
+          statements: {
+            post: (statement, signal) => ledger.statements.post(statement, signal),
+            read: (references, signal) => ledger.statements.read(references, signal),
+          },
+        }
+      : {}),
     // A client of its own: a login now, not the connector's session from before a password change.
     probe: (signal) => probeTryton(config, new TrytonRpc(rpcOptions), signal),
   };
@@ -138,6 +147,8 @@ class TrytonLedger {
   readonly #data: TrytonMasterData;
   /** The `sales` posting mode's sales. */
   readonly #sales: TrytonSalePosting;
+  /** The `daily_statement` posting mode's statements (one sale per location and business day). */
+  readonly statements: TrytonStatementPosting;
 
   constructor(config: TrytonConfig, context: ConnectorContext, rpc: TrytonRpc) {
     this.#config = config;
@@ -149,6 +160,12 @@ class TrytonLedger {
       data: this.#data,
       logger: context.logger,
       deliverOne: (item, signal) => this.#deliver(item, signal),
+    });
+    this.statements = new TrytonStatementPosting({
+      rpc,
+      data: this.#data,
+      sales: this.#sales,
+      logger: context.logger,
     });
   }
 

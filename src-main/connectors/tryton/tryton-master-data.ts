@@ -51,6 +51,16 @@ export class TrytonMasterData {
    * or inside a closed stock period (then today, logged). See `bookingDate`.
    */
   async bookingDateOf(item: LedgerItem, company: number, signal: AbortSignal): Promise<TrytonDate> {
+    return this.bookingDateAt(item.event.occurredAt, item.idempotencyKey, company, signal);
+  }
+
+  /** `bookingDateOf` for a time as the POS wrote it (`occurredAt`, or a statement's day) and the key it logs. */
+  async bookingDateAt(
+    occurredAt: string,
+    key: string,
+    company: number,
+    signal: AbortSignal,
+  ): Promise<TrytonDate> {
     const now = Date.now();
     let calendar = this.#calendars.get(company);
     if (calendar === undefined || now - calendar.at > CALENDAR_TTL_MS) {
@@ -75,10 +85,10 @@ export class TrytonMasterData {
       calendar = { at: now, today, closedUntil: closed[0]?.date ?? null };
       this.#calendars.set(company, calendar);
     }
-    const { date, isMoved } = bookingDate(item.event.occurredAt, calendar.today, calendar.closedUntil);
+    const { date, isMoved } = bookingDate(occurredAt, calendar.today, calendar.closedUntil);
     if (isMoved)
       this.#context.logger.info(
-        { key: item.idempotencyKey, occurredAt: item.event.occurredAt, closedUntil: calendar.closedUntil },
+        { key, occurredAt, closedUntil: calendar.closedUntil },
         "booked on Tryton's today: the day it happened is after it, or in a closed stock period",
       );
     return date;

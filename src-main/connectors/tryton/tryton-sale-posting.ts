@@ -145,7 +145,10 @@ export class TrytonSalePosting {
     }
     if (toDrive.length === 0) return results;
     try {
-      await this.#driveSales(toDrive, signal);
+      await this.driveSales(
+        toDrive.map((d) => ({ layout: d.ready.store.layout, sale: d.sale })),
+        signal,
+      );
       for (const member of toDrive) results.set(member.index, { kind: 'delivered' });
     } catch (error) {
       await refused(error, toDrive);
@@ -188,10 +191,12 @@ export class TrytonSalePosting {
 
   /**
    * Drives sales to `processing` (quote, confirm, process; each button once for all the sales it applies to)
-   * and then the customer shipments and returns Tryton made for them to `done`.
+   * and then the customer shipments and returns Tryton made for them to `done`. Every step is taken from the
+   * state Tryton reports, so a sale a crash left half way is finished, never made again. Throws `PlanError` for
+   * a sale cancelled or deleted in Tryton.
    */
-  async #driveSales(
-    sales: readonly { ready: Ready; sale: z.output<typeof saleSchema> }[],
+  async driveSales(
+    sales: readonly { layout: WarehouseLayout; sale: Readonly<{ id: number; state: string }> }[],
     signal: AbortSignal,
   ): Promise<void> {
     const write: CallOptions = { signal, isWrite: true };
@@ -238,7 +243,7 @@ export class TrytonSalePosting {
           `the Tryton sale ${ids.filter((id) => nextSaleStep(states.get(id)!) !== 'processed').join(', ')} is not processed after ${MAX_ROUNDS} rounds`,
         );
     }
-    const layouts = new Map(sales.map((s) => [s.sale.id, s.ready.store.layout]));
+    const layouts = new Map(sales.map((s) => [s.sale.id, s.layout]));
     for (const [model, field] of [
       ['stock.shipment.out', 'shipments'],
       ['stock.shipment.out.return', 'shipment_returns'],

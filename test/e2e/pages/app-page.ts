@@ -34,7 +34,8 @@ export class AppPage {
       | 'Prices'
       | 'Activity'
       | 'Settings'
-      | 'Fulfil',
+      | 'Fulfil'
+      | 'Day close',
   ): Promise<void> {
     await this.page
       .getByRole('navigation', { name: 'Pages' })
