@@ -27,7 +27,7 @@ const STYLE = `
   .stale-flag { background: #f0a020; color: #fff; } .state-paused, .state-stopped { color: #b00020; font-weight: 600; }
   .state-open, .state-half_open { color: #a05a00; } .state-closed { color: #1b7a3a; }
   form.filters { display: flex; gap: 8px; align-items: end; margin-bottom: 12px; flex-wrap: wrap; }
-  form.filters label { display: flex; flex-direction: column; font-size: 12px; }
+  form.filters .field { display: flex; flex-direction: column; font-size: 12px; }
   .versions { display: flex; gap: 12px; margin-bottom: 12px; flex-wrap: wrap; } .versions span { background: #fff; padding: 4px 8px; border: 1px solid #e3e6ea; }
   .error { color: #b00020; } .login { max-width: 320px; margin: 80px auto; background: #fff; padding: 20px; }
   .login label { display: block; margin-bottom: 10px; } .login input { width: 100%; }
@@ -118,14 +118,14 @@ export function fleetPage(
   ).join('');
   return layout(
     'Stores · Backroom fleet',
-    `<h1>Stores <small>(${stores.length} shown, ${stale} stale: no report for ${Math.round(page.staleSeconds / 60)} min)</small></h1>
+    `<h1>Stores <small>(${stores.length} shown, ${stale} stale: no report for ${ago(page.staleSeconds)})</small></h1>
   <div class="versions" aria-label="Stores per version">${versions.map((v) => `<span>${h(v.version)}: <strong>${v.stores}</strong></span>`).join('')}</div>
   <form class="filters" method="get" action="/">
     <input type="hidden" name="sort" value="${h(query.sort)}"><input type="hidden" name="dir" value="${query.isDescending ? 'desc' : 'asc'}">
-    <label>Store <input name="q" value="${h(query.text ?? '')}" placeholder="id or name"></label>
-    <label>Version <select name="version"><option value="">all</option>${versionOptions}</select></label>
-    <label>Worst destination <select name="state"><option value="">any</option>${stateOptions}</select></label>
-    <label><span>Stale only</span><input type="checkbox" name="stale" value="1"${query.isStaleOnly ? ' checked' : ''}></label>
+    <span class="field"><label for="f-q">Store</label><input id="f-q" name="q" value="${h(query.text ?? '')}" placeholder="id or name"></span>
+    <span class="field"><label for="f-version">Version</label><select id="f-version" name="version"><option value="">all</option>${versionOptions}</select></span>
+    <span class="field"><label for="f-state">Worst destination</label><select id="f-state" name="state"><option value="">any</option>${stateOptions}</select></span>
+    <span class="field"><label for="f-stale">Stale only</label><input id="f-stale" type="checkbox" name="stale" value="1"${query.isStaleOnly ? ' checked' : ''}></span>
     <button>Filter</button> <a href="/">Clear</a>${page.mayInspect ? ' · <a href="/rejected">Refused messages</a>' : ''}
   </form>
   <table aria-label="Stores"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`,
