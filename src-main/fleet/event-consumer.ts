@@ -6,6 +6,7 @@ import {
   jetstream,
   jetstreamManager,
   type Consumer,
+  type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
@@ -22,11 +23,6 @@ export type EventConsumerOptions = Readonly<{
   batchSize: number;
 }>;
 
-/**
- * How long one pull waits for a full batch before it takes what came (the client's least value): a busy stream
- * fills batches at once, a quiet one is stored within a second.
- */
-const FETCH_EXPIRES_MS = 1000;
 /** Wait after a failed pull or a refused batch before the next (bounded, so a broken link never spins). */
 const RETRY_MS = 1000;
 
@@ -48,6 +44,7 @@ export class EventConsumer {
   readonly #o: EventConsumerOptions;
   readonly #log: Logger;
   #loop: Promise<void> | null = null;
+  #messages: ConsumerMessages | null = null;
   #isStopped = false;
   #wake: (() => void) | null = null;
 
@@ -75,6 +72,7 @@ export class EventConsumer {
   /** Stops pulling; the batch in hand is stored and acked first. */
   async stop(): Promise<void> {
     this.#isStopped = true;
+    await this.#messages?.close();
     this.#wake?.();
     await this.#loop;
   }
@@ -117,22 +115,28 @@ export class EventConsumer {
 
   async #run(consumer: Consumer): Promise<void> {
     while (!this.#isStopped) {
-      const batch: JsMsg[] = [];
+      let batch: JsMsg[] = [];
       try {
-        const messages = await consumer.fetch({
-          max_messages: this.#o.batchSize,
-          expires: FETCH_EXPIRES_MS,
-        });
-        for await (const m of messages) batch.push(m);
-      } catch (error) {
-        // A node lost, a leader election: the pulled messages (if any) are stored below, the rest comes back.
-        this.#log.warn({ err: error }, 'pulling events failed; pulling again');
-        if (batch.length === 0) {
-          await this.#pause(RETRY_MS);
-          continue;
+        // The client keeps up to two batches pulled ahead while one is stored.
+        const messages = await consumer.consume({ max_messages: this.#o.batchSize * 2 });
+        this.#messages = messages;
+        for await (const m of messages) {
+          batch.push(m);
+          // Nothing buffered: one turn of the event loop lets bytes already on the socket become messages.
+          if (messages.getPending() === 0) await new Promise((resolve) => setImmediate(resolve));
+          // A full batch, or nothing more waiting: a busy stream is stored in full batches, a quiet one at once.
+          if (batch.length >= this.#o.batchSize || messages.getPending() === 0) {
+            const full = batch;
+            batch = [];
+            await this.#handle(full);
+          }
         }
+      } catch (error) {
+        // A node lost, a leader election: what was pulled is stored below, the rest comes back.
+        this.#log.warn({ err: error }, 'consuming events failed; consuming again');
       }
       if (batch.length > 0) await this.#handle(batch);
+      if (!this.#isStopped) await this.#pause(RETRY_MS);
     }
   }
 
