@@ -15,7 +15,9 @@
  *             the fleet's consumer (validation, dedupe by key, events and lines, one transaction per batch) into
  *             a fresh database, and the baseline: a plain pull consumer that COPYs each batch's raw messages
  *             into one table and acks (no parsing, no dedupe). The ratio is baseline / fleet.
- *   relay     the optional relay to a central ERP is not built: no figure.
+ *   relay     the live fleet relays every movement to a central ERP (a FaultSink with a token bucket of
+ *             --relay-limit requests/s, answering 429 above it) through the webhook connector, 100 events per
+ *             request: its request rate against the limit, the 429s it got, and events relayed per second.
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -30,6 +32,7 @@ import { FleetService } from '../src-main/fleet/fleet-service.js';
 import { createLogger } from '../src-main/platform/logger.js';
 import { NatsCluster } from '../test/support/nats-server.js';
 import { PostgresServer } from '../test/support/postgres-server.js';
+import { FaultSink } from '../test/simulators/fault-sink.js';
 import { FleetSimulator } from '../test/simulators/fleet-simulator.js';
 
 const { values } = parseArgs({
@@ -37,12 +40,16 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '300' },
     stores: { type: 'string', default: '500' },
     rate: { type: 'string', default: '2' },
+    'relay-limit': { type: 'string', default: '50' },
   },
 });
 const DURATION_S = Number(values.duration);
 const STORES = Number(values.stores);
 const RATE = Number(values.rate);
-if (!(DURATION_S > 0 && Number.isInteger(STORES) && STORES > 0 && RATE > 0))
+const RELAY_LIMIT = Number(values['relay-limit']);
+/** Events per relay request (the webhook's `batchSize`): the ERP takes batches. */
+const RELAY_BATCH = 100;
+if (!(DURATION_S > 0 && Number.isInteger(STORES) && STORES > 0 && RATE > 0 && RELAY_LIMIT > 0))
   throw new Error('--duration and --rate must be above 0, --stores a whole number above 0');
 setTimeout(
   () => {
@@ -77,7 +84,21 @@ try {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  const config = (database: string, durable: string): Promise<ResolvedFleetConfig> =>
+  const erp = await FaultSink.start({
+    secret: 'bench-relay',
+    rateLimit: { perSecond: RELAY_LIMIT, burst: RELAY_LIMIT },
+  });
+  const relay = {
+    destination: {
+      id: 'erp',
+      type: 'webhook',
+      url: `${erp.url}/events`,
+      secret: 'bench-relay',
+      batchSize: RELAY_BATCH,
+    },
+    requestsPerSecond: RELAY_LIMIT,
+  };
+  const config = (database: string, durable: string, withRelay = false): Promise<ResolvedFleetConfig> =>
     postgres.createDatabase(database).then((connectionString) =>
       parseFleetConfig(
         {
@@ -85,11 +106,12 @@ try {
           postgres: { connectionString },
           listen: { host: '127.0.0.1', port: 0 },
           durable,
+          ...(withRelay ? { relay } : {}),
         },
         process.cwd(),
       ),
     );
-  const fleet = await FleetService.start({ config: await config('fleet', 'fleet'), logger });
+  const fleet = await FleetService.start({ config: await config('fleet', 'fleet', true), logger });
   const sim = await FleetSimulator.start({ servers: cluster.urls, stores: STORES, movementsPerSecond: RATE });
   await sim.reportAll();
   const lags: number[] = [];
@@ -103,6 +125,11 @@ try {
   const runStart = Date.now();
   await sim.runFor(DURATION_S * 1000);
   const runEnd = new Date();
+  // The relay's requests during the run (it goes on while the rest drains).
+  const relayRequests = Number(
+    /backroom_fleet_relay_requests_total (\d+)/.exec(await fleet.metrics.registry.metrics())?.[1] ?? 0,
+  );
+  const relay429 = erp.requests.byStatus[429] ?? 0;
   const runSeconds = (runEnd.getTime() - runStart) / 1000;
   // The rest drains (bounded), then the run's figures are read from PostgreSQL.
   for (let i = 0; i < 600; i += 1) {
@@ -122,6 +149,14 @@ try {
   const stored = Number(live.n);
   const storedDuringRun = Number(live.during);
   const streamInfo = await jsm.streams.info('BACKROOM');
+  const relayed = Number(
+    (
+      await fleet.db.pool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM fleet_relay WHERE state = 'delivered' AND delivered_at <= $1`,
+        [runEnd],
+      )
+    ).rows[0]!.n,
+  );
   const statuses = Number(
     (await fleet.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM fleet_status_history')).rows[0]!.n,
   );
@@ -178,6 +213,7 @@ try {
   const baselineSeconds = (Date.now() - baselineStart) / 1000;
   await client.end();
   await sim.close();
+  await erp.stop();
 
   const rows2 = [
     [
@@ -206,7 +242,16 @@ try {
       `${fmt(total)} in ${fmt(baselineSeconds, 1)} s`,
     ],
     ['ratio baseline / fleet', `${fmt(replaySeconds / baselineSeconds, 2)}x`, ''],
-    ['relay to central ERP', 'not built', ''],
+    [
+      'relay: requests / s',
+      `${fmt(relayRequests / runSeconds, 1)} /s`,
+      `limit ${fmt(RELAY_LIMIT)} /s; ${fmt(relay429)} answered 429`,
+    ],
+    [
+      'relay: events relayed / s',
+      `${fmt(relayed / runSeconds)} /s`,
+      `${RELAY_BATCH} events per request at most`,
+    ],
   ];
   console.log('');
   for (const [a, b, c] of rows2) console.log(`${a!.padEnd(32)} ${b!.padEnd(22)} ${c}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretSchema } from './config.js';
+import { destinationSchema, secretSchema } from './config.js';
 import { OPERATOR_ROLES } from './operator-roles.js';
 
 const name = (what: string) =>
@@ -68,6 +68,22 @@ export const fleetConfigSchema = z.strictObject({
     .default({ host: '127.0.0.1', port: 7480 }),
   /** A store is flagged stale after this long without a report. */
   staleSeconds: z.number().int().min(5).max(86_400).default(120),
+  /**
+   * Relays every movement of the fleet to a central ERP, through the same connector a store would use, under one
+   * rate limit for the whole tenant (however many stores and service instances). Only `webhook` destinations
+   * for now (an ERP's import endpoint): the ERP connectors need identifier mappings, which head office does not
+   * keep yet. Events stored before the relay was configured are not relayed.
+   */
+  relay: z
+    .strictObject({
+      destination: destinationSchema.refine((d) => d.type === 'webhook', {
+        message: 'the relay sends to a "webhook" destination (an ERP import endpoint) only',
+        path: ['type'],
+      }),
+      /** The ERP's limit for the whole tenant: requests per second (one instance relays at a time). */
+      requestsPerSecond: z.number().positive().max(10_000),
+    })
+    .optional(),
   /** People who may open the fleet view, with their tokens and roles (as the store UI's operators). */
   operators: z
     .array(

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { SecretRef } from '../../shared/config.js';
+import type { ResolvedDestination, SecretRef } from '../../shared/config.js';
 import { fleetConfigSchema, type FleetConfig } from '../../shared/fleet-config.js';
 import { describeIssues } from '../agent/config-loader.js';
 import { ConfigError } from '../platform/errors.js';
 
 /** The fleet service's config with every secret read. */
-export type ResolvedFleetConfig = Omit<FleetConfig, 'nats' | 'postgres' | 'operators'> & {
+export type ResolvedFleetConfig = Omit<FleetConfig, 'nats' | 'postgres' | 'operators' | 'relay'> & {
+  relay?: { destination: Extract<ResolvedDestination, { type: 'webhook' }>; requestsPerSecond: number };
   nats: {
     servers: string[];
     user?: string;
@@ -42,7 +43,7 @@ export function parseFleetConfig(
     const lines = describeIssues(parsed.error.issues);
     throw new ConfigError(`Invalid ${label}:\n  ${lines.join('\n  ')}`, { problems: lines });
   }
-  const config = parsed.data;
+  const { relay, ...config } = parsed.data;
   const problems: string[] = [];
   const secret = (ref: SecretRef, path: string): string => {
     if (typeof ref === 'string') return ref;
@@ -89,6 +90,14 @@ export function parseFleetConfig(
     },
     operators: config.operators.map((o, i) => ({ ...o, token: secret(o.token, `operators.${i}.token`) })),
   };
+  if (relay !== undefined && relay.destination.type === 'webhook')
+    resolved.relay = {
+      destination: {
+        ...relay.destination,
+        secret: secret(relay.destination.secret, 'relay.destination.secret'),
+      },
+      requestsPerSecond: relay.requestsPerSecond,
+    };
   if (problems.length > 0)
     throw new ConfigError(`Invalid ${label}:\n  ${problems.join('\n  ')}`, { problems });
   return resolved;

@@ -42,6 +42,8 @@ const MIGRATION_LOCK = 0x0b4c_f1ee;
  */
 export class FleetDatabase {
   readonly pool: pg.Pool;
+  /** With a relay configured: each new event also gets its `fleet_relay` row, in the same transaction. */
+  isRelaying = false;
   readonly #log: Logger;
 
   private constructor(pool: pg.Pool, logger: Logger) {
@@ -133,6 +135,12 @@ export class FleetDatabase {
           ],
         );
         stored = rows.length;
+        if (this.isRelaying && rows.length > 0)
+          await c.query(
+            `INSERT INTO fleet_relay (msg_id, stream_seq)
+             SELECT msg_id, stream_seq FROM fleet_events WHERE msg_id = ANY($1::text[])`,
+            [rows.map((r) => r.msg_id)],
+          );
         const isNew = new Set(rows.map((r) => r.msg_id));
         const lines = events
           .filter((e) => isNew.delete(e.msgId))

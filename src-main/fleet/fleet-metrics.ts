@@ -18,6 +18,10 @@ export class FleetMetrics {
   readonly batchSeconds: Histogram;
   /** From JetStream storing an event to PostgreSQL committing it. */
   readonly storeLatencySeconds: Histogram;
+  /** Requests sent to the central ERP by the relay (one tenant-wide limit). */
+  readonly relayRequests: Counter;
+  /** Relayed events by the ERP's answer (delivered, already_applied, retry, rate_limited, unknown, rejected, ...). */
+  readonly relayResults: Counter<'result'>;
   /** Messages of the stream not yet delivered to the consumer (all instances), as last read. */
   readonly consumerPending: Gauge;
 
@@ -66,6 +70,17 @@ export class FleetMetrics {
       name: 'backroom_fleet_store_latency_seconds',
       help: 'From JetStream storing an event to PostgreSQL committing it',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.relayRequests = new Counter({
+      name: 'backroom_fleet_relay_requests_total',
+      help: 'Requests the relay sent to the central ERP; rate() against relay.requestsPerSecond',
+      registers,
+    });
+    this.relayResults = new Counter({
+      name: 'backroom_fleet_relay_results_total',
+      help: 'Relayed events by the answer of the central ERP',
+      labelNames: ['result'],
       registers,
     });
     this.consumerPending = new Gauge({

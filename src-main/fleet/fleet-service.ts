@@ -8,6 +8,7 @@ import { FleetDatabase } from './fleet-database.js';
 import { FleetMetrics } from './fleet-metrics.js';
 import { createFleetServer } from './fleet-server.js';
 import { FleetViews } from './fleet-views.js';
+import { ErpRelay } from './erp-relay.js';
 import { EventConsumer } from './event-consumer.js';
 import { StatusWatcher } from './status-watcher.js';
 
@@ -30,6 +31,8 @@ export class FleetService {
   readonly events: EventConsumer;
   readonly #nc: NatsConnection;
   readonly #statuses: StatusWatcher;
+  /** The relay to a central ERP, with `relay` in the config. */
+  readonly relay: ErpRelay | null;
   readonly #server: FastifyInstance;
   readonly #logger: Logger;
   #address = '';
@@ -57,6 +60,8 @@ export class FleetService {
       logger,
     );
     this.#statuses = new StatusWatcher(nc, db, this.metrics, config.bucket, logger);
+    db.isRelaying = config.relay !== undefined;
+    this.relay = config.relay === undefined ? null : new ErpRelay(config.relay, db, this.metrics, logger);
     this.#server = createFleetServer({ config, views: this.views, metrics: this.metrics, logger });
   }
 
@@ -72,6 +77,7 @@ export class FleetService {
       service = new FleetService(options, nc, db);
       await service.events.start();
       await service.#statuses.start();
+      service.relay?.start();
       service.#address = await service.#server.listen({
         host: config.listen.host,
         port: options.port ?? config.listen.port,
@@ -88,6 +94,7 @@ export class FleetService {
       if (service !== null) {
         await service.events.stop();
         await service.#statuses.stop();
+        await service.relay?.stop();
       }
       await nc?.close();
       await db.close();
@@ -107,6 +114,7 @@ export class FleetService {
     await this.#server.close();
     await this.events.stop();
     await this.#statuses.stop();
+    await this.relay?.stop();
     await this.#nc
       .drain()
       .catch((error: unknown) => this.#logger.warn({ err: error }, 'draining NATS failed'));

@@ -6,7 +6,6 @@ import { after, before, describe, test } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { ConfigInput } from '../../shared/config.js';
-import type { FleetConfig } from '../../shared/fleet-config.js';
 import { FLEET_STATUS_VERSION, type FleetStatus } from '../../shared/fleet-status.js';
 import { eventsStreamConfig } from '../../src-main/fleet/fleet-broker.js';
 import { parseFleetConfig, type ResolvedFleetConfig } from '../../src-main/fleet/fleet-config-loader.js';
@@ -25,6 +24,7 @@ import {
   type TestAgent,
 } from '../support/harness.js';
 import { NatsCluster } from '../support/nats-server.js';
+import { FaultSink } from '../simulators/fault-sink.js';
 import { missingPostgres, PostgresServer } from '../support/postgres-server.js';
 import { missingBinary } from '../support/require-binary.js';
 import { freePort } from '../support/server-process.js';
@@ -39,6 +39,7 @@ const skip = missingBinary('nats-server') || missingPostgres();
 const SUBJECT = 'backroom.events';
 const BUCKET = 'BACKROOM_STATUS';
 const OPERATOR = { name: 'it-lead', token: 'fleet-operator-token-0123456789' };
+const RELAY_SECRET = 'relay-webhook-secret';
 
 let cluster: NatsCluster;
 let postgres: PostgresServer;
@@ -46,7 +47,7 @@ let nc: NatsConnection;
 let dbCounter = 0;
 
 /** A fleet config on the cluster and a fresh database; `stream` lets a test use its own stream. */
-async function fleetConfig(overrides: Partial<FleetConfig> = {}): Promise<ResolvedFleetConfig> {
+async function fleetConfig(overrides: Record<string, unknown> = {}): Promise<ResolvedFleetConfig> {
   dbCounter += 1;
   const connectionString = await postgres.createDatabase(`fleet_${dbCounter}`);
   return parseFleetConfig(
@@ -314,6 +315,53 @@ describe('the fleet on a three-node JetStream cluster and PostgreSQL', { skip },
       const { stores } = await api('/api/v1/fleet/stores?stale=1');
       return stores.find((s) => s.agentId === 'store-real');
     });
+  });
+
+  test('the relay sends each movement to the central ERP once, never above the tenant-wide limit', async (t) => {
+    const sink = await FaultSink.start({ secret: RELAY_SECRET, rateLimit: { perSecond: 20, burst: 20 } });
+    t.after(() => sink.stop());
+    const relay = {
+      destination: { id: 'erp', type: 'webhook', url: `${sink.url}/events`, secret: RELAY_SECRET },
+      requestsPerSecond: 20,
+    };
+    const config = await fleetConfig({ stream: 'RELAY', subject: `${SUBJECT}.relay`, relay });
+    // Two instances with the relay: one relays at a time, so the limit is the tenant's, not each instance's.
+    const fleets = [await startFleet(config), await startFleet(config)];
+    t.after(() => Promise.all(fleets.map((f) => f.stop())));
+    const dirs = [tempDir(), tempDir()];
+    t.after(() => dirs.forEach((d) => d.cleanup()));
+    const agents = await Promise.all(
+      dirs.map((d, i) => startAgent(agentConfig(d.path, `store-r${i}`, 'RELAY'))),
+    );
+    t.after(() => Promise.all(agents.map((a) => a.stop())));
+    const ids = (await Promise.all(agents.map((a, i) => postEvents(a, `r${i}`, 60)))).flat();
+    await waitFor('every movement relayed', 60_000, async () =>
+      (await count(fleets[0]!, `SELECT count(*) AS n FROM fleet_relay WHERE state = 'delivered'`)) ===
+      ids.length
+        ? true
+        : undefined,
+    );
+    const keys = sink.applied.map((a) => a.key);
+    assert.equal(new Set(keys).size, ids.length, 'each movement applied once by the ERP');
+    assert.deepEqual(
+      [...new Set(keys)].sort(),
+      ids.map((id, i) => `store-r${i < 60 ? 0 : 1}:pos-1:${id}`).sort(),
+      "each under its store's idempotency key",
+    );
+    assert.ok(
+      sink.applied.every((a) => a.body.agentId === a.key.split(':')[0]),
+      'the ERP is told which store',
+    );
+    assert.equal(sink.requests.byStatus[429] ?? 0, 0, 'the ERP never had to refuse a request over its limit');
+    assert.deepEqual(sink.rateLimitViolations, [], 'nor was it asked again before a Retry-After');
+    const requests = await Promise.all(
+      fleets.map(async (f) =>
+        Number(
+          /backroom_fleet_relay_requests_total (\d+)/.exec(await f.metrics.registry.metrics())?.[1] ?? 0,
+        ),
+      ),
+    );
+    assert.ok(requests.includes(0), `one instance relayed, the other waited (${requests.join(', ')})`);
   });
 
   test('bad input is counted, logged and kept aside, never stored half, and the consumer goes on', async (t) => {
