@@ -66,6 +66,8 @@ export const fleetConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(7480),
     })
     .default({ host: '127.0.0.1', port: 7480 }),
+  /** Days of status history (the store page's trend) and of refused messages kept; older ones are pruned hourly. */
+  historyDays: z.number().int().min(1).max(3650).default(30),
   /** A store is flagged stale after this long without a report. */
   staleSeconds: z.number().int().min(5).max(86_400).default(120),
   /**

@@ -247,6 +247,19 @@ export class FleetDatabase {
     });
   }
 
+  /** Forgets status history and refused messages older than `days`; events and movements are kept. */
+  async prune(days: number): Promise<number> {
+    const history = await this.pool.query(
+      `DELETE FROM fleet_status_history WHERE received_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    const rejected = await this.pool.query(
+      `DELETE FROM fleet_rejected WHERE received_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    return (history.rowCount ?? 0) + (rejected.rowCount ?? 0);
+  }
+
   async #transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {

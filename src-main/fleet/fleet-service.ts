@@ -37,6 +37,7 @@ export class FleetService {
   readonly #logger: Logger;
   #address = '';
   #lagTimer: NodeJS.Timeout | null = null;
+  #pruneTimer: NodeJS.Timeout | null = null;
   #isStopped = false;
 
   private constructor(options: FleetServiceOptions, nc: NatsConnection, db: FleetDatabase) {
@@ -88,6 +89,14 @@ export class FleetService {
         events.pending().catch(() => undefined);
       }, 5000);
       service.#lagTimer.unref();
+      const prune = () =>
+        db
+          .prune(config.historyDays)
+          .then((n) => n > 0 && logger.info({ pruned: n }, 'pruned old status history and refused messages'))
+          .catch((error: unknown) => logger.warn({ err: error }, 'pruning the fleet database failed'));
+      void prune();
+      service.#pruneTimer = setInterval(() => void prune(), 3600_000);
+      service.#pruneTimer.unref();
       logger.info({ address: service.#address, version: VERSION }, 'fleet service started');
       return service;
     } catch (error) {
@@ -111,6 +120,7 @@ export class FleetService {
     if (this.#isStopped) return;
     this.#isStopped = true;
     if (this.#lagTimer) clearInterval(this.#lagTimer);
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     await this.#server.close();
     await this.events.stop();
     await this.#statuses.stop();

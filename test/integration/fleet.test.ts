@@ -471,6 +471,15 @@ describe('the fleet on a three-node JetStream cluster and PostgreSQL', { skip },
     assert.match(metrics, /backroom_fleet_rejected_total\{kind="status",reason="store_mismatch"} 1/);
     assert.match(metrics, /backroom_fleet_status_unknown_fields_total 2/);
     assert.match(metrics, /backroom_fleet_status_newer_version_total 1/);
+    // Retention (historyDays, hourly): refused messages and status history go, events and movements stay.
+    assert.ok((await fleet.db.prune(0)) >= 6);
+    assert.equal(await count(fleet, 'SELECT count(*) AS n FROM fleet_rejected'), 0);
+    assert.equal(
+      await count(fleet, `SELECT count(*) AS n FROM fleet_status_history WHERE agent_id = 'store-b3'`),
+      0,
+    );
+    assert.equal(await count(fleet, 'SELECT count(*) AS n FROM fleet_events'), 1);
+    assert.equal(await count(fleet, 'SELECT count(*) AS n FROM fleet_movements'), 1);
   });
 });
 
