@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { configSchema } from '../../shared/config.js';
 import { fleetStatusSchema, unknownFieldsOf, worstDestinationState } from '../../shared/fleet-status.js';
+import { runCli } from '../../src-main/cli/main.js';
 import { parseFleetConfig } from '../../src-main/fleet/fleet-config-loader.js';
 import { checkEvent } from '../../src-main/fleet/fleet-message.js';
 import { fleetMigrations } from '../../src-main/fleet/migrations/index.js';
@@ -110,4 +112,22 @@ test('an event is refused when its store or location is not the subject it came 
   assert.equal(id.ok ? '' : id.reason, 'id_mismatch');
   const bad = checkEvent(JSON.stringify({ ...body, seq: 0 }), 'b.e.store-1.Main%20St%2E', 'b.e', null);
   assert.match(bad.ok ? '' : bad.detail, /^seq: /);
+});
+
+test('backroom fleet serve refuses a bad config with exit 2, naming each field', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'backroom-fleet-cli-'));
+  try {
+    const file = join(dir, 'fleet.json');
+    writeFileSync(file, JSON.stringify({ nats: { servers: ['nats://127.0.0.1:1'] }, listen: { port: 'x' } }));
+    let err = '';
+    const code = await runCli(['fleet', 'serve', '--config', file], {
+      out: () => {},
+      err: (t) => (err += t),
+    });
+    assert.equal(code, 2);
+    assert.match(err, /postgres: /);
+    assert.match(err, /listen\.port: /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
