@@ -22,6 +22,7 @@ export const LAYERS = [
   { name: 'reconcile', folders: ['reconcile'] },
   { name: 'server', folders: ['server'] },
   { name: 'agent', folders: ['agent'] },
+  { name: 'fleet', folders: ['fleet'] },
   { name: 'cli', folders: ['cli'] },
   { name: 'desktop', folders: ['desktop'] },
 ];

@@ -418,6 +418,27 @@ export const configSchema = z
         }),
       )
       .default([]),
+    /**
+     * Reporting to head office (the fleet): the agent publishes its status to a JetStream key-value bucket
+     * (last value per store, with history) over the connection settings and TLS of the `nats` destination named
+     * by `broker`. Reporting never blocks capture or delivery; while the broker is unreachable it costs one
+     * connection attempt per `reportSeconds`.
+     */
+    fleet: z
+      .strictObject({
+        /** The id of a `nats` destination whose servers, credentials and TLS the reports use. */
+        broker: id,
+        /** The status bucket (its stream is `KV_<bucket>`; `backroom fleet serve` creates it). */
+        bucket: z
+          .string()
+          .min(1)
+          .max(64)
+          .regex(/^[A-Za-z0-9_-]+$/, 'may hold only letters, digits, "_" and "-"')
+          .default('BACKROOM_STATUS'),
+        /** Seconds between reports (a change of a destination's state is reported within a second). */
+        reportSeconds: z.number().min(0.2).max(3600).default(30),
+      })
+      .optional(),
     ingest: z
       .strictObject({
         /** Largest request body accepted; larger gets 413. */
@@ -461,6 +482,15 @@ export const configSchema = z
           message: `names no source in "sources" ("${folder.source}")`,
         });
     });
+    if (config.fleet !== undefined) {
+      const broker = config.destinations.find((d) => d.id === config.fleet?.broker);
+      if (broker === undefined || broker.type !== 'nats')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fleet', 'broker'],
+          message: `names no "nats" destination in "destinations" ("${config.fleet.broker}")`,
+        });
+    }
     const channelIds = new Set(config.channels.map((c) => c.id));
     config.destinations.forEach((d, i) => {
       if ('channel' in d && d.channel !== undefined && !channelIds.has(d.channel))

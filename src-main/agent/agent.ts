@@ -54,6 +54,9 @@ import { DataDirLock } from './data-dir-lock.js';
 import type { Logger } from '../platform/logger.js';
 import { AgentMetrics } from '../health/metrics.js';
 import { readStatus } from '../health/status.js';
+import { FleetStatusReader } from '../health/fleet-status-reader.js';
+import type { NatsConfig } from '../connectors/nats/nats-link.js';
+import { FleetReporter } from './fleet-reporter.js';
 import { VERSION } from '../platform/version.js';
 
 /** The database file inside the data directory. */
@@ -118,6 +121,8 @@ export class Agent {
   /** The Day close page's work and the money reconciliation. */
   readonly dayClose: DayClose;
   #checkpointer: Checkpointer | null = null;
+  /** Reports to head office, with a `fleet` section in the config; started with the dispatchers. */
+  readonly fleetReporter: FleetReporter | null;
   #address = '';
   #isStopped = false;
 
@@ -264,6 +269,7 @@ export class Agent {
       ];
     });
     metrics.observeDestinations(() => this.dispatchers.map((d) => ({ id: d.destinationId, state: d.state })));
+    this.fleetReporter = this.#makeFleetReporter(outbox, logger);
     this.#committer = new GroupCommitter(db, writer, {
       durable: new WalSync(join(config.dataDir, DATABASE_FILE)),
       onCommit: ({ events, seconds }) => {
@@ -509,6 +515,7 @@ export class Agent {
         agent.reconciler.startSchedule(config.reconcile.everyMinutes);
         agent.shipmentReconciler.startSchedule(config.reconcile.everyMinutes);
         agent.#startRetention();
+        agent.fleetReporter?.start();
         const address = await agent.#server.listen({
           host: config.listen.host,
           port: options.port ?? config.listen.port,
@@ -527,6 +534,31 @@ export class Agent {
       else lock.release();
       throw error;
     }
+  }
+
+  /** The fleet reporter of a config with a `fleet` section (the schema checks that it names a nats destination). */
+  #makeFleetReporter(outbox: OutboxRepo, logger: Logger): FleetReporter | null {
+    const fleet = this.config.fleet;
+    const broker = this.config.destinations.find(
+      (d): d is NatsConfig => d.id === fleet?.broker && d.type === 'nats',
+    );
+    if (fleet === undefined || broker === undefined) return null;
+    const states = () => new Map(this.dispatchers.map((d) => [d.destinationId, d.state] as const));
+    const reader = new FleetStatusReader(this.db, this.config, {
+      outbox,
+      exceptions: this.exceptions,
+      states,
+      startedAt: Date.now(),
+    });
+    return new FleetReporter({
+      broker,
+      agentId: this.config.agentId,
+      bucket: fleet.bucket,
+      reportMs: fleet.reportSeconds * 1000,
+      read: (now, isRunning) => reader.read(now, isRunning),
+      fingerprint: () => this.dispatchers.map((d) => `${d.destinationId}=${d.state}`).join(','),
+      logger,
+    });
   }
 
   /** Prunes delivered outbox rows now and every hour. */
@@ -637,6 +669,8 @@ export class Agent {
     for (const folder of this.#dropFolders) await folder.stop();
     await this.#server.close();
     await this.#committer.close();
+    // The last report says the agent stopped (a crash leaves the last periodic one, which goes stale).
+    await this.fleetReporter?.stop();
     this.channelGuard.stop();
     this.reconciler.stop();
     this.shipmentReconciler.stop();

@@ -5,6 +5,7 @@ import { channelsCommand, parseUnits } from './channels-command.js';
 import { defaultIo, EXIT, type Io } from './cli-io.js';
 import { backup, restore, verify } from './database-commands.js';
 import { exportCommand, type ExportOptions } from './export-command.js';
+import { fleetServe, type FleetServeOptions } from './fleet-command.js';
 import { importCommand } from './import-command.js';
 import { mappingsImport } from './mappings-command.js';
 import { parseCount, parsePort, serve, type ServeOptions } from './serve-command.js';
@@ -40,6 +41,20 @@ export async function runCli(argv: readonly string[], io: Io = defaultIo): Promi
     .option('--log-keep <count>', 'rotated log files to keep', (v) => parseCount(v, '--log-keep'), 10)
     .action(async (opts: ServeOptions) => {
       code = await serve(opts, io);
+    });
+
+  program
+    .command('fleet')
+    .description('the central fleet service of head office')
+    .command('serve')
+    .description(
+      "consume the stores' events and statuses from NATS JetStream into PostgreSQL and serve the fleet view",
+    )
+    .requiredOption('-c, --config <file>', 'the fleet service config file (JSON)')
+    .option('--port <port>', 'listen on this port instead of the config one', (v) => parsePort(v))
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'info')
+    .action(async (opts: FleetServeOptions) => {
+      code = await fleetServe(opts, io);
     });
 
   program

@@ -66,3 +66,35 @@ export function deliveriesBetween(
       .all(afterId, upToId) as { d: string; n: number }[]
   ).map((r) => ({ destinationId: r.d, count: r.n }));
 }
+
+/** How far back (in attempts) the last error of a destination is looked for: a bounded read, never a scan. */
+const LAST_ERROR_WINDOW = 10_000;
+
+/**
+ * Each destination's last error: why it is paused, else the detail of its newest attempt when that attempt
+ * failed (null once the newest attempt delivered, or when it has none among the last 10,000 attempts).
+ */
+export function lastErrors(db: AgentDatabase): Map<string, string> {
+  const errors = new Map<string, string>();
+  const rows = db
+    .prepare(
+      `SELECT a.destination_id AS d, a.result AS result, a.detail AS detail FROM delivery_attempts a
+       JOIN (SELECT destination_id, MAX(id) AS id FROM delivery_attempts WHERE id > ? GROUP BY destination_id) n
+         ON n.id = a.id`,
+    )
+    .all(lastDeliveryAttemptId(db) - LAST_ERROR_WINDOW) as {
+    d: string;
+    result: string;
+    detail: string | null;
+  }[];
+  for (const r of rows)
+    if (r.result !== 'delivered' && r.result !== 'already_applied')
+      errors.set(r.d, `${r.result}: ${r.detail ?? ''}`);
+  const paused = db
+    .prepare(
+      'SELECT destination_id AS d, paused_reason AS reason FROM destination_state WHERE paused_reason IS NOT NULL',
+    )
+    .all() as { d: string; reason: string }[];
+  for (const p of paused) errors.set(p.d, `paused: ${p.reason}`);
+  return errors;
+}

@@ -113,8 +113,11 @@ export class NatsLink {
   }
 }
 
-/** The client options: reconnect forever, find a dead link within a minute, and authenticate as configured. */
-function connectionOptions(config: NatsConfig, agentId: string): NodeConnectionOptions {
+/**
+ * The client options: reconnect forever, find a dead link within a minute, and authenticate as configured. The
+ * fleet reporter (`agent/fleet-reporter.ts`) uses the same servers, credentials and TLS with its own reconnects.
+ */
+export function connectionOptions(config: NatsConfig, agentId: string): NodeConnectionOptions {
   const options: NodeConnectionOptions = {
     servers: config.servers,
     name: `backroom ${agentId} (${config.id})`,
