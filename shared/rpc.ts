@@ -2,6 +2,11 @@ import { z } from 'zod';
 import type { StatusResponse } from './api.js';
 import { EXCEPTION_STATUSES } from './exception-kinds.js';
 import { hasRole, type OperatorRole } from './operator-roles.js';
+import { COMMERCE_ROUTES } from './rpc-commerce-routes.js';
+import { empty, ids, operatorName, out, reason, type RpcRoute } from './rpc-route.js';
+import { STORE_ROUTES } from './rpc-store-routes.js';
+
+export { out, type RpcAccess, type RpcRoute } from './rpc-route.js';
 import {
   RECONCILE_FIXES,
   SHIPMENT_FIXES,
@@ -9,7 +14,6 @@ import {
   type ExceptionDetail,
   type OperationResult,
   type AuditEntryView,
-  type StockItemView,
   type MappingView,
   type MappingImportResult,
   type ReconcileFix,
@@ -22,34 +26,10 @@ import {
   type SettingsView,
   type SourceTokenView,
   type EntryResult,
-  type ItemLookupView,
-  type StockListView,
-  type ExpectedTransferView,
-  type CountSessionView,
   type ImportFileReport,
   type DestinationBreakerState,
-  type FulfilOrdersView,
-  type ShipResult,
-  type ChannelPriceView,
-  type PricesView,
-  PRICE_DRIFT_FIXES,
-  type PriceDriftFix,
-  type PriceDriftReport,
-  type DayCloseView,
-  type MoneyReconcileView,
 } from './rpc-views.js';
-import { fulfilOrdersInputSchema, fulfilReturnInputSchema, fulfilShipInputSchema } from './fulfilment.js';
-import {
-  adjustInputSchema,
-  countRecordInputSchema,
-  countStartInputSchema,
-  itemLookupInputSchema,
-  receiveInputSchema,
-  stockListInputSchema,
-  transferInInputSchema,
-  transferOutInputSchema,
-  WORKBENCH_SOURCE,
-} from './stock-entry.js';
+import { WORKBENCH_SOURCE } from './stock-entry.js';
 
 /**
  * The UI's contract with the agent: one map of `name -> { method, path, input, output }`. The agent parses every
@@ -75,38 +55,9 @@ export type ExceptionFilter = z.output<typeof exceptionFilterSchema>;
 /** The most units a channel buffer may hold back: far above any shelf, low enough to catch a slipped digit. */
 export const MAX_CHANNEL_BUFFER = 1_000_000;
 
-const ids = z.array(z.number().int().positive()).min(1).max(10_000);
-const reason = z.string().trim().max(1000);
-const empty = z.strictObject({});
-
-/** A phantom type carrier: the value is never read. */
-export function out<T>(): T {
-  return undefined as unknown as T;
-}
-
-/**
- * Who may call a route: `public` anyone; `token` any valid token (a till's, an operator's, the local CLI's);
- * `operator` a named operator (a UI session or an operator token); `operator_or_control` that or the local CLI,
- * which then names the operator in the input; `control` only the local CLI (the lock file's token).
- * A route without `access` is for a named operator.
- */
-export type RpcAccess = 'public' | 'token' | 'operator' | 'operator_or_control' | 'control';
-
-/** One route of the contract. */
-export type RpcRoute = {
-  method: 'GET' | 'POST';
-  path: `/api/v1/${string}`;
-  access?: RpcAccess;
-  /** The least role of an operator who may call it (default `clerk`); the local CLI may call every route. */
-  role?: OperatorRole;
-  input: z.ZodType;
-  output: unknown;
-};
-
-/** Required with the local CLI's control token; a session or an operator token names its operator itself. */
-const operatorName = z.string().min(1).max(100);
-
 export const RPC = {
+  ...STORE_ROUTES,
+  ...COMMERCE_ROUTES,
   'session.login': {
     method: 'POST',
     path: '/api/v1/session',
@@ -190,209 +141,6 @@ export const RPC = {
       operator: operatorName.optional(),
     }),
     output: out<OperationResult>(),
-  },
-  'stock.item': {
-    method: 'GET',
-    path: '/api/v1/stock/item',
-    input: z.strictObject({ q: z.string().trim().min(1, 'Enter a SKU or barcode').max(255) }),
-    output: out<StockItemView>(),
-  },
-  'stock.list': {
-    method: 'GET',
-    path: '/api/v1/stock/list',
-    input: stockListInputSchema,
-    output: out<StockListView>(),
-  },
-  'items.lookup': {
-    method: 'GET',
-    path: '/api/v1/items/lookup',
-    input: itemLookupInputSchema,
-    output: out<ItemLookupView>(),
-  },
-  'items.add': {
-    method: 'POST',
-    role: 'manager',
-    path: '/api/v1/items',
-    input: z.strictObject({
-      sku: z.string().trim().min(1, 'Enter the SKU').max(255),
-      name: z.string().trim().min(1, 'Enter the item name').max(255),
-      barcode: z.string().trim().max(64).optional(),
-      reason: reason.optional(),
-    }),
-    /** `resolved`: the `unknown_sku` exceptions the new item closed. */
-    output: out<{ sku: string; resolved: number }>(),
-  },
-  'prices.item': {
-    method: 'GET',
-    path: '/api/v1/prices/item',
-    input: z.strictObject({ sku: z.string().trim().min(1, 'Enter a SKU').max(255) }),
-    output: out<ChannelPriceView[]>(),
-  },
-  'prices.list': {
-    method: 'GET',
-    path: '/api/v1/prices',
-    input: z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
-    output: out<PricesView>(),
-  },
-  'prices.confirm': {
-    method: 'POST',
-    role: 'manager',
-    path: '/api/v1/prices/confirm',
-    input: z.strictObject({
-      destination: z.string().min(1).max(64),
-      sku: z.string().min(1).max(255),
-      reason: reason.optional(),
-    }),
-    /** `amount`: the held price now released to be sent. */
-    output: out<{ amount: string }>(),
-  },
-  'prices.keep': {
-    method: 'POST',
-    role: 'manager',
-    path: '/api/v1/prices/keep',
-    input: z.strictObject({
-      destination: z.string().min(1).max(64),
-      sku: z.string().min(1).max(255),
-      reason: reason.min(1, 'Say why'),
-    }),
-    /** `amount`: the held price that will not be sent. */
-    output: out<{ amount: string }>(),
-  },
-  'reconcile.prices': {
-    method: 'POST',
-    path: '/api/v1/reconcile/prices',
-    input: z.strictObject({
-      destination: z.string().min(1).max(64),
-      sku: z.string().min(1).max(255).optional(),
-    }),
-    output: out<PriceDriftReport>(),
-  },
-  'reconcile.priceFix': {
-    method: 'POST',
-    role: 'manager',
-    path: '/api/v1/reconcile/prices/fix',
-    input: z.strictObject({
-      destination: z.string().min(1).max(64),
-      sku: z.string().min(1).max(255),
-      action: z.enum(PRICE_DRIFT_FIXES),
-      reason: reason.min(1, 'Say why'),
-    }),
-    output: out<{ action: PriceDriftFix; detail: string }>(),
-  },
-  'entry.receive': {
-    method: 'POST',
-    path: '/api/v1/entry/receive',
-    input: receiveInputSchema,
-    output: out<EntryResult>(),
-  },
-  'entry.adjust': {
-    method: 'POST',
-    path: '/api/v1/entry/adjust',
-    input: adjustInputSchema,
-    output: out<EntryResult>(),
-  },
-  'entry.transferOut': {
-    method: 'POST',
-    path: '/api/v1/entry/transfer-out',
-    input: transferOutInputSchema,
-    output: out<EntryResult>(),
-  },
-  'entry.transferIn': {
-    method: 'POST',
-    path: '/api/v1/entry/transfer-in',
-    input: transferInInputSchema,
-    output: out<EntryResult & { differences: { sku: string; sent: number; received: number }[] }>(),
-  },
-  'entry.expectedTransfers': {
-    method: 'GET',
-    path: '/api/v1/entry/expected-transfers',
-    input: z.strictObject({ location: z.string().min(1).max(64) }),
-    output: out<{ transfers: ExpectedTransferView[] }>(),
-  },
-  'fulfil.orders': {
-    method: 'GET',
-    path: '/api/v1/fulfil/orders',
-    input: fulfilOrdersInputSchema,
-    output: out<FulfilOrdersView>(),
-  },
-  'fulfil.ship': {
-    method: 'POST',
-    path: '/api/v1/fulfil/ship',
-    input: fulfilShipInputSchema,
-    output: out<ShipResult>(),
-  },
-  'fulfil.return': {
-    method: 'POST',
-    path: '/api/v1/fulfil/return',
-    input: fulfilReturnInputSchema,
-    output: out<EntryResult & { order: string; condition: 'resellable' | 'damaged' }>(),
-  },
-  'days.list': {
-    method: 'GET',
-    role: 'manager',
-    path: '/api/v1/days',
-    input: z.strictObject({}),
-    output: out<DayCloseView>(),
-  },
-  'days.close': {
-    method: 'POST',
-    role: 'manager',
-    path: '/api/v1/days/close',
-    input: z.strictObject({
-      location: z.string({ error: 'Choose a location' }).trim().min(1, 'Choose a location').max(64),
-      day: z.string({ error: 'Choose a day' }).regex(/^\d{4}-\d{2}-\d{2}$/, 'A day looks like 2026-12-05'),
-    }),
-    output: out<DayCloseView>(),
-  },
-  'days.postAgain': {
-    method: 'POST',
-    role: 'manager',
-    path: '/api/v1/days/post-again',
-    input: z.strictObject({ statement: z.number().int().positive() }),
-    output: out<{ reference: string }>(),
-  },
-  'days.money': {
-    method: 'GET',
-    role: 'manager',
-    path: '/api/v1/days/money',
-    input: z.strictObject({}),
-    output: out<MoneyReconcileView>(),
-  },
-  'counts.start': {
-    method: 'POST',
-    path: '/api/v1/counts',
-    input: countStartInputSchema,
-    output: out<CountSessionView>(),
-  },
-  'counts.list': {
-    method: 'GET',
-    path: '/api/v1/counts',
-    input: z.strictObject({ status: z.enum(['open', 'posted', 'cancelled']).optional() }),
-    output: out<{ sessions: Omit<CountSessionView, 'lines'>[] }>(),
-  },
-  'counts.get': {
-    method: 'GET',
-    path: '/api/v1/counts/:id',
-    input: z.strictObject({ id: z.coerce.number().int().positive() }),
-    output: out<CountSessionView>(),
-  },
-  'counts.record': {
-    method: 'POST',
-    path: '/api/v1/counts/record',
-    input: countRecordInputSchema,
-    output: out<CountSessionView>(),
-  },
-  'counts.post': {
-    method: 'POST',
-    path: '/api/v1/counts/post',
-    input: z.strictObject({ session: z.number().int().positive() }),
-    output: out<CountSessionView & { result: EntryResult }>(),
-  },
-  'counts.cancel': {
-    method: 'POST',
-    path: '/api/v1/counts/cancel',
-    input: z.strictObject({ session: z.number().int().positive(), reason: reason.min(1, 'Say why') }),
-    output: out<CountSessionView>(),
   },
   'exceptions.close': {
     method: 'POST',
