@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ResolvedConfig } from '../../shared/config.js';
@@ -6,16 +6,16 @@ import { CaptureService } from '../capture/capture-service.js';
 import { CaptureWriter } from '../capture/capture-writer.js';
 import { StockEntry } from '../capture/stock-entry.js';
 import { Fulfilment } from '../capture/fulfilment.js';
-import { FulfilmentSender } from '../outbox/fulfilment-sender.js';
+import { type FulfilmentSender } from '../outbox/fulfilment-sender.js';
 import { DayStatements } from '../outbox/day-statements.js';
-import { StatementSender } from '../outbox/statement-sender.js';
+import { type StatementSender } from '../outbox/statement-sender.js';
 import { DayClose } from '../reconcile/day-close.js';
 import { OrderBook } from '../ledger/order-book.js';
 import { DEFAULT_CARRIERS } from '../../shared/carriers.js';
 import { DropFolder } from '../capture/drop-folder.js';
 import { GroupCommitter } from '../capture/group-commit.js';
 import { WalSync } from '../db/wal-sync.js';
-import { OrderPuller, type PullReport } from '../capture/order-puller.js';
+import { type OrderPuller, type PullReport } from '../capture/order-puller.js';
 import { CatalogPuller } from '../capture/catalog-puller.js';
 import { importFile, type ImportReport } from '../capture/import-file.js';
 import { StoreFixes } from '../capture/store-fixes.js';
@@ -25,8 +25,15 @@ import { Checkpointer } from '../db/checkpointer.js';
 import { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { Catalog } from '../ledger/catalog.js';
 import { AgentPrices } from './agent-prices.js';
+import {
+  loadCatalogFile,
+  makeCatalogPullers,
+  makeFleetReporter,
+  makeFulfilmentSenders,
+  makeOrderPullers,
+  makeStatementSenders,
+} from './agent-workers.js';
 import { PriceDecisions } from '../outbox/price-decisions.js';
-import { loadCatalogCsv } from '../ledger/catalog-csv.js';
 import { StockRepo } from '../ledger/stock-repo.js';
 import { CountSessions } from '../ledger/count-sessions.js';
 import { ChannelBuffers, type ChannelBuffer } from '../ledger/channel-buffers.js';
@@ -54,9 +61,7 @@ import { DataDirLock } from './data-dir-lock.js';
 import type { Logger } from '../platform/logger.js';
 import { AgentMetrics } from '../health/metrics.js';
 import { readStatus } from '../health/status.js';
-import { FleetStatusReader } from '../health/fleet-status-reader.js';
-import type { NatsConfig } from '../connectors/nats/nats-link.js';
-import { FleetReporter } from './fleet-reporter.js';
+import { type FleetReporter } from './fleet-reporter.js';
 import { VERSION } from '../platform/version.js';
 
 /** The database file inside the data directory. */
@@ -140,32 +145,7 @@ export class Agent {
     this.catalog = new Catalog(db, config.catalog !== undefined || CatalogPuller.hasFinishedPull(db), {
       onPricesChanged: (sku, lists, now) => this.prices.onPricesChanged(sku, lists, now),
     });
-    if (config.catalog) {
-      const path = config.catalog.path;
-      let text: string;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (error) {
-        throw new AgentError(
-          'invalid_config',
-          `catalog.path: cannot read ${path}: ${(error as Error).message}`,
-        );
-      }
-      // Where an ERP feeds the catalog too, what it set stays: the file fills in what the ERP does not give.
-      const erpSources = new Set(
-        config.destinations.flatMap((d) => ('catalog' in d && d.catalog !== undefined ? [d.id] : [])),
-      );
-      const { errors } = loadCatalogCsv(this.catalog, text, erpSources);
-      if (errors.length > 0)
-        throw new AgentError(
-          'invalid_config',
-          `catalog.path: ${path} was not loaded (nothing of it was stored): ${errors
-            .slice(0, 20)
-            .map((e) => `line ${e.line}, column ${e.column}: ${e.message}`)
-            .join('; ')}${errors.length > 20 ? `; and ${errors.length - 20} more` : ''}`,
-          { errors },
-        );
-    }
+    loadCatalogFile(this.catalog, config);
     this.channelGuard = new ChannelGuard(db, outbox, config, logger, {
       onRepublish: (ids) => {
         for (const d of this.dispatchers) if (ids.includes(d.destinationId)) d.wake();
@@ -269,7 +249,14 @@ export class Agent {
       ];
     });
     metrics.observeDestinations(() => this.dispatchers.map((d) => ({ id: d.destinationId, state: d.state })));
-    this.fleetReporter = this.#makeFleetReporter(outbox, logger);
+    this.fleetReporter = makeFleetReporter({
+      config,
+      db,
+      outbox,
+      exceptions: this.exceptions,
+      dispatchers: () => this.dispatchers,
+      logger,
+    });
     this.#committer = new GroupCommitter(db, writer, {
       durable: new WalSync(join(config.dataDir, DATABASE_FILE)),
       onCommit: ({ events, seconds }) => {
@@ -279,19 +266,8 @@ export class Agent {
         for (const sender of this.#fulfilmentSenders) sender.wake();
       },
     });
-    this.#statementSenders = config.destinations.flatMap((destination) => {
-      const target = bundles.get(destination.id)?.statements;
-      if (destination.type !== 'tryton' || target === undefined) return [];
-      return [
-        new StatementSender({
-          destinationId: destination.id,
-          target,
-          statements: this.dayStatements,
-          logger,
-          dayClose: destination.dayClose,
-        }),
-      ];
-    });
+    const common = { config, bundles, db, exceptions: this.exceptions, logger };
+    this.#statementSenders = makeStatementSenders({ ...common, statements: this.dayStatements });
     this.dayClose = new DayClose({
       statements: this.dayStatements,
       destinations: this.#statementSenders.map((sender) => ({
@@ -304,57 +280,16 @@ export class Agent {
     });
     this.capture = new CaptureService(this.#committer);
     this.#bundles = bundles;
-    this.#fulfilmentSenders = config.destinations.flatMap((destination) => {
-      const target = bundles.get(destination.id)?.fulfilments;
-      if (!('orders' in destination) || destination.orders === undefined || target === undefined) return [];
-      fulfilmentDestinations.add(destination.id);
-      return [
-        new FulfilmentSender({
-          destinationId: destination.id,
-          target,
-          db,
-          exceptions: this.exceptions,
-          logger,
-          agentId: config.agentId,
-        }),
-      ];
-    });
+    this.#fulfilmentSenders = makeFulfilmentSenders(common, fulfilmentDestinations);
     this.prices.createSenders({ db, bundles, catalog: this.catalog, logger });
-    this.#pullers = config.destinations.flatMap((destination) => {
-      const source = bundles.get(destination.id)?.orders;
-      if (!('orders' in destination) || destination.orders === undefined || source === undefined) return [];
-      return [
-        new OrderPuller({
-          destinationId: destination.id,
-          source,
-          db,
-          capture: this.capture,
-          stock: stockRepo,
-          exceptions: this.exceptions,
-          logger,
-          defaultLocation: destination.orders.location,
-          pollSeconds: destination.orders.pollSeconds,
-          overlapSeconds: destination.orders.overlapSeconds,
-          onPulled: (isOk) => this.channelGuard.report(destination.id, 'pull', isOk),
-          skuOf: this.mappings.forDestination(destination.id).skuOf,
-        }),
-      ];
+    this.#pullers = makeOrderPullers({
+      ...common,
+      capture: this.capture,
+      stock: stockRepo,
+      onPulled: (id, isOk) => this.channelGuard.report(id, 'pull', isOk),
+      skuOf: (id) => this.mappings.forDestination(id).skuOf,
     });
-    this.catalogPullers = config.destinations.flatMap((destination) => {
-      const source = bundles.get(destination.id)?.catalog;
-      if (!('catalog' in destination) || destination.catalog === undefined || source === undefined) return [];
-      return [
-        new CatalogPuller({
-          sourceId: destination.id,
-          source,
-          db,
-          catalog: this.catalog,
-          exceptions: this.exceptions,
-          logger,
-          pollSeconds: destination.catalog.pollSeconds,
-        }),
-      ];
-    });
+    this.catalogPullers = makeCatalogPullers({ ...common, catalog: this.catalog });
     const importDeps = { db, capture: this.capture, exceptions: this.exceptions };
     this.#dropFolders = config.dropFolders.map(
       (f) =>
@@ -534,31 +469,6 @@ export class Agent {
       else lock.release();
       throw error;
     }
-  }
-
-  /** The fleet reporter of a config with a `fleet` section (the schema checks that it names a nats destination). */
-  #makeFleetReporter(outbox: OutboxRepo, logger: Logger): FleetReporter | null {
-    const fleet = this.config.fleet;
-    const broker = this.config.destinations.find(
-      (d): d is NatsConfig => d.id === fleet?.broker && d.type === 'nats',
-    );
-    if (fleet === undefined || broker === undefined) return null;
-    const states = () => new Map(this.dispatchers.map((d) => [d.destinationId, d.state] as const));
-    const reader = new FleetStatusReader(this.db, this.config, {
-      outbox,
-      exceptions: this.exceptions,
-      states,
-      startedAt: Date.now(),
-    });
-    return new FleetReporter({
-      broker,
-      agentId: this.config.agentId,
-      bucket: fleet.bucket,
-      reportMs: fleet.reportSeconds * 1000,
-      read: (now, isRunning) => reader.read(now, isRunning),
-      fingerprint: () => this.dispatchers.map((d) => `${d.destinationId}=${d.state}`).join(','),
-      logger,
-    });
   }
 
   /** Prunes delivered outbox rows now and every hour. */
