@@ -8,6 +8,7 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Logger } from '../platform/logger.js';
+import { SenderLoop } from '../platform/sender-loop.js';
 
 export type FulfilmentSenderOptions = Readonly<{
   destinationId: string;
@@ -45,14 +46,15 @@ type DueRow = {
 export class FulfilmentSender {
   readonly #o: FulfilmentSenderOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<number> | null = null;
-  #again = false;
+  readonly #loop: SenderLoop;
 
   constructor(options: FulfilmentSenderOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'fulfilment-sender', destination: options.destinationId });
+    this.#loop = new SenderLoop(() => this.#runOnce(), {
+      everyMs: options.tickMs ?? 5000,
+      onError: (error) => this.#log.warn({ err: error }, 'fulfilment run failed'),
+    });
   }
 
   get destinationId(): string {
@@ -60,20 +62,16 @@ export class FulfilmentSender {
   }
 
   start(): void {
-    this.wake();
-    this.#timer = setInterval(() => this.wake(), this.#o.tickMs ?? 5000);
-    this.#timer.unref();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#abort.abort();
-    await this.#running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Sends what is due now, soon (a shipment was just captured). */
   wake(): void {
-    this.runDue().catch((error: unknown) => this.#log.warn({ err: error }, 'fulfilment run failed'));
+    this.#loop.wake();
   }
 
   /**
@@ -94,21 +92,7 @@ export class FulfilmentSender {
 
   /** Sends every fulfilment due now (joining a run under way, then running again); returns how many were tried. */
   runDue(): Promise<number> {
-    if (this.#running !== null) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      let tried = 0;
-      do {
-        this.#again = false;
-        tried += await this.#runOnce();
-      } while (this.#again && !this.#abort.signal.aborted);
-      return tried;
-    })().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#loop.run();
   }
 
   async #runOnce(): Promise<number> {
@@ -126,7 +110,7 @@ export class FulfilmentSender {
     const waiting = new Set<string>();
     let tried = 0;
     for (const row of due) {
-      if (this.#abort.signal.aborted) break;
+      if (this.#loop.signal.aborted) break;
       if (waiting.has(row.order_id) || this.#hasEarlierPending(row)) {
         waiting.add(row.order_id);
         continue;
@@ -187,7 +171,7 @@ export class FulfilmentSender {
       shipmentNo: row.event_seq,
       sentBefore: this.#sentBefore(row),
     };
-    const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(60_000)]);
+    const signal = AbortSignal.any([this.#loop.signal, AbortSignal.timeout(60_000)]);
     let outcome: FulfilmentOutcome;
     try {
       // Unsure whether the last send took effect: ask before sending again.

@@ -5,6 +5,7 @@ import type { AgentDatabase } from '../db/agent-database.js';
 import { EXCEPTION_CATALOG } from '../exceptions/exception-catalog.js';
 import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import type { Logger } from '../platform/logger.js';
+import { SenderLoop } from '../platform/sender-loop.js';
 import type { DuePriceMark, PriceMarks, PriceRoute } from './price-marks.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -56,10 +57,7 @@ export function isBelowFloor(amount: string, reference: string, percent: number)
 export class PriceSender {
   readonly #o: PriceSenderOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #loop: SenderLoop;
   readonly counters: PriceSenderCounters = { sends: 0, delivered: 0, held: 0, failed: 0 };
   /** The route's own pacing (`requestsPerSecond`), for an API that states no limit; null: none. */
   readonly #bucket: TokenBucket | null;
@@ -70,6 +68,10 @@ export class PriceSender {
     // No burst: a limit stated only as requests a second is kept evenly.
     this.#bucket = rate === null ? null : new TokenBucket(rate, 1);
     this.#log = options.logger.child({ module: 'price-sender', destination: options.route.destinationId });
+    this.#loop = new SenderLoop(() => this.#runOnce(), {
+      everyMs: options.tickMs ?? 5000,
+      onError: (error) => this.#log.warn({ err: error }, 'price run failed'),
+    });
   }
 
   get destinationId(): string {
@@ -77,39 +79,29 @@ export class PriceSender {
   }
 
   start(): void {
-    this.wake();
-    this.#timer = setInterval(() => this.wake(), this.#o.tickMs ?? 5000);
-    this.#timer.unref();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#abort.abort();
-    await this.#running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Sends what is due, soon (a price changed, a mapping was set, a person confirmed). */
   wake(): void {
-    this.runDue().catch((error: unknown) => this.#log.warn({ err: error }, 'price run failed'));
+    this.#loop.wake();
   }
 
   /** Sends every mark due now, batch after batch (joining a run under way, then running again). */
   runDue(): Promise<void> {
-    if (this.#running !== null) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false;
-        // Bounded: each batch covers or defers every mark it claimed, so due marks run out.
-        for (let batch = 0; batch < 100_000 && !this.#abort.signal.aborted; batch += 1)
-          if (!(await this.#sendBatch())) break;
-      } while (this.#again && !this.#abort.signal.aborted);
-    })().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#loop.run().then(() => undefined);
+  }
+
+  /** Sends every mark due now, batch after batch; how many batches went. */
+  async #runOnce(): Promise<number> {
+    let batches = 0;
+    // Bounded: each batch covers or defers every mark it claimed, so due marks run out.
+    while (batches < 100_000 && !this.#loop.signal.aborted && (await this.#sendBatch())) batches += 1;
+    return batches;
   }
 
   /** When the next mark is due (tests); null when none waits on time. */
@@ -157,12 +149,12 @@ export class PriceSender {
     let results: readonly DeliveryResult[];
     try {
       const signal = AbortSignal.any([
-        this.#abort.signal,
+        this.#loop.signal,
         AbortSignal.timeout(this.#o.sendTimeoutMs ?? 120_000),
       ]);
       results = (await this.#o.target.send(items, signal)).results;
     } catch (error) {
-      if (this.#abort.signal.aborted) return false;
+      if (this.#loop.signal.aborted) return false;
       const detail = `send failed: ${(error as Error).message}`;
       results = items.map(() => ({ kind: 'retry', detail }) as const);
     }

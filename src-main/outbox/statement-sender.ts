@@ -4,6 +4,7 @@ import type {
   StatementTarget,
 } from '../connectors/port/connector-bundle.js';
 import type { Logger } from '../platform/logger.js';
+import { SenderLoop } from '../platform/sender-loop.js';
 import { InputRefusal } from '../platform/errors.js';
 import type { DayStatements, DueStatement } from './day-statements.js';
 
@@ -58,14 +59,15 @@ export function localDayAndTime(now: number, timeZone?: string): { day: string; 
 export class StatementSender {
   readonly #o: StatementSenderOptions;
   readonly #log: Logger;
-  readonly #abort = new AbortController();
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<number> | null = null;
-  #again = false;
+  readonly #loop: SenderLoop;
 
   constructor(options: StatementSenderOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'statement-sender', destination: options.destinationId });
+    this.#loop = new SenderLoop(() => this.#runOnce(), {
+      everyMs: options.tickMs ?? 5000,
+      onError: (error) => this.#log.warn({ err: error }, 'statement run failed'),
+    });
   }
 
   get destinationId(): string {
@@ -73,38 +75,20 @@ export class StatementSender {
   }
 
   start(): void {
-    this.wake();
-    this.#timer = setInterval(() => this.wake(), this.#o.tickMs ?? 5000);
-    this.#timer.unref();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#abort.abort();
-    await this.#running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   wake(): void {
-    this.runDue().catch((error: unknown) => this.#log.warn({ err: error }, 'statement run failed'));
+    this.#loop.wake();
   }
 
   /** Closes what is due, collects late events, posts what is pending (joining a run under way); how many posts. */
   runDue(): Promise<number> {
-    if (this.#running !== null) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      let tried = 0;
-      do {
-        this.#again = false;
-        tried += await this.#runOnce();
-      } while (this.#again && !this.#abort.signal.aborted);
-      return tried;
-    })().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#loop.run();
   }
 
   async #runOnce(): Promise<number> {
@@ -115,7 +99,7 @@ export class StatementSender {
     if (made > 0) this.#log.info({ made }, 'supplementary statements made of late events');
     let tried = 0;
     for (const statement of statements.due(destinationId, now)) {
-      if (this.#abort.signal.aborted) break;
+      if (this.#loop.signal.aborted) break;
       tried += 1;
       await this.#post(statement);
     }
@@ -154,7 +138,7 @@ export class StatementSender {
       })),
     };
     const signal = AbortSignal.any([
-      this.#abort.signal,
+      this.#loop.signal,
       AbortSignal.timeout(this.#o.postTimeoutMs ?? 600_000),
     ]);
     let outcome: StatementOutcome;
