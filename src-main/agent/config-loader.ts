@@ -56,26 +56,7 @@ export function parseConfig(
   }
   const config = parsed.data;
   const problems: string[] = [];
-  const secret = (ref: SecretRef, path: string): string => {
-    if (typeof ref === 'string') return ref;
-    if ('env' in ref) {
-      const value = env[ref.env];
-      if (value === undefined || value === '')
-        problems.push(`${path}: environment variable ${ref.env} is not set`);
-      return value ?? '';
-    }
-    const secretPath = resolve(baseDir, ref.file);
-    try {
-      const value = readFileSync(secretPath, 'utf8').replace(/\r?\n$/, '');
-      if (value === '') problems.push(`${path}: secret file ${secretPath} is empty`);
-      return value;
-    } catch (error) {
-      problems.push(
-        `${path}: cannot read secret file ${secretPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
-      return '';
-    }
-  };
+  const secret = secretReader(baseDir, env, problems);
   const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const resolved: ResolvedConfig = {
     ...config,
@@ -123,4 +104,36 @@ function resolveDestination(
   }
   // Every secret key of every destination type was replaced above; the schema guarantees the rest.
   return copy as ResolvedConfig['destinations'][number];
+}
+
+/**
+ * Reads a config's secrets: a `SecretRef` is the value itself, `{ env }` an environment variable, or `{ file }` a
+ * file relative to `baseDir` (its last line break dropped). What cannot be read is added to `problems` under its
+ * path (and read as ''), so one error can name every secret that is missing.
+ */
+export function secretReader(
+  baseDir: string,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+): (ref: SecretRef, path: string) => string {
+  return (ref, path) => {
+    if (typeof ref === 'string') return ref;
+    if ('env' in ref) {
+      const value = env[ref.env];
+      if (value === undefined || value === '')
+        problems.push(`${path}: environment variable ${ref.env} is not set`);
+      return value ?? '';
+    }
+    const secretPath = resolve(baseDir, ref.file);
+    try {
+      const value = readFileSync(secretPath, 'utf8').replace(/\r?\n$/, '');
+      if (value === '') problems.push(`${path}: secret file ${secretPath} is empty`);
+      return value;
+    } catch (error) {
+      problems.push(
+        `${path}: cannot read secret file ${secretPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+      return '';
+    }
+  };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ResolvedDestination, SecretRef } from '../../shared/config.js';
 import { fleetConfigSchema, type FleetConfig } from '../../shared/fleet-config.js';
-import { describeIssues } from '../agent/config-loader.js';
+import { describeIssues, secretReader } from '../agent/config-loader.js';
 import { ConfigError } from '../platform/errors.js';
 
 /** The fleet service's config with every secret read. */
@@ -45,23 +45,7 @@ export function parseFleetConfig(
   }
   const { relay, ...config } = parsed.data;
   const problems: string[] = [];
-  const secret = (ref: SecretRef, path: string): string => {
-    if (typeof ref === 'string') return ref;
-    if ('env' in ref) {
-      const value = env[ref.env];
-      if (value === undefined || value === '')
-        problems.push(`${path}: environment variable ${ref.env} is not set`);
-      return value ?? '';
-    }
-    try {
-      return readFileSync(resolve(baseDir, ref.file), 'utf8').replace(/\r?\n$/, '');
-    } catch (error) {
-      problems.push(
-        `${path}: cannot read secret file ${resolve(baseDir, ref.file)}: ${(error as Error).message}`,
-      );
-      return '';
-    }
-  };
+  const secret = secretReader(baseDir, env, problems);
   const optional = (ref: SecretRef | undefined, path: string) =>
     ref === undefined ? {} : { [path.split('.').at(-1)!]: secret(ref, path) };
   const { nats, postgres } = config;
