@@ -39,9 +39,25 @@ mkdirSync(join(dir, 'drop'), { recursive: true });
 const CATEGORIES = ['TEE', 'JEANS', 'SOCK', 'CAP', 'MUG', 'BAG', 'SCARF', 'BELT'];
 const SIZES = ['S', 'M', 'L', 'XL', 'ONE'];
 const skus = CATEGORIES.flatMap((c) => SIZES.map((s) => `${c}-${s}`));
+// Retail prices in the shops' currency: they go out to Shopify and Amazon (the Prices page).
+const PRICES: Record<string, string> = {
+  TEE: '19.90',
+  JEANS: '59.00',
+  SOCK: '6.50',
+  CAP: '14.90',
+  MUG: '9.90',
+  BAG: '34.00',
+  SCARF: '24.90',
+  BELT: '29.00',
+};
 writeFileSync(
   join(dir, 'catalog.csv'),
-  `sku,name,barcode\n${skus.map((sku, i) => `${sku},${sku.replace('-', ' size ')},${4006381333900 + i}`).join('\n')}\n`,
+  `sku,name,barcode,price,currency\n${skus
+    .map(
+      (sku, i) =>
+        `${sku},${sku.replace('-', ' size ')},${4006381333900 + i},${PRICES[sku.split('-')[0]!] ?? '9.99'},USD`,
+    )
+    .join('\n')}\n`,
 );
 
 // The marketplaces: simulated Shopify (the store sells online from Main St) and Amazon (shipped from the back
@@ -98,6 +114,7 @@ const config: ConfigInput = {
             channel: 'shopify',
             locations: ['S042'],
             orders: { location: 'S042', pollSeconds: 10 },
+            prices: { list: 'retail' },
           },
         ]
       : []),
@@ -112,6 +129,7 @@ const config: ConfigInput = {
             channel: 'amazon',
             locations: ['W01'],
             orders: { location: 'W01', pollSeconds: 20 },
+            prices: { list: 'retail' },
           },
         ]
       : []),
