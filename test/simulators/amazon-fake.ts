@@ -29,6 +29,7 @@ export const SERVED_OPERATIONS = [
   'getListingsItem',
   'patchListingsItem',
   'getOrders',
+  'getOrder',
   'getOrderItems',
   'confirmShipment',
 ] as const;
@@ -394,6 +395,19 @@ export class AmazonFake {
     if (order === undefined) throw new Error(`no order ${id}`);
     order.OrderStatus = change.OrderStatus;
     order.LastUpdateDate = isoSeconds(Date.parse(change.LastUpdateDate));
+  }
+
+  /**
+   * Every confirmed shipment of an order is taken back, as when staff reverse it in Seller Central: no package,
+   * no unit shipped, the order Unshipped again.
+   */
+  undoShipments(id: string): void {
+    const order = this.#orders.get(id);
+    if (order === undefined) throw new Error(`no order ${id}`);
+    order.packages = [];
+    for (const item of order.items) item.QuantityShipped = 0;
+    order.OrderStatus = 'Unshipped';
+    order.LastUpdateDate = isoSeconds(Date.now());
   }
 
   // ---- faults ----
@@ -960,6 +974,15 @@ export class AmazonFake {
         );
       case 'getOrders':
         return this.#getOrders(query);
+      case 'getOrder': {
+        const order = this.#orders.get(String(path['orderId']));
+        if (order === undefined)
+          return {
+            status: 404,
+            body: { errors: [{ code: 'InvalidInput', message: `no order ${String(path['orderId'])}` }] },
+          };
+        return { status: 200, body: { payload: orderResource(order) } };
+      }
       case 'getOrderItems':
         return this.#getOrderItems(String(path['orderId']), query['NextToken'] as string | undefined);
       case 'confirmShipment':
@@ -1192,24 +1215,7 @@ export class AmazonFake {
       status: 200,
       body: {
         payload: {
-          Orders: page.map((o) => ({
-            AmazonOrderId: o.AmazonOrderId,
-            PurchaseDate: o.PurchaseDate,
-            LastUpdateDate: o.LastUpdateDate,
-            OrderStatus: o.OrderStatus,
-            FulfillmentChannel: o.FulfillmentChannel,
-            MarketplaceId: o.MarketplaceId,
-            NumberOfItemsShipped:
-              o.OrderStatus === 'Shipped' ? o.items.reduce((n, i) => n + i.QuantityOrdered, 0) : 0,
-            NumberOfItemsUnshipped:
-              o.OrderStatus === 'Shipped' ? 0 : o.items.reduce((n, i) => n + i.QuantityOrdered, 0),
-            OrderType: 'StandardOrder',
-            IsBusinessOrder: false,
-            IsPrime: false,
-            IsPremiumOrder: false,
-            IsGlobalExpressEnabled: false,
-            IsSoldByAB: false,
-          })),
+          Orders: page.map((o) => orderResource(o)),
           ...(nextToken === undefined ? {} : { NextToken: nextToken }),
           LastUpdatedBefore: isoSeconds(Date.now() - 120_000),
         },
@@ -1287,6 +1293,31 @@ export class AmazonFake {
       },
     };
   }
+}
+
+/** An order as Orders v0 shows it (`Order`, in `getOrders` and `getOrder`). */
+function orderResource(o: Order): Record<string, unknown> {
+  const shipped = o.items.reduce(
+    (n, i) => n + (i.QuantityShipped ?? (o.OrderStatus === 'Shipped' ? i.QuantityOrdered : 0)),
+    0,
+  );
+  const ordered = o.items.reduce((n, i) => n + i.QuantityOrdered, 0);
+  return {
+    AmazonOrderId: o.AmazonOrderId,
+    PurchaseDate: o.PurchaseDate,
+    LastUpdateDate: o.LastUpdateDate,
+    OrderStatus: o.OrderStatus,
+    FulfillmentChannel: o.FulfillmentChannel,
+    MarketplaceId: o.MarketplaceId,
+    NumberOfItemsShipped: shipped,
+    NumberOfItemsUnshipped: ordered - shipped,
+    OrderType: 'StandardOrder',
+    IsBusinessOrder: false,
+    IsPrime: false,
+    IsPremiumOrder: false,
+    IsGlobalExpressEnabled: false,
+    IsSoldByAB: false,
+  };
 }
 
 /** A feed as the Feeds API shows it (without the document it was made from). */
