@@ -11,8 +11,9 @@ import { AmazonFake } from '../simulators/amazon-fake.js';
  * Shipment status in reconciliation for Amazon, against the SP-API fake (every request and answer validated
  * against the official Orders v0 model in ../shared/contracts/amazon): the connector reads an order back with
  * getOrder (OrderStatus) and getOrderItems (QuantityShipped per item). An order shipped here and confirmed is in
- * step; one whose shipment is undone on Amazon is `not_fulfilled_remote`, and `resend` confirms it again; one
- * shipped on Amazon but still reserved here is `not_shipped_local`, and `adopt` ships it here.
+ * step; one whose shipment is undone on Amazon, or whose confirmation Amazon acknowledged and then dropped, is
+ * `not_fulfilled_remote`, and `resend` confirms it again; one shipped on Amazon but still reserved here is
+ * `not_shipped_local`, and `adopt` ships it here.
  */
 
 const DESTINATION = 'amazon';
@@ -191,6 +192,38 @@ describe('shipment status of Amazon orders', { skip: contractsMissing() }, () =>
     );
     assert.deepEqual(fake.invalidRequests, [], 'every request matched the official models');
     assert.deepEqual(fake.internalErrors, []);
+  });
+
+  test('a confirmation Amazon acknowledged but dropped is not_fulfilled_remote; resend confirms it once', async () => {
+    const orderId = seed([{ SellerSKU: 'D-1', QuantityOrdered: 1 }]);
+    await agent.agent.orders.pullNow(DESTINATION);
+    fake.injectFaults('confirmShipment', { kind: 'accept_then_drop', status: 204 });
+    await ship('wms-d4', orderId, [{ sku: 'D-1', qty: 1 }]);
+    await agent.agent.fulfilments.sendNow(DESTINATION);
+    const sent = agent.agent.db.sqlite
+      .prepare('SELECT state FROM fulfilments WHERE order_id = ?')
+      .all(orderId) as { state: string }[];
+    assert.deepEqual(sent, [{ state: 'sent' }], 'the sender took the 204 as done');
+    assert.equal(fake.packagesOf(orderId).length, 0, 'but Amazon holds no package');
+
+    assert.deepEqual(await rowOf(orderId), {
+      cause: 'not_fulfilled_remote',
+      fixes: ['resend'],
+      shippedHere: [{ sku: 'D-1', qty: 1 }],
+      fulfilledThere: [],
+    });
+    const resent = await rpc(
+      'reconcile.fixShipment',
+      { destination: DESTINATION, orderId, action: 'resend', reason: 'lost at Amazon' },
+      MANAGER.token,
+    );
+    assert.equal(resent.status, 200, JSON.stringify(resent.body));
+    await agent.agent.fulfilments.sendNow(DESTINATION);
+    assert.deepEqual(
+      fake.packagesOf(orderId).map((p) => p.trackingNumber),
+      ['1Z-wms-d4'],
+    );
+    assert.equal(await rowOf(orderId), undefined, 'in step');
   });
 
   test('an order the fake does not know reads as absent; getOrder answers match the model', async () => {

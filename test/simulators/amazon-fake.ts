@@ -109,6 +109,8 @@ export type Fault =
   | Readonly<{ kind: 'hang' }>
   /** The request takes effect, and its answer never comes (a timeout after sending). */
   | Readonly<{ kind: 'apply_then_hang' }>
+  /** Answered `status` with no body (204 for `confirmShipment`), and lost on Amazon's side: nothing applied. */
+  | Readonly<{ kind: 'accept_then_drop'; status: number }>
   | Readonly<{ kind: 'reset' }>;
 
 /** A 429 sent because an operation's bucket was empty (not an injected one). */
@@ -722,6 +724,9 @@ export class AmazonFake {
         // Runs as usual (`#send` then holds the answer back).
         entry.outcome = 'hang';
         return false;
+      case 'accept_then_drop':
+        this.#send(res, entry, { status: fault.status }, 'injected');
+        return true;
       case 'reset':
         entry.outcome = 'reset';
         req.socket.resetAndDestroy();
