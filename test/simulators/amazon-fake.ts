@@ -29,6 +29,7 @@ export const SERVED_OPERATIONS = [
   'getListingsItem',
   'patchListingsItem',
   'getOrders',
+  'getOrder',
   'getOrderItems',
   'confirmShipment',
 ] as const;
@@ -108,6 +109,8 @@ export type Fault =
   | Readonly<{ kind: 'hang' }>
   /** The request takes effect, and its answer never comes (a timeout after sending). */
   | Readonly<{ kind: 'apply_then_hang' }>
+  /** Answered `status` with no body (204 for `confirmShipment`), and lost on Amazon's side: nothing applied. */
+  | Readonly<{ kind: 'accept_then_drop'; status: number }>
   | Readonly<{ kind: 'reset' }>;
 
 /** A 429 sent because an operation's bucket was empty (not an injected one). */
@@ -394,6 +397,19 @@ export class AmazonFake {
     if (order === undefined) throw new Error(`no order ${id}`);
     order.OrderStatus = change.OrderStatus;
     order.LastUpdateDate = isoSeconds(Date.parse(change.LastUpdateDate));
+  }
+
+  /**
+   * Every confirmed shipment of an order is taken back, as when staff reverse it in Seller Central: no package,
+   * no unit shipped, the order Unshipped again.
+   */
+  undoShipments(id: string): void {
+    const order = this.#orders.get(id);
+    if (order === undefined) throw new Error(`no order ${id}`);
+    order.packages = [];
+    for (const item of order.items) item.QuantityShipped = 0;
+    order.OrderStatus = 'Unshipped';
+    order.LastUpdateDate = isoSeconds(Date.now());
   }
 
   // ---- faults ----
@@ -708,6 +724,9 @@ export class AmazonFake {
         // Runs as usual (`#send` then holds the answer back).
         entry.outcome = 'hang';
         return false;
+      case 'accept_then_drop':
+        this.#send(res, entry, { status: fault.status }, 'injected');
+        return true;
       case 'reset':
         entry.outcome = 'reset';
         req.socket.resetAndDestroy();
@@ -960,6 +979,15 @@ export class AmazonFake {
         );
       case 'getOrders':
         return this.#getOrders(query);
+      case 'getOrder': {
+        const order = this.#orders.get(String(path['orderId']));
+        if (order === undefined)
+          return {
+            status: 404,
+            body: { errors: [{ code: 'InvalidInput', message: `no order ${String(path['orderId'])}` }] },
+          };
+        return { status: 200, body: { payload: orderResource(order) } };
+      }
       case 'getOrderItems':
         return this.#getOrderItems(String(path['orderId']), query['NextToken'] as string | undefined);
       case 'confirmShipment':
@@ -1192,24 +1220,7 @@ export class AmazonFake {
       status: 200,
       body: {
         payload: {
-          Orders: page.map((o) => ({
-            AmazonOrderId: o.AmazonOrderId,
-            PurchaseDate: o.PurchaseDate,
-            LastUpdateDate: o.LastUpdateDate,
-            OrderStatus: o.OrderStatus,
-            FulfillmentChannel: o.FulfillmentChannel,
-            MarketplaceId: o.MarketplaceId,
-            NumberOfItemsShipped:
-              o.OrderStatus === 'Shipped' ? o.items.reduce((n, i) => n + i.QuantityOrdered, 0) : 0,
-            NumberOfItemsUnshipped:
-              o.OrderStatus === 'Shipped' ? 0 : o.items.reduce((n, i) => n + i.QuantityOrdered, 0),
-            OrderType: 'StandardOrder',
-            IsBusinessOrder: false,
-            IsPrime: false,
-            IsPremiumOrder: false,
-            IsGlobalExpressEnabled: false,
-            IsSoldByAB: false,
-          })),
+          Orders: page.map((o) => orderResource(o)),
           ...(nextToken === undefined ? {} : { NextToken: nextToken }),
           LastUpdatedBefore: isoSeconds(Date.now() - 120_000),
         },
@@ -1287,6 +1298,31 @@ export class AmazonFake {
       },
     };
   }
+}
+
+/** An order as Orders v0 shows it (`Order`, in `getOrders` and `getOrder`). */
+function orderResource(o: Order): Record<string, unknown> {
+  const shipped = o.items.reduce(
+    (n, i) => n + (i.QuantityShipped ?? (o.OrderStatus === 'Shipped' ? i.QuantityOrdered : 0)),
+    0,
+  );
+  const ordered = o.items.reduce((n, i) => n + i.QuantityOrdered, 0);
+  return {
+    AmazonOrderId: o.AmazonOrderId,
+    PurchaseDate: o.PurchaseDate,
+    LastUpdateDate: o.LastUpdateDate,
+    OrderStatus: o.OrderStatus,
+    FulfillmentChannel: o.FulfillmentChannel,
+    MarketplaceId: o.MarketplaceId,
+    NumberOfItemsShipped: shipped,
+    NumberOfItemsUnshipped: ordered - shipped,
+    OrderType: 'StandardOrder',
+    IsBusinessOrder: false,
+    IsPrime: false,
+    IsPremiumOrder: false,
+    IsGlobalExpressEnabled: false,
+    IsSoldByAB: false,
+  };
 }
 
 /** A feed as the Feeds API shows it (without the document it was made from). */

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import type { IdMappings } from '../port/connector-context.js';
 import { fulfilmentOutcomeOf } from '../port/call-failure.js';
-import type { FulfilmentOutcome, FulfilmentTarget, OutgoingShipment } from '../port/connector-bundle.js';
-import { getOrderItemsResponseSchema } from './sp-api-schemas.js';
+import type {
+  FulfilmentOutcome,
+  FulfilmentTarget,
+  OutgoingShipment,
+  RemoteFulfilled,
+} from '../port/connector-bundle.js';
+import { getOrderItemsResponseSchema, getOrderResponseSchema } from './sp-api-schemas.js';
 import { describeSpError, SpApiFailure, type CallBudget, type SpApiClient } from './sp-api-client.js';
 
 /** How long one fulfilment call may wait for rate-limit tokens before it is tried again later. */
@@ -26,6 +31,11 @@ const itemsSchema = getOrderItemsResponseSchema.extend({
 });
 type OrderItem = z.output<typeof itemsSchema>['payload']['OrderItems'][number];
 
+/** The order statuses under which some of an order's units may be shipped: its items tell which. */
+const HAS_SHIPPED = new Set(['PartiallyShipped', 'Shipped', 'InvoiceUnconfirmed']);
+/** The statuses under which every unit is shipped (an item not stating `QuantityShipped` is all shipped). */
+const ALL_SHIPPED = new Set(['Shipped', 'InvoiceUnconfirmed']);
+
 export type AmazonShipmentsOptions = Readonly<{
   client: SpApiClient;
   marketplaceId: string;
@@ -43,6 +53,11 @@ export type AmazonShipmentsOptions = Readonly<{
  * quantities (`getOrderItems`, `QuantityShipped`): when they cover what the shipments sent before this one
  * carried plus this one, it took effect. The sender sends one order's shipments in capture order, so that count
  * is exact.
+ *
+ * For the shipment status in reconciliation, `readFulfilled` reads the order (`getOrder`: `OrderStatus`, and
+ * Canceled is cancelled) and, when it is PartiallyShipped, Shipped or InvoiceUnconfirmed, its items' `QuantityShipped` per local SKU
+ * (`getOrderItems`, mapped as the order pull maps them); an order still Unshipped (or Pending) has nothing shipped
+ * there and costs no second call. Both calls take their own operation's rate-limit tokens.
  */
 export function createAmazonShipments(options: AmazonShipmentsOptions): FulfilmentTarget {
   const { client } = options;
@@ -154,5 +169,34 @@ export function createAmazonShipments(options: AmazonShipmentsOptions): Fulfilme
     }
   }
 
-  return { send, find };
+  async function readFulfilled(orderId: string, signal: AbortSignal): Promise<RemoteFulfilled | null> {
+    const budget: CallBudget = { deadline: Date.now() + WAIT_MS, signal };
+    try {
+      const answer = await client.call(
+        { op: 'getOrder', method: 'GET', path: `/orders/v0/orders/${encodeURIComponent(orderId)}` },
+        budget,
+      );
+      if (answer.status === 404) return null;
+      if (answer.status !== 200)
+        throw SpApiFailure.rejected(`getOrder ${orderId}: ${describeSpError(answer.status, answer.body)}`);
+      const { payload } = client.parse(getOrderResponseSchema, answer, `getOrder ${orderId}`, false);
+      const fulfilled = new Map<string, number>();
+      if (HAS_SHIPPED.has(payload.OrderStatus))
+        for (const item of await items(orderId, budget)) {
+          const sku = localSku(item);
+          const qty =
+            item.QuantityShipped ?? (ALL_SHIPPED.has(payload.OrderStatus) ? item.QuantityOrdered : 0);
+          if (sku !== null && qty > 0) fulfilled.set(sku, (fulfilled.get(sku) ?? 0) + qty);
+        }
+      return {
+        isCancelled: payload.OrderStatus === 'Canceled',
+        fulfilled: [...fulfilled].map(([sku, qty]) => ({ sku, qty })),
+      };
+    } catch (error) {
+      if (error instanceof SpApiFailure) throw error.toConnectorError();
+      throw error;
+    }
+  }
+
+  return { send, find, readFulfilled };
 }

@@ -9,6 +9,7 @@ export type SpOperation =
   | 'getFeed'
   | 'getFeedDocument'
   | 'getOrders'
+  | 'getOrder'
   | 'getOrderItems'
   | 'confirmShipment';
 
@@ -28,6 +29,7 @@ export const DOCUMENTED_PLANS: Readonly<Record<SpOperation, UsagePlan>> = {
   getFeed: { rate: 2, burst: 15 },
   getFeedDocument: { rate: 0.0222, burst: 10 },
   getOrders: { rate: 0.0167, burst: 20 },
+  getOrder: { rate: 0.5, burst: 30 },
   getOrderItems: { rate: 0.5, burst: 30 },
   confirmShipment: { rate: 2, burst: 10 },
 };

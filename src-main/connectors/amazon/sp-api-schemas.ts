@@ -124,6 +124,14 @@ export const getOrdersResponseSchema = z.object({
   }),
 });
 
+/** Orders v0 `GetOrderResponse` (the `Order` fields read). */
+export const getOrderResponseSchema = z.object({
+  payload: z.object({
+    AmazonOrderId: z.string().min(1),
+    OrderStatus: z.enum(ORDER_STATUSES),
+  }),
+});
+
 /** Orders v0 `GetOrderItemsResponse` (the `OrderItem` fields read). */
 export const getOrderItemsResponseSchema = z.object({
   payload: z.object({
