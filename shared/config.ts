@@ -121,6 +121,11 @@ export const destinationSchema = z.discriminatedUnion(
           pageSize: z.number().int().min(1).max(1000).default(200),
           /** The price list the Tryton list price is stored under (what tills see as `prices[].list`). */
           list: id.default('retail'),
+          /**
+           * The name of a Tryton sale price list (`product.price_list`, module `sale_price_list`): each product's
+           * price on it (quantity 1, the company's currency) is stored under the list `tryton:<name>` too.
+           */
+          priceList: z.string().trim().min(1).max(57).optional(),
         })
         .optional(),
       /**

@@ -195,16 +195,22 @@ function configText(dir: string, port: number): string {
 let template: Promise<Template> | null = null;
 
 /**
+ * The modules the template database activates (with their dependencies): stock, sale, and sale_price_list (the
+ * catalog pull's sale price list; it brings product_price_list).
+ */
+const TRYTON_MODULES = ['stock', 'sale', 'sale_price_list'] as const;
+
+/**
  * The seeded template database, made once per test process (trytond-admin takes most of a minute) and copied for
  * each server. With `TRYTON_TEMPLATE_CACHE=<dir>` it is kept there between runs, keyed by trytond's version and
- * the seed script (a developer convenience; CI builds it fresh).
+ * the modules activated and the seed script (a developer convenience; CI builds it fresh).
  */
 function templateDatabase(): Promise<Template> {
   template ??= (async () => {
     const trytond = which('trytond');
     const version = execFileSync(trytond, ['--version'], { encoding: 'utf8' }).trim();
     const key = createHash('sha256')
-      .update(`${version}\n${SEED_SCRIPT}\n${TRYTON_PASSWORD}`)
+      .update(`${version}\n${TRYTON_MODULES.join(',')}\n${SEED_SCRIPT}\n${TRYTON_PASSWORD}`)
       .digest('hex')
       .slice(0, 16);
     const cacheDir = process.env.TRYTON_TEMPLATE_CACHE;
@@ -230,8 +236,7 @@ function templateDatabase(): Promise<Template> {
         DATABASE,
         '--all',
         '-u',
-        'stock',
-        'sale',
+        ...TRYTON_MODULES,
         '--activate-dependencies',
         '--email',
         'admin@example.com',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ConnectorContext } from '../port/connector-context.js';
 import type { CatalogCheckpoint, CatalogPage, CatalogSource, RemoteItem } from '../port/connector-bundle.js';
+import { ConnectorError } from '../port/connector-error.js';
 import { connectorErrorOf } from './tryton-connector.js';
 import type { TrytonConfig } from './tryton-master-data.js';
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
@@ -73,7 +74,20 @@ const templateSchema = z.object({
   active: booleanSchema,
   list_price: decimalSchema.nullable(),
   default_uom: z.number().int(),
+  salable: booleanSchema.optional(),
 });
+
+/**
+ * A checkpoint's phase during a pull (`mark` set): 0 products changed since the mark; 1 every product (the sale
+ * price list changed, or was not the one the last pull read). Between pulls (`mark` null): the id of the sale price
+ * list the last pull read, 0 for none.
+ */
+const PHASE_ALL = 1;
+
+/** A decimal's text without trailing zeros after the point (`9.00000` → `9`, `8.1000` → `8.1`): the same value. */
+function trimDecimal(text: string): string {
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+}
 
 /**
  * Tryton as the item master's source: products (their `code` is the SKU), name and unit from the template,
@@ -87,6 +101,14 @@ const templateSchema = z.object({
  * the same product twice is harmless: the catalog stores nothing when nothing changed. Inactive products are read
  * too (`active_test: false`). A barcode removed in Tryton leaves no date behind; it goes when the product or its
  * template is next changed. Reads only.
+ *
+ * With `priceList` (a Tryton sale price list's name) each salable product with a list price also gets its price on
+ * that list, read as `product.product`'s `sale_price_uom` with the list, quantity 1, the company's currency and the
+ * product's unit in the context (so Tryton's own `compute` applies the list's lines), stored under the list
+ * `tryton:<name>`. A change of the list (its own `write_date`, which moves when its lines are edited through it,
+ * or a line's create or write date) makes the next pull read every product again (checkpoint phase 1). A line
+ * deleted by itself leaves no date behind; it shows when the list or the product is next changed. A name Tryton
+ * does not have fails the pull naming it, before anything is stored.
  */
 export function createTrytonCatalog(config: TrytonConfig, context: ConnectorContext): CatalogSource {
   const settings = config.catalog ?? { pollSeconds: 300, overlapSeconds: 300, pageSize: 200, list: 'retail' };
@@ -99,7 +121,8 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
     timeoutMs: config.requestTimeoutMs,
     logger: context.logger,
   });
-  let currency: Promise<string> | null = null;
+  let currency: Promise<{ id: number; code: string }> | null = null;
+  const priceListName = settings.priceList ?? null;
 
   const options = (signal: AbortSignal): CallOptions => ({
     signal,
@@ -107,8 +130,8 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
     context: { active_test: false },
   });
 
-  /** The code of the user's company currency (the list price's), read once. */
-  const companyCurrency = (signal: AbortSignal): Promise<string> => {
+  /** The user's company currency (the list price's), read once. */
+  const companyCurrency = (signal: AbortSignal): Promise<{ id: number; code: string }> => {
     currency ??= (async () => {
       const company = z
         .number()
@@ -128,22 +151,61 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
         [[row!.currency], ['code']],
         options(signal),
       );
-      return code!.code;
+      return { id: row!.currency, code: code!.code };
     })();
     currency.catch(() => (currency = null));
     return currency;
   };
 
-  /** The newest create or write time of any product, template or identifier: the mark of a pull beginning now. */
-  const newestChange = async (signal: AbortSignal): Promise<string | null> => {
+  /**
+   * The id of the configured sale price list, looked up by name at each pull's start (a list renamed or removed in
+   * Tryton fails the pull naming it).
+   */
+  const priceListId = async (signal: AbortSignal): Promise<number | null> => {
+    if (priceListName === null) return null;
+    const ids = await rpc.call(
+      z.array(z.number().int()),
+      'product.price_list',
+      'search',
+      [[['name', '=', priceListName]], 0, 2, [['id', 'ASC']]],
+      options(signal),
+    );
+    if (ids.length === 0)
+      throw new ConnectorError(
+        'rejected',
+        `Tryton has no sale price list named "${priceListName}" (catalog.priceList)`,
+      );
+    if (ids.length > 1)
+      throw new ConnectorError(
+        'rejected',
+        `Tryton has more than one sale price list named "${priceListName}" (catalog.priceList)`,
+      );
+    return ids[0]!;
+  };
+
+  /** The create and write dates the mark looks at: products, templates, identifiers and the price list's. */
+  const watched = (listId: number | null): [string, unknown[]][] => [
+    ['product.product', []],
+    ['product.template', []],
+    ['product.identifier', []],
+    ...(listId === null
+      ? []
+      : ([
+          ['product.price_list', [['id', '=', listId]]],
+          ['product.price_list.line', [['price_list', '=', listId]]],
+        ] as [string, unknown[]][])),
+  ];
+
+  /** The newest create or write time of what a pull reads: the mark of a pull beginning now. */
+  const newestChange = async (listId: number | null, signal: AbortSignal): Promise<string | null> => {
     let newest: string | null = null;
-    for (const model of ['product.product', 'product.template', 'product.identifier'])
+    for (const [model, scope] of watched(listId))
       for (const field of ['write_date', 'create_date']) {
         const rows = await rpc.call(
           z.array(z.record(z.string(), z.unknown())),
           model,
           'search_read',
-          [[[field, '!=', null]], 0, 1, [[field, 'DESC']], [field]],
+          [[...scope, [field, '!=', null]], 0, 1, [[field, 'DESC']], [field]],
           options(signal),
         );
         const value = rows[0]?.[field];
@@ -154,9 +216,55 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
     return newest;
   };
 
+  /** Whether the price list or one of its lines was created or written at or after `since`. */
+  const priceListChanged = async (
+    listId: number,
+    since: TrytonDatetime,
+    signal: AbortSignal,
+  ): Promise<boolean> => {
+    for (const [model, scope] of watched(listId).slice(3)) {
+      const ids = await rpc.call(
+        z.array(z.number().int()),
+        model,
+        'search',
+        [[...scope, ['OR', ['write_date', '>=', since], ['create_date', '>=', since]]], 0, 1, null],
+        options(signal),
+      );
+      if (ids.length > 0) return true;
+    }
+    return false;
+  };
+
+  /**
+   * The price of each of these products on the price list, by product id: Tryton's `sale_price_uom` with the list,
+   * quantity 1, the company's currency and the product's own unit in the context, one read per unit.
+   */
+  const listPrices = async (
+    listId: number,
+    byUnit: ReadonlyMap<number, readonly number[]>,
+    currencyId: number,
+    signal: AbortSignal,
+  ): Promise<Map<number, string>> => {
+    const prices = new Map<number, string>();
+    for (const [uom, ids] of byUnit)
+      for (const row of await rpc.call(
+        z.array(z.object({ id: z.number().int(), sale_price_uom: decimalSchema.nullable() })),
+        'product.product',
+        'read',
+        [ids, ['sale_price_uom']],
+        {
+          ...options(signal),
+          context: { active_test: false, price_list: listId, quantity: 1, currency: currencyId, uom },
+        },
+      ))
+        if (row.sale_price_uom !== null) prices.set(row.id, trimDecimal(row.sale_price_uom.decimal));
+    return prices;
+  };
+
   /** The items of these products, in the order of `ids`; `skipped`: products with no code. */
   const itemsOf = async (
     ids: readonly number[],
+    listId: number | null,
     signal: AbortSignal,
   ): Promise<{ items: RemoteItem[]; skipped: number }> => {
     if (ids.length === 0) return { items: [], skipped: 0 };
@@ -173,7 +281,10 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
           z.array(templateSchema),
           'product.template',
           'read',
-          [[...new Set(products.map((p) => p.template))], ['name', 'active', 'list_price', 'default_uom']],
+          [
+            [...new Set(products.map((p) => p.template))],
+            ['name', 'active', 'list_price', 'default_uom', ...(listId === null ? [] : ['salable'])],
+          ],
           options(signal),
         )
       ).map((t) => [t.id, t]),
@@ -200,7 +311,16 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
         options(signal),
       ))
         barcodes.set(row.product, [...(barcodes.get(row.product) ?? []), { code: row.code, id: row.id }]);
-    const code = await companyCurrency(signal);
+    const currency = await companyCurrency(signal);
+    // Salable products with a list price (Tryton's price list formulas start from it) have a price on the list.
+    const byUnit = new Map<number, number[]>();
+    for (const product of products) {
+      const template = templates.get(product.template);
+      if (template?.list_price == null || template.salable !== true) continue;
+      byUnit.set(template.default_uom, [...(byUnit.get(template.default_uom) ?? []), product.id]);
+    }
+    const onList =
+      listId === null ? new Map<number, string>() : await listPrices(listId, byUnit, currency.id, signal);
     const items: RemoteItem[] = [];
     let skipped = 0;
     for (const product of products) {
@@ -216,10 +336,14 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
         isActive: product.active && template.active,
         // Identifiers in the order Tryton created them (their sequence is not read; ids follow creation).
         barcodes: (barcodes.get(product.id) ?? []).sort((a, b) => a.id - b.id).map((b) => b.code),
-        prices:
-          template.list_price === null
+        prices: [
+          ...(template.list_price === null
             ? []
-            : [{ list: settings.list, amount: template.list_price.decimal, currency: code }],
+            : [{ list: settings.list, amount: template.list_price.decimal, currency: currency.code }]),
+          ...(onList.has(product.id)
+            ? [{ list: `tryton:${priceListName}`, amount: onList.get(product.id)!, currency: currency.code }]
+            : []),
+        ],
       });
     }
     return { items, skipped };
@@ -227,16 +351,28 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
 
   const pullCatalog = async (checkpoint: CatalogCheckpoint, signal: AbortSignal): Promise<CatalogPage> => {
     try {
+      const listId = await priceListId(signal);
+      const beginning = checkpoint.mark === null;
       // A pull beginning: its mark is the newest change Tryton holds now.
-      const mark = checkpoint.mark ?? (await newestChange(signal)) ?? checkpoint.since;
+      const mark = checkpoint.mark ?? (await newestChange(listId, signal)) ?? checkpoint.since;
       const since =
         checkpoint.since === null
           ? null
           : trytonDatetime(
               new Date(Date.parse(checkpoint.since) - settings.overlapSeconds * 1000).toISOString(),
             );
+      // The price list changed since the last pull, or the last pull read another list (or none): this pull reads
+      // every product (its prices on the list may all have moved), and says so in its checkpoint's phase so a pull
+      // cut short goes on the same way.
+      const phase = !beginning
+        ? checkpoint.phase
+        : listId !== null &&
+            since !== null &&
+            (checkpoint.phase !== listId || (await priceListChanged(listId, since, signal)))
+          ? PHASE_ALL
+          : 0;
       const domain: unknown[] = [['id', '>', checkpoint.afterId]];
-      if (since !== null) domain.push(changedSince(since));
+      if (since !== null && phase !== PHASE_ALL) domain.push(changedSince(since));
       const ids = await rpc.call(
         z.array(z.number().int()),
         'product.product',
@@ -244,12 +380,12 @@ export function createTrytonCatalog(config: TrytonConfig, context: ConnectorCont
         [domain, 0, settings.pageSize, [['id', 'ASC']]],
         options(signal),
       );
-      const { items, skipped } = await itemsOf(ids, signal);
+      const { items, skipped } = await itemsOf(ids, listId, signal);
       // A short page is the last: the pull is done, and its mark is where the next one starts.
       const isLast = ids.length < settings.pageSize;
       const next: CatalogCheckpoint = isLast
-        ? { since: mark, mark: null, phase: 0, afterId: 0 }
-        : { since: checkpoint.since, mark, phase: 0, afterId: ids.at(-1)! };
+        ? { since: mark, mark: null, phase: listId ?? 0, afterId: 0 }
+        : { since: checkpoint.since, mark, phase, afterId: ids.at(-1)! };
       return { items, skipped, next, isLast };
     } catch (error) {
       if (error instanceof TrytonCallError) throw connectorErrorOf(error);
