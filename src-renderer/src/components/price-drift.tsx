@@ -6,14 +6,13 @@ import type {
   PriceDriftRow,
 } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { useDriftFixes } from './drift-fixes.js';
+import { messageOf } from '../api/message-of.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { money } from './channel-prices.js';
 import { ErrorMessage } from './error-message.js';
 import { Field } from './field.js';
-import { InlineForm } from './inline-form.js';
-import { ReasonField } from './reason-field.js';
 import { RoleNote } from './role-note.js';
 import { SubmitButton } from './submit-button.js';
 import { TableHead } from './table-head.js';
@@ -149,25 +148,23 @@ function DriftRow({
   canFix: boolean;
   onFixed: (message: string) => void;
 }>) {
-  const id = useId();
-  const [asking, setAsking] = useState<PriceDriftFix | null>(null);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [isBusy, setBusy] = useState(false);
-
-  const fix = async (action: PriceDriftFix, why: string) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await call('reconcile.priceFix', { destination, sku: row.sku, action, reason: why });
-      setAsking(null);
-      setReason('');
-      onFixed(`${row.sku}: ${result.detail}.`);
-    } catch (err) {
-      setError(fieldErrorsOf(err).reason ?? messageOf(err));
-    }
-    setBusy(false);
-  };
+  const fixes = useDriftFixes<PriceDriftFix>({
+    fixes: row.fixes,
+    labelOf: (f) => FIX_LABELS[f],
+    subject: `${row.sku} at ${destination}`,
+    immediate: { push: 'Pushed our price from the Prices page' },
+    helpOf: (f) =>
+      f === 'adopt'
+        ? `Keeps ${money(row.remote, row.remoteCurrency)} as ${destination}'s own price here; the price list's changes no longer reach it.`
+        : 'Nothing changes; shown as ignored while the price there stays the same.',
+    submitLabelOf: (f) =>
+      f === 'adopt' ? `Adopt ${money(row.remote, row.remoteCurrency)}` : 'Ignore this difference',
+    run: async (action, reason) => {
+      const result = await call('reconcile.priceFix', { destination, sku: row.sku, action, reason });
+      return `${row.sku}: ${result.detail}.`;
+    },
+    onFixed,
+  });
 
   return (
     <>
@@ -185,62 +182,9 @@ function DriftRow({
             </div>
           )}
         </td>
-        {canFix && (
-          <td className="row-actions">
-            {row.fixes.map((f) => (
-              <button
-                key={f}
-                type="button"
-                className={f === 'push' ? undefined : 'secondary'}
-                disabled={isBusy}
-                aria-label={`${FIX_LABELS[f]}: ${row.sku} at ${destination}`}
-                aria-expanded={f === 'push' ? undefined : asking === f}
-                onClick={() =>
-                  f === 'push'
-                    ? void fix(f, 'Pushed our price from the Prices page')
-                    : (setAsking(f), setError(null))
-                }
-              >
-                {FIX_LABELS[f]}
-              </button>
-            ))}
-          </td>
-        )}
+        {canFix && fixes.actions}
       </tr>
-      {(asking !== null || error !== null) && (
-        <tr className="fix-row">
-          <td colSpan={5}>
-            {asking !== null && (
-              <InlineForm
-                label={`${FIX_LABELS[asking]}: ${row.sku} at ${destination}`}
-                onSubmit={() => void fix(asking, reason)}
-                onCancel={() => setAsking(null)}
-                footer={
-                  <span id={`${id}-help`} className="muted small">
-                    {asking === 'adopt'
-                      ? `Keeps ${money(row.remote, row.remoteCurrency)} as ${destination}'s own price here; the price list's changes no longer reach it.`
-                      : 'Nothing changes; shown as ignored while the price there stays the same.'}
-                  </span>
-                }
-              >
-                <ReasonField
-                  id={id}
-                  value={reason}
-                  onChange={setReason}
-                  isInvalid={error !== null}
-                  describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
-                />
-                <SubmitButton isBusy={isBusy}>
-                  {asking === 'adopt'
-                    ? `Adopt ${money(row.remote, row.remoteCurrency)}`
-                    : 'Ignore this difference'}
-                </SubmitButton>
-              </InlineForm>
-            )}
-            <ErrorMessage message={error} id={`${id}-error`} />
-          </td>
-        </tr>
-      )}
+      {fixes.form(5)}
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type {
   ShipmentDriftCause,
   ShipmentDriftRow,
@@ -6,14 +6,12 @@ import type {
   ShipmentReconcileReport,
 } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { useDriftFixes } from './drift-fixes.js';
+import { messageOf } from '../api/message-of.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { ErrorMessage } from './error-message.js';
-import { InlineForm } from './inline-form.js';
-import { ReasonField } from './reason-field.js';
 import { RoleNote } from './role-note.js';
-import { SubmitButton } from './submit-button.js';
 import { TableHead } from './table-head.js';
 
 const CAUSE_LABELS: Record<ShipmentDriftCause, string> = {
@@ -137,30 +135,26 @@ function OrderRow({
   canFix: boolean;
   onFixed: (message: string) => void;
 }>) {
-  const id = useId();
-  const [asking, setAsking] = useState<ShipmentFix | null>(null);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [isBusy, setBusy] = useState(false);
-
-  const fix = async (action: ShipmentFix) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const fixes = useDriftFixes<ShipmentFix>({
+    fixes: row.fixes,
+    labelOf: (f) => FIX_LABELS[f],
+    subject: `order ${row.order}`,
+    helpOf: (f) =>
+      f === 'resend'
+        ? `Its shipments go to ${destination} again; each is looked up there first, so nothing is fulfilled twice.`
+        : `Records what ${destination} shows fulfilled as shipped from ${row.location}; nothing is sent back.`,
+    submitLabelOf: (f) => FIX_LABELS[f],
+    run: async (action, reason) => {
       const result = await call('reconcile.fixShipment', {
         destination,
         orderId: row.orderId,
         action,
         reason,
       });
-      setAsking(null);
-      setReason('');
-      onFixed(`Order ${row.order}: ${result.detail}`);
-    } catch (err) {
-      setError(fieldErrorsOf(err).reason ?? messageOf(err));
-    }
-    setBusy(false);
-  };
+      return `Order ${row.order}: ${result.detail}`;
+    },
+    onFixed,
+  });
 
   return (
     <>
@@ -175,57 +169,9 @@ function OrderRow({
           <strong>{CAUSE_LABELS[row.cause]}</strong>
           <div className="small">{row.explanation}</div>
         </td>
-        {canFix && (
-          <td className="row-actions">
-            {row.fixes.map((f) => (
-              <button
-                key={f}
-                type="button"
-                className="secondary"
-                disabled={isBusy}
-                aria-label={`${FIX_LABELS[f]}: order ${row.order}`}
-                aria-expanded={asking === f}
-                onClick={() => {
-                  setAsking(f);
-                  setError(null);
-                }}
-              >
-                {FIX_LABELS[f]}
-              </button>
-            ))}
-          </td>
-        )}
+        {canFix && fixes.actions}
       </tr>
-      {(asking !== null || error !== null) && (
-        <tr className="fix-row">
-          <td colSpan={6}>
-            {asking !== null && (
-              <InlineForm
-                label={`${FIX_LABELS[asking]}: order ${row.order}`}
-                onSubmit={() => void fix(asking)}
-                onCancel={() => setAsking(null)}
-                footer={
-                  <span id={`${id}-help`} className="muted small">
-                    {asking === 'resend'
-                      ? `Its shipments go to ${destination} again; each is looked up there first, so nothing is fulfilled twice.`
-                      : `Records what ${destination} shows fulfilled as shipped from ${row.location}; nothing is sent back.`}
-                  </span>
-                }
-              >
-                <ReasonField
-                  id={id}
-                  value={reason}
-                  onChange={setReason}
-                  isInvalid={error !== null}
-                  describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
-                />
-                <SubmitButton isBusy={isBusy}>{FIX_LABELS[asking]}</SubmitButton>
-              </InlineForm>
-            )}
-            <ErrorMessage message={error} id={`${id}-error`} />
-          </td>
-        </tr>
-      )}
+      {fixes.form(6)}
     </>
   );
 }

@@ -1,12 +1,11 @@
 import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
 import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { useDriftFixes } from '../components/drift-fixes.js';
+import { messageOf } from '../api/message-of.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { Field } from '../components/field.js';
-import { InlineForm } from '../components/inline-form.js';
 import { PageSection } from '../components/page-section.js';
-import { ReasonField } from '../components/reason-field.js';
 import { RoleNote } from '../components/role-note.js';
 import { ShipmentDrift } from '../components/shipment-drift.js';
 import { SubmitButton } from '../components/submit-button.js';
@@ -229,32 +228,29 @@ function DriftRow({
   canFix: boolean;
   onFixed: (message: string) => void;
 }) {
-  const id = useId();
-  const [asking, setAsking] = useState<ReconcileFix | null>(null);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [isBusy, setBusy] = useState(false);
   const inFlight = row.expected - row.expectedNow;
-
-  const fix = async (action: ReconcileFix, why: string) => {
-    setBusy(true);
-    setError(null);
-    try {
+  const fixes = useDriftFixes<ReconcileFix>({
+    fixes: row.fixes,
+    labelOf: (f) => FIX_LABELS[f],
+    subject: `${row.sku} at ${row.location}`,
+    immediate: { republish: 'Pushed the local level from reconciliation' },
+    helpOf: (f) =>
+      f === 'accept_remote'
+        ? `Records an adjustment here so the local level matches ${destination}.`
+        : 'Nothing changes; the row says who ignored it and why until the drift changes.',
+    submitLabelOf: (f) => (f === 'accept_remote' ? `Adopt ${row.remote ?? '—'}` : 'Ignore this drift'),
+    run: async (action, reason) => {
       const result = await call('reconcile.fix', {
         destination,
         sku: row.sku,
         location: row.location,
         action,
-        reason: why,
+        reason,
       });
-      setAsking(null);
-      setReason('');
-      onFixed(`${row.sku} at ${row.location}: ${result.detail}`);
-    } catch (err) {
-      setError(fieldErrorsOf(err).reason ?? messageOf(err));
-    }
-    setBusy(false);
-  };
+      return `${row.sku} at ${row.location}: ${result.detail}`;
+    },
+    onFixed,
+  });
 
   return (
     <>
@@ -281,60 +277,9 @@ function DriftRow({
             </div>
           )}
         </td>
-        {canFix && (
-          <td className="row-actions">
-            {row.fixes.map((f) => (
-              <button
-                key={f}
-                type="button"
-                className={f === 'republish' ? undefined : 'secondary'}
-                disabled={isBusy}
-                aria-label={`${FIX_LABELS[f]}: ${row.sku} at ${row.location}`}
-                aria-expanded={f === 'republish' ? undefined : asking === f}
-                onClick={() =>
-                  f === 'republish'
-                    ? void fix(f, 'Pushed the local level from reconciliation')
-                    : (setAsking(f), setError(null))
-                }
-              >
-                {FIX_LABELS[f]}
-              </button>
-            ))}
-          </td>
-        )}
+        {canFix && fixes.actions}
       </tr>
-      {(asking !== null || error !== null) && (
-        <tr className="fix-row">
-          <td colSpan={8}>
-            {asking !== null && (
-              <InlineForm
-                label={`${FIX_LABELS[asking]}: ${row.sku} at ${row.location}`}
-                onSubmit={() => void fix(asking, reason)}
-                onCancel={() => setAsking(null)}
-                footer={
-                  <span id={`${id}-help`} className="muted small">
-                    {asking === 'accept_remote'
-                      ? `Records an adjustment here so the local level matches ${destination}.`
-                      : 'Nothing changes; the row says who ignored it and why until the drift changes.'}
-                  </span>
-                }
-              >
-                <ReasonField
-                  id={id}
-                  value={reason}
-                  onChange={setReason}
-                  isInvalid={error !== null}
-                  describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
-                />
-                <SubmitButton isBusy={isBusy}>
-                  {asking === 'accept_remote' ? `Adopt ${row.remote ?? '—'}` : 'Ignore this drift'}
-                </SubmitButton>
-              </InlineForm>
-            )}
-            <ErrorMessage message={error} id={`${id}-error`} />
-          </td>
-        </tr>
-      )}
+      {fixes.form(8)}
     </>
   );
 }
