@@ -11,7 +11,9 @@
  * See bench/README.md for what each figure means and bench/RESULTS.md for recorded runs.
  * Environment: BENCH_EVENTS (default 120000), BENCH_LATENCY_REQUESTS (default 20000),
  * BENCH_CPU_PROF=DIR (write a V8 CPU profile of the agent into DIR; it is not deleted),
- * BENCH_ONLY=batch|latency (run only (a) or only (c), e.g. to profile one of them; no table then).
+ * BENCH_ONLY=batch|latency (run only (a), or only (c) and its floor, e.g. to profile one of them; no table then),
+ * BENCH_AGENT_NODE_ARGS (node flags for the agent's process, space-separated, e.g. `--trace-gc`),
+ * BENCH_AGENT_LOG=FILE (what the agent printed, written to FILE once it stops).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -37,6 +39,10 @@ const SKUS = 500;
 const LOCATIONS = ['S1', 'S2'] as const;
 const DESTINATIONS = ['ledger-a', 'ledger-b', 'ledger-c'] as const;
 const ONLY = process.env.BENCH_ONLY;
+/** Node flags for the agent's process only (say `--trace-gc`), to try a runtime setting against the same load. */
+const AGENT_NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+/** Where to write what the agent printed (its output and errors), e.g. with `--trace-gc` among those flags. */
+const AGENT_LOG = process.env.BENCH_AGENT_LOG;
 if (ONLY !== undefined && ONLY !== 'batch' && ONLY !== 'latency')
   throw new Error('BENCH_ONLY must be batch or latency');
 // (a) within 1.3x of (b); (c)'s p99 within 1.5x of the empty route's p99 measured in the same run.
@@ -204,6 +210,7 @@ type ServeChild = {
   proc: ChildProcess;
   address: string;
   exited: Promise<number | null>;
+  stdout: () => string;
   stderr: () => string;
 };
 
@@ -233,12 +240,15 @@ function spawnServer(args: readonly string[], env: NodeJS.ProcessEnv = process.e
       reject(new Error(`${args.join(' ')} did not start in 60 s\n${stderr}`));
     }, 60_000);
     proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let isListening = false;
     proc.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
+      if (isListening) return;
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
       if (match) {
+        isListening = true;
         clearTimeout(timer);
-        resolveStart({ proc, address: match[1]!, exited, stderr: () => stderr });
+        resolveStart({ proc, address: match[1]!, exited, stdout: () => stdout, stderr: () => stderr });
       }
     });
     void exited.then((code) => {
@@ -430,10 +440,10 @@ async function main(): Promise<void> {
     const configFile = join(dir, 'config.json');
     writeFileSync(configFile, JSON.stringify(config, null, 2));
     const profileDir = process.env.BENCH_CPU_PROF;
-    agent = await spawnAgent(
-      configFile,
-      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [],
-    );
+    agent = await spawnAgent(configFile, [
+      ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+      ...AGENT_NODE_ARGS,
+    ]);
 
     await prime(agent.address);
     let http: Awaited<ReturnType<typeof runBatchIngest>> | undefined;
@@ -454,14 +464,22 @@ async function main(): Promise<void> {
 
     agent.proc.kill('SIGTERM');
     const code = await agent.exited;
+    if (AGENT_LOG !== undefined) writeFileSync(AGENT_LOG, agent.stdout() + agent.stderr());
     if (code !== 0) throw new Error(`the agent did not stop cleanly (exit ${code})\n${agent.stderr()}`);
     agent = undefined;
     if (profileDir) console.log(`CPU profile of the agent written to ${resolve(profileDir)}`);
-    if (!raw || !http || !latency) return;
+    if (!latency) return;
 
     process.stdout.write('    HTTP floor: the same load on an empty fastify route ... ');
     const floor = await runFloor();
     console.log(`p50 ${fmt(floor.p50, 2)} ms, p99 ${fmt(floor.p99, 2)} ms`);
+    if (!raw || !http) {
+      console.log(
+        `(c) p99 / floor p99 ${fmt(latency.p99 / floor.p99, 2)}x at ${fmt(latency.perSecond)} requests/s ` +
+          `(floor ${fmt(floor.perSecond)} requests/s); max ${fmt(latency.max, 2)} ms`,
+      );
+      return;
+    }
 
     const ratio = raw.eventsPerSecond / http.eventsPerSecond;
     const p99Ratio = latency.p99 / floor.p99;
