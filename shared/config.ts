@@ -24,6 +24,9 @@ const id = z
 const url = z.url({ error: 'must be an http(s) URL', protocol: /^https?$/ });
 
 /** Which events a ledger-mode destination receives; absent means all. */
+/** A local time of day, `HH:MM` on a 24-hour clock. */
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time "HH:MM", like "22:30"');
+
 const routing = {
   eventTypes: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
   locations: z.array(z.string().min(1)).min(1).optional(),
@@ -137,13 +140,18 @@ export const destinationSchema = z.discriminatedUnion(
        */
       postingMode: z.enum(['per_event', 'sales', 'daily_statement']).default('per_event'),
       /**
-       * `daily_statement` mode: when each business day closes by itself, as a local time `HH:MM` (in `timeZone`,
-       * an IANA name, or the agent's own time zone). A day closes at that time on the day itself (and at once
-       * when the agent finds a past day still open). Absent: days close only when a manager closes them.
+       * `daily_statement` mode: where business days end and when each closes by itself. `dayEndsAt` (`HH:MM`, the
+       * tills' own local time; default `00:00`) is where one business day ends and the next begins: a store open
+       * past midnight sets `"04:00"` and a sale rung up at 01:30 belongs to the day before. `at` (`HH:MM`, local
+       * time in `timeZone`, an IANA name, or the agent's own time zone) closes each day by itself at the first
+       * `at` after the day began: `"22:30"` closes it that evening, `"02:30"` with `dayEndsAt` `"04:00"` the next
+       * morning (and a past day found open is closed at once). Without `at`, days close only when a manager
+       * closes them.
        */
       dayClose: z
         .strictObject({
-          at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time "HH:MM", like "22:30"'),
+          at: localTime.optional(),
+          dayEndsAt: localTime.optional(),
           timeZone: z
             .string()
             .refine(
@@ -158,6 +166,11 @@ export const destinationSchema = z.discriminatedUnion(
               { message: 'must be an IANA time zone, like "Europe/Paris"' },
             )
             .optional(),
+        })
+        .refine((c) => c.at === undefined || c.at !== (c.dayEndsAt ?? '00:00'), {
+          message:
+            'the close time "at" must not be the time the day ends ("dayEndsAt", default 00:00): the day would close as it begins',
+          path: ['at'],
         })
         .optional(),
       ...routing,

@@ -168,7 +168,16 @@ export class Agent {
     const locationRegistry = new LocationRegistry(db, config.locations);
     // Filled once the connectors are made (below), before anything is captured.
     const fulfilmentDestinations = new Set<string>();
-    this.dayStatements = new DayStatements(db, config.agentId, this.exceptions);
+    this.dayStatements = new DayStatements(
+      db,
+      config.agentId,
+      this.exceptions,
+      new Map(
+        config.destinations.flatMap((d) =>
+          d.type === 'tryton' && d.dayClose?.dayEndsAt !== undefined ? [[d.id, d.dayClose.dayEndsAt]] : [],
+        ),
+      ),
+    );
     const writer = new CaptureWriter({
       fulfilmentDestinations,
       statements: this.dayStatements,

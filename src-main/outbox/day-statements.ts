@@ -12,9 +12,22 @@ import type { ExceptionsRepo } from '../exceptions/exceptions-repo.js';
 import { InputRefusal } from '../platform/errors.js';
 import { Money } from '../../shared/money.js';
 
-/** The business day of an event: the calendar day of its `occurredAt` as the POS wrote it (in its own offset). */
-export function businessDayOf(event: Pick<PosEvent, 'occurredAt'>): string {
-  return event.occurredAt.slice(0, 10);
+/** Minutes since midnight of a local time `HH:MM`. */
+export function minutesOf(time: string): number {
+  return Number(time.slice(0, 2)) * 60 + Number(time.slice(3, 5));
+}
+
+/**
+ * The business day of an event: the calendar day of its `occurredAt` as the POS wrote it (its own wall clock,
+ * whatever its offset), where a day ends at `dayEndsAt` (`HH:MM`, default midnight): with `"04:00"`, a sale at
+ * 01:30 on the 6th belongs to the 5th.
+ */
+export function businessDayOf(event: Pick<PosEvent, 'occurredAt'>, dayEndsAt = '00:00'): string {
+  const shift = minutesOf(dayEndsAt);
+  if (shift === 0) return event.occurredAt.slice(0, 10);
+  // The wall clock read as if it were UTC, so that no time zone of this machine moves it.
+  const wall = Date.parse(`${event.occurredAt.slice(0, 16)}Z`);
+  return new Date(wall - shift * 60_000).toISOString().slice(0, 10);
 }
 
 /** A statement row with its lines, as the sender posts it. */
@@ -84,14 +97,25 @@ export class DayStatements {
   readonly #db: AgentDatabase;
   readonly #agentId: string;
   readonly #exceptions: ExceptionsRepo;
+  readonly #dayEndsAt: ReadonlyMap<string, string>;
   readonly #insertEvent;
   /** Each day's event totals once read (`#totalsOf`), kept up by `record`. */
   readonly #totals = new Map<string, DayTotals>();
 
-  constructor(db: AgentDatabase, agentId: string, exceptions: ExceptionsRepo) {
+  /**
+   * `dayEndsAt`: per destination, where its business days end (`dayClose.dayEndsAt`, `HH:MM`); midnight for a
+   * destination not named.
+   */
+  constructor(
+    db: AgentDatabase,
+    agentId: string,
+    exceptions: ExceptionsRepo,
+    dayEndsAt: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.#db = db;
     this.#agentId = agentId;
     this.#exceptions = exceptions;
+    this.#dayEndsAt = dayEndsAt;
     this.#insertEvent = db.sqlite.prepare<[string, number, string, string]>(
       `INSERT OR IGNORE INTO statement_events (destination_id, event_seq, location, day, statement_id)
        VALUES (?, ?, ?, ?, NULL)`,
@@ -100,7 +124,7 @@ export class DayStatements {
 
   /** Records a captured sale or return for a `daily_statement` destination; call inside the capture transaction. */
   record(destinationId: string, seq: number, event: PosEvent): void {
-    const day = businessDayOf(event);
+    const day = businessDayOf(event, this.#dayEndsAt.get(destinationId));
     this.#insertEvent.run(destinationId, seq, event.location, day);
     // Kept up only once read; a rolled-back capture drops the whole cache (`forgetTotals`).
     const totals = this.#totals.get(`${destinationId}\u0000${event.location}\u0000${day}`);

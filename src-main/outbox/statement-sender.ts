@@ -6,15 +6,20 @@ import type {
 import type { Logger } from '../platform/logger.js';
 import { SenderLoop } from '../platform/sender-loop.js';
 import { InputRefusal } from '../platform/errors.js';
-import type { DayStatements, DueStatement } from './day-statements.js';
+import { minutesOf, type DayStatements, type DueStatement } from './day-statements.js';
 
 export type StatementSenderOptions = Readonly<{
   destinationId: string;
   target: StatementTarget;
   statements: DayStatements;
   logger: Logger;
-  /** The configured close time (`dayClose`): absent, days close only when a manager closes them. */
-  dayClose?: Readonly<{ at: string; timeZone?: string | undefined }> | undefined;
+  /**
+   * The configured close (`dayClose`): without `at`, days close only when a manager closes them; `dayEndsAt`
+   * (default midnight) is where a business day ends.
+   */
+  dayClose?:
+    | Readonly<{ at?: string | undefined; dayEndsAt?: string | undefined; timeZone?: string | undefined }>
+    | undefined;
   /** How often the close time, late events and due statements are looked at. Default 5 s. */
   tickMs?: number;
   /**
@@ -47,6 +52,26 @@ export function localDayAndTime(now: number, timeZone?: string): { day: string; 
     day: `${part('year')}-${part('month')}-${part('day')}`,
     time: `${part('hour')}:${part('minute')}`,
   };
+}
+
+/**
+ * The business day under way at `now` and how far into it we are (`HH:MM` since it began), for days that end at
+ * `dayEndsAt` (default midnight) in a time zone (the agent's own when none is given).
+ */
+export function businessDayAndTime(
+  now: number,
+  dayEndsAt = '00:00',
+  timeZone?: string,
+): { day: string; time: string } {
+  // The local clock moved back by the day's end: its day is the business day, its time the time into that day.
+  // (On the night the clocks change, the hour between is counted with the day it falls in by UTC.)
+  return localDayAndTime(now - minutesOf(dayEndsAt) * 60_000, timeZone);
+}
+
+/** `HH:MM` of a time of day moved back by `by` (`HH:MM`), around the clock. */
+function timeBefore(time: string, by: string): string {
+  const minutes = (minutesOf(time) - minutesOf(by) + 1440) % 1440;
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
 
 /**
@@ -108,12 +133,14 @@ export class StatementSender {
 
   #closeScheduled(now: number): void {
     const { dayClose, statements, destinationId } = this.#o;
-    if (dayClose === undefined) return;
-    const local = localDayAndTime(now, dayClose.timeZone);
+    if (dayClose?.at === undefined) return;
+    const dayEndsAt = dayClose.dayEndsAt ?? '00:00';
+    // Both in time since the business day began: the day under way closes once that reaches the close time's.
+    const current = businessDayAndTime(now, dayEndsAt, dayClose.timeZone);
     for (const { location, day } of statements.openDaysBefore(
       destinationId,
-      local.day,
-      local.time >= dayClose.at,
+      current.day,
+      current.time >= timeBefore(dayClose.at, dayEndsAt),
     )) {
       try {
         statements.closeDay([destinationId], location, day, 'schedule', now);

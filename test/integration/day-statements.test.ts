@@ -7,8 +7,12 @@ import type {
   StatementOutcome,
   StatementTarget,
 } from '../../src-main/connectors/port/connector-bundle.js';
-import { DayStatements } from '../../src-main/outbox/day-statements.js';
-import { localDayAndTime, StatementSender } from '../../src-main/outbox/statement-sender.js';
+import { businessDayOf, DayStatements } from '../../src-main/outbox/day-statements.js';
+import {
+  businessDayAndTime,
+  localDayAndTime,
+  StatementSender,
+} from '../../src-main/outbox/statement-sender.js';
 import { createLogger } from '../../src-main/platform/logger.js';
 import { connectorContext } from '../support/connector-context.js';
 import { makeEvent, startAgent, tempDir, testConfig } from '../support/harness.js';
@@ -24,9 +28,14 @@ function event(id: string, type: 'sale' | 'return', occurredAt: string, lines: P
   return parsed.event;
 }
 
-function setUp(answers: StatementOutcome[]) {
+function setUp(answers: StatementOutcome[], dayEndsAt?: string) {
   const t = connectorContext('erp', 'store-test');
-  const statements = new DayStatements(t.db, 'store-test', t.exceptions);
+  const statements = new DayStatements(
+    t.db,
+    'store-test',
+    t.exceptions,
+    new Map(dayEndsAt === undefined ? [] : [['erp', dayEndsAt]]),
+  );
   const sent: OutgoingStatement[] = [];
   const target: StatementTarget = {
     post: (statement) => {
@@ -55,6 +64,54 @@ test('localDayAndTime gives the calendar day and time of day in a time zone', ()
   const at = Date.parse('2026-12-05T23:30:00Z');
   assert.deepEqual(localDayAndTime(at, 'Europe/Paris'), { day: '2026-12-06', time: '00:30' });
   assert.deepEqual(localDayAndTime(at, 'America/New_York'), { day: '2026-12-05', time: '18:30' });
+});
+
+test("a business day ending at 04:00 takes the sales rung up after midnight, by the till's own clock whatever its offset", () => {
+  assert.equal(businessDayOf({ occurredAt: '2026-12-06T01:30:00+01:00' }), '2026-12-06');
+  assert.equal(businessDayOf({ occurredAt: '2026-12-06T01:30:00+01:00' }, '04:00'), '2026-12-05');
+  assert.equal(businessDayOf({ occurredAt: '2026-12-06T03:59:59.999-05:00' }, '04:00'), '2026-12-05');
+  assert.equal(businessDayOf({ occurredAt: '2026-12-06T04:00:00+09:00' }, '04:00'), '2026-12-06');
+  assert.equal(businessDayOf({ occurredAt: '2026-03-01T02:00:00Z' }, '04:00'), '2026-02-28');
+  // At 01:30 Paris time on the 6th, the business day under way is the 5th, 21:30 into it.
+  assert.deepEqual(businessDayAndTime(Date.parse('2026-12-06T00:30:00Z'), '04:00', 'Europe/Paris'), {
+    day: '2026-12-05',
+    time: '21:30',
+  });
+});
+
+test('a store open past midnight: its day ending at 04:00 closes at 02:30 the next morning with the sales rung up after midnight, and a sale after 04:00 starts the next day', async (t) => {
+  const { t: ctx, statements, sent, target, capture } = setUp([], '04:00');
+  t.after(ctx.cleanup);
+  capture(event('s-1', 'sale', '2026-12-05T20:00:00+01:00', [{ sku: 'SKU-1', qty: 1, unitPrice: '5.00' }]));
+  capture(event('s-2', 'sale', '2026-12-06T01:45:00+01:00', [{ sku: 'SKU-1', qty: 2, unitPrice: '5.00' }]));
+  capture(event('s-3', 'sale', '2026-12-06T04:10:00+01:00', [{ sku: 'SKU-2', qty: 1, unitPrice: '1.00' }]));
+  let now = Date.parse('2026-12-05T23:30:00Z'); // 00:30 in Paris: past midnight, the day goes on
+  const sender = new StatementSender({
+    destinationId: 'erp',
+    target,
+    statements,
+    logger: createLogger({ level: 'silent' }),
+    dayClose: { at: '02:30', dayEndsAt: '04:00', timeZone: 'Europe/Paris' },
+    now: () => now,
+  });
+  await sender.runDue();
+  assert.equal(sent.length, 0, 'not closed at midnight');
+  now = Date.parse('2026-12-06T01:29:00Z'); // 02:29 in Paris
+  await sender.runDue();
+  assert.equal(sent.length, 0, 'not closed before 02:30');
+  now = Date.parse('2026-12-06T01:30:00Z'); // 02:30 in Paris
+  await sender.runDue();
+  assert.deepEqual(sent, [
+    {
+      reference: 'store-test:S1:2026-12-05',
+      location: 'S1',
+      day: '2026-12-05',
+      lines: [{ sku: 'SKU-1', unitPrice: '5.00', currency: null, qty: 3 }],
+    },
+  ]);
+  assert.equal(statements.day('erp', 'S1', '2026-12-05').sales, 2);
+  assert.equal(statements.day('erp', 'S1', '2026-12-06').state, 'open');
+  assert.equal(statements.day('erp', 'S1', '2026-12-06').sales, 1);
 });
 
 test('a day closes by itself at its close time in its time zone, not before, and its statement has a line per (SKU, unit price) with the units sold less returned', async (t) => {

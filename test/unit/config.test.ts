@@ -108,6 +108,29 @@ describe('validation errors name their path', () => {
     assert.match(problem!, /^sources\.0\.id: /);
   });
 
+  test('a daily close at the time the business day ends is refused naming dayClose.at; a time that is no time names its key', () => {
+    const tryton = (dayClose: Record<string, unknown>) => ({
+      id: 'erp',
+      type: 'tryton',
+      url: 'http://127.0.0.1:8000/',
+      database: 'tryton',
+      username: 'admin',
+      password: 'admin',
+      postingMode: 'daily_statement',
+      dayClose,
+    });
+    assert.deepEqual(problemsOf(minimal({ destinations: [tryton({ at: '04:00', dayEndsAt: '04:00' })] })), [
+      'destinations.0.dayClose.at: the close time "at" must not be the time the day ends ("dayEndsAt", default 00:00): the day would close as it begins',
+    ]);
+    const [problem] = problemsOf(minimal({ destinations: [tryton({ dayEndsAt: '4am' })] }));
+    assert.match(problem!, /^destinations\.0\.dayClose\.dayEndsAt: must be a local time "HH:MM"/);
+    const ok = parsed(minimal({ destinations: [tryton({ at: '02:30', dayEndsAt: '04:00' })] }));
+    assert.deepEqual(ok.destinations[0]!.type === 'tryton' && ok.destinations[0]!.dayClose, {
+      at: '02:30',
+      dayEndsAt: '04:00',
+    });
+  });
+
   test('a channel a destination names must exist', () => {
     const shopify = {
       id: 'shop',
