@@ -145,8 +145,8 @@ export const destinationSchema = z.discriminatedUnion(
        * past midnight sets `"04:00"` and a sale rung up at 01:30 belongs to the day before. `at` (`HH:MM`, local
        * time in `timeZone`, an IANA name, or the agent's own time zone) closes each day by itself at the first
        * `at` after the day began: `"22:30"` closes it that evening, `"02:30"` with `dayEndsAt` `"04:00"` the next
-       * morning (and a past day found open is closed at once). Without `at`, days close only when a manager
-       * closes them.
+       * morning, and `at` equal to `dayEndsAt` (`"00:00"` by default) as the day ends; a past day found open is
+       * closed at once. Without `at`, days close only when a manager closes them.
        */
       dayClose: z
         .strictObject({
@@ -166,11 +166,6 @@ export const destinationSchema = z.discriminatedUnion(
               { message: 'must be an IANA time zone, like "Europe/Paris"' },
             )
             .optional(),
-        })
-        .refine((c) => c.at === undefined || c.at !== (c.dayEndsAt ?? '00:00'), {
-          message:
-            'the close time "at" must not be the time the day ends ("dayEndsAt", default 00:00): the day would close as it begins',
-          path: ['at'],
         })
         .optional(),
       ...routing,

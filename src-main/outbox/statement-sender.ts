@@ -68,9 +68,12 @@ export function businessDayAndTime(
   return localDayAndTime(now - minutesOf(dayEndsAt) * 60_000, timeZone);
 }
 
-/** `HH:MM` of a time of day moved back by `by` (`HH:MM`), around the clock. */
-function timeBefore(time: string, by: string): string {
-  const minutes = (minutesOf(time) - minutesOf(by) + 1440) % 1440;
+/**
+ * How far into its business day (`HH:MM` since it began) a day closes at `at`, for days ending at `dayEndsAt`:
+ * `"24:00"`, which no time of day reaches, when `at` is the day's end itself (the day closes as the next begins).
+ */
+function closeTimeIntoDay(at: string, dayEndsAt: string): string {
+  const minutes = (minutesOf(at) - minutesOf(dayEndsAt) + 1440) % 1440 || 1440;
   return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 }
 
@@ -140,7 +143,7 @@ export class StatementSender {
     for (const { location, day } of statements.openDaysBefore(
       destinationId,
       current.day,
-      current.time >= timeBefore(dayClose.at, dayEndsAt),
+      current.time >= closeTimeIntoDay(dayClose.at, dayEndsAt),
     )) {
       try {
         statements.closeDay([destinationId], location, day, 'schedule', now);

@@ -114,6 +114,31 @@ test('a store open past midnight: its day ending at 04:00 closes at 02:30 the ne
   assert.equal(statements.day('erp', 'S1', '2026-12-06').sales, 1);
 });
 
+test('a close time at the end of the day (00:00) closes the day as the next begins, not as it begins', async (t) => {
+  const { t: ctx, statements, sent, target, capture } = setUp([]);
+  t.after(ctx.cleanup);
+  capture(event('s-1', 'sale', '2026-12-05T00:10:00+01:00', [{ sku: 'SKU-1', qty: 1, unitPrice: '5.00' }]));
+  let now = Date.parse('2026-12-04T23:20:00Z'); // 00:20 on the 5th in Paris
+  const sender = new StatementSender({
+    destinationId: 'erp',
+    target,
+    statements,
+    logger: createLogger({ level: 'silent' }),
+    dayClose: { at: '00:00', timeZone: 'Europe/Paris' },
+    now: () => now,
+  });
+  await sender.runDue();
+  now = Date.parse('2026-12-05T22:59:00Z'); // 23:59 in Paris
+  await sender.runDue();
+  assert.equal(sent.length, 0, 'open all day');
+  now = Date.parse('2026-12-05T23:00:00Z'); // midnight in Paris
+  await sender.runDue();
+  assert.deepEqual(
+    sent.map((s) => s.reference),
+    ['store-test:S1:2026-12-05'],
+  );
+});
+
 test('a day closes by itself at its close time in its time zone, not before, and its statement has a line per (SKU, unit price) with the units sold less returned', async (t) => {
   const { t: ctx, statements, sent, target, capture } = setUp([]);
   t.after(ctx.cleanup);
