@@ -16,10 +16,10 @@ import {
 } from './tryton-documents.js';
 import { TrytonCallError, TrytonRpc, type CallOptions } from './tryton-rpc.js';
 import { TrytonSalePosting } from './tryton-sale-posting.js';
+import { TrytonShipmentPosting } from './tryton-shipment-posting.js';
 import { noteTracking } from './tryton-tracking.js';
 import { TrytonStatementPosting } from './tryton-statement-posting.js';
 import {
-  finishShipments,
   MAX_ROUNDS,
   MAX_STEPS,
   SHIPMENT_LABELS,
@@ -145,6 +145,8 @@ class TrytonLedger {
   readonly #rpc: TrytonRpc;
   /** Tryton's master data, looked up (and cached) as documents need it. */
   readonly #data: TrytonMasterData;
+  /** Shipments posted many at a time (`per_event`, and every non-sale event in the other modes). */
+  readonly #shipments: TrytonShipmentPosting;
   /** The `sales` posting mode's sales. */
   readonly #sales: TrytonSalePosting;
   /** The `daily_statement` posting mode's statements (one sale per location and business day). */
@@ -155,6 +157,12 @@ class TrytonLedger {
     this.#context = context;
     this.#rpc = rpc;
     this.#data = new TrytonMasterData(config, context, rpc);
+    this.#shipments = new TrytonShipmentPosting({
+      rpc,
+      data: this.#data,
+      plan: (item, model, store, products, signal) => this.#plan(item, model, store, products, signal),
+      deliverOne: (item, signal) => this.#deliver(item, signal),
+    });
     this.#sales = new TrytonSalePosting({
       rpc,
       data: this.#data,
@@ -207,12 +215,10 @@ class TrytonLedger {
   }
 
   /**
-   * Posts several items (no count among them) with as few calls as Tryton allows: per shipment model one
-   * `search_read` of all their references, one `create` of every shipment not found, then each workflow button
-   * once for all the shipments it applies to, and one read of their states. Exactly once as `#deliver`: the search
-   * comes first, the create is one transaction, found shipments are finished. A refusal names no item, so the
-   * items of a refused call are posted again one by one (`#deliver`, which searches first), which tells which
-   * item Tryton refuses; the others post.
+   * Posts several items (no count among them) with as few calls as Tryton allows, grouped by document model: the
+   * shipments of each model by `TrytonShipmentPosting`, the `sales` mode's sales by `TrytonSalePosting` (each: one
+   * search of all their references, one create of what is not found, each workflow button once for all; a refused
+   * call posted again item by item to find the refused one).
    */
   async #deliverRun(items: readonly LedgerItem[], signal: AbortSignal): Promise<DeliveryResult[]> {
     const results: (DeliveryResult | undefined)[] = items.map(() => undefined);
@@ -227,7 +233,7 @@ class TrytonLedger {
         const unresolved =
           model === 'sale.sale'
             ? await this.#sales.post(members, signal, true)
-            : await this.#postShipments(model, members, signal);
+            : await this.#shipments.post(model, members, signal);
         for (const [index, result] of unresolved) results[index] = result;
       }
     } catch (error) {
@@ -237,120 +243,6 @@ class TrytonLedger {
     return results.map(
       (r, index) => r ?? { kind: 'retry', detail: `${items[index]!.idempotencyKey} was not tried` },
     );
-  }
-
-  /**
-   * The batched post of one shipment model (see `#deliverRun`); answers a result per member. Throws a transient
-   * failure (the caller answers every member without a result with it).
-   */
-  async #postShipments(
-    model: ShipmentModel,
-    members: readonly { index: number; ready: Ready }[],
-    signal: AbortSignal,
-  ): Promise<Map<number, DeliveryResult>> {
-    const results = new Map<number, DeliveryResult>();
-    const write: CallOptions = { signal, isWrite: true };
-    const found = await this.#rpc.call(
-      z.array(shipmentSchema.extend({ reference: z.string().nullable() })),
-      model,
-      'search_read',
-      [
-        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
-        0,
-        null,
-        null,
-        ['state', 'reference'],
-      ],
-      { signal, isWrite: false },
-    );
-    const byKey = new Map<string, z.output<typeof shipmentSchema>[]>();
-    for (const shipment of found)
-      byKey.set(shipment.reference ?? '', [...(byKey.get(shipment.reference ?? '') ?? []), shipment]);
-    const toFinish: { index: number; ready: Ready; shipments: z.output<typeof shipmentSchema>[] }[] = [];
-    const doneBefore: { ready: Ready; shipments: z.output<typeof shipmentSchema>[] }[] = [];
-    const toCreate: { index: number; ready: Ready; documents: Record<string, unknown>[] }[] = [];
-    // The units of all their products in one read (each item's plan then finds them cached).
-    await this.#data.uomsOf(
-      members.flatMap((m) => (byKey.has(m.ready.item.idempotencyKey) ? [] : m.ready.products)),
-      signal,
-    );
-    for (const member of members) {
-      const existing = byKey.get(member.ready.item.idempotencyKey) ?? [];
-      if (existing.length > 0 && existing.every((s) => s.state === 'done')) {
-        results.set(member.index, { kind: 'already_applied' });
-        doneBefore.push({ ready: member.ready, shipments: existing });
-      } else if (existing.length > 0) toFinish.push({ ...member, shipments: existing });
-      else {
-        try {
-          const documents = await this.#plan(
-            member.ready.item,
-            model,
-            member.ready.store,
-            member.ready.products,
-            signal,
-          );
-          if (documents.length === 0) results.set(member.index, { kind: 'delivered' });
-          else toCreate.push({ ...member, documents });
-        } catch (error) {
-          if (!(error instanceof PlanError)) throw error;
-          results.set(member.index, { kind: 'rejected', detail: error.message });
-        }
-      }
-    }
-    if (toCreate.length > 0) {
-      let ids: number[];
-      try {
-        ids = await this.#rpc.callAcknowledging(
-          z.array(idSchema),
-          model,
-          'create',
-          [toCreate.flatMap((c) => c.documents)],
-          write,
-        );
-      } catch (error) {
-        if (!(error instanceof TrytonCallError) || error.kind !== 'refused') throw error;
-        // Nothing was created (one transaction): post them one by one to learn which one Tryton refuses.
-        for (const member of toCreate)
-          results.set(member.index, await this.#deliver(member.ready.item, signal));
-        ids = [];
-      }
-      let next = 0;
-      if (ids.length > 0)
-        for (const member of toCreate) {
-          const created = ids
-            .slice(next, next + member.documents.length)
-            .map((id) => ({ id, state: 'draft' }));
-          next += member.documents.length;
-          toFinish.push({ index: member.index, ready: member.ready, shipments: created });
-        }
-    }
-    // A marketplace shipment's carrier and tracking go on its customer shipment (tryton-tracking.ts).
-    await noteTracking(
-      this.#rpc,
-      model,
-      [...doneBefore, ...toFinish].map((m) => ({
-        event: m.ready.item.event,
-        shipmentIds: m.shipments.map((s) => s.id),
-      })),
-      signal,
-    );
-    if (toFinish.length === 0) return results;
-    try {
-      await finishShipments(
-        this.#rpc,
-        model,
-        toFinish.flatMap((f) => f.shipments.map((s) => ({ ...s, layout: f.ready.store.layout }))),
-        signal,
-      );
-      for (const member of toFinish) results.set(member.index, { kind: 'delivered' });
-    } catch (error) {
-      if (!(error instanceof PlanError) && !(error instanceof TrytonCallError && error.kind === 'refused'))
-        throw error;
-      // One of them cannot be moved on (cancelled, refused): finish them one by one to learn which.
-      for (const member of toFinish)
-        results.set(member.index, await this.#deliver(member.ready.item, signal));
-    }
-    return results;
   }
 
   /**
