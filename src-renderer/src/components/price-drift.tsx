@@ -6,7 +6,7 @@ import type {
   PriceDriftRow,
 } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { useDriftFixes } from './drift-fixes.js';
+import { useRowFixes } from './row-fixes.js';
 import { messageOf } from '../api/message-of.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
@@ -148,7 +148,7 @@ function DriftRow({
   canFix: boolean;
   onFixed: (message: string) => void;
 }>) {
-  const fixes = useDriftFixes<PriceDriftFix>({
+  const fixes = useRowFixes<PriceDriftFix>({
     fixes: row.fixes,
     labelOf: (f) => FIX_LABELS[f],
     subject: `${row.sku} at ${destination}`,

@@ -6,7 +6,7 @@ import type {
   ShipmentReconcileReport,
 } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { useDriftFixes } from './drift-fixes.js';
+import { useRowFixes } from './row-fixes.js';
 import { messageOf } from '../api/message-of.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
@@ -135,7 +135,7 @@ function OrderRow({
   canFix: boolean;
   onFixed: (message: string) => void;
 }>) {
-  const fixes = useDriftFixes<ShipmentFix>({
+  const fixes = useRowFixes<ShipmentFix>({
     fixes: row.fixes,
     labelOf: (f) => FIX_LABELS[f],
     subject: `order ${row.order}`,

@@ -1,15 +1,12 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { ChannelPriceView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { fieldErrorsOf, messageOf } from '../api/message-of.js';
+import { useRowFixes } from '../components/row-fixes.js';
 import { money, PRICE_STATE_LABELS, sentText } from '../components/channel-prices.js';
 import { ErrorMessage } from '../components/error-message.js';
-import { InlineForm } from '../components/inline-form.js';
 import { PageSection } from '../components/page-section.js';
 import { PriceDrift } from '../components/price-drift.js';
-import { ReasonField } from '../components/reason-field.js';
 import { RoleNote } from '../components/role-note.js';
-import { SubmitButton } from '../components/submit-button.js';
 import { TableHead } from '../components/table-head.js';
 import { formatAgo } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
@@ -103,33 +100,25 @@ function PriceRow({
   canDecide,
   onDone,
 }: Readonly<{ row: ChannelPriceView; canDecide: boolean; onDone: (message: string) => void }>) {
-  const id = useId();
-  const [isAsking, setAsking] = useState(false);
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [isBusy, setBusy] = useState(false);
   const isHeld = row.state === 'held_floor';
   const shown = isHeld ? row.heldAmount : row.amount;
-
-  const decide = async (how: 'confirm' | 'keep') => {
-    setBusy(true);
-    setError(null);
-    try {
+  const fixes = useRowFixes<'confirm' | 'keep'>({
+    fixes: isHeld ? ['confirm', 'keep'] : [],
+    labelOf: (how) => (how === 'confirm' ? 'Confirm and send' : 'Keep old price'),
+    subject: `${row.sku} at ${row.destination}`,
+    immediate: { confirm: 'Confirmed from the Prices page' },
+    helpOf: () => `${money(row.heldAmount, row.currency)} is not sent; correct the price in the item master.`,
+    submitLabelOf: () => `Keep ${sentText(row)}`,
+    run: async (how, reason) => {
       const input = { destination: row.destination, sku: row.sku, reason };
       const result =
         how === 'confirm' ? await call('prices.confirm', input) : await call('prices.keep', input);
-      setAsking(false);
-      setReason('');
-      onDone(
-        how === 'confirm'
-          ? `${row.sku}: ${money(result.amount, row.currency)} confirmed, sending it to ${row.destination}.`
-          : `${row.sku}: ${row.destination} keeps ${sentText(row)}; ${money(result.amount, row.currency)} is not sent.`,
-      );
-    } catch (err) {
-      setError(fieldErrorsOf(err).reason ?? messageOf(err));
-    }
-    setBusy(false);
-  };
+      return how === 'confirm'
+        ? `${row.sku}: ${money(result.amount, row.currency)} confirmed, sending it to ${row.destination}.`
+        : `${row.sku}: ${row.destination} keeps ${sentText(row)}; ${money(result.amount, row.currency)} is not sent.`;
+    },
+    onFixed: onDone,
+  });
 
   return (
     <>
@@ -150,61 +139,9 @@ function PriceRow({
             ? `More than ${row.floorPercent}% under the price ${row.destination} has now.`
             : (row.lastError ?? '')}
         </td>
-        {canDecide && (
-          <td className="row-actions">
-            {isHeld && (
-              <>
-                <button
-                  type="button"
-                  disabled={isBusy}
-                  aria-label={`Confirm and send: ${row.sku} to ${row.destination}`}
-                  onClick={() => void decide('confirm')}
-                >
-                  Confirm and send
-                </button>
-                <button
-                  type="button"
-                  className="secondary"
-                  disabled={isBusy}
-                  aria-expanded={isAsking}
-                  aria-label={`Keep old price: ${row.sku} at ${row.destination}`}
-                  onClick={() => (setAsking(true), setError(null))}
-                >
-                  Keep old price
-                </button>
-              </>
-            )}
-          </td>
-        )}
+        {canDecide && fixes.actions}
       </tr>
-      {(isAsking || error !== null) && (
-        <tr className="fix-row">
-          <td colSpan={7}>
-            {isAsking && (
-              <InlineForm
-                label={`Keep old price: ${row.sku} at ${row.destination}`}
-                onSubmit={() => void decide('keep')}
-                onCancel={() => setAsking(false)}
-                footer={
-                  <span id={`${id}-help`} className="muted small">
-                    {money(row.heldAmount, row.currency)} is not sent; correct the price in the item master.
-                  </span>
-                }
-              >
-                <ReasonField
-                  id={id}
-                  value={reason}
-                  onChange={setReason}
-                  isInvalid={error !== null}
-                  describedBy={`${id}-help${error !== null ? ` ${id}-error` : ''}`}
-                />
-                <SubmitButton isBusy={isBusy}>Keep {sentText(row)}</SubmitButton>
-              </InlineForm>
-            )}
-            <ErrorMessage message={error} id={`${id}-error`} />
-          </td>
-        </tr>
-      )}
+      {fixes.form(7)}
     </>
   );
 }

@@ -1,7 +1,7 @@
 import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
 import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
-import { useDriftFixes } from '../components/drift-fixes.js';
+import { useRowFixes } from '../components/row-fixes.js';
 import { messageOf } from '../api/message-of.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { Field } from '../components/field.js';
@@ -229,7 +229,7 @@ function DriftRow({
   onFixed: (message: string) => void;
 }) {
   const inFlight = row.expected - row.expectedNow;
-  const fixes = useDriftFixes<ReconcileFix>({
+  const fixes = useRowFixes<ReconcileFix>({
     fixes: row.fixes,
     labelOf: (f) => FIX_LABELS[f],
     subject: `${row.sku} at ${row.location}`,

@@ -17,7 +17,7 @@ export class PricesPage {
   }
 
   async confirm(destination: string, sku: string): Promise<void> {
-    await this.page.getByRole('button', { name: `Confirm and send: ${sku} to ${destination}` }).click();
+    await this.page.getByRole('button', { name: `Confirm and send: ${sku} at ${destination}` }).click();
   }
 
   /** Keeps the old price with `reason` (may be empty, to see it refused); returns the inline form. */

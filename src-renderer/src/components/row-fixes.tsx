@@ -5,8 +5,8 @@ import { InlineForm } from './inline-form.js';
 import { ReasonField } from './reason-field.js';
 import { SubmitButton } from './submit-button.js';
 
-/** What one drift row's fixes are and what each does; the row owns the data, this owns the asking. */
-export type DriftFixesSpec<F extends string> = Readonly<{
+/** What one row's fixes are and what each does; the row owns the data, this owns the asking. */
+export type RowFixesSpec<F extends string> = Readonly<{
   /** The fixes this row offers, in button order. */
   fixes: readonly F[];
   /** The button's text for a fix. */
@@ -28,12 +28,12 @@ export type DriftFixesSpec<F extends string> = Readonly<{
 }>;
 
 /**
- * The fix buttons of a drift row (reconciliation's levels, prices and shipments) and the inline row that asks
- * for a reason before a fix that changes something, with the agent's refusal shown there. Returns the actions
- * cell for the row and the row to render after it.
+ * The fix buttons of a table row (reconciliation's level, price and shipment drifts, the Prices page's held
+ * prices) and the inline row that asks for a reason before a fix that changes something, with the agent's
+ * refusal shown there. Returns the actions cell for the row and the row to render after it.
  */
-export function useDriftFixes<F extends string>(
-  spec: DriftFixesSpec<F>,
+export function useRowFixes<F extends string>(
+  spec: RowFixesSpec<F>,
 ): Readonly<{ actions: ReactNode; form: (colSpan: number) => ReactNode }> {
   const id = useId();
   const [asking, setAsking] = useState<F | null>(null);
