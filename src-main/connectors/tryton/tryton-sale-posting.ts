@@ -11,9 +11,17 @@ import {
   type TrytonRpc,
 } from './tryton-rpc.js';
 import { nextSaleStep, planSale, salePricesOf } from './tryton-sales.js';
-import { finishShipments, MAX_ROUNDS, shipmentSchema, skusOf, type Ready } from './tryton-workflow.js';
+import {
+  finishShipments,
+  MAX_ROUNDS,
+  searchByReference,
+  shipmentSchema,
+  skusOf,
+  type Ready,
+} from './tryton-workflow.js';
 
-const saleSchema = z.object({ id: idSchema, state: z.string() });
+/** A sale found or made, as its workflow is driven from its state. */
+type FoundSale = { id: number; state: string };
 const saleDocumentsSchema = z.object({
   id: idSchema,
   state: z.string(),
@@ -53,19 +61,7 @@ export class TrytonSalePosting {
   ): Promise<Map<number, DeliveryResult>> {
     const results = new Map<number, DeliveryResult>();
     const write: CallOptions = { signal, isWrite: true };
-    const found = await this.#d.rpc.call(
-      z.array(saleSchema.extend({ reference: z.string().nullable() })),
-      'sale.sale',
-      'search_read',
-      [
-        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
-        0,
-        null,
-        null,
-        ['state', 'reference'],
-      ],
-      { signal, isWrite: false },
-    );
+    const found = await searchByReference(this.#d.rpc, 'sale.sale', members, signal);
     const byKey = new Map(found.map((sale) => [sale.reference ?? '', sale]));
     const fresh = members.filter((m) => !byKey.has(m.ready.item.idempotencyKey));
     const inactive =
@@ -75,7 +71,7 @@ export class TrytonSalePosting {
             fresh.flatMap((m) => m.ready.products),
             signal,
           );
-    const toDrive: { index: number; ready: Ready; sale: z.output<typeof saleSchema> }[] = [];
+    const toDrive: { index: number; ready: Ready; sale: FoundSale }[] = [];
     // The units of all their products in one read (each sale's plan then finds them cached).
     if (fresh.length > 0)
       await this.#d.data.uomsOf(

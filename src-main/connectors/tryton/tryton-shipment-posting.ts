@@ -4,7 +4,7 @@ import { PlanError, type ShipmentModel } from './tryton-documents.js';
 import { idSchema, type Store, type TrytonMasterData } from './tryton-master-data.js';
 import { TrytonCallError, type CallOptions, type TrytonRpc } from './tryton-rpc.js';
 import { noteTracking } from './tryton-tracking.js';
-import { finishShipments, shipmentSchema, type Ready } from './tryton-workflow.js';
+import { finishShipments, searchByReference, type shipmentSchema, type Ready } from './tryton-workflow.js';
 
 export type ShipmentPostingDeps = Readonly<{
   rpc: TrytonRpc;
@@ -48,19 +48,7 @@ export class TrytonShipmentPosting {
   ): Promise<Map<number, DeliveryResult>> {
     const results = new Map<number, DeliveryResult>();
     const write: CallOptions = { signal, isWrite: true };
-    const found = await this.#d.rpc.call(
-      z.array(shipmentSchema.extend({ reference: z.string().nullable() })),
-      model,
-      'search_read',
-      [
-        [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
-        0,
-        null,
-        null,
-        ['state', 'reference'],
-      ],
-      { signal, isWrite: false },
-    );
+    const found = await searchByReference(this.#d.rpc, model, members, signal);
     const byKey = new Map<string, z.output<typeof shipmentSchema>[]>();
     for (const shipment of found)
       byKey.set(shipment.reference ?? '', [...(byKey.get(shipment.reference ?? '') ?? []), shipment]);

@@ -34,6 +34,31 @@ export type Ready = Readonly<{
   products: readonly number[];
 }>;
 
+/**
+ * Exactly once starts here: the documents of `model` a previous attempt made for these ready items, found by
+ * their references (the items' idempotency keys) in one `search_read`, with their state.
+ */
+export function searchByReference(
+  rpc: TrytonRpc,
+  model: string,
+  members: readonly { ready: Ready }[],
+  signal: AbortSignal,
+): Promise<{ id: number; state: string; reference: string | null }[]> {
+  return rpc.call(
+    z.array(shipmentSchema.extend({ reference: z.string().nullable() })),
+    model,
+    'search_read',
+    [
+      [['reference', 'in', members.map((m) => m.ready.item.idempotencyKey)]],
+      0,
+      null,
+      null,
+      ['state', 'reference'],
+    ],
+    { signal, isWrite: false },
+  );
+}
+
 /** The item's SKUs, for messages. */
 export function skusOf(item: LedgerItem): string {
   return [...new Set(item.event.lines.map((l) => l.sku))].join(', ');
