@@ -651,7 +651,18 @@ export type BusinessDayView = {
 };
 
 /** The Day close page: the `daily_statement` destinations and their days, newest first. */
-export type DayCloseView = { destinations: string[]; days: BusinessDayView[] };
+/** When a `daily_statement` destination's business days end and close (its `dayClose`). */
+export type DayScheduleView = {
+  destination: string;
+  /** Where a business day ends, `HH:MM` by the tills' clock (`00:00`: midnight). */
+  dayEndsAt: string;
+  /** When a day closes by itself, `HH:MM` in `timeZone`; null: only when a manager closes it. */
+  closesAt: string | null;
+  /** The IANA time zone of `closesAt` (the agent's own when the config names none). */
+  timeZone: string;
+};
+
+export type DayCloseView = { destinations: string[]; schedules: DayScheduleView[]; days: BusinessDayView[] };
 
 /**
  * Money reconciliation of one location's business day: what the tills captured against what the ERP's sales hold,

@@ -283,6 +283,7 @@ export class Agent {
         id: sender.destinationId,
         target: bundles.get(sender.destinationId)!.statements!,
         postNow: () => sender.runDue(),
+        schedule: sender.schedule,
       })),
       audit: this.audit,
       logger,

@@ -537,7 +537,7 @@ export class DayStatements {
   }
 
   /** The destinations' business days (those with events or closed), newest first, with totals and statements. */
-  days(destinationIds: readonly string[], limit = 60): DayCloseView {
+  days(destinationIds: readonly string[], limit = 60): Omit<DayCloseView, 'schedules'> {
     const { sqlite } = this.#db;
     const result: BusinessDayView[] = [];
     for (const destinationId of destinationIds) {

@@ -98,6 +98,16 @@ export class StatementSender {
     });
   }
 
+  /** When this destination's days end and close by themselves (the Day close page shows it). */
+  get schedule(): { dayEndsAt: string; closesAt: string | null; timeZone: string } {
+    const { dayClose } = this.#o;
+    return {
+      dayEndsAt: dayClose?.dayEndsAt ?? '00:00',
+      closesAt: dayClose?.at ?? null,
+      timeZone: dayClose?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    };
+  }
+
   get destinationId(): string {
     return this.#o.destinationId;
   }

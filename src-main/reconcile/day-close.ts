@@ -1,5 +1,10 @@
 import { Money } from '../../shared/money.js';
-import type { DayCloseView, DayMoneyView, MoneyReconcileView } from '../../shared/rpc-views.js';
+import type {
+  DayCloseView,
+  DayMoneyView,
+  DayScheduleView,
+  MoneyReconcileView,
+} from '../../shared/rpc-views.js';
 import type { StatementTarget } from '../connectors/port/connector-bundle.js';
 import type { AuditLog } from '../exceptions/audit-log.js';
 import type { DayStatements } from '../outbox/day-statements.js';
@@ -8,7 +13,13 @@ import type { Logger } from '../platform/logger.js';
 export type DayCloseOptions = Readonly<{
   statements: DayStatements;
   /** The `daily_statement` destinations: each one's ERP target and its sender's wake-up. */
-  destinations: readonly Readonly<{ id: string; target: StatementTarget; postNow: () => Promise<number> }>[];
+  destinations: readonly Readonly<{
+    id: string;
+    target: StatementTarget;
+    postNow: () => Promise<number>;
+    /** When its days end and close by themselves. */
+    schedule: Omit<DayScheduleView, 'destination'>;
+  }>[];
   audit: AuditLog;
   logger: Logger;
 }>;
@@ -33,7 +44,10 @@ export class DayClose {
   }
 
   view(): DayCloseView {
-    return this.#o.statements.days(this.destinationIds);
+    return {
+      ...this.#o.statements.days(this.destinationIds),
+      schedules: this.#o.destinations.map((d) => ({ destination: d.id, ...d.schedule })),
+    };
   }
 
   /** Closes a location's business day at every `daily_statement` destination and posts its statement soon. */

@@ -33,6 +33,8 @@ test('the manager closes a store day: its totals, the statement reaching Tryton,
           customerParty: 'WALKIN',
           supplierParty: 'SUPPLIER',
           postingMode: 'daily_statement',
+          // A store open past midnight; the days here are closed by the manager.
+          dayClose: { dayEndsAt: '04:00' },
         },
       ],
     });
@@ -49,6 +51,9 @@ test('the manager closes a store day: its totals, the statement reaching Tryton,
     await app.open(started.agent.url);
     await app.login(OPERATOR.name, OPERATOR.password);
     await app.goTo('Day close');
+    await expect(page.getByTestId('day-schedules')).toHaveText(
+      "tryton: a day ends at 04:00 by the tills' clock, so sales after midnight count for the day before; it closes only when a manager closes it.",
+    );
 
     const s1 = page.getByTestId(`day-S1-${day(-1)}`);
     const s2 = page.getByTestId(`day-S2-${day(-1)}`);

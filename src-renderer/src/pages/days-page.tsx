@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type {
   BusinessDayView,
+  DayScheduleView,
   DayMoneyView,
   DayStatementView,
   MoneyReconcileView,
@@ -41,6 +42,21 @@ const money = (list: readonly MoneyView[]) =>
   list.length === 0
     ? '—'
     : list.map((m) => `${m.amount}${m.currency === '' ? '' : ` ${m.currency}`}`).join(' · ');
+
+/** One destination's business day in words: where it ends and when it closes by itself, if it does. */
+export function scheduleText(schedule: DayScheduleView): string {
+  const ends =
+    schedule.dayEndsAt === '00:00'
+      ? 'a day ends at midnight'
+      : `a day ends at ${schedule.dayEndsAt} by the tills' clock, so sales after midnight count for the day before`;
+  const closes =
+    schedule.closesAt === null
+      ? 'it closes only when a manager closes it'
+      : schedule.closesAt === schedule.dayEndsAt
+        ? `it closes by itself as it ends (${schedule.closesAt}, ${schedule.timeZone})`
+        : `it closes by itself at ${schedule.closesAt} (${schedule.timeZone})`;
+  return `${schedule.destination}: ${ends}; ${closes}.`;
+}
 
 /**
  * Day close (managers): each location's business days for the ERP's daily statements, with the day's sales,
@@ -100,6 +116,15 @@ export function DaysPage() {
         Each location's business day goes to the ERP as one sale (a line per item and price) when the day is
         closed. Sales that arrive after the close go into a supplementary statement of their own day.
       </p>
+      {data !== null && data.schedules.length > 0 && (
+        <div data-testid="day-schedules">
+          {data.schedules.map((schedule) => (
+            <p key={schedule.destination} className="small">
+              {scheduleText(schedule)}
+            </p>
+          ))}
+        </div>
+      )}
       <ErrorMessage message={error} />
       <div aria-live="polite">
         <ErrorMessage message={actionError} />
