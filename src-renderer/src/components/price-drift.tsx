@@ -6,12 +6,12 @@ import type {
   PriceDriftRow,
 } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
+import { ActionMessages } from './action-messages.js';
 import { useRowFixes } from './row-fixes.js';
 import { messageOf } from '../api/message-of.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
 import { money } from './channel-prices.js';
-import { ErrorMessage } from './error-message.js';
 import { Field } from './field.js';
 import { RoleNote } from './role-note.js';
 import { SubmitButton } from './submit-button.js';
@@ -83,14 +83,7 @@ export function PriceDrift({ destinations }: Readonly<{ destinations: readonly s
           Compare now
         </SubmitButton>
       </form>
-      <div aria-live="polite">
-        <ErrorMessage message={error} />
-        {notice !== null && (
-          <p className="ok" role="status">
-            {notice}
-          </p>
-        )}
-      </div>
+      <ActionMessages error={error} notice={notice} />
       {report !== null && (
         <>
           <p className="muted" data-testid="price-drift-summary">

@@ -6,11 +6,11 @@ import type {
   ShipmentReconcileReport,
 } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
+import { ActionMessages } from './action-messages.js';
 import { useRowFixes } from './row-fixes.js';
 import { messageOf } from '../api/message-of.js';
 import { formatAgo, formatTime } from '../format.js';
 import { useMayCall } from '../hooks/use-may-call.js';
-import { ErrorMessage } from './error-message.js';
 import { RoleNote } from './role-note.js';
 import { TableHead } from './table-head.js';
 
@@ -67,14 +67,7 @@ export function ShipmentDrift({ destination }: Readonly<{ destination: string }>
       <button type="button" disabled={isRunning} onClick={() => void run()}>
         {isRunning ? 'Checking orders…' : 'Check orders'}
       </button>
-      <div aria-live="polite">
-        <ErrorMessage message={error} />
-        {notice !== null && (
-          <p className="ok" role="status">
-            {notice}
-          </p>
-        )}
-      </div>
+      <ActionMessages error={error} notice={notice} />
       {report !== null && (
         <>
           <p className="small">

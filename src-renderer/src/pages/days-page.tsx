@@ -9,6 +9,7 @@ import type {
 } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
 import { messageOf } from '../api/message-of.js';
+import { ActionMessages } from '../components/action-messages.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { PageSection } from '../components/page-section.js';
 import { TableHead } from '../components/table-head.js';
@@ -126,14 +127,7 @@ export function DaysPage() {
         </div>
       )}
       <ErrorMessage message={error} />
-      <div aria-live="polite">
-        <ErrorMessage message={actionError} />
-        {notice !== null && (
-          <p className="ok" role="status">
-            {notice}
-          </p>
-        )}
-      </div>
+      <ActionMessages error={actionError} notice={notice} />
       {data !== null && data.destinations.length === 0 && (
         <p role="status">
           No destination posts daily statements (an ERP with posting mode “daily_statement”).

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { ChannelPriceView } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
+import { ActionMessages } from '../components/action-messages.js';
 import { useRowFixes } from '../components/row-fixes.js';
 import { money, PRICE_STATE_LABELS, sentText } from '../components/channel-prices.js';
 import { ErrorMessage } from '../components/error-message.js';
@@ -45,13 +46,7 @@ export function PricesPage() {
           ))}
         </ul>
       )}
-      <div aria-live="polite">
-        {notice !== null && (
-          <p className="ok" role="status">
-            {notice}
-          </p>
-        )}
-      </div>
+      <ActionMessages notice={notice} />
       {!canDecide && rows.some((r) => r.state === 'held_floor') && (
         <RoleNote route="prices.confirm">confirm or keep a held price</RoleNote>
       )}

@@ -1,6 +1,7 @@
 import { useCallback, useId, useMemo, useState, type FormEvent } from 'react';
 import type { ReconcileFix, ReconcileRow } from '../../../shared/rpc-views.js';
 import { call } from '../api/client.js';
+import { ActionMessages } from '../components/action-messages.js';
 import { useRowFixes } from '../components/row-fixes.js';
 import { messageOf } from '../api/message-of.js';
 import { ErrorMessage } from '../components/error-message.js';
@@ -132,14 +133,7 @@ export function ReconcilePage({ params }: { params: URLSearchParams }) {
           </div>
         </form>
       )}
-      <div aria-live="polite">
-        <ErrorMessage message={error} />
-        {notice !== null && (
-          <p className="ok" role="status">
-            {notice}
-          </p>
-        )}
-      </div>
+      <ActionMessages error={error} notice={notice} />
       {settings !== null && destinations.length > 0 && (
         <p className="muted small">
           {settings.reconcile.everyMinutes === 0
