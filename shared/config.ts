@@ -23,10 +23,10 @@ const id = z
 
 const url = z.url({ error: 'must be an http(s) URL', protocol: /^https?$/ });
 
-/** Which events a ledger-mode destination receives; absent means all. */
 /** A local time of day, `HH:MM` on a 24-hour clock. */
 const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time "HH:MM", like "22:30"');
 
+/** Which events a ledger-mode destination receives; absent means all. */
 const routing = {
   eventTypes: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
   locations: z.array(z.string().min(1)).min(1).optional(),

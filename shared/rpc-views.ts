@@ -650,7 +650,6 @@ export type BusinessDayView = {
   statements: DayStatementView[];
 };
 
-/** The Day close page: the `daily_statement` destinations and their days, newest first. */
 /** When a `daily_statement` destination's business days end and close (its `dayClose`). */
 export type DayScheduleView = {
   destination: string;
@@ -662,6 +661,7 @@ export type DayScheduleView = {
   timeZone: string;
 };
 
+/** The Day close page: the `daily_statement` destinations, their schedules and their days, newest first. */
 export type DayCloseView = { destinations: string[]; schedules: DayScheduleView[]; days: BusinessDayView[] };
 
 /**
